@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * The only place that touches process-wide state: argv, signals, exit codes. Commands are declared
+ * in cli-options.ts and loaded lazily, so `reel --version` loads almost nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { COMMANDS, type CommandSpec, type OptionSpec } from './cli-options.js';
+import type { CommandContext } from './commands/context.js';
+import { ReelError } from './errors.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
+
+function parser(spec: OptionSpec): ((value: string, previous: unknown) => unknown) | undefined {
+  switch (spec.parse) {
+    case 'int':
+      return (value) => {
+        if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number.');
+        return Number.parseInt(value, 10);
+      };
+    case 'number':
+      return (value) => {
+        const n = Number(value);
+        if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number.');
+        return n;
+      };
+    case 'list':
+      return (value, previous) => [...((previous as string[] | undefined) ?? []), value];
+    default:
+      return undefined;
+  }
+}
+
+function argName(arg: string): string {
+  return arg.replace(/[<>[\].]/g, '');
+}
+
+function register(program: Command, spec: CommandSpec, ctx: CommandContext, result: { code: number }): void {
+  const command = program.command(spec.name).description(spec.description);
+  for (const arg of spec.args ?? []) command.argument(arg);
+  for (const opt of spec.options) {
+    const option = new Option(opt.flags, opt.description);
+    const parse = parser(opt);
+    if (parse) option.argParser(parse);
+    if (opt.default !== undefined) option.default(opt.default);
+    command.addOption(option);
+  }
+  command.action(async (...params: unknown[]) => {
+    const values: Record<string, unknown> = { ...(command.opts() as Record<string, unknown>), command: spec.name };
+    (spec.args ?? []).forEach((arg, i) => {
+      values[argName(arg)] = params[i];
+    });
+    const mod = (await import(`./commands/${spec.module}.js`)) as {
+      run: (options: Record<string, unknown>, ctx: CommandContext) => Promise<number>;
+    };
+    result.code = await mod.run(values, ctx);
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nreel: stopping (press Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const ctx: CommandContext = {
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+  };
+  const result = { code: 0 };
+  const program = new Command('reel')
+    .description('Videos as code, rendered by HeyGen.')
+    .version(version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => process.stderr.write(s),
+  });
+  for (const spec of COMMANDS) register(program, spec, ctx, result);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return 0;
+      }
+      return 2;
+    }
+    if (error instanceof ReelError) {
+      process.stderr.write(`reel: ${error.message}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`reel: internal error: ${message}\n`);
+    if (process.env.REEL_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    else process.stderr.write('This is a bug in reel. Run again with REEL_DEBUG=1 for details and report it.\n');
+    return 70;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`reel: internal error: ${String(error)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // CLI and emulator tests spawn processes and bind ports; two cores is the budget.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
