@@ -1,5 +1,7 @@
+import { readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { lockPath, readLock, serializeLock } from './file.js';
+import { LOCKFILE_NAME, lockPath, readLock, serializeLock } from './file.js';
 import { type AcquireOptions, type Mutex, type MutexHolder, acquireMutex } from './mutex.js';
 import type { LockEntry, LockedAsset, Lockfile } from './types.js';
 
@@ -125,10 +127,25 @@ class FileLockStore implements LockStore {
 export async function openLock(root: string, options: OpenLockOptions = {}): Promise<LockStore> {
   const mutex = await acquireMutex(root, options);
   try {
+    await removeTornWrites(root);
     const data = await readLock(root);
     return new FileLockStore(lockPath(root), data, mutex, options.flushIntervalMs ?? FLUSH_INTERVAL_MS);
   } catch (error) {
     await mutex.release();
     throw error;
   }
+}
+
+/**
+ * Temporary files of an atomic write whose writer was killed before the rename. Only the holder of
+ * the write lock writes reel.lock, so once we hold it, any such file is debris.
+ */
+async function removeTornWrites(root: string): Promise<void> {
+  const prefix = `.${LOCKFILE_NAME}.`;
+  const names = await readdir(root).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'))
+      .map((name) => unlink(join(root, name)).catch(() => {})),
+  );
 }
