@@ -46,6 +46,8 @@ export interface ExecutorOptions {
   signal: AbortSignal;
   emit: Emit;
   downloadConcurrency?: number;
+  /** Unchanged entries whose files must be downloaded again (computed when absent). */
+  missing?: Change[];
   /** Set when the ids of a lock from an earlier emulator process are meaningless (`--emulator`). */
   ephemeralApi?: boolean;
 }
@@ -110,7 +112,7 @@ class Executor {
     const resumes = plan.changes.filter((c) => c.action === 'resume');
     const renders = plan.changes.filter((c) => c.render);
     const skipped = plan.changes.filter((c) => c.action === 'failed' && !c.render);
-    const missing = this.o.download ? await this.missingOutputs(plan.changes) : [];
+    const missing = this.o.download ? (this.o.missing ?? (await findMissingOutputs(plan.changes, this.o.root, this.o.outDir))) : [];
     emit({
       type: 'start',
       jobs: removals.length + metadata.length + resumes.length + renders.length + missing.length,
@@ -433,9 +435,7 @@ class Executor {
   // ---- downloads ---------------------------------------------------------------------------------
 
   private outputPath(entry: ResolvedEntry): string {
-    if (entry.output.file) return resolve(this.o.root, entry.output.file);
-    const ext = entry.request.output_format === 'webm' ? 'webm' : 'mp4';
-    return join(this.o.outDir, `${entry.id}.${ext}`);
+    return outputPath(entry, this.o.root, this.o.outDir);
   }
 
   private rel(path: string): string {
@@ -499,21 +499,6 @@ class Executor {
     }
   }
 
-  /** Completed entries whose output file is gone (e.g. a fresh clone): download them again. */
-  private async missingOutputs(changes: readonly Change[]): Promise<Change[]> {
-    const out: Change[] = [];
-    for (const change of changes) {
-      const locked = change.locked;
-      if (!change.entry || !locked || change.render) continue;
-      if (change.action !== 'unchanged' && change.action !== 'metadata') continue;
-      if (locked.status !== 'completed' || !locked.video_id) continue;
-      const expected = this.outputPath(change.entry);
-      const file = locked.output && resolve(this.o.root, locked.output.path) === expected ? await stat(expected).catch(() => undefined) : undefined;
-      if (!file || file.size !== locked.output?.size) out.push(change);
-    }
-    return out;
-  }
-
   private downloadOnly(change: Change): Promise<void> {
     const started = Date.now();
     const entry = change.entry as ResolvedEntry;
@@ -561,6 +546,32 @@ class Executor {
     this.o.store.delete(change.id);
     return { id: change.id, action: 'remove', result: 'removed', ms: Date.now() - started, ...(message ? { message } : {}) };
   }
+}
+
+/** Where an entry's video goes: its `output.file`, else `<outDir>/<id>.mp4` (`.webm` for webm). */
+export function outputPath(entry: ResolvedEntry, root: string, outDir: string): string {
+  if (entry.output.file) return resolve(root, entry.output.file);
+  const ext = entry.request.output_format === 'webm' ? 'webm' : 'mp4';
+  return join(outDir, `${entry.id}.${ext}`);
+}
+
+/**
+ * Completed entries the plan leaves alone whose output file is missing or has another size (a fresh
+ * clone, a cleaned out/): the build downloads them again, which costs a GET but no render.
+ */
+export async function findMissingOutputs(changes: readonly Change[], root: string, outDir: string): Promise<Change[]> {
+  const out: Change[] = [];
+  for (const change of changes) {
+    const locked = change.locked;
+    if (!change.entry || !locked || change.render) continue;
+    if (change.action !== 'unchanged' && change.action !== 'metadata') continue;
+    if (locked.status !== 'completed' || !locked.video_id) continue;
+    const expected = outputPath(change.entry, root, outDir);
+    const same = locked.output !== undefined && resolve(root, locked.output.path) === expected;
+    const file = same ? await stat(expected).catch(() => undefined) : undefined;
+    if (!file || file.size !== locked.output?.size) out.push(change);
+  }
+  return out;
 }
 
 function lastModelMessage(session: Session, type: 'text' | 'error'): string | undefined {

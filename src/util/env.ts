@@ -47,21 +47,22 @@ async function readDotEnv(root: string): Promise<Record<string, string>> {
   }
 }
 
+export interface ApiEnv {
+  baseUrl: string;
+  /** Undefined when neither the environment nor `.env` sets it. */
+  apiKey?: string;
+  keySource?: 'environment' | '.env';
+}
+
 /**
- * Resolve the HeyGen API key and base URL: the process environment wins over `.env` in the project
- * root (as with dotenv). Throws a ConfigError naming both places when the key is missing.
+ * Read HEYGEN_API_URL and HEYGEN_API_KEY: the process environment wins over `.env` in the project
+ * root (as with dotenv). A missing key is not an error here, so that a build with nothing to do
+ * needs none; `requireApiKey` turns it into one.
  */
-export async function resolveApiSettings(root: string, env: NodeJS.ProcessEnv): Promise<ApiSettings> {
+export async function readApiEnv(root: string, env: NodeJS.ProcessEnv): Promise<ApiEnv> {
   const dot = await readDotEnv(root);
   const fromEnv = env.HEYGEN_API_KEY?.trim();
   const fromDot = dot.HEYGEN_API_KEY?.trim();
-  const apiKey = fromEnv || fromDot;
-  if (!apiKey) {
-    throw new ConfigError(
-      'HEYGEN_API_KEY is not set. Export it (export HEYGEN_API_KEY=...) or add a line HEYGEN_API_KEY=... to .env ' +
-        'in the project root; or run `reel build --emulator` to build against the built-in emulator without a key.',
-    );
-  }
   const rawUrl = (env.HEYGEN_API_URL?.trim() || dot.HEYGEN_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
   let url: URL;
   try {
@@ -72,7 +73,31 @@ export async function resolveApiSettings(root: string, env: NodeJS.ProcessEnv): 
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`HEYGEN_API_URL must be an http(s) URL, got ${rawUrl}`);
   }
-  return { baseUrl: rawUrl, apiKey, keySource: fromEnv ? 'environment' : '.env' };
+  const out: ApiEnv = { baseUrl: rawUrl };
+  if (fromEnv) {
+    out.apiKey = fromEnv;
+    out.keySource = 'environment';
+  } else if (fromDot) {
+    out.apiKey = fromDot;
+    out.keySource = '.env';
+  }
+  return out;
+}
+
+/** The settings a request needs; throws a ConfigError naming both places when the key is missing. */
+export function requireApiKey(api: ApiEnv): ApiSettings {
+  if (!api.apiKey) {
+    throw new ConfigError(
+      'HEYGEN_API_KEY is not set. Export it (export HEYGEN_API_KEY=...) or add a line HEYGEN_API_KEY=... to .env ' +
+        'in the project root; or run `reel build --emulator` to build against the built-in emulator without a key.',
+    );
+  }
+  return { baseUrl: api.baseUrl, apiKey: api.apiKey, keySource: api.keySource ?? 'environment' };
+}
+
+/** Both at once, for commands that always talk to HeyGen. */
+export async function resolveApiSettings(root: string, env: NodeJS.ProcessEnv): Promise<ApiSettings> {
+  return requireApiKey(await readApiEnv(root, env));
 }
 
 /** True for loopback hosts: the emulator or a local proxy, where fast polling costs nothing. */
