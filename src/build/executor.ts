@@ -74,11 +74,6 @@ export async function runBuild(options: ExecutorOptions): Promise<BuildResult> {
   return new Executor(options).run();
 }
 
-/** Whether a change needs the network when applied (a no-op build must send no request). */
-export function needsWork(change: Change): boolean {
-  return change.render || change.action === 'resume' || change.action === 'remove' || change.action === 'metadata';
-}
-
 class Executor {
   private readonly results: JobResult[] = [];
   private readonly poller: StatusPoller;
