@@ -104,7 +104,8 @@ class Executor {
     const { plan, emit } = this.o;
     const removals = plan.changes.filter((c) => c.action === 'remove');
     const metadata = plan.changes.filter((c) => c.action === 'metadata');
-    const resumes = plan.changes.filter((c) => c.action === 'resume');
+    const paused = (c: Change): boolean => c.action === 'resume' && c.locked?.status === 'awaiting_review' && !c.continueSession;
+    const resumes = plan.changes.filter((c) => c.action === 'resume' && !paused(c));
     const renders = plan.changes.filter((c) => c.render);
     const skipped = plan.changes.filter((c) => c.action === 'failed' && !c.render);
     const missing = this.o.download ? (this.o.missing ?? (await findMissingOutputs(plan.changes, this.o.root, this.o.outDir))) : [];
@@ -121,6 +122,12 @@ class Executor {
       this.finish({
         id: change.id, action: 'failed', result: 'skipped', ms: 0,
         code: change.locked?.failure?.code, message: 'failed earlier; run with --retry-failed to render it again',
+      });
+    }
+    for (const change of plan.changes.filter(paused)) {
+      this.finish({
+        id: change.id, action: 'resume', result: 'awaiting_review', ms: 0, sessionId: change.locked?.session_id,
+        message: `the agent is waiting for review; see \`reel review ${change.id}\``,
       });
     }
     for (const change of metadata) {
@@ -210,7 +217,16 @@ class Executor {
     const resuming = change.action === 'resume' && locked !== undefined;
     if (resuming && (locked.video_id || locked.session_id)) {
       this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id, session_id: locked.session_id });
-      return this.await(change, entry, locked, Date.parse(locked.submitted_at ?? '') || started, false, started);
+      const outcome = await this.await(change, entry, locked, Date.parse(locked.submitted_at ?? '') || started, false, started);
+      if (this.o.ephemeralApi && 'result' in outcome && outcome.code === 'not_found') {
+        // The emulator that rendered it is gone with its process: render again from scratch.
+        this.o.emit({ type: 'warning', id: entry.id, message: 'unknown to this emulator (it ran in an earlier process); rendering again' });
+        const fresh: Change = { ...change, action: 'create', locked: undefined };
+        const submitted = await this.submit(fresh, entry, undefined, started);
+        if ('result' in submitted) return submitted;
+        return this.await(fresh, entry, submitted, Date.now(), true, started);
+      }
+      return outcome;
     }
     const submitted = await this.submit(change, entry, resuming ? locked : undefined, started);
     if ('result' in submitted) return submitted;
@@ -344,14 +360,6 @@ class Executor {
     this.byVideo.set(videoId, entry.id);
     const terminal = await this.poller.wait(videoId, submittedAt, observe);
     if (terminal.status === 'not_found') {
-      if (this.o.ephemeralApi && change.action === 'resume') {
-        // The emulator that rendered it is gone with its process: render again from scratch.
-        this.o.emit({ type: 'warning', id: entry.id, message: `video ${videoId} is unknown to this emulator; rendering again` });
-        const fresh: Change = { ...change, action: 'create', locked: undefined };
-        const submitted = await this.submit(fresh, entry, undefined, started);
-        if ('result' in submitted) return submitted;
-        return this.await(fresh, entry, submitted, Date.now(), true, started);
-      }
       return this.recordFailure(change, current, 'not_found', `HeyGen no longer knows video ${videoId} (deleted?); run with --retry-failed to render it again`, started);
     }
     if (terminal.status === 'failed') {

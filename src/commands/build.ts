@@ -67,6 +67,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
 
   let current = makePlan(await readLock(root));
   if (options.emulator) refuseForeign(current);
+  const awaitingReview = current.changes.filter(isAwaitingReview);
 
   if (options.dryRun) {
     ctx.stdout.write(options.json ? formatPlanJson(current, root) : formatPlanHuman(current, { cwd: ctx.cwd, color: color(ctx) }));
@@ -75,13 +76,19 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
 
   const download = options.download !== false;
   let missing = download ? await findMissingOutputs(current.changes, root, outDir) : [];
+  if (options.emulator && missing.length > 0) {
+    // An earlier emulator process and its files are gone; rendering again is free.
+    current = rerender(current, missing);
+    missing = [];
+  }
   const work = current.changes.filter(needsNetwork);
   const failedEarlier = current.changes.filter((c) => c.action === 'failed' && !c.render);
   if (work.length === 0 && missing.length === 0) {
     // Nothing to do costs nothing: no key needed, no request sent, the lock untouched.
     const upToDate = current.changes.filter((c) => c.action === 'unchanged').length;
     const message = `Nothing to render: ${upToDate} video${upToDate === 1 ? '' : 's'} up to date.`;
-    const extra = failedEarlier.length > 0 ? ` ${failedEarlier.length} failed earlier (${failedEarlier.map((c) => c.id).join(', ')}): run with --retry-failed to render again.` : '';
+    const review = awaitingReview.length > 0 ? ` ${awaitingReview.length} awaiting review (${awaitingReview.map((c) => c.id).join(', ')}): see \`reel review <id>\`.` : '';
+    const extra = review + (failedEarlier.length > 0 ? ` ${failedEarlier.length} failed earlier (${failedEarlier.map((c) => c.id).join(', ')}): run with --retry-failed to render again.` : '');
     if (options.json) ctx.stdout.write(`${JSON.stringify({ type: 'done', nothing_to_do: true, unchanged: upToDate, failed: failedEarlier.map((c) => c.id), time: new Date().toISOString() })}\n`);
     else ctx.stdout.write(`${message}${extra}\n`);
     return failedEarlier.length > 0 ? 1 : 0;
@@ -125,6 +132,10 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     // Another process may have changed the lock since it was read: plan again from what we hold.
     current = makePlan(store.data);
     if (download) missing = await findMissingOutputs(current.changes, root, outDir);
+    if (options.emulator && missing.length > 0) {
+      current = rerender(current, missing);
+      missing = [];
+    }
     const local = options.emulator || isLocalUrl(baseUrl);
     const client = new HeyGenClient({
       baseUrl,
@@ -190,7 +201,25 @@ export function pollSchedule(local: boolean, env: NodeJS.ProcessEnv): PollSchedu
 
 /** Changes that send a request when applied. */
 function needsNetwork(change: Change): boolean {
+  if (isAwaitingReview(change)) return false;
   return change.render || change.action === 'resume' || change.action === 'remove' || change.action === 'metadata';
+}
+
+/**
+ * An agent session paused for a person's review, with nothing new to tell it: the build leaves it
+ * alone (`reel review` shows it) instead of polling a session that will not move.
+ */
+function isAwaitingReview(change: Change): boolean {
+  return change.action === 'resume' && change.locked?.status === 'awaiting_review' && !change.continueSession;
+}
+
+/** The same plan with `ids` rendered again (their earlier renders are unusable). */
+function rerender(p: Plan, again: readonly Change[]): Plan {
+  const ids = new Set(again.map((c) => c.id));
+  const changes = p.changes.map((c): Change =>
+    ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
+  );
+  return { changes, summary: summarize(changes) };
 }
 
 /**
