@@ -92,11 +92,24 @@ export async function allVideos(emulator: Emulator): Promise<ListedVideo[]> {
     const url = new URL(`${emulator.url}/v3/videos`);
     url.searchParams.set('limit', '100');
     if (token) url.searchParams.set('token', token);
-    const res = await fetch(url, { headers: { 'x-api-key': KEY } });
-    const body = (await res.json()) as { data: ListedVideo[]; has_more?: boolean; next_token?: string | null };
+    const body = await apiGet<{ data: ListedVideo[]; has_more?: boolean; next_token?: string | null }>(url);
     out.push(...body.data);
     if (!body.has_more || !body.next_token) return out;
     token = body.next_token;
+  }
+}
+
+/** GET with the test key, retried through the emulator's injected faults. */
+export async function apiGet<T>(url: URL | string): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const res = await fetch(url, { headers: { 'x-api-key': KEY } });
+      if (res.status === 200) return (await res.json()) as T;
+      await res.body?.cancel();
+    } catch (error) {
+      if (attempt >= 20) throw error;
+    }
+    if (attempt >= 20) throw new Error(`GET ${String(url)} kept failing`);
   }
 }
 
