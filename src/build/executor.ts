@@ -59,6 +59,13 @@ export interface BuildResult {
   polls: number;
 }
 
+interface Prepared {
+  /** The request with asset placeholders replaced. */
+  body: Record<string, unknown>;
+  /** The intent, already durable in the lock. */
+  lock: LockEntry;
+}
+
 interface Rendered {
   lock: LockEntry;
   video?: Video;
@@ -79,12 +86,15 @@ class Executor {
   private readonly poller: StatusPoller;
   private readonly uploader: AssetUploader;
   private readonly slots: ReturnType<typeof pLimit>;
+  /** Jobs admitted at once: those in a slot plus as many prepared (intent written) and waiting. */
+  private readonly ahead: ReturnType<typeof pLimit>;
   private readonly downloads: ReturnType<typeof pLimit>;
   private readonly o: ExecutorOptions;
 
   constructor(options: ExecutorOptions) {
     this.o = options;
     this.slots = pLimit(Math.max(1, options.concurrency));
+    this.ahead = pLimit(Math.max(1, options.concurrency) * 2);
     this.downloads = pLimit(options.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY);
     this.poller = new StatusPoller(options.client, options.schedule, options.signal, (videoId, status) => {
       const id = this.byVideo.get(videoId);
@@ -179,18 +189,34 @@ class Executor {
     const started = Date.now();
     let slotJob: JobResult | undefined;
     let rendered: Rendered | undefined;
-    return this.slots(async () => {
-      if (this.o.signal.aborted) {
-        slotJob = { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
-        return;
+    return this.ahead(async () => {
+      // Uploads and the durable intent happen while the job waits for a slot, so that when a slot
+      // frees the create leaves at once instead of after an fsync.
+      let prepared: Prepared | undefined;
+      const entry = change.entry;
+      const fresh = change.render || !(change.locked?.video_id || change.locked?.session_id);
+      if (entry && fresh && !this.o.signal.aborted) {
+        try {
+          prepared = await this.prepare(change, entry, change.action === 'resume' ? change.locked : undefined);
+        } catch (error) {
+          slotJob = this.failure(change.id, change.action, started, error);
+          return;
+        }
       }
-      try {
-        const outcome = await this.render(change, started);
-        if ('result' in outcome) slotJob = outcome;
-        else rendered = outcome;
-      } catch (error) {
-        slotJob = this.failure(change.id, change.action, started, error);
-      }
+      await this.slots(async () => {
+        if (this.o.signal.aborted) {
+          if (prepared) this.rollback(change);
+          slotJob = { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
+          return;
+        }
+        try {
+          const outcome = await this.render(change, started, prepared);
+          if ('result' in outcome) slotJob = outcome;
+          else rendered = outcome;
+        } catch (error) {
+          slotJob = this.failure(change.id, change.action, started, error);
+        }
+      });
     }).then(async () => {
       if (slotJob) {
         this.finish(slotJob);
@@ -199,18 +225,20 @@ class Executor {
       if (!rendered || !change.entry) return;
       const done = rendered;
       const entry = change.entry;
-      if (!this.o.download) {
-        this.finish({ id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: done.lock.video_id });
-        return;
-      }
       await this.guard(change.id, change.action, started, () =>
-        this.downloads(() => this.downloadOutputs(entry, done.lock, done.video, change.action, started)),
+        this.downloads(async () => {
+          const described = await this.describeCompleted(entry, done.lock);
+          if (!this.o.download) {
+            return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: done.lock.video_id };
+          }
+          return this.downloadOutputs(entry, described.lock, described.video, change.action, started);
+        }),
       );
     });
   }
 
   /** Submit (or resume) and wait until HeyGen is done; returns a result only when there is nothing to download. */
-  private async render(change: Change, started: number): Promise<Rendered | JobResult> {
+  private async render(change: Change, started: number, prepared?: Prepared): Promise<Rendered | JobResult> {
     const entry = change.entry;
     if (!entry) return { id: change.id, action: change.action, result: 'skipped', ms: 0 };
     const locked = change.locked;
@@ -228,9 +256,29 @@ class Executor {
       }
       return outcome;
     }
-    const submitted = await this.submit(change, entry, resuming ? locked : undefined, started);
+    const submitted = await this.submit(change, entry, resuming ? locked : undefined, started, prepared);
     if ('result' in submitted) return submitted;
     return this.await(change, entry, submitted, Date.now(), true, started);
+  }
+
+  /** Upload the entry's files and make the intent to create durable. */
+  private async prepare(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined): Promise<Prepared> {
+    const { store } = this.o;
+    for (const asset of entry.assets) if (!this.uploading.has(asset.sha256)) this.uploading.set(asset.sha256, entry.id);
+    const ids = await this.uploader.resolve(entry.assets);
+    const body = substitutePlaceholders(entry.request, ids) as Record<string, unknown>;
+    // The intent is durable before the request leaves: if reel dies before the answer arrives, the
+    // next build knows a create may exist and reconciles instead of creating blindly.
+    const lock = this.intent(change, entry, previous);
+    store.set(entry.id, lock);
+    await store.commit();
+    return { body, lock };
+  }
+
+  /** A prepared job cancelled before its create left: the lock gets its previous entry back. */
+  private rollback(change: Change): void {
+    if (change.locked) this.o.store.set(change.id, change.locked);
+    else this.o.store.delete(change.id);
   }
 
   /** A lock entry for this change, before anything is known about the render. */
@@ -251,17 +299,9 @@ class Executor {
     return out;
   }
 
-  private async submit(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined, started: number): Promise<LockEntry | JobResult> {
+  private async submit(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined, started: number, prepared?: Prepared): Promise<LockEntry | JobResult> {
     const { store, emit, client } = this.o;
-    for (const asset of entry.assets) if (!this.uploading.has(asset.sha256)) this.uploading.set(asset.sha256, entry.id);
-    const ids = await this.uploader.resolve(entry.assets);
-    const body = substitutePlaceholders(entry.request, ids) as Record<string, unknown>;
-
-    // The intent is durable before the request leaves: if reel dies before the answer arrives, the
-    // next build knows a create may exist and reconciles instead of creating blindly.
-    const lock = this.intent(change, entry, previous);
-    store.set(entry.id, lock);
-    await store.commit();
+    const { body, lock } = prepared ?? (await this.prepare(change, entry, previous));
     const since = Math.floor(Date.parse(lock.submitted_at ?? iso()) / 1000);
     emit({ type: 'submit', id: entry.id, mode: entry.mode });
 
@@ -313,8 +353,9 @@ class Executor {
 
   private async adoptVideo(id: string, lock: LockEntry, videoId: string, adopted?: 'title'): Promise<LockEntry> {
     const next: LockEntry = { ...lock, video_id: videoId, updated_at: iso() };
+    // The durable intent (key and time) already makes this create recoverable: lost, the id comes
+    // back by replaying the key (24 h) or by the title tag. So the id rides the next batched write.
     this.o.store.set(id, next);
-    await this.o.store.commit();
     this.o.emit({ type: 'submitted', id, video_id: videoId, ...(adopted ? { adopted } : {}) });
     return next;
   }
@@ -374,16 +415,24 @@ class Executor {
       }
       return this.recordFailure(change, current, code ?? 'failed', message ?? 'the render failed', started);
     }
-    // One GET yields duration and fresh download URLs; done while the slot is still held so that a
-    // failure to read it does not cost a second request later.
+    // The slot is freed at once; the GET that yields duration and download URLs happens after.
+    const completed: LockEntry = { ...current, status: 'completed', updated_at: iso(), completed_at: iso() };
+    delete completed.failure;
+    this.o.store.set(entry.id, completed);
+    return { lock: completed };
+  }
+
+  /** Read the finished video (duration, URLs) and record what it says. */
+  private async describeCompleted(entry: ResolvedEntry, lock: LockEntry): Promise<{ lock: LockEntry; video?: Video }> {
+    const videoId = lock.video_id as string;
     const got = await this.o.client.getVideo(videoId);
     const video = got.kind === 'ok' ? got.value : undefined;
-    const completed: LockEntry = { ...current, status: 'completed', updated_at: iso(), completed_at: isoFromUnix(video?.completed_at) };
-    delete completed.failure;
-    if (typeof video?.duration === 'number') completed.duration = video.duration;
-    this.o.store.set(entry.id, completed);
-    this.o.emit({ type: 'rendered', id: entry.id, video_id: videoId, ...(completed.duration !== undefined ? { duration: completed.duration } : {}) });
-    return video ? { lock: completed, video } : { lock: completed };
+    const next: LockEntry = { ...lock, updated_at: iso() };
+    if (typeof video?.completed_at === 'number') next.completed_at = isoFromUnix(video.completed_at);
+    if (typeof video?.duration === 'number') next.duration = video.duration;
+    this.o.store.set(entry.id, next);
+    this.o.emit({ type: 'rendered', id: entry.id, video_id: videoId, ...(next.duration !== undefined ? { duration: next.duration } : {}) });
+    return video ? { lock: next, video } : { lock: next };
   }
 
   /** Poll an agent session until it has a video (or stops needing us). */
