@@ -26,6 +26,7 @@ export interface RequestRecord {
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_\-:.]{1,255}$/;
 const JSON_BODY_MAX = 64 * 1024 * 1024;
+const REQUESTS_KEPT = 200_000;
 
 type Stored = { state: 'in-flight' } | { state: 'done'; reply: Reply; expires: number };
 
@@ -113,8 +114,11 @@ export class EmulatorServer {
     const idempotencyKey = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null;
     const record: RequestRecord = { method, path, query, status: 0, idempotency_key: idempotencyKey, time: arrived };
     this.requests.push(record);
-    res.once('finish', () => {
-      record.status = res.statusCode;
+    // Bounded, so a long-running `reel emulator` does not grow without end; tests never get near it.
+    if (this.requests.length > REQUESTS_KEPT) this.requests.splice(0, this.requests.length - REQUESTS_KEPT * 0.75);
+    res.once('close', () => {
+      // A dropped connection keeps the status the fault gave it (0, or 200 for a truncated body).
+      if (res.writableFinished) record.status = res.statusCode;
       this.options.onRequest?.(record);
     });
 
@@ -154,7 +158,6 @@ export class EmulatorServer {
         }
         if (stored?.state === 'done' && stored.expires > Date.now()) {
           idemScope = null;
-          record.fault = record.fault ?? undefined;
           const headers = { ...stored.reply.headers, 'idempotent-replayed': 'true' };
           reply = { ...stored.reply, headers };
           return this.finish(res, reply, fault, record);
