@@ -108,7 +108,8 @@ describe('validation', () => {
 
 describe('concurrency limit', () => {
   it('answers 429 rate_limit_exceeded with Retry-After over the limit, and admits again later', async () => {
-    const emu = await emulator({ concurrencyLimit: 2, retryAfterSeconds: 3, renderSeconds: 0.3 });
+    // Slow enough a clock that the first two jobs are surely still running at the third request.
+    const emu = await emulator({ concurrencyLimit: 2, retryAfterSeconds: 3, renderSeconds: 1 });
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody())).status).toBe(200);
     expect((await api(emu.url, 'POST', '/v3/video-agents', { prompt: 'one' })).status).toBe(200);
     const over = await api(emu.url, 'POST', '/v3/videos', avatarBody());
@@ -117,12 +118,12 @@ describe('concurrency limit', () => {
     expectShape(over.body, example('error-429-rate-limit.response.json'));
     // Another key has its own budget.
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody(), { 'x-api-key': 'other' })).status).toBe(200);
-    await sleep(1000);
+    await sleep(1700);
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody())).status).toBe(200);
   });
 
   it('does not count chat sessions paused in reviewing', async () => {
-    const emu = await emulator({ concurrencyLimit: 1 });
+    const emu = await emulator({ concurrencyLimit: 1, renderSeconds: 1 });
     const chat = await api(emu.url, 'POST', '/v3/video-agents', { prompt: 'teaser', mode: 'chat' });
     await until(async () => ((await api(emu.url, 'GET', `/v3/video-agents/${chat.body.data.session_id}`)).body.data.status === 'reviewing' ? true : undefined));
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody())).status).toBe(200);
@@ -163,11 +164,11 @@ describe('Idempotency-Key', () => {
   });
 
   it('does not remember a 429, so the same key can be retried', async () => {
-    const emu = await emulator({ concurrencyLimit: 1 });
+    const emu = await emulator({ concurrencyLimit: 1, renderSeconds: 1 });
     await api(emu.url, 'POST', '/v3/videos', avatarBody());
     const headers = { 'idempotency-key': 'k-429' };
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody(), headers)).status).toBe(429);
-    await sleep(300);
+    await sleep(1100);
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody(), headers)).status).toBe(200);
   });
 });
@@ -226,6 +227,8 @@ describe('webhooks', () => {
       expectShape(payload, example('webhook.avatar_video.success.json'));
       expect(payload).toMatchObject({ event_type: 'avatar_video.success', event_data: { video_id: created.body.data.video_id, callback_id: 'entry-1' } });
       expect(hook.hits[0]!.body).toBe(hook.hits[1]!.body);
+      // The receiver logs a hit before its answer reaches the emulator: wait for the second status.
+      await until(async () => (emu.deliveries()[1]?.status ? true : undefined));
       expect(emu.deliveries().map((d) => d.status)).toEqual([500, 200]);
       await sleep(200);
       expect(hook.hits).toHaveLength(2);

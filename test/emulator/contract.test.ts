@@ -40,19 +40,22 @@ describe('videos', () => {
     expect(created.body.data.status).toBe('waiting');
     const id = created.body.data.video_id as string;
 
-    const pending = await call('GET /v3/videos/{video_id}', `/v3/videos/${id}`);
-    expect(pending.body.data.status).toBe('pending');
-    expectShape(pending.body, example('video-get.pending.response.json'));
-
-    const processing = await until(async () => {
-      const a = await api(emu.url, 'GET', `/v3/videos/${id}`);
-      return a.body.data.status === 'processing' ? a : undefined;
+    // Poll through the clock and keep every status seen: they must come in lifecycle order.
+    const seen: string[] = [];
+    let processing: any;
+    const done = await until(async () => {
+      const a = await call('GET /v3/videos/{video_id}', `/v3/videos/${id}`);
+      const status = a.body.data.status as string;
+      if (seen.at(-1) !== status) seen.push(status);
+      if (status === 'pending') expectShape(a.body, example('video-get.pending.response.json'));
+      if (status === 'processing') processing = a.body;
+      return status === 'completed' ? a : undefined;
     });
-    expectSchema('GET /v3/videos/{video_id}', processing.body);
-    expectShape(processing.body, example('video-get.processing.response.json'));
+    const order = ['pending', 'processing', 'completed'];
+    expect(seen.map((s) => order.indexOf(s))).toEqual([...seen.map((s) => order.indexOf(s))].sort());
+    expect(seen).toContain('processing');
+    expectShape(processing, example('video-get.processing.response.json'));
 
-    const done = await completed(id);
-    expectSchema('GET /v3/videos/{video_id}', done.body);
     expectShape(done.body, example('video-get.completed.response.json'));
     const data = done.body.data;
     expect(data.title).toBe('Q3 release walkthrough - intro');
@@ -70,6 +73,21 @@ describe('videos', () => {
     expect(subtitles).toMatch(/^1\n00:00:00,000 --> 00:00:0\d,\d{3}\nWelcome/);
     const gif = Buffer.from(await (await fetch(data.gif_url)).arrayBuffer());
     expect(gif.subarray(0, 3).toString('latin1')).toBe('GIF');
+  });
+
+  it('answers pending right after creation (slow clock, so the window is wide)', async () => {
+    const slow = await startEmulator({ renderSeconds: 8 });
+    try {
+      const created = await api(slow.url, 'POST', '/v3/videos', avatarBody());
+      const got = await api(slow.url, 'GET', `/v3/videos/${created.body.data.video_id}`);
+      expect(got.body.data.status).toBe('pending');
+      expectSchema('GET /v3/videos/{video_id}', got.body);
+      expectShape(got.body, example('video-get.pending.response.json'));
+      const statuses = await api(slow.url, 'GET', `/v3/videos/statuses?video_ids=${created.body.data.video_id}`);
+      expect(statuses.body.data[0].status).toBe('pending');
+    } finally {
+      await slow.close();
+    }
   });
 
   it('burns captions only when caption.style is set, and gives no SRT without caption', async () => {
@@ -174,18 +192,24 @@ describe('video agents', () => {
     expectShape(created.body, example('video-agent-create.generate.response.json'));
     const id = created.body.data.session_id;
     expect(created.body.data).toMatchObject({ status: 'thinking', video_id: null });
-    const generating = await until(async () => {
-      const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
-      return a.body.data.status === 'generating' ? a : undefined;
-    });
-    expectSchema('GET /v3/video-agents/{session_id}', generating.body);
-    const videoId = generating.body.data.video_id;
-    expect(videoId).toMatch(/^[0-9a-f]{32}$/);
-    expect((await api(emu.url, 'GET', `/v3/videos/${videoId}`)).status).toBe(200);
+    // Poll through the clock: statuses come in order, video_id appears with generating.
+    const seen: string[] = [];
+    let videoId: string | null = null;
     const done = await until(async () => {
-      const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
-      return a.body.data.status === 'completed' ? a : undefined;
+      const a = await call('GET /v3/video-agents/{session_id}', `/v3/video-agents/${id}`);
+      const { status, video_id } = a.body.data;
+      if (seen.at(-1) !== status) seen.push(status);
+      if (status === 'thinking') expect(video_id).toBeNull();
+      if (status === 'generating' || status === 'completed') {
+        expect(video_id).toMatch(/^[0-9a-f]{32}$/);
+        videoId ??= video_id;
+        expect(video_id).toBe(videoId);
+      }
+      return status === 'completed' ? a : undefined;
     });
+    const order = ['thinking', 'generating', 'completed'];
+    expect(seen.every((s) => order.includes(s))).toBe(true);
+    expect(seen.map((s) => order.indexOf(s))).toEqual([...seen.map((s) => order.indexOf(s))].sort());
     expect(done.body.data.progress).toBe(100);
     expect(done.body.data.messages.at(-1)).toMatchObject({ role: 'user', type: 'text' });
     const videos = await call('GET /v3/video-agents/{session_id}/videos', `/v3/video-agents/${id}/videos`);
@@ -199,46 +223,54 @@ describe('video agents', () => {
   });
 
   it('runs a chat session: storyboard, revision, approval, render', async () => {
-    const created = await call('POST /v3/video-agents', '/v3/video-agents', example('video-agent-create.chat.request.json'));
-    expectShape(created.body, example('video-agent-create.chat.response.json'));
-    const id = created.body.data.session_id;
-    const reviewing = await until(async () => {
-      const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
-      return a.body.data.status === 'reviewing' ? a : undefined;
-    });
-    expectSchema('GET /v3/video-agents/{session_id}', reviewing.body);
-    expectShape(reviewing.body, example('video-agent-get.chat-reviewing.response.json'));
-    const [resource, text, prompt] = reviewing.body.data.messages;
-    expect(resource).toMatchObject({ role: 'model', type: 'resource' });
-    expect(text).toMatchObject({ role: 'model', type: 'text' });
-    expect(prompt).toMatchObject({ role: 'user', content: example('video-agent-create.chat.request.json').prompt });
-    expect(reviewing.body.data.video_id).toBeNull();
+    // Its own, slower clock: the test checks states that last only renderSeconds / 2.
+    const main = emu;
+    emu = await startEmulator({ renderSeconds: 1.2 });
+    try {
+      const created = await call('POST /v3/video-agents', '/v3/video-agents', example('video-agent-create.chat.request.json'));
+      expectShape(created.body, example('video-agent-create.chat.response.json'));
+      const id = created.body.data.session_id;
+      const reviewing = await until(async () => {
+        const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
+        return a.body.data.status === 'reviewing' ? a : undefined;
+      });
+      expectSchema('GET /v3/video-agents/{session_id}', reviewing.body);
+      expectShape(reviewing.body, example('video-agent-get.chat-reviewing.response.json'));
+      const [resource, text, prompt] = reviewing.body.data.messages;
+      expect(resource).toMatchObject({ role: 'model', type: 'resource' });
+      expect(text).toMatchObject({ role: 'model', type: 'text' });
+      expect(prompt).toMatchObject({ role: 'user', content: example('video-agent-create.chat.request.json').prompt });
+      expect(reviewing.body.data.video_id).toBeNull();
 
-    const storyboard = await call(
-      'GET /v3/video-agents/{session_id}/resources/{resource_id}',
-      `/v3/video-agents/${id}/resources/${resource.resource_ids[0]}`,
-    );
-    expect(storyboard.body.data.resource_type).toBe('draft');
+      const storyboard = await call(
+        'GET /v3/video-agents/{session_id}/resources/{resource_id}',
+        `/v3/video-agents/${id}/resources/${resource.resource_ids[0]}`,
+      );
+      expect(storyboard.body.data.resource_type).toBe('draft');
 
-    const revise = await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Make the intro shorter.' });
-    expectShape(revise.body, example('video-agent-send.response.json'));
-    expect((await api(emu.url, 'GET', `/v3/video-agents/${id}`)).body.data.status).toBe('thinking');
-    const busy = await api(emu.url, 'POST', `/v3/video-agents/${id}`, { message: 'hello?' });
-    expect(busy.status).toBe(409);
-    const revised = await until(async () => {
-      const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
-      return a.body.data.status === 'reviewing' ? a : undefined;
-    });
-    expect(revised.body.data.messages[1].content).toContain('Make the intro shorter.');
+      const revise = await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Make the intro shorter.' });
+      expectShape(revise.body, example('video-agent-send.response.json'));
+      const busy = await api(emu.url, 'POST', `/v3/video-agents/${id}`, { message: 'hello?' });
+      expect(busy.status).toBe(409);
+      expect((await api(emu.url, 'GET', `/v3/video-agents/${id}`)).body.data.status).toBe('thinking');
+      const revised = await until(async () => {
+        const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
+        return a.body.data.status === 'reviewing' ? a : undefined;
+      });
+      expect(revised.body.data.messages[1].content).toContain('Make the intro shorter.');
 
-    await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, example('video-agent-send.request.json'));
-    const generating = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
-    expect(generating.body.data.status).toBe('generating');
-    expect(generating.body.data.video_id).not.toBeNull();
-    await until(async () => {
-      const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
-      return a.body.data.status === 'completed' ? a : undefined;
-    });
+      await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, example('video-agent-send.request.json'));
+      const generating = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
+      expect(generating.body.data.status).toBe('generating');
+      expect(generating.body.data.video_id).not.toBeNull();
+      await until(async () => {
+        const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
+        return a.body.data.status === 'completed' ? a : undefined;
+      });
+    } finally {
+      await emu.close();
+      emu = main;
+    }
   });
 
   it('stops a generate session at waiting_for_input when the prompt asks for it', async () => {
