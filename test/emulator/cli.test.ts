@@ -93,4 +93,17 @@ describe('reel emulator (built CLI)', () => {
     expect(await running).toBe(0);
     await expect(fetch(`${url}/v3/users/me`)).rejects.toThrow();
   });
+
+  it('has no side effects on import: nothing listens, the process exits at once', async () => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', "await import('./dist/emulator/index.js'); process.stdout.write(String(process.listenerCount('SIGINT')))"], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(out).toBe('0');
+  });
 });
