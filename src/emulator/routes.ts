@@ -13,9 +13,11 @@ import {
   MESSAGE_MAX,
   PROMPT_MAX,
   STATUS_IDS_MAX,
+  agentDuration,
   checkAssetInput,
   checkUrl,
   checkVideoBody,
+  videoDuration,
 } from './videos.js';
 
 type Body = Record<string, unknown>;
@@ -86,6 +88,7 @@ const createVideo: Handler = async (world, req) => {
   const body = await req.json();
   checkVideoBody(body, world.lookup(req.owner));
   world.admit(req.owner);
+  world.charge(req.owner, videoDuration(body));
   const video = world.createDirectVideo(req.owner, body, req.path);
   return ok({ video_id: video.id, status: 'waiting', output_format: video.outputFormat });
 };
@@ -139,6 +142,7 @@ const createBatch: Handler = async (world, req) => {
     for (const item of batch.items) {
       try {
         checkVideoBody(item.body, world.lookup(req.owner));
+        world.charge(req.owner, videoDuration(item.body));
         item.videoId = world.createDirectVideo(req.owner, item.body, req.path, batch.id).id;
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
@@ -241,6 +245,7 @@ const createSession: Handler = async (world, req) => {
   checkAgentIds(world, req, body);
   checkUrl(body.callback_url, 'callback_url');
   world.admit(req.owner);
+  world.charge(req.owner, agentDuration(prompt));
   const session = world.createSession(req.owner, body);
   return ok({ session_id: session.id, status: session.status, video_id: session.videoId, created_at: Math.floor(session.createdAt / 1000) });
 };
@@ -399,14 +404,18 @@ const listVoices: Handler = (world, req) => {
   return { status: 200, body: { data, has_more, next_token } };
 };
 
-const me: Handler = (_world, req) =>
+const me: Handler = (world, req) =>
   ok({
     username: `emulator-${req.owner.slice(0, 4)}`,
     email: 'emulator@example.invalid',
     first_name: 'Reel',
     last_name: 'Emulator',
     billing_type: 'wallet',
-    wallet: { currency: 'usd', remaining_balance: 1000, auto_reload: { enabled: false, threshold_usd: null, amount_usd: null } },
+    wallet: {
+      currency: world.options.credits === null ? 'usd' : 'credits',
+      remaining_balance: world.creditsLeft(req.owner) ?? 1000,
+      auto_reload: { enabled: false, threshold_usd: null, amount_usd: null },
+    },
     subscription: null,
     usage_based: null,
   });
@@ -664,8 +673,8 @@ export class Router {
 }
 
 /** Validates a JSON body against the contract's request schema for `METHOD pattern`. */
-export function validateBody(route: Route, body: unknown): void {
-  const problem = checkRequest(`${route.method} ${route.pattern}`, body);
+export function validateBody(route: Route, body: unknown, strict = false): void {
+  const problem = checkRequest(`${route.method} ${route.pattern}`, body, strict);
   if (problem) throw invalid(problem.param, problem.message);
 }
 

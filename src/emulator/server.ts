@@ -50,6 +50,7 @@ export class EmulatorServer {
   private idempotency = new Map<string, Stored>();
   private readonly router = new Router(ROUTES);
   private requestCounter = 0;
+  private readonly records = new WeakMap<ServerResponse, RequestRecord>();
   private readonly closing = new AbortController();
 
   constructor(
@@ -88,7 +89,14 @@ export class EmulatorServer {
     this.idempotency.clear();
   }
 
+  /** Notes the status in the request log before the answer leaves, so a client never sees it stale. */
+  private noteStatus(res: ServerResponse, status: number): void {
+    const record = this.records.get(res);
+    if (record) record.status = status;
+  }
+
   private send(res: ServerResponse, reply: Reply): void {
+    this.noteStatus(res, reply.status);
     const body = JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       'content-type': 'application/json',
@@ -114,13 +122,10 @@ export class EmulatorServer {
     const idempotencyKey = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null;
     const record: RequestRecord = { method, path, query, status: 0, idempotency_key: idempotencyKey, time: arrived };
     this.requests.push(record);
+    this.records.set(res, record);
     // Bounded, so a long-running `reel emulator` does not grow without end; tests never get near it.
     if (this.requests.length > REQUESTS_KEPT) this.requests.splice(0, this.requests.length - REQUESTS_KEPT * 0.75);
-    res.once('close', () => {
-      // A dropped connection keeps the status the fault gave it (0, or 200 for a truncated body).
-      if (res.writableFinished) record.status = res.statusCode;
-      this.options.onRequest?.(record);
-    });
+    res.once('close', () => this.options.onRequest?.(record));
 
     const download = path.startsWith('/files/') || path.startsWith('/assets/') || path.startsWith('/uploads/');
     const match = download ? null : this.router.match(method, path);
@@ -133,6 +138,7 @@ export class EmulatorServer {
 
     if (download) return this.download(req, res, method, path, query, fault, record);
     if (method === 'OPTIONS') {
+      this.noteStatus(res, 200);
       res.writeHead(200, { allow: 'GET, POST, PATCH, DELETE, OPTIONS', 'content-length': 0 });
       res.end();
       return;
@@ -201,8 +207,16 @@ export class EmulatorServer {
     if (status === 502) {
       // Gateways answer with HTML, not HeyGen's envelope; clients must classify by status.
       const html = '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+      this.noteStatus(res, 502);
       res.writeHead(502, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(html) });
       res.end(html);
+      return;
+    }
+    if (status === 429) {
+      const limited = new HttpError(429, 'rate_limit_exceeded', 'Too many requests. Retry after the period indicated by the Retry-After header.', undefined, {
+        'Retry-After': String(this.world.options.retryAfterSeconds),
+      });
+      this.send(res, limited.toReply());
       return;
     }
     const error =
@@ -252,7 +266,7 @@ export class EmulatorServer {
           }
         }
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'invalid_parameter', 'The request body must be a JSON object.', 'body');
-        validateBody(route, body);
+        validateBody(route, body, this.world.options.strict);
         return body as Record<string, unknown>;
       },
     };
@@ -295,13 +309,13 @@ export class EmulatorServer {
       return;
     }
     if (fault?.kind === 'slow') await sleep(fault.delayMs, this.closing.signal);
+    this.noteStatus(res, 200);
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'private, max-age=0' });
     if (method === 'HEAD') {
       res.end();
       return;
     }
     if (fault?.kind === 'truncate' || fault?.kind === 'reset-after') {
-      record.status = 200;
       res.write(file.body.subarray(0, Math.floor(file.body.length / 2)), () => res.destroy());
       return;
     }
@@ -327,6 +341,7 @@ export class EmulatorServer {
       return;
     }
     asset.bytes = bytes;
+    this.noteStatus(res, 200);
     res.writeHead(200, { 'content-length': 0 });
     res.end();
   }

@@ -93,6 +93,16 @@ describe('validation', () => {
     }
   });
 
+  it('rejects undeclared fields only in strict mode', async () => {
+    const lax = await emulator();
+    expect((await api(lax.url, 'POST', '/v3/videos', avatarBody({ colour: 'blue' }))).status).toBe(200);
+    const strict = await emulator({ strict: true });
+    const answer = await api(strict.url, 'POST', '/v3/videos', avatarBody({ voice_settings: { speed: 1, tone: 'warm' } }));
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.param).toBe('voice_settings.tone');
+    expect((await api(strict.url, 'POST', '/v3/videos', example('video-create-avatar.request.json'))).status).toBe(200);
+  });
+
   it('uses a --catalog in place of the built-in one', async () => {
     const emu = await emulator({
       catalog: {
@@ -130,6 +140,22 @@ describe('concurrency limit', () => {
     // The session cannot start a render now: its approval is over the limit.
     const approve = await api(emu.url, 'POST', `/v3/video-agents/${chat.body.data.session_id}`, { message: 'LGTM' });
     expect(approve.status).toBe(429);
+  });
+});
+
+describe('credits', () => {
+  it('charges a credit per second of video, refunds failed renders, answers 402 when short', async () => {
+    const emu = await emulator({ credits: 10 });
+    // 9 words at 150 wpm = 3.6 s → 4 credits.
+    expect((await api(emu.url, 'POST', '/v3/videos', avatarBody())).status).toBe(200);
+    expect((await api(emu.url, 'GET', '/v3/users/me')).body.data.wallet).toMatchObject({ currency: 'credits', remaining_balance: 6 });
+    const failing = await api(emu.url, 'POST', '/v3/videos', avatarBody({ script: 'one two three four five six seven eight [emulator:fail]' }));
+    expect(failing.status).toBe(200);
+    const short = await api(emu.url, 'POST', '/v3/videos', avatarBody({ script: 'word '.repeat(40) }));
+    expect(short.status).toBe(402);
+    expectShape(short.body, example('error-402-insufficient-credit.response.json'));
+    expect(short.body.error.message).toBe('Your account has 2 credits but this video requires 16 credits.');
+    await until(async () => ((await api(emu.url, 'GET', '/v3/users/me')).body.data.wallet.remaining_balance === 6 ? true : undefined));
   });
 });
 

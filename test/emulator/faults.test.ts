@@ -56,6 +56,16 @@ describe('injected faults', () => {
     expect(emu.requests().map((r) => r.fault ?? null)).toEqual(['http-500', 'http-502', 'http-503', null]);
   });
 
+  it('http-429 answers rate_limit_exceeded with Retry-After, whatever the job count', async () => {
+    const emu = await emulator({ retryAfterSeconds: 2 });
+    emu.inject({ method: 'GET', path: '/v3/videos/statuses', kind: 'http-429' });
+    const limited = await api(emu.url, 'GET', '/v3/videos/statuses?video_ids=x');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('2');
+    expect(limited.body.error.code).toBe('rate_limit_exceeded');
+    expect((await api(emu.url, 'GET', '/v3/videos/statuses?video_ids=x')).status).toBe(200);
+  });
+
   it('reset drops the connection before anything happens', async () => {
     const emu = await emulator();
     emu.inject({ method: 'POST', path: '/v3/videos', kind: 'reset' });
