@@ -53,9 +53,12 @@ export function example(name: string): any {
   return body;
 }
 
-/** Asserts a response body matches the contract's response schema for `endpoint`. */
+/**
+ * Asserts a response body matches the contract's response schema for `endpoint`, strictly: no
+ * field the contract does not declare.
+ */
 export function expectSchema(endpoint: string, body: unknown): void {
-  expect(responseErrors(endpoint, body), `${endpoint} response:\n${JSON.stringify(body, null, 2)}`).toEqual([]);
+  expect(responseErrors(endpoint, body, true), `${endpoint} response:\n${JSON.stringify(body, null, 2)}`).toEqual([]);
 }
 
 /**
