@@ -400,5 +400,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('error', (error) => {
       if (!failed) reject(error);
     });
+    // A client that disconnects before its body was read (e.g. killed during a 'slow' fault) may
+    // leave neither 'end' nor 'error': without this the request, and its Idempotency-Key, would
+    // stay in flight forever.
+    const gone = (): void => {
+      if (!failed && !req.readableEnded) reject(new Error('client closed the connection before the body was read'));
+    };
+    if (req.destroyed) gone();
+    else req.on('close', gone);
   });
 }
