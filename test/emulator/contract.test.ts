@@ -291,6 +291,13 @@ describe('video agents', () => {
     });
     expect(waiting.body.data.messages[0]).toMatchObject({ role: 'model', type: 'text' });
     expect(waiting.body.data.video_id).toBeNull();
+    // An answer resumes it: it renders as a generate session would.
+    await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Use any voice.' });
+    const done = await until(async () => {
+      const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
+      return a.body.data.status === 'completed' ? a : undefined;
+    });
+    expect(done.body.data.messages.map((m: { role: string }) => m.role).slice(-3)).toEqual(['user', 'model', 'user']);
   });
 
   it('rejects messages to generate sessions, stops sessions, lists them newest first', async () => {
