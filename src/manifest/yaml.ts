@@ -154,7 +154,10 @@ export function parseYaml(text: string, what = 'manifest'): ParsedYaml {
   const doc = docs[0];
   if (!doc) return result;
   result.doc = doc;
-  for (const e of doc.errors) errors.push({ offset: e.pos[0], message: yamlMessage(e.code, e.message) });
+  for (const e of doc.errors) {
+    const key = e.code === 'DUPLICATE_KEY' ? /^[^:#\n]*/.exec(text.slice(e.pos[0], e.pos[0] + 200))![0].trim() : '';
+    errors.push({ offset: e.pos[0], message: key ? `duplicate key \`${key}\`; each key may appear once in a mapping — rename or remove one` : yamlMessage(e.code, e.message) });
+  }
   for (const w of doc.warnings) errors.push({ offset: w.pos[0], message: yamlMessage(w.code, w.message) });
   if (errors.length > 0) return result;
   const budget = { left: MAX_ALIAS_NODES };
