@@ -128,7 +128,7 @@ function checkCst(doc: CST.Document, errors: YamlProblem[]): boolean {
 }
 
 /** Parses one YAML document safely. Never throws on bad input. */
-export function parseYaml(text: string, what = 'manifest'): ParsedYaml {
+export function parseYaml(text: string, what = 'manifest', options: { allowEmpty?: boolean } = {}): ParsedYaml {
   const lineCounter = new LineCounter();
   const errors: YamlProblem[] = [];
   const result: ParsedYaml = { text, lineCounter, value: undefined, errors };
@@ -143,6 +143,7 @@ export function parseYaml(text: string, what = 'manifest'): ParsedYaml {
     return result;
   }
   if (cstDocs.length === 0) {
+    if (options.allowEmpty) return result;
     errors.push({ offset: 0, message: `the file is empty; a ${what} needs \`version: 1\`` });
     return result;
   }
