@@ -144,7 +144,7 @@ export function parseYaml(text: string, what = 'manifest', options: { allowEmpty
   }
   if (cstDocs.length === 0) {
     if (options.allowEmpty) return result;
-    errors.push({ offset: 0, message: `the file is empty; a ${what} needs \`version: 1\`` });
+    errors.push({ offset: 0, message: what === 'manifest' ? 'the file is empty; a manifest needs `version: 1` and `videos:`' : 'the file is empty' });
     return result;
   }
   const tagCount = errors.length;
