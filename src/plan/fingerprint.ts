@@ -77,6 +77,8 @@ export function fieldDigests(entry: ResolvedEntry): Record<string, string> {
   for (const [key, value] of Object.entries(entry.request)) {
     if (value !== undefined) out[key] = digest(value);
   }
+  // Agent titles are reel metadata only (the agent API has none), so they live outside the request.
+  if (entry.title !== undefined && !('title' in entry.request)) out.title = digest(entry.title);
   for (const [key, value] of Object.entries(entry.output)) {
     if (value !== undefined) out[`${OUTPUT_FIELD_PREFIX}${key}`] = digest(value);
   }

@@ -1,4 +1,3 @@
-import { InternalError } from '../errors.js';
 import type { LockEntry, Lockfile } from '../lock/types.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { estimateSeconds } from './estimate.js';
@@ -90,7 +89,8 @@ function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefin
 
 /**
  * Compare the entries of the manifests with the lock and decide, for every id, what a build does.
- * Pure and synchronous: no filesystem, no network, no clock. Changes are sorted by id.
+ * Pure and synchronous: no filesystem, no network, no clock. Changes are sorted by id. Should two
+ * entries share an id (the loader reports that as an error), the first one is planned.
  */
 export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options: PlanOptions = {}): Plan {
   const selected = targetMatcher(options.targets);
@@ -100,7 +100,8 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
   const changes: Change[] = [];
   const seen = new Set<string>();
   for (const entry of entries) {
-    if (seen.has(entry.id)) throw new InternalError(`plan() got two entries with the id "${entry.id}".`);
+    // Duplicate ids are a loader diagnostic; the first one wins here so that watch can still plan.
+    if (seen.has(entry.id)) continue;
     seen.add(entry.id);
     if (!include(entry.id)) continue;
     changes.push(diffEntry(entry, fingerprint(entry), lock.videos[entry.id], options));
