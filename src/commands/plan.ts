@@ -74,7 +74,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   }
   const result = plan(entries, lock, { targets, ...(shard ? { shard } : {}) });
 
-  if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd));
+  if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));
   else ctx.stdout.write(formatPlanHuman(result, { cwd: ctx.cwd, verbose: Boolean(options.verbose), color: useColor(ctx) }));
 

@@ -1,5 +1,5 @@
 import type { ResolvedEntry } from '../manifest/types.js';
-import { canonicalJson } from '../util/canonical.js';
+import { canonicalJson, sortKeys } from '../util/canonical.js';
 import { sha256 } from '../util/hash.js';
 
 /**
@@ -55,27 +55,46 @@ export function fingerprintPayload(entry: ResolvedEntry): Record<string, unknown
  * fingerprint format version. Show `shortFingerprint()` to people.
  */
 export function fingerprint(entry: ResolvedEntry): string {
-  return sha256(canonicalJson(fingerprintPayload(entry)));
+  // Equal to sha256(canonicalJson(fingerprintPayload(entry))), built with one sorted copy instead of two.
+  const request: Record<string, unknown> = {};
+  for (const key of Object.keys(entry.request).sort()) {
+    const value = entry.request[key];
+    if (value !== undefined && !metadata.has(key)) request[key] = sortKeys(value);
+  }
+  return sha256(JSON.stringify({ format: FINGERPRINT_VERSION, mode: entry.mode, request }));
 }
 
 export function shortFingerprint(fp: string): string {
   return fp.slice(0, SHORT_FINGERPRINT);
 }
 
-/** Short digest of one value, stable across key order. */
-export function digest(value: unknown): string {
-  return sha256(canonicalJson(value)).slice(0, DIGEST_LENGTH);
+// Most field values repeat across a project (avatar, voice, settings shared through defaults), so
+// short values' digests are remembered; long ones (scripts, prompts) are almost always unique.
+const MEMO_MAX_TEXT = 256;
+const MEMO_MAX_SIZE = 4096;
+const memo = new Map<string, string>();
+
+function digestOfCanonical(text: string): string {
+  if (text.length > MEMO_MAX_TEXT) return sha256(text).slice(0, DIGEST_LENGTH);
+  let d = memo.get(text);
+  if (d === undefined) {
+    d = sha256(text).slice(0, DIGEST_LENGTH);
+    if (memo.size >= MEMO_MAX_SIZE) memo.clear();
+    memo.set(text, d);
+  }
+  return d;
 }
 
-/**
- * One short digest per top-level request field (metadata fields included), plus `mode`, the output
- * settings as `output.<name>` and, for agent entries, `revisions` and `approved`. Stored in the lock
- * so that a later plan can name the fields that changed without storing scripts twice.
- */
-export function fieldDigests(entry: ResolvedEntry): Record<string, string> {
-  const out: Record<string, string> = { mode: digest(entry.mode) };
+/** Short digest of one value, stable across key order. */
+export function digest(value: unknown): string {
+  return digestOfCanonical(canonicalJson(value));
+}
+
+function collectDigests(entry: ResolvedEntry, include: (name: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (include('mode')) out.mode = digest(entry.mode);
   for (const [key, value] of Object.entries(entry.request)) {
-    if (value !== undefined) out[key] = digest(value);
+    if (value !== undefined && include(key)) out[key] = digest(value);
   }
   // Agent titles are reel metadata only (the agent API has none), so they live outside the request.
   if (entry.title !== undefined && !('title' in entry.request)) out.title = digest(entry.title);
@@ -87,6 +106,28 @@ export function fieldDigests(entry: ResolvedEntry): Record<string, string> {
     if (entry.agent.approved) out.approved = digest(true);
   }
   return out;
+}
+
+/**
+ * One short digest per top-level request field (metadata fields included), plus `mode`, the output
+ * settings as `output.<name>` and, for agent entries, `revisions` and `approved`. Stored in the lock
+ * so that a later plan can name the fields that changed without storing scripts twice.
+ */
+export function fieldDigests(entry: ResolvedEntry): Record<string, string> {
+  return collectDigests(entry, () => true);
+}
+
+/** True for fields outside the fingerprint: metadata, output settings and the agent review flow. */
+export function isOutsideFingerprint(name: string): boolean {
+  return isMetadataField(name) || isReviewField(name);
+}
+
+/**
+ * The subset of `fieldDigests` outside the fingerprint. When fingerprints match, only these can
+ * differ, so the plan skips digesting the rest.
+ */
+export function outsideDigests(entry: ResolvedEntry): Record<string, string> {
+  return collectDigests(entry, isOutsideFingerprint);
 }
 
 /** Names of the fields whose digests differ (added, removed or changed), sorted. */
