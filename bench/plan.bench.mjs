@@ -1,5 +1,6 @@
 // `reel plan --json` on 10,000 entries in 1,000 files, against the parse-only floor (a process that
-// only finds, reads and YAML-parses the same files), with no lock and with a full lock; and
+// only finds, reads and YAML-parses the same files), with no lock and with a full lock, without the
+// .reel/cache of loaded files (REEL_CACHE=0), while filling it, and warm (stretch: < 0.5×); and
 // `reel --version` against `node -e 0`. Wall time of whole processes, best of several alternating runs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,8 +54,18 @@ process.stdout.write(String(n));
 `;
 
 function once(args, cwd) {
+  let env = { ...process.env, NO_COLOR: '1', REEL_CACHE: '0' };
+  if (args[0] === 'warm') {
+    args = args.slice(1);
+    env = { ...env, REEL_CACHE: '1' };
+  } else if (args[0] === 'fill') {
+    // A first run: empty cache, which it fills.
+    args = args.slice(1);
+    env = { ...env, REEL_CACHE: '1' };
+    rmSync(join(cwd, '.reel'), { recursive: true, force: true });
+  }
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30, env });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0 && r.status !== 2) {
     process.stderr.write(r.stderr);
@@ -115,11 +126,17 @@ try {
   }
   writeFileSync(join(root, 'reel.lock'), serializeLock({ lockfileVersion: 1, videos, assets: {} }));
 
-  const [floor2, full, human] = compare([floorArgs, [cli, 'plan', '--json'], [cli, 'plan']], root);
+  const [floor2, full, human, fill, warm] = compare(
+    [floorArgs, [cli, 'plan', '--json'], [cli, 'plan'], ['fill', cli, 'plan', '--json'], ['warm', cli, 'plan', '--json']],
+    root,
+  );
   const fullDoc = JSON.parse(full.out);
   if (fullDoc.summary.unchanged !== FILES * PER_FILE) throw new Error(`plan saw ${fullDoc.summary.unchanged} unchanged`);
+  if (warm.out !== full.out) throw new Error('the cached plan differs from the uncached one');
   report('reel plan --json (full lock)', full.ms, floor2.ms, 1.3);
   report('reel plan (full lock, human)', human.ms, floor2.ms, 1.3);
+  console.log(`${'reel plan --json (filling cache)'.padEnd(34)} ${fill.ms.toFixed(0).padStart(6)} ms  ${(fill.ms / floor2.ms).toFixed(2)}× floor  (first run, writes .reel/cache)`);
+  report('reel plan --json (warm cache)', warm.ms, floor2.ms, 0.5);
 
   const [node, version] = compare([['-e', '0'], [cli, '--version']], root);
   console.log(`${'node -e 0'.padEnd(34)} ${node.ms.toFixed(0).padStart(6)} ms`);

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { readLock } from '../lock/file.js';
-import { loadProject } from '../manifest/index.js';
+import { loadProjectCached } from '../cache/manifests.js';
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { hasChanges, plan } from '../plan/plan.js';
 import { parseShard, targetMatcher } from '../plan/select.js';
@@ -39,7 +39,7 @@ export async function loadForPlan(
   ctx: CommandContext,
   json: boolean,
 ): Promise<{ entries: ResolvedEntry[]; lock: Lockfile } | { exitCode: number }> {
-  const [project, lock] = await Promise.all([loadProject(ctx.cwd, { signal: ctx.signal }), readLock(ctx.cwd)]);
+  const [project, lock] = await Promise.all([loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }), readLock(ctx.cwd)]);
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (project.diagnostics.length > 0) ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
   if (errors.length > 0) {

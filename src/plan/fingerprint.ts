@@ -55,6 +55,8 @@ export function fingerprintPayload(entry: ResolvedEntry): Record<string, unknown
  * fingerprint format version. Show `shortFingerprint()` to people.
  */
 export function fingerprint(entry: ResolvedEntry): string {
+  const remembered = primed.get(entry);
+  if (remembered !== undefined) return remembered;
   // Equal to sha256(canonicalJson(fingerprintPayload(entry))), built with one sorted copy instead of two.
   const request: Record<string, unknown> = {};
   for (const key of Object.keys(entry.request).sort()) {
@@ -62,6 +64,17 @@ export function fingerprint(entry: ResolvedEntry): string {
     if (value !== undefined && !metadata.has(key)) request[key] = sortKeys(value);
   }
   return sha256(JSON.stringify({ format: FINGERPRINT_VERSION, mode: entry.mode, request }));
+}
+
+const primed = new WeakMap<ResolvedEntry, string>();
+
+/**
+ * For caches of loaded entries (.reel/cache): hand back a fingerprint this same code computed for an
+ * identical entry earlier, so a warm plan need not hash every request again. Keyed by object
+ * identity: only prime entries that are never modified afterwards.
+ */
+export function primeFingerprint(entry: ResolvedEntry, fp: string): void {
+  primed.set(entry, fp);
 }
 
 export function shortFingerprint(fp: string): string {
@@ -127,7 +140,23 @@ export function isOutsideFingerprint(name: string): boolean {
  * differ, so the plan skips digesting the rest.
  */
 export function outsideDigests(entry: ResolvedEntry): Record<string, string> {
-  return collectDigests(entry, isOutsideFingerprint);
+  // Same result as collectDigests(entry, isOutsideFingerprint), without walking the whole request:
+  // this runs for every entry of every plan.
+  const out: Record<string, string> = {};
+  for (const key of METADATA_FIELDS) {
+    const value = entry.request[key];
+    if (value !== undefined) out[key] = digest(value);
+  }
+  if (entry.title !== undefined && !('title' in entry.request)) out.title = digest(entry.title);
+  for (const key in entry.output) {
+    const value = entry.output[key as keyof typeof entry.output];
+    if (value !== undefined) out[`${OUTPUT_FIELD_PREFIX}${key}`] = digest(value);
+  }
+  if (entry.agent) {
+    if (entry.agent.revisions.length > 0) out.revisions = digest(entry.agent.revisions);
+    if (entry.agent.approved) out.approved = digest(true);
+  }
+  return out;
 }
 
 /** Names of the fields whose digests differ (added, removed or changed), sorted. */
