@@ -1,3 +1,4 @@
+import { InternalError } from '../errors.js';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -84,7 +85,7 @@ class FileLockStore implements LockStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('reel.lock store used after close()');
+    if (this.closed) throw new InternalError('reel.lock store used after close()');
   }
 
   private schedule(): void {
