@@ -1,6 +1,6 @@
-import { InternalError } from '../errors.js';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InternalError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { LOCKFILE_NAME, lockPath, readLock, serializeLock } from './file.js';
 import { type AcquireOptions, type Mutex, type MutexHolder, acquireMutex } from './mutex.js';
