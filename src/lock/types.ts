@@ -45,7 +45,7 @@ export interface LockEntry {
 export interface LockedAsset {
   asset_id: string;
   uploaded_at: string;
-  /** Which API the asset id belongs to (as LockEntry.api); absent means `heygen`. */
+  /** Which API the asset id belongs to (as LockEntry.api). */
   api?: string;
 }
 
