@@ -166,6 +166,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
       prune: options.prune === true,
       concurrency,
       titleTag: project.config.title_tag !== false,
+      approvalMessage: project.config.approval_message,
       schedule: pollSchedule(local, ctx.env),
       signal: ctx.signal,
       emit: (event) => reporter.event(event),
