@@ -9,7 +9,8 @@ import { HeyGenClient, type RetryPolicy } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
-import { type Change, estimateSeconds, type Plan, parseShard, plan, summarize } from '../plan/index.js';
+import { type Change, type Plan, parseShard, plan, summarize } from '../plan/index.js';
+import { estimateOf, forApi } from '../build/scope.js';
 import { appendStepSummary, formatBuildAnnotations, formatBuildSummaryMarkdown } from '../report/build-github.js';
 import { JsonBuildReporter } from '../report/build-json.js';
 import { PlainBuildReporter } from '../report/build-plain.js';
@@ -235,27 +236,6 @@ function rerender(p: Plan, again: readonly Change[]): Plan {
     ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
   );
   return { changes, summary: summarize(changes) };
-}
-
-/**
- * Lock entries made against another API (the emulator, say) mean nothing to this one: their videos
- * are rendered again here instead of being polled or trusted.
- */
-export function forApi(p: Plan, api: string): Plan {
-  const changes = p.changes.map((c): Change => {
-    const other = c.locked && c.entry && (c.locked.api ?? 'heygen') !== api;
-    if (!other || c.render || c.action === 'remove') return c;
-    if (c.action === 'failed' || c.action === 'unchanged' || c.action === 'metadata' || c.action === 'resume') {
-      return { ...c, action: 'create', render: true, generation: (c.locked?.generation ?? 0) + 1, estimateSeconds: estimateOf(c) };
-    }
-    return c;
-  });
-  return { changes, summary: summarize(changes) };
-}
-
-function estimateOf(change: Change): number {
-  // The plan reports 0 for changes that render nothing; this one now renders.
-  return change.estimateSeconds > 0 || !change.entry ? change.estimateSeconds : estimateSeconds(change.entry);
 }
 
 /** `--emulator` never replaces renders that HeyGen made (and billed). */
