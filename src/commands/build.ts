@@ -125,10 +125,14 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     const { startEmulator } = await import('../emulator/index.js');
     emulator = await startEmulator({ port: 0, renderSeconds: EMULATOR_RENDER_SECONDS, apiKey });
     baseUrl = emulator.url;
-  } else {
+  } else if (missing.length > 0 || current.changes.some((c) => needsApi(c, options.prune === true))) {
     const settings = requireApiKey(apiEnv ?? (await readApiEnv(root, ctx.env)));
     baseUrl = settings.baseUrl;
     apiKey = settings.apiKey;
+  } else {
+    // Only lock bookkeeping (metadata, removals without --prune): no request, so no key needed.
+    baseUrl = apiEnv?.baseUrl ?? DEFAULT_API_URL;
+    apiKey = '';
   }
 
   const reporter = pickReporter(options, ctx);
@@ -219,6 +223,13 @@ export function pollSchedule(local: boolean, env: NodeJS.ProcessEnv): PollSchedu
 function needsNetwork(change: Change): boolean {
   if (isAwaitingReview(change)) return false;
   return change.render || change.action === 'resume' || change.action === 'remove' || change.action === 'metadata';
+}
+
+/** Changes whose application sends a request to the API. */
+function needsApi(change: Change, prune: boolean): boolean {
+  if (isAwaitingReview(change)) return false;
+  if (change.action === 'remove') return prune && change.locked?.video_id !== undefined;
+  return change.render || change.action === 'resume';
 }
 
 /**

@@ -136,6 +136,24 @@ describe('reel build against the emulator over HTTP', () => {
   });
 });
 
+describe('lock bookkeeping without renders', () => {
+  it('a title change or a removal rewrites the lock without a key or a request', async () => {
+    const dir = await track(project({ 'videos/a.yaml': directManifest(2) }));
+    expect((await runCli(['build'], dir, cliEnv(emulator))).code).toBe(0);
+    const before = emulator.requests().length;
+    await writeFile(join(dir, 'videos/a.yaml'), directManifest(1).replace('title: Video 1', 'title: Renamed'));
+    const noKey = { ...cliEnv(emulator), HEYGEN_API_KEY: '' };
+    const run = await runCli(['build'], dir, noKey);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/v001\s+metadata\s+updated/);
+    expect(run.stdout).toMatch(/v002\s+remove\s+removed/);
+    expect(emulator.requests().length).toBe(before);
+    const again = await runCli(['build'], dir, noKey);
+    expect(again.stdout).toMatch(/^Nothing to render: 1 video up to date\./);
+  });
+});
+
 describe('reel build --emulator', () => {
   it('needs no key, leaves MP4 files and a lock, and a second run says nothing to do', async () => {
     const dir = await track(exampleProject());
