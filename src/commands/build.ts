@@ -251,7 +251,9 @@ function rerender(p: Plan, again: readonly Change[]): Plan {
 
 /** `--emulator` never replaces renders that HeyGen made (and billed). */
 function refuseForeign(p: Plan): void {
-  const foreign = p.changes.filter((c) => c.render && c.locked && (c.locked.api ?? 'heygen') !== 'emulator');
+  // Renders of another local emulator cost nothing either; those of HeyGen (or a remote API) did.
+  const paid = (api: string): boolean => api !== 'emulator' && !isLocalUrl(api);
+  const foreign = p.changes.filter((c) => c.render && c.locked && paid(c.locked.api ?? 'heygen'));
   if (foreign.length > 0) {
     throw new UsageError(
       `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${foreign[0]?.locked?.api ?? 'heygen'} ` +

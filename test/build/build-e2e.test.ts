@@ -167,3 +167,24 @@ describe('reel build --emulator', () => {
     expect(second.stdout).toMatch(/^Nothing to render: 7 videos up to date\./);
   });
 });
+
+describe('reel build --emulator next to real renders', () => {
+  it('refuses to replace videos HeyGen rendered, and sends nothing', async () => {
+    const dir = await track(project({ 'videos/a.yaml': directManifest(1) }));
+    const lock = {
+      assets: {},
+      lockfileVersion: 1,
+      videos: {
+        v001: {
+          fields: {}, fingerprint: '0'.repeat(64), generation: 1, mode: 'direct', status: 'completed',
+          updated_at: '2026-01-01T00:00:00.000Z', video_id: 'real-video',
+        },
+      },
+    };
+    await writeFile(join(dir, 'reel.lock'), `${JSON.stringify(lock, null, 2)}\n`);
+    const run = await runCli(['build', '--emulator'], dir, cliEnv(undefined));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/reel\.lock holds 1 video rendered by heygen \(v001\); --emulator would replace them/);
+    expect(JSON.parse(await readFile(join(dir, 'reel.lock'), 'utf8'))).toEqual(lock);
+  });
+});
