@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import {
-  allVideos, cliEnv, countByTag, creates, directManifest, exampleProject, KEY, project, readLockJson, runCli,
+  allVideos, cliEnv, countByTag, creates, directManifest, exampleProject, KEY, project, readLockJson, ROOT, runCli,
 } from './helpers.js';
 
 let emulator: Emulator;
@@ -133,6 +133,26 @@ describe('reel build against the emulator over HTTP', () => {
     expect(Object.keys(lock.videos)).toEqual(['v001']);
     expect(await readdir(join(dir, 'out'))).not.toContain('v002.mp4');
     expect(emulator.requests().filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/v3/videos/${videoId}`]);
+  });
+});
+
+describe('local assets', () => {
+  it('uploads a file once and reuses its asset id from the lock for later renders', async () => {
+    const png = await readFile(join(ROOT, 'assets/studio-bg.png'));
+    const manifest = (script: string): string =>
+      ['version: 1', 'defaults:', '  avatar: Daisy-inskirt-20220818', '  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54', 'videos:',
+        '  one:', `    script: ${script}`, '    background: { image: ../assets/bg.png }',
+        '  two:', '    script: The second video shares the background.', '    background: { image: ../assets/bg.png }', ''].join('\n');
+    const dir = await track(project({ 'videos/a.yaml': manifest('The first video.'), 'assets/.keep': '' }));
+    await writeFile(join(dir, 'assets/bg.png'), png);
+    expect((await runCli(['build'], dir, cliEnv(emulator))).code).toBe(0);
+    expect(creates(emulator, '/v3/assets')).toBe(1);
+    const assetId = Object.values((await readLockJson(dir)).assets)[0]?.asset_id;
+    expect(assetId).toBeTruthy();
+    await writeFile(join(dir, 'videos/a.yaml'), manifest('The first video, revised.'));
+    expect((await runCli(['build'], dir, cliEnv(emulator))).code).toBe(0);
+    expect(creates(emulator, '/v3/assets')).toBe(1);
+    expect(creates(emulator)).toBe(3);
   });
 });
 
