@@ -93,6 +93,12 @@ class Executor {
   private readonly ahead: ReturnType<typeof pLimit>;
   private readonly downloads: ReturnType<typeof pLimit>;
   private readonly o: ExecutorOptions;
+  /** Every agent session the lock held at the start or this run adopted: never adopted again. */
+  private readonly knownSessions: Set<string>;
+  /** video id → entry id, for status events. */
+  private readonly byVideo = new Map<string, string>();
+  /** asset sha256 → entry id that asked for it, for upload events. */
+  private readonly uploading = new Map<string, string>();
 
   constructor(options: ExecutorOptions) {
     this.o = options;
@@ -108,13 +114,6 @@ class Executor {
       options.emit({ type: 'upload', id: this.uploading.get(u.asset.sha256) ?? '', file: u.asset.relPath, asset_id: u.assetId, reused: u.reused }),
     );
   }
-
-  /** Every agent session the lock held at the start or this run adopted: never adopted again. */
-  private readonly knownSessions: Set<string>;
-  /** video id → entry id, for status events. */
-  private readonly byVideo = new Map<string, string>();
-  /** asset sha256 → entry id that asked for it, for upload events. */
-  private readonly uploading = new Map<string, string>();
 
   async run(): Promise<BuildResult> {
     const { plan, emit } = this.o;
