@@ -520,7 +520,8 @@ class Executor {
         throw new ApiError(`cannot read agent session ${sessionId}: ${outcome.message}`);
       }
       checks += 1;
-      const ms = checks === 1 ? schedule.firstMs : Math.min(schedule.maxMs, schedule.minMs * schedule.factor ** (checks - 2));
+      // Agent sessions think for many minutes, and each is polled on its own: back off further.
+      const ms = checks === 1 ? schedule.firstMs : Math.min(schedule.maxMs * 2, schedule.minMs * schedule.factor ** (checks - 2));
       await pause(ms, signal);
     }
   }
