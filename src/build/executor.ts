@@ -25,6 +25,8 @@ const REPLAY_WINDOW_MS = 23 * 3600 * 1000;
 const URL_REFRESHES = 3;
 /** Attempts at one URL when the transfer breaks. */
 const TRANSFER_ATTEMPTS = 4;
+/** Refusals that concern the account, not the request: 401 key, 402 credit, 403 permission. */
+const ACCOUNT_STATUSES: ReadonlySet<number> = new Set([401, 402, 403]);
 /** Creates tried for one job when each answer is lost and reconciliation finds nothing. */
 const CREATE_ATTEMPTS = 3;
 
@@ -325,7 +327,7 @@ class Executor {
       for (let attempt = 1; ; attempt += 1) {
         const outcome = await client.createVideo(request, lock.idempotency_key ?? '');
         if (outcome.kind === 'ok') return this.adoptVideo(entry.id, lock, outcome.value.video_id);
-        if (outcome.kind === 'error') return this.recordFailure(change, lock, outcome.code, outcome.message, started);
+        if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
         // Ambiguous even after resending with the same key: look for the tagged video.
         if (tag) {
           const found = await findVideoByTag(client, tag, since);
@@ -355,7 +357,7 @@ class Executor {
           status: 'thinking',
         });
       }
-      if (outcome.kind === 'error') return this.recordFailure(change, lock, outcome.code, outcome.message, started);
+      if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
       const found = await findSession(client, prompt, since, claimed);
       if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
       if (found.kind === 'error' || attempt >= CREATE_ATTEMPTS) return this.unknown(change, outcome.message, started);
@@ -392,6 +394,20 @@ class Executor {
       id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code, message,
       videoId: lock.video_id, sessionId: lock.session_id,
     };
+  }
+
+  /**
+   * HeyGen refused a create. A problem of the request (400, unknown avatar…) is recorded as a failed
+   * render; a problem of the account (key, credit, permission, limits) is not the entry's fault:
+   * the intent is withdrawn, so the next build simply tries again.
+   */
+  private rejected(change: Change, lock: LockEntry, outcome: { status: number; code: string; message: string; param?: string }, started: number): JobResult {
+    const message = outcome.param ? `${outcome.message} (${outcome.param})` : outcome.message;
+    if (ACCOUNT_STATUSES.has(outcome.status) || outcome.code === 'rate_limit_exceeded' || outcome.code === 'quota_exceeded') {
+      this.rollback(change);
+      return { id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code: outcome.code, message: `${message}; nothing was recorded, the next build tries again` };
+    }
+    return this.recordFailure(change, lock, outcome.code, message, started);
   }
 
   private unknown(change: Change, message: string, started: number): JobResult {

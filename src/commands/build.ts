@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { apiName } from '../build/identity.js';
 import { DEFAULT_CONCURRENCY, findMissingOutputs, runBuild } from '../build/executor.js';
 import { HEYGEN_SCHEDULE, LOCAL_SCHEDULE, type PollSchedule } from '../build/poller.js';
-import { CancelledError, UsageError } from '../errors.js';
+import { ApiError, CancelledError, ConfigError, UsageError } from '../errors.js';
 import { HeyGenClient, type RetryPolicy } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
@@ -19,7 +19,7 @@ import { TtyBuildReporter } from '../report/build-tty.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlanHuman } from '../report/plan-human.js';
 import { formatPlanJson } from '../report/plan-json.js';
-import { DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import { type ApiSettings, DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
 import type { CommandContext } from './context.js';
 
 export interface BuildOptions {
@@ -129,6 +129,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     const settings = requireApiKey(apiEnv ?? (await readApiEnv(root, ctx.env)));
     baseUrl = settings.baseUrl;
     apiKey = settings.apiKey;
+    await preflight(settings, ctx);
   } else {
     // Only lock bookkeeping (metadata, removals without --prune): no request, so no key needed.
     baseUrl = apiEnv?.baseUrl ?? DEFAULT_API_URL;
@@ -202,6 +203,22 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     await store?.close();
     await emulator?.close();
   }
+}
+
+/**
+ * One `GET /v3/users/me` before anything is written: a wrong key or an unreachable API is reported
+ * once, clearly, instead of as a failure of every job.
+ */
+async function preflight(settings: ApiSettings, ctx: CommandContext): Promise<void> {
+  const local = isLocalUrl(settings.baseUrl);
+  const client = new HeyGenClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, signal: ctx.signal, retry: local ? LOCAL_RETRY : {} });
+  const me = await client.me();
+  if (me.kind === 'ok') return;
+  if (me.kind === 'error' && (me.status === 401 || me.status === 403)) {
+    throw new ConfigError(`HeyGen rejected HEYGEN_API_KEY (from ${settings.keySource}): ${me.code}: ${me.message}. Check the key; nothing was sent.`);
+  }
+  const detail = me.kind === 'error' ? `${me.code}: ${me.message}` : me.message;
+  throw new ApiError(`cannot use the HeyGen API at ${settings.baseUrl} (${detail}); nothing was sent.`);
 }
 
 /** Retries against a local API: same rules, shorter waits. */

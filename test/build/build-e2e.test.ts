@@ -98,6 +98,16 @@ describe('reel build against the emulator over HTTP', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('checks the key once before anything is written', async () => {
+    const dir = await track(project({ 'videos/a.yaml': directManifest(2) }));
+    const run = await runCli(['build'], dir, { ...cliEnv(emulator), HEYGEN_API_KEY: 'wrong-key-123' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^reel: HeyGen rejected HEYGEN_API_KEY \(from environment\): unauthorized: .*nothing was sent\.\n$/);
+    expect(run.stderr).not.toContain('wrong-key-123');
+    expect(emulator.requests().map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v3/users/me']);
+    await expect(readFile(join(dir, 'reel.lock'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('records a failed render, continues with the others, and retries it only with --retry-failed', async () => {
     const dir = await track(project({ 'videos/a.yaml': directManifest(3, (i) => (i === 2 ? ' [emulator:fail]' : '')) }));
     const first = await runCli(['build', '--json'], dir, cliEnv(emulator));
