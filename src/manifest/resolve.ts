@@ -31,6 +31,8 @@ type Json = Record<string, unknown>;
 interface Field {
   value: unknown;
   node: Node | undefined;
+  /** Position of `node`, computed on first use (defaults' fields are shared by every entry). */
+  pos?: SourcePosition;
 }
 
 /** A local file a request refers to; filled in once the file is hashed. */
@@ -261,7 +263,8 @@ export class FileResolver {
     const node = (k: string): Node | undefined => f.get(k)?.node;
     const set = (reqKey: string, value: unknown, from: string | undefined): void => {
       request[reqKey] = value;
-      fieldSources[reqKey] = from && f.has(from) ? this.pos(node(from)) : entryPos;
+      const field = from === undefined ? undefined : f.get(from);
+      fieldSources[reqKey] = field ? (field.pos ??= this.pos(field.node)) : entryPos;
     };
     /** A local path or https URL; local paths become slots filled with the asset placeholder. */
     const ref = (value: string, at: Node | undefined, asUrl: (url: string) => unknown, asAsset: (placeholder: string) => void): unknown => {
