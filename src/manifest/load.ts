@@ -73,7 +73,10 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
   const badEntries = new Set<string>();
   let fatal = false;
   for (const p of validateAgainst('manifest', manifest)) {
-    const pos = at(offsetOf(nodeAt(doc, p.path, p.key)));
+    let node = nodeAt(doc, p.path, p.key);
+    // An empty value (`intro:` with nothing after it) has no text of its own: point at its key.
+    if (!p.key && p.path.length > 0 && isScalar(node) && node.value === null) node = nodeAt(doc, p.path, true);
+    const pos = at(offsetOf(node));
     const id = p.path[0] === 'videos' && p.path.length >= 2 ? p.path[1] : undefined;
     if (id !== undefined) badEntries.add(id);
     else fatal = true;

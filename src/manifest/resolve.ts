@@ -253,7 +253,7 @@ export class FileResolver {
     const err = (node: Node | undefined, message: string): void => this.error(node, message, id);
     if (!ID_PATTERN.test(id) || id.length > MAX_ID_LENGTH) {
       const slug = id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, MAX_ID_LENGTH);
-      err(keyNode, `id \`${id}\` is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
+      err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
     }
     const request: Json = {};
     const fieldSources: Record<string, SourcePosition> = {};
