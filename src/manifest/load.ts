@@ -108,9 +108,9 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
 
 /**
  * Cross-file checks: an id defined twice (in one file via `each`, or in two files) names both places
- * (paths in messages relative to `root`).
+ * (paths in messages relative to `root`; absolute without it).
  */
-export function checkProject(results: FileResult[], root: string = process.cwd()): Diagnostic[] {
+export function checkProject(results: FileResult[], root?: string): Diagnostic[] {
   // One map entry per id; lists only for the rare duplicates.
   const first = new Map<string, ResolvedEntry>();
   const byId = new Map<string, ResolvedEntry[]>();
@@ -131,7 +131,7 @@ export function checkProject(results: FileResult[], root: string = process.cwd()
     for (const e of list) {
       const others = list
         .filter((o) => o !== e)
-        .map((o) => `${toPosix(relative(root, o.source.file))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
+        .map((o) => `${(root === undefined ? o.source.file : toPosix(relative(root, o.source.file)))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
       const row = e.origin ? ` (row ${e.origin.row} of ${e.origin.data})` : '';
       out.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }
