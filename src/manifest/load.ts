@@ -1,7 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
-import pLimit from 'p-limit';
 import { CancelledError } from '../errors.js';
 import { FileCache, toPosix } from './assets.js';
 import { loadConfig, type ProjectConfig } from './config.js';
@@ -33,9 +33,6 @@ export interface LoadResult {
   /** Every problem, sorted by file, line, col. */
   diagnostics: Diagnostic[];
 }
-
-/** Files read at once while loading a project. */
-const READ_CONCURRENCY = 64;
 
 function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
   return d.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
@@ -76,7 +73,10 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
   const badEntries = new Set<string>();
   let fatal = false;
   for (const p of validateAgainst('manifest', manifest)) {
-    const pos = at(offsetOf(nodeAt(doc, p.path, p.key)));
+    let node = nodeAt(doc, p.path, p.key);
+    // An empty value (`intro:` with nothing after it) has no text of its own: point at its key.
+    if (!p.key && p.path.length > 0 && isScalar(node) && node.value === null) node = nodeAt(doc, p.path, true);
+    const pos = at(offsetOf(node));
     const id = p.path[0] === 'videos' && p.path.length >= 2 ? p.path[1] : undefined;
     if (id !== undefined) badEntries.add(id);
     else fatal = true;
@@ -108,15 +108,21 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
 
 /**
  * Cross-file checks: an id defined twice (in one file via `each`, or in two files) names both places
- * (paths in messages relative to `root`).
+ * (paths in messages relative to `root`; absolute without it).
  */
-export function checkProject(results: FileResult[], root: string = process.cwd()): Diagnostic[] {
+export function checkProject(results: FileResult[], root?: string): Diagnostic[] {
+  // One map entry per id; lists only for the rare duplicates.
+  const first = new Map<string, ResolvedEntry>();
   const byId = new Map<string, ResolvedEntry[]>();
   for (const r of results) {
     for (const e of r.entries) {
-      const list = byId.get(e.id);
-      if (list) list.push(e);
-      else byId.set(e.id, [e]);
+      const seen = first.get(e.id);
+      if (seen === undefined) first.set(e.id, e);
+      else {
+        const list = byId.get(e.id);
+        if (list) list.push(e);
+        else byId.set(e.id, [seen, e]);
+      }
     }
   }
   const out: Diagnostic[] = [];
@@ -125,7 +131,7 @@ export function checkProject(results: FileResult[], root: string = process.cwd()
     for (const e of list) {
       const others = list
         .filter((o) => o !== e)
-        .map((o) => `${toPosix(relative(root, o.source.file))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
+        .map((o) => `${(root === undefined ? o.source.file : toPosix(relative(root, o.source.file)))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
       const row = e.origin ? ` (row ${e.origin.row} of ${e.origin.data})` : '';
       out.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }
@@ -142,21 +148,20 @@ export async function loadProject(root: string, options: { signal?: AbortSignal 
   if (diagnostics.some((d) => d.severity === 'error')) return result;
   result.files = await findManifests(root, config);
   const cache = new FileCache(root);
-  // Files are read with bounded concurrency and each is parsed as soon as its bytes arrive (in
-  // completion order; results stay in file order), so reading overlaps parsing.
-  const limit = pLimit(READ_CONCURRENCY);
-  const results = await Promise.all(
-    result.files.map((file) =>
-      limit(async () => {
-        if (options.signal?.aborted) throw new CancelledError('cancelled while loading manifests');
-        const bytes = await readFile(file).then((b) => b as Uint8Array, () => undefined);
-        return loadManifestFile(root, config, file, bytes, cache);
-      }),
-    ),
-  ).catch((error: unknown) => {
-    limit.clearQueue();
-    throw error;
-  });
+  // Manifests are small and almost always in the page cache: a synchronous read costs a few
+  // microseconds, an async one ten times that in promise and thread-pool overhead (measured with
+  // bench/validate.bench.mjs). Files are parsed one at a time anyway (parsing is CPU-bound).
+  const results: FileResult[] = [];
+  for (const file of result.files) {
+    if (options.signal?.aborted) throw new CancelledError('cancelled while loading manifests');
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      bytes = undefined; // loadManifestFile reads again and reports why it cannot
+    }
+    results.push(await loadManifestFile(root, config, file, bytes, cache));
+  }
   for (const r of results) {
     result.entries.push(...r.entries);
     result.diagnostics.push(...r.diagnostics);

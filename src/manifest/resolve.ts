@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 import { assetPlaceholder } from '../util/placeholder.js';
-import { classify, FileCache, inside, toPosix, type FileFacts } from './assets.js';
+import { classify, FileCache, inside, toPosix, type FileFacts, type Reference } from './assets.js';
 import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
@@ -31,6 +31,8 @@ type Json = Record<string, unknown>;
 interface Field {
   value: unknown;
   node: Node | undefined;
+  /** Position of `node`, computed on first use (defaults' fields are shared by every entry). */
+  pos?: SourcePosition;
 }
 
 /** A local file a request refers to; filled in once the file is hashed. */
@@ -80,6 +82,18 @@ export class FileResolver {
     manifest: Json,
   ) {
     this.defaults = this.fields(isPlainObject(manifest['defaults']) ? manifest['defaults'] : {}, this.child(doc.contents as Node, 'defaults'));
+  }
+
+  /** Classified references by text: a shared background is resolved once per file. */
+  private readonly refs = new Map<string, Reference>();
+
+  private classify(ref: string): Reference {
+    let r = this.refs.get(ref);
+    if (!r) {
+      r = classify(this.root, this.file, ref);
+      this.refs.set(ref, r);
+    }
+    return r;
   }
 
   /** Positions are shared between entries (defaults!): treat them as read-only. */
@@ -221,7 +235,7 @@ export class FileResolver {
   }
 
   private async rows(ref: string, node: Node | undefined, id: string): Promise<{ rows: Row[]; relPath: string } | undefined> {
-    const where = classify(this.root, this.file, ref);
+    const where = this.classify(ref);
     if (where.kind !== 'path') {
       this.error(node, where.kind === 'url' ? '`each` must be a local data file (CSV, JSON or YAML), not a URL' : `\`each\`: ${where.message}`, id);
       return undefined;
@@ -251,7 +265,7 @@ export class FileResolver {
     const err = (node: Node | undefined, message: string): void => this.error(node, message, id);
     if (!ID_PATTERN.test(id) || id.length > MAX_ID_LENGTH) {
       const slug = id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, MAX_ID_LENGTH);
-      err(keyNode, `id \`${id}\` is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
+      err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
     }
     const request: Json = {};
     const fieldSources: Record<string, SourcePosition> = {};
@@ -261,11 +275,12 @@ export class FileResolver {
     const node = (k: string): Node | undefined => f.get(k)?.node;
     const set = (reqKey: string, value: unknown, from: string | undefined): void => {
       request[reqKey] = value;
-      fieldSources[reqKey] = from && f.has(from) ? this.pos(node(from)) : entryPos;
+      const field = from === undefined ? undefined : f.get(from);
+      fieldSources[reqKey] = field ? (field.pos ??= this.pos(field.node)) : entryPos;
     };
     /** A local path or https URL; local paths become slots filled with the asset placeholder. */
     const ref = (value: string, at: Node | undefined, asUrl: (url: string) => unknown, asAsset: (placeholder: string) => void): unknown => {
-      const where = classify(this.root, this.file, value);
+      const where = this.classify(value);
       if (where.kind === 'error') {
         err(at, where.message);
         return undefined;
