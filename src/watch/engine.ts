@@ -132,6 +132,17 @@ export class WatchEngine {
     return this.config;
   }
 
+  /**
+   * Read only the config, so that `classify` knows the manifest globs before the file watcher
+   * starts (chokidar decides what to watch while it scans).
+   */
+  async prepare(): Promise<ProjectConfig> {
+    const { config, diagnostics } = await this.deps.loadConfig(this.root);
+    this.config = config;
+    this.configDiagnostics = diagnostics;
+    return config;
+  }
+
   /** The first run: read the config, every manifest and the lock. */
   async start(): Promise<RunReport> {
     const started = performance.now();
