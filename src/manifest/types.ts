@@ -52,6 +52,8 @@ export interface ResolvedEntry {
    */
   request: Record<string, unknown>;
   assets: LocalAsset[];
+  /** The entry's `title`; for agent entries reel metadata only (the agent API has no title). */
+  title?: string;
   agent?: AgentReview;
   output: OutputSettings;
   /** Where the entry's key is written (for `each` entries: the template key). */

@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SourcePosition } from '../errors.js';
+import { validateAgainst } from './schema.js';
+import type { Diagnostic } from './types.js';
+import { decodeUtf8, nodeAt, offsetOf, parseYaml } from './yaml.js';
+
+/** reel.config.yaml, with every default applied. */
+export interface ProjectConfig {
+  /** Globs relative to the project root. */
+  manifests: string[];
+  /** Output directory relative to the project root. */
+  out: string;
+  callback_url?: string;
+  callback_id?: string;
+  /** Build appends a fingerprint tag to titles. */
+  title_tag: boolean;
+  /** Message that approves an agent storyboard. */
+  approval_message: string;
+  concurrency?: number;
+  /** Where each key was written in the config file (for `reel explain` and diagnostics). */
+  sources?: Record<string, SourcePosition>;
+}
+
+export const CONFIG_FILES = ['reel.config.yaml', 'reel.config.yml'] as const;
+export const DEFAULT_MANIFEST_GLOBS = ['videos/**/*.{yaml,yml}'];
+
+export function defaultConfig(): ProjectConfig {
+  return { manifests: [...DEFAULT_MANIFEST_GLOBS], out: 'out', title_tag: true, approval_message: 'Approved. Please render the video.' };
+}
+
+/** Loads and validates reel.config.yaml; a missing file is not an error (every key has a default). */
+export async function loadConfig(root: string): Promise<{ config: ProjectConfig; configFile?: string; diagnostics: Diagnostic[] }> {
+  const config = defaultConfig();
+  for (const name of CONFIG_FILES) {
+    const file = join(root, name);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return { config, configFile: file, diagnostics: [{ file, line: 1, col: 1, severity: 'error', message: `cannot read the config: ${(e as NodeJS.ErrnoException).code ?? 'error'}` }] };
+    }
+    const diagnostics: Diagnostic[] = [];
+    const decoded = decodeUtf8(bytes);
+    if (!('text' in decoded)) {
+      return { config, configFile: file, diagnostics: [{ file, line: decoded.line, col: decoded.col, severity: 'error', message: 'invalid UTF-8 byte; save the file as UTF-8' }] };
+    }
+    const parsed = parseYaml(decoded.text.replace(/^\uFEFF/, ''), 'config');
+    const at = (offset: number): { line: number; col: number } => parsed.lineCounter.linePos(offset);
+    for (const e of parsed.errors) diagnostics.push({ file, ...at(e.offset), severity: 'error', message: e.message });
+    if (diagnostics.length > 0) return { config, configFile: file, diagnostics };
+    // An empty file (only comments) means "all defaults".
+    const value = parsed.value ?? {};
+    for (const p of validateAgainst('config', value)) {
+      diagnostics.push({ file, ...at(offsetOf(nodeAt(parsed.doc, p.path, p.key))), severity: 'error', message: p.message });
+    }
+    if (diagnostics.length > 0) return { config, configFile: file, diagnostics };
+    const v = value as Partial<ProjectConfig>;
+    const sources: Record<string, SourcePosition> = {};
+    for (const key of Object.keys(v)) sources[key] = { file, ...at(offsetOf(nodeAt(parsed.doc, [key]))) };
+    for (const glob of v.manifests ?? []) {
+      if (glob.startsWith('/') || glob.split('/').includes('..')) {
+        diagnostics.push({ file, ...at(offsetOf(nodeAt(parsed.doc, ['manifests']))), severity: 'error', message: `manifest glob \`${glob}\` must be relative to the project root and stay inside it` });
+      }
+    }
+    return { config: { ...config, ...v, sources }, configFile: file, diagnostics };
+  }
+  return { config, diagnostics: [] };
+}

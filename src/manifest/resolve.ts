@@ -1,0 +1,413 @@
+import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { isMap, isScalar, type Document, type Node } from 'yaml';
+import type { SourcePosition } from '../errors.js';
+import { assetPlaceholder } from '../util/placeholder.js';
+import { classify, FileCache, inside, toPosix } from './assets.js';
+import type { ProjectConfig } from './config.js';
+import { readRows, type DataResult } from './data.js';
+import { fieldMode, wrongModeMessage } from './fields.js';
+import { expand, hasTemplate, templateSyntaxError, type Row } from './template.js';
+import type { Diagnostic, LocalAsset, Mode, ResolvedEntry } from './types.js';
+import { descend } from './yaml.js';
+
+/** A video id must be usable as a file name on every OS and in URLs. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+export const MAX_ID_LENGTH = 200;
+export const SCRIPT_MAX = 5000;
+export const PROMPT_MAX = 10000;
+export const FILES_MAX = 20;
+
+/** Object fields merged key by key with defaults; every other field is replaced whole. */
+const DEEP_MERGED = new Set(['voice_settings', 'output', 'api']);
+
+type Json = Record<string, unknown>;
+
+/** Where a merged field came from: its YAML value node. */
+interface Field {
+  value: unknown;
+  node: Node | undefined;
+}
+
+/** A local file a request refers to; filled in once the file is hashed. */
+interface Slot {
+  ref: string;
+  pos: SourcePosition;
+  fill: (placeholder: string) => void;
+}
+
+interface Pending {
+  entry: ResolvedEntry;
+  slots: Slot[];
+}
+
+function isPlainObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+/**
+ * Resolves the entries of one parsed, schema-valid manifest. Per-file state only, so `reel watch`
+ * can reload one file without the others.
+ */
+export class FileResolver {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly dependencies = new Set<string>();
+  private readonly pending: Pending[] = [];
+  private readonly defaults: Map<string, Field>;
+
+  constructor(
+    private readonly root: string,
+    private readonly config: ProjectConfig,
+    private readonly file: string,
+    private readonly doc: Document.Parsed,
+    private readonly at: (offset: number) => { line: number; col: number },
+    private readonly cache: FileCache,
+    manifest: Json,
+  ) {
+    this.defaults = this.fields(isPlainObject(manifest['defaults']) ? manifest['defaults'] : {}, this.child(doc.contents as Node, 'defaults'));
+  }
+
+  private pos(node: Node | undefined): SourcePosition {
+    return { file: this.file, ...this.at(node?.range?.[0] ?? 0) };
+  }
+
+  private error(node: Node | undefined, message: string, id?: string): void {
+    this.diagnostics.push({ ...this.pos(node), ...(id !== undefined ? { id } : {}), message, severity: 'error' });
+  }
+
+  private child(node: Node | undefined, key: string): Node | undefined {
+    if (!isMap(node)) return undefined;
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    return (pair?.value ?? undefined) as Node | undefined;
+  }
+
+  private keyNode(node: Node | undefined, key: string): Node | undefined {
+    if (!isMap(node)) return undefined;
+    return node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)?.key as Node | undefined;
+  }
+
+  private fields(value: Json, node: Node | undefined): Map<string, Field> {
+    const out = new Map<string, Field>();
+    const nodes = new Map<string, Node | undefined>();
+    if (isMap(node)) for (const p of node.items) if (isScalar(p.key)) nodes.set(String(p.key.value), (p.value ?? p.key) as Node);
+    for (const [k, v] of Object.entries(value)) out.set(k, { value: v, node: nodes.get(k) ?? node });
+    return out;
+  }
+
+  /** Queues one `videos:` entry; `keyNode` is its key in the YAML. */
+  async add(id: string, raw: Json, keyNodeArg: Node | undefined, valueNode: Node | undefined): Promise<void> {
+    const before = this.diagnostics.length;
+    const own = this.fields(raw, valueNode);
+    const mode: Mode = (own.get('mode')?.value ?? this.defaults.get('mode')?.value ?? 'direct') as Mode;
+    for (const key of own.keys()) {
+      const m = fieldMode(key);
+      if (m && m !== mode) this.error(this.keyNode(valueNode, key), wrongModeMessage(key, mode), id);
+    }
+    const merged = new Map<string, Field>();
+    for (const [k, f] of this.defaults) {
+      const m = fieldMode(k);
+      if (m && m !== mode) continue; // defaults for the other mode are skipped silently
+      if ((k === 'avatar' && own.has('image')) || (k === 'image' && own.has('avatar'))) continue;
+      if ((k === 'script' || k === 'voice') && own.has('audio')) continue;
+      if (k === 'audio' && own.has('script')) continue;
+      merged.set(k, f);
+    }
+    for (const [k, f] of own) {
+      const base = merged.get(k);
+      merged.set(k, DEEP_MERGED.has(k) && base && isPlainObject(base.value) && isPlainObject(f.value) ? { value: deepMerge(base.value, f.value), node: f.node } : f);
+    }
+    merged.delete('mode');
+    const each = merged.get('each');
+    merged.delete('each');
+
+    // Template text is checked once, before any row.
+    let templated = hasTemplate(id);
+    if (templated) {
+      const problem = templateSyntaxError(id);
+      if (problem) this.error(keyNodeArg, problem, id);
+    }
+    for (const [k, f] of merged) {
+      walkStrings(f.value, [], (s, path) => {
+        if (!hasTemplate(s)) return;
+        templated = true;
+        const node = descend(this.doc, f.node, path);
+        const problem = templateSyntaxError(s);
+        if (problem) this.error(node, `\`${k}\`: ${problem}`, id);
+        else if (!each) this.error(node, `\`${k}\` uses a \`{{ row.… }}\` template, but the entry has no \`each:\` data file; add \`each:\` or remove the template`, id);
+      });
+    }
+    if (this.diagnostics.length > before) return;
+
+    if (!each) {
+      this.build(id, mode, merged, keyNodeArg, undefined);
+      return;
+    }
+    if (!templated || !hasTemplate(id)) {
+      this.error(keyNodeArg, `an \`each\` entry's id must use a column, e.g. \`${id}-{{ row.slug }}\`, so every row gets its own id`, id);
+      return;
+    }
+    const rows = await this.rows(String(each.value), each.node, id);
+    if (!rows) return;
+    const dataRel = rows.relPath;
+    const reported = new Set<string>();
+    const columns = (row: Row): string => Object.keys(row).join(', ') || '(none)';
+    const missingError = (node: Node | undefined, row: Row, i: number, missing: string[], what: string): void => {
+      const key = `${what}|${missing.join(',')}`;
+      if (reported.has(key)) return;
+      reported.add(key);
+      const names = missing.map((m) => `\`${m}\``).join(', ');
+      this.error(node, `${what}: row ${i + 1} of ${dataRel} has no column ${names}; columns: ${columns(row)}`, id);
+    };
+    rows.rows.forEach((row, i) => {
+      const rowId = expand(id, row);
+      if (rowId.missing.length > 0) return missingError(keyNodeArg, row, i, rowId.missing, 'id');
+      const expanded = new Map<string, Field>();
+      let ok = true;
+      for (const [k, f] of merged) {
+        const value = mapStrings(f.value, [], (s, path) => {
+          if (!hasTemplate(s)) return s;
+          const r = expand(s, row);
+          if (r.missing.length > 0) {
+            ok = false;
+            missingError(descend(this.doc, f.node, path), row, i, r.missing, `\`${k}\``);
+          }
+          return r.value;
+        });
+        expanded.set(k, { value, node: f.node });
+      }
+      if (ok) this.build(rowId.value, mode, expanded, keyNodeArg, { data: dataRel, row: i + 1 });
+    });
+  }
+
+  private async rows(ref: string, node: Node | undefined, id: string): Promise<{ rows: Row[]; relPath: string } | undefined> {
+    const where = classify(this.root, this.file, ref);
+    if (where.kind !== 'path') {
+      this.error(node, where.kind === 'url' ? '`each` must be a local data file (CSV, JSON or YAML), not a URL' : `\`each\`: ${where.message}`, id);
+      return undefined;
+    }
+    const checked = await this.cache.check(where.path, ref);
+    this.dependencies.add(where.path);
+    if ('error' in checked) {
+      this.error(node, `\`each\` data file ${checked.error}`, id);
+      return undefined;
+    }
+    const result: DataResult = await this.cache.rows(checked.real, () => readRows(checked.real));
+    if ('problem' in result) {
+      const p = result.problem;
+      const pos = p.line !== undefined ? `${where.relPath}:${p.line}${p.col !== undefined ? `:${p.col}` : ''}` : where.relPath;
+      this.error(node, `\`each\` data file ${pos} ${p.message}`, id);
+      return undefined;
+    }
+    if (result.rows.length === 0) {
+      this.error(node, `\`each\` data file ${where.relPath} has no rows`, id);
+      return undefined;
+    }
+    return { rows: result.rows, relPath: where.relPath };
+  }
+
+  private build(id: string, mode: Mode, f: Map<string, Field>, keyNode: Node | undefined, origin: ResolvedEntry['origin']): void {
+    const before = this.diagnostics.length;
+    const err = (node: Node | undefined, message: string): void => this.error(node, message, id);
+    if (!ID_PATTERN.test(id) || id.length > MAX_ID_LENGTH) {
+      const slug = id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, MAX_ID_LENGTH);
+      err(keyNode, `id \`${id}\` is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
+    }
+    const request: Json = {};
+    const fieldSources: Record<string, SourcePosition> = {};
+    const slots: Slot[] = [];
+    const entryPos = this.pos(keyNode);
+    const get = (k: string): unknown => f.get(k)?.value;
+    const node = (k: string): Node | undefined => f.get(k)?.node;
+    const set = (reqKey: string, value: unknown, from: string | undefined): void => {
+      request[reqKey] = value;
+      fieldSources[reqKey] = from && f.has(from) ? this.pos(node(from)) : entryPos;
+    };
+    /** A local path or https URL; local paths become slots filled with the asset placeholder. */
+    const ref = (value: string, at: Node | undefined, asUrl: (url: string) => unknown, asAsset: (placeholder: string) => void): unknown => {
+      const where = classify(this.root, this.file, value);
+      if (where.kind === 'error') {
+        err(at, where.message);
+        return undefined;
+      }
+      if (where.kind === 'url') return asUrl(where.url);
+      slots.push({ ref: value, pos: this.pos(at), fill: asAsset });
+      return null;
+    };
+
+    if (mode === 'direct') {
+      const avatar = get('avatar');
+      const image = get('image');
+      if (avatar !== undefined && image !== undefined) err(node('image'), 'use either `avatar` (a look id) or `image`, not both');
+      else if (image !== undefined) {
+        set('type', 'image', 'image');
+        const v = ref(String(image), node('image'), (url) => ({ type: 'url', url }), (p) => (request['image'] = { type: 'asset_id', asset_id: p }));
+        set('image', v, 'image');
+      } else if (avatar !== undefined) {
+        set('type', 'avatar', 'avatar');
+        set('avatar_id', avatar, 'avatar');
+      } else err(keyNode, 'a direct entry needs `avatar` (a look id) or `image`; set one here or in `defaults`');
+
+      const script = get('script');
+      const voice = get('voice');
+      const audio = get('audio');
+      if (audio !== undefined && (script !== undefined || voice !== undefined)) {
+        err(node('audio'), `use either \`script\` + \`voice\` or \`audio\`, not both; remove \`${script !== undefined ? 'script' : 'voice'}\` or \`audio\``);
+      } else if (audio !== undefined) {
+        const v = ref(String(audio), node('audio'), (url) => url, (p) => {
+          delete request['audio_url'];
+          request['audio_asset_id'] = p;
+        });
+        if (typeof v === 'string') set('audio_url', v, 'audio');
+        else if (v === null) set('audio_asset_id', null, 'audio');
+      } else if (script === undefined) {
+        err(keyNode, 'a direct entry needs `script` + `voice`, or `audio`');
+      } else {
+        if (typeof script === 'string' && script.length > SCRIPT_MAX) {
+          err(node('script'), `\`script\` is ${script.length.toLocaleString('en-US')} characters; HeyGen allows at most 5,000 — shorten it or split the video`);
+        }
+        set('script', script, 'script');
+        if (voice === undefined) err(node('script'), '`script` needs a `voice` (a voice id); set it here or in `defaults`');
+        else set('voice_id', voice, 'voice');
+      }
+      for (const k of ['voice_settings', 'aspect_ratio', 'resolution', 'fit', 'remove_background', 'output_format', 'motion_prompt', 'expressiveness']) {
+        if (f.has(k)) set(k, get(k), k);
+      }
+      const bg = get('background');
+      if (isPlainObject(bg)) {
+        const bgNode = node('background');
+        if (typeof bg['color'] === 'string') set('background', { type: 'color', value: bg['color'] }, 'background');
+        else if (typeof bg['url'] === 'string') set('background', { type: 'image', url: bg['url'] }, 'background');
+        else if (typeof bg['image'] === 'string') {
+          const v = ref(bg['image'], descend(this.doc, bgNode, ['image']), (url) => ({ type: 'image', url }), (p) => (request['background'] = { type: 'image', asset_id: p }));
+          set('background', v, 'background');
+        }
+      }
+      if (get('captions') === true) set('caption', { file_format: 'srt', style: 'default' }, 'captions');
+      const engine = get('engine');
+      if (typeof engine === 'string') set('engine', { type: engine }, 'engine');
+      else if (isPlainObject(engine)) set('engine', { ...engine }, 'engine');
+      if (f.has('title')) set('title', get('title'), 'title');
+    } else {
+      const prompt = get('prompt');
+      if (prompt === undefined) err(keyNode, 'an agent entry needs a `prompt` (1–10,000 characters) describing the video');
+      else {
+        if (typeof prompt === 'string' && prompt.length > PROMPT_MAX) {
+          err(node('prompt'), `\`prompt\` is ${prompt.length.toLocaleString('en-US')} characters; HeyGen allows at most 10,000 — shorten it`);
+        }
+        if (typeof prompt === 'string' && prompt.trim() === '') err(node('prompt'), '`prompt` must not be blank');
+        set('prompt', prompt, 'prompt');
+      }
+      const review = get('review') === true;
+      set('mode', review ? 'chat' : 'generate', f.has('review') ? 'review' : undefined);
+      const map: Array<[string, string]> = [['avatar', 'avatar_id'], ['voice', 'voice_id'], ['style', 'style_id'], ['brand_kit', 'brand_kit_id'], ['orientation', 'orientation'], ['incognito', 'incognito_mode']];
+      for (const [k, reqKey] of map) if (f.has(k)) set(reqKey, get(k), k);
+      const files = get('files');
+      if (Array.isArray(files)) {
+        const filesNode = node('files');
+        const list: unknown[] = files.map((item, i) => {
+          const v = ref(String(item), descend(this.doc, filesNode, [i]), (url) => ({ type: 'url', url }), (p) => (list[i] = { type: 'asset_id', asset_id: p }));
+          return v;
+        });
+        set('files', list, 'files');
+      }
+      const revisions = get('revisions');
+      const approved = get('approved') === true;
+      if (!review && f.has('revisions')) err(node('revisions'), '`revisions` need a chat session; add `review: true`');
+      if (!review && f.has('approved')) err(node('approved'), '`approved` only applies with `review: true`');
+      for (const [i, r] of (Array.isArray(revisions) ? revisions : []).entries()) {
+        if (typeof r === 'string' && r.trim() === '') err(descend(this.doc, node('revisions'), [i]), `\`revisions[${i}]\` must not be blank`);
+      }
+    }
+
+    const callbackUrl = get('callback_url') ?? this.config.callback_url;
+    const callbackId = get('callback_id') ?? this.config.callback_id;
+    const configPos = (k: string): SourcePosition => this.config.sources?.[k] ?? entryPos;
+    if (callbackUrl !== undefined) {
+      request['callback_url'] = callbackUrl;
+      fieldSources['callback_url'] = f.has('callback_url') ? this.pos(node('callback_url')) : configPos('callback_url');
+    }
+    if (callbackId !== undefined || callbackUrl !== undefined) {
+      request['callback_id'] = callbackId ?? id;
+      fieldSources['callback_id'] = f.has('callback_id') ? this.pos(node('callback_id')) : callbackId !== undefined ? configPos('callback_id') : entryPos;
+    }
+
+    const output: ResolvedEntry['output'] = {};
+    const out = get('output');
+    if (isPlainObject(out) && typeof out['file'] === 'string') {
+      const file = out['file'];
+      const abs = resolvePath(this.root, file);
+      if (isAbsolute(file) || !inside(this.root, abs) || abs === this.root) err(descend(this.doc, node('output'), ['file']), '`output.file` must be a path relative to the project root, inside it');
+      else output.file = toPosix(relative(this.root, abs));
+    }
+
+    const api = get('api');
+    if (isPlainObject(api)) {
+      Object.assign(request, deepMerge(request, api));
+      for (const k of Object.keys(api)) fieldSources[k] = this.pos(descend(this.doc, node('api'), [k], true));
+    }
+    if (this.diagnostics.length > before) return;
+
+    const entry: ResolvedEntry = { id, mode, request, assets: [], output, source: entryPos, fieldSources };
+    if (f.has('title')) entry.title = String(get('title'));
+    if (mode === 'agent') {
+      entry.agent = {
+        review: get('review') === true,
+        revisions: Array.isArray(get('revisions')) ? (get('revisions') as unknown[]).map(String) : [],
+        approved: get('approved') === true,
+      };
+    }
+    if (origin) entry.origin = origin;
+    this.pending.push({ entry, slots });
+  }
+
+  /** Hashes every local file the queued entries refer to and returns the entries that resolved. */
+  async finish(): Promise<ResolvedEntry[]> {
+    const out: ResolvedEntry[] = [];
+    const jobs = this.pending.map(async ({ entry, slots }) => {
+      let ok = true;
+      for (const slot of slots) {
+        const where = classify(this.root, this.file, slot.ref);
+        if (where.kind !== 'path') continue;
+        this.dependencies.add(where.path);
+        const facts = await this.cache.hash(where.path, slot.ref);
+        if ('error' in facts) {
+          this.diagnostics.push({ ...slot.pos, id: entry.id, message: facts.error, severity: 'error' });
+          ok = false;
+          continue;
+        }
+        const placeholder = assetPlaceholder(facts.sha256);
+        slot.fill(placeholder);
+        const asset: LocalAsset = { placeholder, path: where.path, relPath: where.relPath, sha256: facts.sha256, size: facts.size, source: slot.pos };
+        entry.assets.push(asset);
+      }
+      return ok ? entry : undefined;
+    });
+    for (const e of await Promise.all(jobs)) if (e) out.push(e);
+    return out;
+  }
+}
+
+function walkStrings(value: unknown, path: Array<string | number>, visit: (s: string, path: Array<string | number>) => void): void {
+  if (typeof value === 'string') visit(value, path);
+  else if (Array.isArray(value)) value.forEach((v, i) => walkStrings(v, [...path, i], visit));
+  else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walkStrings(v, [...path, k], visit);
+}
+
+function mapStrings(value: unknown, path: Array<string | number>, fn: (s: string, path: Array<string | number>) => string): unknown {
+  if (typeof value === 'string') return fn(value, path);
+  if (Array.isArray(value)) return value.map((v, i) => mapStrings(v, [...path, i], fn));
+  if (isPlainObject(value)) {
+    const out: Json = {};
+    for (const [k, v] of Object.entries(value)) out[k] = mapStrings(v, [...path, k], fn);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,249 @@
+import { Composer, Parser, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import type { CST } from 'yaml';
+
+/**
+ * Safe YAML for manifests, config and data files. The `yaml` package is a good parser but three
+ * inputs hurt it: a deeply nested document makes its composer recurse until V8 dies (not even a
+ * catchable RangeError), aliases can expand exponentially, and tags can ask for types we never want.
+ * So we run its lexer+parser (iterative) to a CST, bound depth and reject tags on the CST, and only
+ * then compose and convert to plain values with our own bounded walk.
+ */
+
+/** Deeper than any real manifest; far below what would exhaust the stack. */
+export const MAX_DEPTH = 64;
+/** Nodes an alias may expand to across a whole file (billion-laughs guard). */
+export const MAX_ALIAS_NODES = 10_000;
+
+export interface YamlProblem {
+  offset: number;
+  message: string;
+}
+
+export interface ParsedYaml {
+  text: string;
+  lineCounter: LineCounter;
+  doc?: Document.Parsed;
+  /** Plain JS value of the document (undefined when it could not be built). */
+  value: unknown;
+  errors: YamlProblem[];
+}
+
+/** Decode strict UTF-8; on failure report the offset (in characters of the valid prefix) of the first bad byte. */
+export function decodeUtf8(bytes: Uint8Array): { text: string } | { badByte: number; line: number; col: number } {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return { text };
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    let lineStart = 0;
+    let line = 1;
+    for (let i = 0; i < bad; i++) {
+      if (bytes[i] === 0x0a) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    const prefix = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, bad));
+    return { badByte: bad, line, col: [...prefix].length + 1 };
+  }
+}
+
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let need: number;
+    let min: number;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
+    let cp = c & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const cc = b[i + k];
+      if (cc === undefined || (cc & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return b.length;
+}
+
+type Tok = CST.Token | CST.SourceToken;
+
+/** Walks the CST without recursion: reports the first node nested deeper than MAX_DEPTH and every explicit tag. */
+function checkCst(doc: CST.Document, errors: YamlProblem[]): boolean {
+  const stack: Array<{ tok: Tok | undefined; depth: number }> = [{ tok: doc.value, depth: 0 }];
+  const tags = (tokens: readonly Tok[] | undefined): void => {
+    if (!tokens) return;
+    for (const t of tokens) {
+      if (t.type === 'tag') {
+        errors.push({
+          offset: t.offset,
+          message: `YAML tags such as \`${(t as CST.SourceToken).source}\` are not allowed in manifests; remove the tag (write the value as plain YAML)`,
+        });
+      }
+    }
+  };
+  tags(doc.start);
+  while (stack.length > 0) {
+    const { tok, depth } = stack.pop()!;
+    if (!tok) continue;
+    if (depth > MAX_DEPTH) {
+      errors.push({
+        offset: tok.offset,
+        message: `nesting deeper than ${MAX_DEPTH} levels; manifests are never this deep — check for unbalanced brackets or runaway indentation`,
+      });
+      return false;
+    }
+    switch (tok.type) {
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection':
+        for (const item of (tok as CST.BlockMap | CST.FlowCollection).items as CST.CollectionItem[]) {
+          tags(item.start);
+          tags(item.sep);
+          if (item.key) stack.push({ tok: item.key, depth: depth + 1 });
+          if (item.value) stack.push({ tok: item.value, depth: depth + 1 });
+        }
+        break;
+      case 'block-scalar':
+        tags((tok as CST.BlockScalar).props as Tok[]);
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+/** Parses one YAML document safely. Never throws on bad input. */
+export function parseYaml(text: string, what = 'manifest'): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const errors: YamlProblem[] = [];
+  const result: ParsedYaml = { text, lineCounter, value: undefined, errors };
+  const parser = new Parser(lineCounter.addNewLine);
+  const cstDocs: CST.Document[] = [];
+  for (const token of parser.parse(text)) {
+    if (token.type === 'document') cstDocs.push(token);
+    else if (token.type === 'error') errors.push({ offset: token.offset, message: token.message });
+  }
+  if (cstDocs.length > 1) {
+    errors.push({ offset: cstDocs[1]!.offset, message: `a ${what} file holds one YAML document; remove the \`---\` separator and merge or split into files` });
+    return result;
+  }
+  if (cstDocs.length === 0) {
+    errors.push({ offset: 0, message: `the file is empty; a ${what} needs \`version: 1\`` });
+    return result;
+  }
+  const tagCount = errors.length;
+  if (!checkCst(cstDocs[0]!, errors) || errors.length > tagCount) return result;
+
+  const composer = new Composer({ version: '1.2', schema: 'core', uniqueKeys: true, merge: false, prettyErrors: false, intAsBigInt: false });
+  const docs = [...composer.compose(cstDocs, true, text.length)] as Document.Parsed[];
+  const doc = docs[0];
+  if (!doc) return result;
+  result.doc = doc;
+  for (const e of doc.errors) errors.push({ offset: e.pos[0], message: yamlMessage(e.code, e.message) });
+  for (const w of doc.warnings) errors.push({ offset: w.pos[0], message: yamlMessage(w.code, w.message) });
+  if (errors.length > 0) return result;
+  const budget = { left: MAX_ALIAS_NODES };
+  try {
+    result.value = toValue(doc.contents, doc, budget, 0, false);
+  } catch (e) {
+    if (e instanceof AliasBomb) errors.push({ offset: e.offset, message: e.message });
+    else throw e;
+  }
+  return result;
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'TAB_AS_INDENT':
+      return 'tab used as indentation; YAML indents with spaces only — replace the tab with spaces';
+    case 'DUPLICATE_KEY':
+      return 'duplicate key; each key may appear once in a mapping — rename or remove one';
+    case 'MULTIPLE_DOCS':
+      return 'only one YAML document per file; remove the `---` separator';
+    default:
+      return `YAML syntax error: ${first.charAt(0).toLowerCase()}${first.slice(1)}`;
+  }
+}
+
+class AliasBomb extends Error {
+  constructor(readonly offset: number) {
+    super(`aliases here expand to more than ${MAX_ALIAS_NODES} values (an alias bomb?); write the values out or use \`defaults\``);
+  }
+}
+
+/** Plain JS from a composed node; only aliased subtrees spend the alias budget. */
+function toValue(node: unknown, doc: Document.Parsed, budget: { left: number }, depth: number, viaAlias: boolean): unknown {
+  if (viaAlias && --budget.left < 0) throw new AliasBomb(0);
+  if (depth > MAX_DEPTH * 2) throw new AliasBomb(0);
+  if (node === null || node === undefined) return null;
+  if (isScalar(node)) return node.value;
+  if (isAlias(node)) {
+    const target = node.resolve(doc);
+    try {
+      return toValue(target, doc, budget, depth + 1, true);
+    } catch (e) {
+      if (e instanceof AliasBomb && e.offset === 0) throw new AliasBomb(node.range?.[0] ?? 0);
+      throw e;
+    }
+  }
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? pair.key.value : pair.key;
+      const key = typeof k === 'string' ? k : k === null ? 'null' : typeof k === 'object' ? JSON.stringify(toValue(k, doc, budget, depth + 1, viaAlias)) : String(k);
+      // Own property even for "__proto__", so a manifest cannot reach Object.prototype.
+      Object.defineProperty(out, key, { value: toValue(pair.value, doc, budget, depth + 1, viaAlias), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  if (isSeq(node)) return node.items.map((item) => toValue(item, doc, budget, depth + 1, viaAlias));
+  if (isPair(node)) return toValue(node.value, doc, budget, depth + 1, viaAlias);
+  return null;
+}
+
+/** The node at a path of keys/indices, following aliases; `key: true` returns the map key node of the last step. */
+export function nodeAt(doc: Document.Parsed | undefined, path: ReadonlyArray<string | number>, key = false): Node | undefined {
+  if (!doc) return undefined;
+  return descend(doc, doc.contents as Node | undefined, path, key);
+}
+
+/** Like nodeAt, from any node; stops at the deepest node that exists. */
+export function descend(doc: Document.Parsed, start: Node | undefined, path: ReadonlyArray<string | number>, key = false): Node | undefined {
+  let node: unknown = start;
+  let last: Node | undefined = start;
+  for (let i = 0; i < path.length; i++) {
+    if (isAlias(node)) node = node.resolve(doc);
+    const step = path[i]!;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : undefined) === String(step));
+      if (!pair) return last;
+      if (key && i === path.length - 1) return pair.key as Node;
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node) && /^\d+$/.test(String(step))) {
+      node = node.items[Number(step)];
+      if (node === undefined) return last;
+    } else return last;
+    if (node) last = node as Node;
+  }
+  return last;
+}
+
+export function offsetOf(node: Node | undefined): number {
+  return node?.range?.[0] ?? 0;
+}
