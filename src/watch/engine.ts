@@ -233,11 +233,12 @@ export class WatchEngine {
       [...toLoad].map(async ([file, bytes]) => ({ file, bytes, result: await this.deps.loadManifestFile(this.root, this.config, file, bytes) })),
     );
     for (const { file, bytes, result } of loaded) {
+      const previous = this.files.get(file);
       this.forgetFile(file, affected);
-      this.remember(file, bytes, result, affected);
+      this.remember(file, bytes, result, affected, previous);
       reloaded.push(file);
     }
-    if (toLoad.size > 0 || toDrop.length > 0) this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest));
+    if (toLoad.size > 0 || toDrop.length > 0) this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root);
 
     const delta = lockChanged ? this.replanAll() : this.diff(this.replan(affected), affected);
     if (toLoad.size > 0 || toDrop.length > 0) await this.trackDependencies();
@@ -302,14 +303,14 @@ export class WatchEngine {
       ),
     );
     const ignored = new Set<string>();
-    for (const item of loaded) if (item) this.remember(item.file, item.bytes, item.result, ignored);
-    this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest));
+    for (const item of loaded) if (item) this.remember(item.file, item.bytes, item.result, ignored, undefined);
+    this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root);
     await this.trackDependencies();
     return [...(configFile ? [configFile] : []), ...manifests];
   }
 
-  private remember(file: string, bytes: Uint8Array, result: FileResult, affected: Set<string>): void {
-    const previous = this.files.get(file);
+  /** Record a file's new load; with errors, `previous`'s good state stays in the plan. */
+  private remember(file: string, bytes: Uint8Array, result: FileResult, affected: Set<string>, previous: FileState | undefined): void {
     const keep = hasErrors(result);
     const good = keep ? previous?.good : result;
     const byId = keep && previous ? previous.byId : new Map((good?.entries ?? []).map((e) => [e.id, e]));

@@ -73,7 +73,7 @@ export async function runWatchSession(options: WatchSessionOptions): Promise<voi
       globs: config.manifests,
       files: [...CONFIG_FILES.map((name) => join(root, name)), join(root, LOCK_FILE)],
       relevant: (path) => engine.classify(path) !== undefined,
-      skipDirs: 'out' in config && typeof config.out === 'string' ? [config.out] : [],
+      skipDirs: [config.out],
       onEvent: (kind, path) => scheduler.push(kind, path),
       onError: (error) => reporter.onError(`file watcher: ${message(error)}`, new Date()),
     });
