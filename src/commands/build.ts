@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { apiName } from '../build/identity.js';
+import { DEFAULT_CONCURRENCY, findMissingOutputs, runBuild } from '../build/executor.js';
+import { HEYGEN_SCHEDULE, LOCAL_SCHEDULE, type PollSchedule } from '../build/poller.js';
+import { CancelledError, UsageError } from '../errors.js';
+import { HeyGenClient, type RetryPolicy } from '../heygen/client.js';
+import { RateGate } from '../heygen/gate.js';
+import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
+import { loadProject } from '../manifest/index.js';
+import { type Change, estimateSeconds, type Plan, parseShard, plan, summarize } from '../plan/index.js';
+import { JsonBuildReporter } from '../report/build-json.js';
+import { PlainBuildReporter } from '../report/build-plain.js';
+import type { BuildReporter } from '../report/build-reporter.js';
+import { TtyBuildReporter } from '../report/build-tty.js';
+import { formatDiagnostics } from '../report/diagnostics.js';
+import { formatPlanHuman } from '../report/plan-human.js';
+import { formatPlanJson } from '../report/plan-json.js';
+import { DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import type { CommandContext } from './context.js';
+
+export interface BuildOptions {
+  yes?: boolean;
+  dryRun?: boolean;
+  target?: string[];
+  shard?: string;
+  maxVideos?: number;
+  maxSeconds?: number;
+  concurrency?: number;
+  out?: string;
+  /** `--no-download` sets this to false. */
+  download?: boolean;
+  retryFailed?: boolean;
+  prune?: boolean;
+  json?: boolean;
+  emulator?: boolean;
+}
+
+/** Render time of the in-process emulator behind `--emulator`: quick, yet every status is visible. */
+export const EMULATOR_RENDER_SECONDS = 0.5;
+/** The commander default of `--out`; when it is what arrived, reel.config.yaml's `out` applies. */
+const CLI_DEFAULT_OUT = 'out';
+
+/** `reel build`: plan, guard, confirm, then render what changed and update reel.lock. */
+export async function run(options: BuildOptions, ctx: CommandContext): Promise<number> {
+  const started = Date.now();
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number of at least 1.');
+  if (options.maxVideos !== undefined && options.maxVideos < 0) throw new UsageError('--max-videos must not be negative.');
+  if (options.maxSeconds !== undefined && options.maxSeconds < 0) throw new UsageError('--max-seconds must not be negative.');
+  const shard = options.shard ? parseShard(options.shard) : undefined;
+
+  const project = await loadProject(ctx.cwd, { signal: ctx.signal });
+  const root = project.root;
+  const errors = project.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
+    ctx.stderr.write(`reel: ${errors.length} error${errors.length === 1 ? '' : 's'} in the manifests; nothing was sent.\n`);
+    return 1;
+  }
+  const outDir = resolve(root, options.out && options.out !== CLI_DEFAULT_OUT ? options.out : project.config.out);
+  const apiEnv = options.emulator ? undefined : await readApiEnv(root, ctx.env);
+  const api = options.emulator ? 'emulator' : apiName(apiEnv?.baseUrl ?? DEFAULT_API_URL, false, DEFAULT_API_URL);
+  const planOptions = { targets: options.target, shard, retryFailed: options.retryFailed };
+  const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
+
+  let current = makePlan(await readLock(root));
+  if (options.emulator) refuseForeign(current);
+  const awaitingReview = current.changes.filter(isAwaitingReview);
+
+  if (options.dryRun) {
+    ctx.stdout.write(options.json ? formatPlanJson(current, root) : formatPlanHuman(current, { cwd: ctx.cwd, color: color(ctx) }));
+    return 0;
+  }
+
+  const download = options.download !== false;
+  let missing = download ? await findMissingOutputs(current.changes, root, outDir) : [];
+  if (options.emulator && missing.length > 0) {
+    // An earlier emulator process and its files are gone; rendering again is free.
+    current = rerender(current, missing);
+    missing = [];
+  }
+  const work = current.changes.filter(needsNetwork);
+  const failedEarlier = current.changes.filter((c) => c.action === 'failed' && !c.render);
+  if (work.length === 0 && missing.length === 0) {
+    // Nothing to do costs nothing: no key needed, no request sent, the lock untouched.
+    const upToDate = current.changes.filter((c) => c.action === 'unchanged').length;
+    const message = `Nothing to render: ${upToDate} video${upToDate === 1 ? '' : 's'} up to date.`;
+    const review = awaitingReview.length > 0 ? ` ${awaitingReview.length} awaiting review (${awaitingReview.map((c) => c.id).join(', ')}): see \`reel review <id>\`.` : '';
+    const extra = review + (failedEarlier.length > 0 ? ` ${failedEarlier.length} failed earlier (${failedEarlier.map((c) => c.id).join(', ')}): run with --retry-failed to render again.` : '');
+    if (options.json) ctx.stdout.write(`${JSON.stringify({ type: 'done', nothing_to_do: true, unchanged: upToDate, failed: failedEarlier.map((c) => c.id), time: new Date().toISOString() })}\n`);
+    else ctx.stdout.write(`${message}${extra}\n`);
+    return failedEarlier.length > 0 ? 1 : 0;
+  }
+
+  const refusal = overBudget(current, options);
+  if (refusal) {
+    ctx.stderr.write(`reel: refusing to start: ${refusal}; nothing was sent.\n`);
+    return 1;
+  }
+
+  if (shouldConfirm(options, ctx)) {
+    ctx.stdout.write(formatPlanHuman(current, { cwd: ctx.cwd, color: color(ctx) }));
+    if (!(await confirm(ctx))) {
+      ctx.stdout.write('Build cancelled; nothing was sent.\n');
+      return 1;
+    }
+  }
+
+  // From here on reel talks to an API: settle which one before taking the write lock.
+  let emulator: { url: string; close(): Promise<void> } | undefined;
+  let baseUrl: string;
+  let apiKey: string;
+  if (options.emulator) {
+    apiKey = `reel-emulator-${randomBytes(12).toString('hex')}`;
+    const { startEmulator } = await import('../emulator/index.js');
+    emulator = await startEmulator({ port: 0, renderSeconds: EMULATOR_RENDER_SECONDS, apiKey });
+    baseUrl = emulator.url;
+  } else {
+    const settings = requireApiKey(apiEnv ?? (await readApiEnv(root, ctx.env)));
+    baseUrl = settings.baseUrl;
+    apiKey = settings.apiKey;
+  }
+
+  const reporter = pickReporter(options, ctx);
+  let store: LockStore | undefined;
+  let requests = 0;
+  try {
+    store = await openLock(root, { wait: true, timeoutMs: 10_000 });
+    if (store.tookOver) reporter.note(`took over a stale write lock of reel.lock held by pid ${store.tookOver.pid}`);
+    // Another process may have changed the lock since it was read: plan again from what we hold.
+    current = makePlan(store.data);
+    if (download) missing = await findMissingOutputs(current.changes, root, outDir);
+    if (options.emulator && missing.length > 0) {
+      current = rerender(current, missing);
+      missing = [];
+    }
+    const local = options.emulator || isLocalUrl(baseUrl);
+    const client = new HeyGenClient({
+      baseUrl,
+      apiKey,
+      signal: ctx.signal,
+      gate: new RateGate(),
+      retry: local ? LOCAL_RETRY : {},
+      onRequest: () => {
+        requests += 1;
+      },
+      userAgent: 'reel-cli',
+    });
+    const result = await runBuild({
+      root,
+      plan: current,
+      store,
+      client,
+      api,
+      outDir,
+      download,
+      prune: options.prune === true,
+      concurrency,
+      titleTag: project.config.title_tag !== false,
+      schedule: pollSchedule(local, ctx.env),
+      signal: ctx.signal,
+      emit: (event) => reporter.event(event),
+      missing,
+      ephemeralApi: options.emulator === true,
+    });
+    await store.close();
+    store = undefined;
+    const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
+    reporter.done({ results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled });
+    if (result.cancelled || ctx.signal.aborted) return 130;
+    return result.results.some((r) => r.result === 'failed' || r.result === 'unknown') || failedEarlier.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (error instanceof CancelledError || ctx.signal.aborted) {
+      reporter.note('interrupted: reel.lock keeps every submission; run `reel build` again to resume.');
+      return 130;
+    }
+    throw error;
+  } finally {
+    reporter.close();
+    await store?.close();
+    await emulator?.close();
+  }
+}
+
+/** Retries against a local API: same rules, shorter waits. */
+const LOCAL_RETRY: Partial<RetryPolicy> = { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 2000 };
+
+/**
+ * The poll schedule: slow against HeyGen, fast against a local emulator. `REEL_POLL_MS=first,min,max`
+ * overrides it (for tests and unusual setups).
+ */
+export function pollSchedule(local: boolean, env: NodeJS.ProcessEnv): PollSchedule {
+  const base = local ? LOCAL_SCHEDULE : HEYGEN_SCHEDULE;
+  const raw = env.REEL_POLL_MS?.split(',').map(Number);
+  if (!raw || raw.length !== 3 || raw.some((n) => !Number.isFinite(n) || n <= 0)) return base;
+  const [firstMs, minMs, maxMs] = raw as [number, number, number];
+  return { ...base, firstMs, minMs, maxMs };
+}
+
+/** Changes that send a request when applied. */
+function needsNetwork(change: Change): boolean {
+  if (isAwaitingReview(change)) return false;
+  return change.render || change.action === 'resume' || change.action === 'remove' || change.action === 'metadata';
+}
+
+/**
+ * An agent session paused for a person's review, with nothing new to tell it: the build leaves it
+ * alone (`reel review` shows it) instead of polling a session that will not move.
+ */
+function isAwaitingReview(change: Change): boolean {
+  return change.action === 'resume' && change.locked?.status === 'awaiting_review' && !change.continueSession;
+}
+
+/** The same plan with `ids` rendered again (their earlier renders are unusable). */
+function rerender(p: Plan, again: readonly Change[]): Plan {
+  const ids = new Set(again.map((c) => c.id));
+  const changes = p.changes.map((c): Change =>
+    ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
+  );
+  return { changes, summary: summarize(changes) };
+}
+
+/**
+ * Lock entries made against another API (the emulator, say) mean nothing to this one: their videos
+ * are rendered again here instead of being polled or trusted.
+ */
+export function forApi(p: Plan, api: string): Plan {
+  const changes = p.changes.map((c): Change => {
+    const other = c.locked && c.entry && (c.locked.api ?? 'heygen') !== api;
+    if (!other || c.render || c.action === 'remove') return c;
+    if (c.action === 'failed' || c.action === 'unchanged' || c.action === 'metadata' || c.action === 'resume') {
+      return { ...c, action: 'create', render: true, generation: (c.locked?.generation ?? 0) + 1, estimateSeconds: estimateOf(c) };
+    }
+    return c;
+  });
+  return { changes, summary: summarize(changes) };
+}
+
+function estimateOf(change: Change): number {
+  // The plan reports 0 for changes that render nothing; this one now renders.
+  return change.estimateSeconds > 0 || !change.entry ? change.estimateSeconds : estimateSeconds(change.entry);
+}
+
+/** `--emulator` never replaces renders that HeyGen made (and billed). */
+function refuseForeign(p: Plan): void {
+  const foreign = p.changes.filter((c) => c.render && c.locked && (c.locked.api ?? 'heygen') !== 'emulator');
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${foreign[0]?.locked?.api ?? 'heygen'} ` +
+        `(${foreign.slice(0, 3).map((c) => c.id).join(', ')}${foreign.length > 3 ? ', …' : ''}); --emulator would replace them with emulator renders. ` +
+        'Try the emulator in a copy of the project, or narrow the build with --target.',
+    );
+  }
+}
+
+function overBudget(p: Plan, options: BuildOptions): string | undefined {
+  const renders = p.changes.filter((c) => c.render);
+  if (options.maxVideos !== undefined && renders.length > options.maxVideos) {
+    return `${renders.length} video${renders.length === 1 ? '' : 's'} would render, more than --max-videos ${options.maxVideos}`;
+  }
+  const seconds = renders.reduce((sum, c) => sum + c.estimateSeconds, 0);
+  if (options.maxSeconds !== undefined && seconds > options.maxSeconds) {
+    return `about ${Math.round(seconds)} s of video would render, more than --max-seconds ${options.maxSeconds}`;
+  }
+  return undefined;
+}
+
+/** Ask only a person at a terminal: never in CI, never with --yes or --json, never without a TTY. */
+function shouldConfirm(options: BuildOptions, ctx: CommandContext): boolean {
+  if (options.yes || options.json || options.emulator) return false;
+  if (ctx.env.CI && ctx.env.CI !== 'false' && ctx.env.CI !== '0') return false;
+  return process.stdin.isTTY === true && ctx.stdout.isTTY === true;
+}
+
+async function confirm(ctx: CommandContext): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: ctx.stdout });
+  try {
+    const answer = await rl.question('Proceed? [y/N] ', { signal: ctx.signal });
+    return /^y(es)?$/i.test(answer.trim());
+  } catch {
+    return false;
+  } finally {
+    rl.close();
+  }
+}
+
+function color(ctx: CommandContext): boolean {
+  return ctx.stdout.isTTY === true && !ctx.env.NO_COLOR;
+}
+
+function pickReporter(options: BuildOptions, ctx: CommandContext): BuildReporter {
+  if (options.json) return new JsonBuildReporter(ctx.stdout);
+  const ci = ctx.env.CI && ctx.env.CI !== 'false' && ctx.env.CI !== '0';
+  if (ctx.stdout.isTTY && !ci) return new TtyBuildReporter(ctx.stdout, color(ctx));
+  return new PlainBuildReporter(ctx.stdout);
+}

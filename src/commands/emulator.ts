@@ -1,0 +1,76 @@
+/**
+ * `reel emulator`: runs the HeyGen v3 emulator until Ctrl-C (or SIGTERM). The first line on stdout
+ * is the URL to point clients at; one line per request goes to stderr.
+ */
+import { resolve } from 'node:path';
+import { ConfigError, UsageError } from '../errors.js';
+import { loadCatalog, startEmulator, type Catalog, type EmulatorOptions } from '../emulator/index.js';
+import type { CommandContext } from './context.js';
+
+export interface EmulatorCommandOptions {
+  port?: number;
+  apiKey?: string;
+  renderSeconds?: number;
+  concurrencyLimit?: number;
+  urlTtl?: number;
+  faultRate?: number;
+  seed?: number;
+  catalog?: string;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new UsageError(message);
+}
+
+export async function run(options: EmulatorCommandOptions, ctx: CommandContext): Promise<number> {
+  const port = options.port ?? 4010;
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, `--port must be between 0 and 65535, got ${port}`);
+  check(options.renderSeconds === undefined || options.renderSeconds >= 0, '--render-seconds must not be negative');
+  check(options.concurrencyLimit === undefined || options.concurrencyLimit >= 1, '--concurrency-limit must be at least 1');
+  check(options.urlTtl === undefined || options.urlTtl > 0, '--url-ttl must be greater than 0');
+  check(options.faultRate === undefined || (options.faultRate >= 0 && options.faultRate <= 1), '--fault-rate must be between 0 and 1');
+  check(options.apiKey === undefined || options.apiKey.trim() !== '', '--api-key must not be empty');
+
+  let catalog: Catalog | undefined;
+  if (options.catalog) {
+    try {
+      catalog = await loadCatalog(resolve(ctx.cwd, options.catalog));
+    } catch (error) {
+      throw new ConfigError((error as Error).message, { cause: error });
+    }
+  }
+
+  const emulatorOptions: EmulatorOptions = {
+    port,
+    host: '127.0.0.1',
+    renderSeconds: options.renderSeconds ?? 2,
+    concurrencyLimit: options.concurrencyLimit ?? 10,
+    urlTtl: options.urlTtl ?? 600,
+    faultRate: options.faultRate ?? 0,
+    seed: options.seed ?? 1,
+    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    ...(catalog ? { catalog } : {}),
+    onRequest: (r) => {
+      const query = r.query ? `?${r.query}` : '';
+      ctx.stderr.write(`${new Date(r.time).toISOString()} ${r.method} ${r.path}${query} ${r.status}${r.fault ? ` fault=${r.fault}` : ''}\n`);
+    },
+  };
+
+  let emulator;
+  try {
+    emulator = await startEmulator(emulatorOptions);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use: pick another with --port (0 picks a free one)`, { cause: error });
+    throw error;
+  }
+  ctx.stdout.write(`HeyGen emulator listening on ${emulator.url}\n`);
+  ctx.stderr.write(`Use any API key${options.apiKey ? ' (only the one given with --api-key)' : ''}; e.g. HEYGEN_API_URL=${emulator.url}. Ctrl-C stops it.\n`);
+
+  await new Promise<void>((done) => {
+    if (ctx.signal.aborted) return done();
+    ctx.signal.addEventListener('abort', () => done(), { once: true });
+  });
+  await emulator.close();
+  return 0;
+}

@@ -1,0 +1,71 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { CommandContext } from './context.js';
+
+export interface InitOptions {
+  force?: boolean;
+}
+
+const WELCOME = `# yaml-language-server: $schema=../node_modules/reel/schema/manifest.schema.json
+# Run \`reel validate\` after every edit; \`reel schema\` prints the schema for your editor.
+version: 1
+defaults:
+  avatar: Daisy-inskirt-20220818          # avatar look id: \`reel avatars\`
+  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54 # voice id: \`reel voices\`
+  aspect_ratio: "16:9"
+
+videos:
+  welcome:                                # the id: unique, lower case, safe as a file name
+    title: Welcome
+    script: Hi there! This video was made with reel.
+    captions: true
+`;
+
+const CONFIG = `# reel.config.yaml — every key is optional; the values below are the defaults.
+# manifests: ["videos/**/*.{yaml,yml}"]
+# out: out
+# title_tag: true
+# approval_message: Approved. Please render the video.
+# callback_url: https://example.com/heygen-webhook
+`;
+
+/** `reel init`: scaffolds videos/, reel.config.yaml and an `out/` line in .gitignore; never overwrites without --force. */
+export async function run(options: InitOptions, ctx: CommandContext): Promise<number> {
+  const files: Array<[string, string]> = [
+    ['videos/welcome.yaml', WELCOME],
+    ['reel.config.yaml', CONFIG],
+  ];
+  for (const [rel, content] of files) {
+    const path = join(ctx.cwd, rel);
+    let exists = true;
+    try {
+      await readFile(path);
+    } catch {
+      exists = false;
+    }
+    if (exists && !options.force) {
+      ctx.stdout.write(`kept     ${rel} (exists; --force overwrites)\n`);
+      continue;
+    }
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+    ctx.stdout.write(`${exists ? 'replaced' : 'created '} ${rel}\n`);
+  }
+  const gitignore = join(ctx.cwd, '.gitignore');
+  let current = '';
+  try {
+    current = await readFile(gitignore, 'utf8');
+  } catch {
+    // no .gitignore yet
+  }
+  const lines = current.split(/\r?\n/).map((l) => l.trim());
+  if (lines.includes('out/') || lines.includes('out') || lines.includes('/out/') || lines.includes('/out')) {
+    ctx.stdout.write('kept     .gitignore (already ignores out/)\n');
+  } else {
+    const sep = current === '' || current.endsWith('\n') ? '' : '\n';
+    await writeFile(gitignore, `${current}${sep}out/\n`);
+    ctx.stdout.write(`${current === '' ? 'created ' : 'updated '} .gitignore (out/)\n`);
+  }
+  ctx.stdout.write('\nNext: edit videos/welcome.yaml, then run `reel validate`.\n');
+  return 0;
+}

@@ -1,0 +1,120 @@
+/**
+ * A local emulator of the HeyGen v3 API subset reel uses, built to the contract in
+ * shared/heygen-v3 (API.md, schemas.json, examples/). Start it in-process with `startEmulator`, or
+ * from the shell with `reel emulator`. Importing this module starts nothing.
+ */
+import { BUILTIN_CATALOG, type Catalog } from './catalog.js';
+import type { FaultRule } from './faults.js';
+import { EmulatorServer, type RequestRecord } from './server.js';
+import { World, type DeliveryRecord } from './world.js';
+
+export type { Catalog, Look, Voice, Style } from './catalog.js';
+export { BUILTIN_CATALOG, loadCatalog } from './catalog.js';
+export type { FaultRule, FaultKind } from './faults.js';
+export type { RequestRecord } from './server.js';
+export type { DeliveryRecord } from './world.js';
+export { APPROVAL, DEMO_ASSET_ID } from './world.js';
+export { ASK_TRIGGER, FAIL_TRIGGER } from './videos.js';
+
+export interface EmulatorOptions {
+  /** 0 = a free port (the default in-process). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Accept only this key; default any non-empty key. */
+  apiKey?: string;
+  /** Seconds a render takes; default 2 (may be fractional, e.g. 0.2 for fast tests). */
+  renderSeconds?: number;
+  /** Unfinished jobs allowed per key; default 10. */
+  concurrencyLimit?: number;
+  /** Lifetime of download URLs in seconds; default 600. */
+  urlTtl?: number;
+  /** Share (0..1) of requests and renders that fail; default 0. */
+  faultRate?: number;
+  /** Seed of the fault generators; default 1. */
+  seed?: number;
+  /** Replaces the built-in avatars, voices and styles. */
+  catalog?: Catalog;
+  /** Retry-After value on 429, in seconds; default 1. */
+  retryAfterSeconds?: number;
+  /** First webhook retry delay in ms, doubled on each retry; default 500. */
+  webhookRetryMs?: number;
+  /** Webhook delivery attempts in all (first try + retries); default 4. */
+  webhookAttempts?: number;
+  /** Header carrying the webhook HMAC; default X-HeyGen-Signature. */
+  signatureHeader?: string;
+  /**
+   * Credits each key starts with, one per second of video (rounded up), charged on create and
+   * refunded when a render fails; over budget → 402 insufficient_credit. Default unlimited.
+   */
+  credits?: number;
+  /** Reject body fields the contract does not declare (HeyGen's behaviour is unconfirmed); default false. */
+  strict?: boolean;
+  /** Called once per answered API request (e.g. to log it). */
+  onRequest?: (record: RequestRecord) => void;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  /** Every request, in order (not /__emulator/*). */
+  requests(): RequestRecord[];
+  /** Webhook delivery attempts, in order. */
+  deliveries(): DeliveryRecord[];
+  /** Forgets videos, sessions, batches, uploaded assets, webhooks, requests and faults. */
+  reset(): void;
+  /** Queues a deterministic one-off fault. */
+  inject(fault: FaultRule): void;
+  close(): Promise<void>;
+}
+
+function positive(name: string, value: number, allowZero = false): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+  }
+  return value;
+}
+
+/** Starts an emulator and resolves once it listens. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const faultRate = options.faultRate ?? 0;
+  if (!(faultRate >= 0 && faultRate <= 1)) throw new RangeError(`faultRate must be between 0 and 1, got ${faultRate}`);
+  const world = new World({
+    renderSeconds: positive('renderSeconds', options.renderSeconds ?? 2, true),
+    concurrencyLimit: positive('concurrencyLimit', options.concurrencyLimit ?? 10),
+    urlTtl: positive('urlTtl', options.urlTtl ?? 600),
+    faultRate,
+    seed: options.seed ?? 1,
+    catalog: options.catalog ?? BUILTIN_CATALOG,
+    retryAfterSeconds: options.retryAfterSeconds ?? 1,
+    webhookRetryMs: options.webhookRetryMs ?? 500,
+    webhookAttempts: options.webhookAttempts ?? 4,
+    signatureHeader: options.signatureHeader ?? 'X-HeyGen-Signature',
+    credits: options.credits ?? null,
+    strict: options.strict ?? false,
+  });
+  const server = new EmulatorServer(world, {
+    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = await server.listen(options.port ?? 0, host);
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${port}`;
+  world.baseUrl = url;
+  return {
+    url,
+    port,
+    requests: () => server.requests,
+    deliveries: () => world.deliveries,
+    reset: () => {
+      world.reset();
+      server.reset();
+    },
+    inject: (fault) => world.faults.inject(fault),
+    close: async () => {
+      world.close();
+      await server.close();
+    },
+  };
+}

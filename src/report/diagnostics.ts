@@ -1,0 +1,50 @@
+import { relative } from 'node:path';
+import type { Diagnostic } from '../manifest/types.js';
+
+/** A path as the user should see it: relative to the working directory, forward slashes. */
+export function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file) || file;
+  return rel.split('\\').join('/');
+}
+
+/**
+ * Human text: one `path:line:col  id  message` line per problem, grouped by file (a blank line
+ * between files), in the order given (the loader sorts by file, line, col).
+ */
+export function formatDiagnostics(diagnostics: readonly Diagnostic[], cwd: string): string {
+  const lines: string[] = [];
+  let current: string | undefined;
+  for (const d of diagnostics) {
+    const path = displayPath(d.file, cwd);
+    if (current !== undefined && path !== current) lines.push('');
+    current = path;
+    const level = d.severity === 'warning' ? 'warning: ' : '';
+    lines.push(`${path}:${d.line}:${d.col}  ${d.id !== undefined ? `${d.id}  ` : ''}${level}${d.message}`);
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+/** GitHub Actions workflow commands, so problems show up inline on the pull request. */
+export function formatGithubAnnotations(diagnostics: readonly Diagnostic[], cwd: string): string {
+  const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const escapeProp = (s: string): string => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  return diagnostics
+    .map((d) => `::${d.severity === 'warning' ? 'warning' : 'error'} file=${escapeProp(displayPath(d.file, cwd))},line=${d.line},col=${d.col}::${escapeData(`${d.id !== undefined ? `${d.id}: ` : ''}${d.message}`)}\n`)
+    .join('');
+}
+
+/** Diagnostics as plain JSON values, paths relative to `cwd`. */
+export function diagnosticsJson(diagnostics: readonly Diagnostic[], cwd: string): Array<Record<string, unknown>> {
+  return diagnostics.map((d) => ({
+    file: displayPath(d.file, cwd),
+    line: d.line,
+    col: d.col,
+    ...(d.id !== undefined ? { id: d.id } : {}),
+    severity: d.severity,
+    message: d.message,
+  }));
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
+}
