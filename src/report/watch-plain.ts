@@ -3,9 +3,8 @@
  * changed since the previous run (never cut), then the problems if they changed, then one totals
  * line that starts with `plan:` (easy to wait for in a script or a test).
  */
-import type { Writable } from 'node:stream';
 import type { RunReport, WatchSnapshot } from '../watch/engine.js';
-import type { BuildEvent, WatchReporter } from '../watch/reporter.js';
+import type { BuildEvent, TextSink, WatchReporter } from '../watch/reporter.js';
 import {
   ACTION_SYMBOLS,
   changeLocation,
@@ -22,7 +21,7 @@ export class PlainWatchReporter implements WatchReporter {
   private lastDiagnostics = '';
 
   constructor(
-    private readonly out: Writable,
+    private readonly out: TextSink,
     private readonly cwd: string,
   ) {}
 

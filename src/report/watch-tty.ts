@@ -3,10 +3,9 @@
  * each line cleared to its end, the rest of the screen cleared), cut to the terminal's height and
  * width, with "… N more" where a list does not fit.
  */
-import type { Writable } from 'node:stream';
 import type { Action } from '../plan/index.js';
 import type { RunReport, WatchSnapshot } from '../watch/engine.js';
-import type { BuildEvent, WatchReporter } from '../watch/reporter.js';
+import type { BuildEvent, TerminalSink, WatchReporter } from '../watch/reporter.js';
 import {
   ACTION_SYMBOLS,
   changeLocation,
@@ -70,7 +69,7 @@ export class TtyWatchReporter implements WatchReporter {
   private readonly onResize = (): void => this.render();
 
   constructor(
-    private readonly out: Writable & { columns?: number; rows?: number; on?: (e: string, f: () => void) => unknown; off?: (e: string, f: () => void) => unknown },
+    private readonly out: TerminalSink,
     private readonly cwd: string,
     private readonly color: boolean,
   ) {

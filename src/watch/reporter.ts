@@ -1,5 +1,18 @@
 import type { RunReport, WatchSnapshot } from './engine.js';
 
+/** Where a reporter writes: a process stream or anything with `write`. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+/** A terminal: its size, and the `resize` event when it has one. */
+export interface TerminalSink extends TextSink {
+  columns?: number;
+  rows?: number;
+  on?(event: 'resize', listener: () => void): unknown;
+  off?(event: 'resize', listener: () => void): unknown;
+}
+
 /** What `--build` reports about its renders, one event at a time. */
 export type BuildEvent =
   | { kind: 'start'; ids: string[] }
