@@ -122,8 +122,8 @@ export class TtyWatchReporter implements WatchReporter {
   }
 
   private render(): void {
-    const rows = Math.max(5, this.out.rows ?? 24);
-    const columns = Math.max(20, this.out.columns ?? 80);
+    const rows = Math.max(5, this.out.rows || 24);
+    const columns = Math.max(20, this.out.columns || 80);
     const snap = this.snapshot;
     const header = snap
       ? `reel watch · ${projectTotals(snap)} · updated ${this.lastRun ? clock(this.lastRun.at) : '-'}` +

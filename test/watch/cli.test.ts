@@ -1,10 +1,11 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN, PEOPLE_CSV, smallProject } from './fixtures.js';
-import { completedLock, makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from './helpers.js';
+import { CLI, completedLock, makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -179,5 +180,49 @@ describe('reel watch without --build', () => {
     expect(await w.stop()).toBe(0);
     expect(requests).toBe(0);
     expect(w.stderr()).not.toMatch(/error/i);
+  });
+});
+
+describe('reel watch on a terminal', () => {
+  const hasScript = (() => {
+    try {
+      return execFileSync('script', ['--version'], { encoding: 'utf8' }).includes('util-linux');
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!hasScript)('draws a screen and redraws it in place after a save', async () => {
+    root = makeProject(smallProject());
+    // util-linux `script` gives the CLI a real pseudo-terminal of a known size.
+    const child = spawn('script', ['-qfec', `stty rows 30 cols 100; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} watch`, '/dev/null'], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const until = async (re: RegExp, from: number): Promise<string> => {
+      for (let i = 0; i < 200; i += 1) {
+        if (re.test(out.slice(from))) return out.slice(from);
+        await sleep(50);
+      }
+      throw new Error(`timed out waiting for ${re}:\n${JSON.stringify(out.slice(from))}`);
+    };
+    try {
+      const first = await until(/Ctrl-C to stop/, 0);
+      expect(first).toContain('\u001b[2J'); // cleared once at start
+      expect(first).toMatch(/reel watch · 2 files, 4 videos · updated/);
+      expect(first).toMatch(/Plan: 4 to create/);
+      const mark = out.length;
+      writeProjectFile(root, 'videos/main.yaml', MAIN.replace('    title: Support', '    titel: Support'));
+      const next = await until(/Problems \(1\)[\s\S]*Ctrl-C to stop/, mark);
+      expect(next.startsWith('\u001b[H')).toBe(true); // redrawn from the top, not appended
+      expect(next).toMatch(/videos\/main\.yaml:10:5 {2}support/);
+      expect(next).toMatch(/showing its last good state/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
   });
 });
