@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
+import { LockError } from '../errors.js';
+import { emptyLock } from '../lock/index.js';
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
 import type { Action, Change, FileResult, Lockfile, ProjectConfig, WatchDeps } from './deps.js';
@@ -107,6 +109,7 @@ export class WatchEngine {
   private owners = new Map<string, Set<string>>();
   private changes = new Map<string, Change>();
   private crossDiagnostics: Diagnostic[] = [];
+  private lockDiagnostics: Diagnostic[] = [];
 
   constructor(
     readonly root: string,
@@ -147,7 +150,7 @@ export class WatchEngine {
   async start(): Promise<RunReport> {
     const started = performance.now();
     const reloaded = await this.loadAll();
-    this.lock = await this.deps.readLock(this.root);
+    await this.reloadLock();
     this.lockHash = sha256((await readBytes(join(this.root, LOCK_FILE))) ?? new Uint8Array());
     const delta = this.replanAll();
     return { kind: 'initial', delta, reloaded, durationMs: performance.now() - started };
@@ -172,7 +175,7 @@ export class WatchEngine {
       const hash = sha256(bytes.map((b) => (b ? sha256(b) : '-')).join(','));
       if (hash !== this.configHash) {
         const reloaded = await this.loadAll();
-        this.lock = await this.deps.readLock(this.root);
+        await this.reloadLock();
         const delta = this.replanAll();
         return { kind: 'config', delta, reloaded, durationMs: performance.now() - started };
       }
@@ -212,8 +215,7 @@ export class WatchEngine {
       const bytes = (await readBytes(join(this.root, LOCK_FILE))) ?? new Uint8Array();
       const hash = sha256(bytes);
       if (hash !== this.lockHash) {
-        // Read through the lock module, not our bytes: it owns the format and its errors.
-        this.lock = await this.deps.readLock(this.root);
+        await this.reloadLock();
         this.lockHash = hash;
         lockChanged = true;
         reloaded.push(join(this.root, LOCK_FILE));
@@ -263,7 +265,7 @@ export class WatchEngine {
       if (change.action !== 'unchanged') changes.push(change);
     }
     changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const diagnostics = [...this.configDiagnostics, ...this.crossDiagnostics];
+    const diagnostics = [...this.configDiagnostics, ...this.lockDiagnostics, ...this.crossDiagnostics];
     const staleFiles: string[] = [];
     for (const [file, state] of this.files) {
       diagnostics.push(...state.latest.diagnostics);
@@ -279,6 +281,22 @@ export class WatchEngine {
       const entry = this.entryFor(id);
       return entry ? [entry] : [];
     });
+  }
+
+  /**
+   * Read the lock through the lock module (it owns the format and its errors). A lock that cannot
+   * be read (a merge conflict, a half-written file from a foreign tool) is shown as a problem and
+   * the last lock read stays in use, so watching goes on and a fixed lock recovers.
+   */
+  private async reloadLock(): Promise<void> {
+    try {
+      this.lock = await this.deps.readLock(this.root);
+      this.lockDiagnostics = [];
+    } catch (error) {
+      if (!(error instanceof LockError)) throw error;
+      this.lock ??= emptyLock();
+      this.lockDiagnostics = [{ file: join(this.root, LOCK_FILE), line: 1, col: 1, severity: 'error', message: `${error.message} (the view uses the last lock that could be read)` }];
+    }
   }
 
   private async loadAll(): Promise<string[]> {

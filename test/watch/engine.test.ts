@@ -123,4 +123,25 @@ describe('WatchEngine', () => {
     expect(snap.diagnostics).toEqual([]);
     expect(view(engine)).toEqual(await coldPlan(dir));
   });
+
+  it('shows an unreadable lock as a problem, keeps the last lock, and recovers when it is fixed', async () => {
+    const { engine, dir } = await engineFor(smallProject());
+    const lockFile = join(dir, 'reel.lock');
+    const good = await completedLock(dir);
+    writeFileSync(lockFile, good);
+    await engine.apply(batch([lockFile]));
+    expect(view(engine)).toEqual([]);
+
+    writeFileSync(lockFile, `<<<<<<< HEAD\n${good}=======\n{}\n>>>>>>> other\n`);
+    await engine.apply(batch([lockFile]));
+    const snap = engine.snapshot();
+    expect(snap.diagnostics).toHaveLength(1);
+    expect(snap.diagnostics[0]?.file).toBe(lockFile);
+    expect(snap.diagnostics[0]?.message).toMatch(/merge conflict/);
+    expect(view(engine)).toEqual([]); // still planned against the last good lock
+
+    writeFileSync(lockFile, good);
+    await engine.apply(batch([lockFile]));
+    expect(engine.snapshot().diagnostics).toEqual([]);
+  });
 });
