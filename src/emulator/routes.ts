@@ -2,8 +2,9 @@
  * The HeyGen v3 endpoints. Each handler gets the parsed request and returns a Reply or throws an
  * HttpError; the server (server.ts) does auth, faults, idempotency and the wire format around them.
  */
-import type { EventRecord, World } from './world.js';
-import { DEMO_ASSET_ID, newId } from './world.js';
+import type { Look } from './catalog.js';
+import type { BatchRecord, EndpointRecord, SessionRecord, World } from './world.js';
+import { newId } from './world.js';
 import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from './http.js';
 import { checkRequest } from './schemas.js';
 import { sniff } from './media.js';
@@ -126,14 +127,14 @@ const createBatch: Handler = async (world, req) => {
   const videos = body.videos as Body[];
   if (videos.length < 1 || videos.length > BATCH_MAX) throw invalid('videos', `videos must have 1 to ${BATCH_MAX} items`);
   checkUrl(body.callback_url, 'callback_url');
-  const batch = {
+  const batch: BatchRecord = {
     id: newId('vb_', 5),
     owner: req.owner,
     seq: world.nextSeq(),
     title: str(body.title) ?? null,
     createdAt: Date.now(),
     callbackUrl: str(body.callback_url) ?? null,
-    items: videos.map((v, index) => ({ index, body: v, videoId: null as string | null, error: null as { code: string; message: string } | null })),
+    items: videos.map((v, index) => ({ index, body: v, videoId: null, error: null })),
     notified: false,
   };
   world.batches.set(batch.id, batch);
@@ -250,7 +251,7 @@ const createSession: Handler = async (world, req) => {
   return ok({ session_id: session.id, status: session.status, video_id: session.videoId, created_at: Math.floor(session.createdAt / 1000) });
 };
 
-function ownedSession(world: World, req: RouteRequest) {
+function ownedSession(world: World, req: RouteRequest): SessionRecord {
   const session = world.sessions.get(req.params.session_id!);
   if (!session || session.owner !== req.owner) throw notFound('not_found', `Session ${req.params.session_id} was not found.`, 'session_id');
   return session;
@@ -337,7 +338,7 @@ const listStyles: Handler = (world, req) => {
   return { status: 200, body: { data, has_more, next_token } };
 };
 
-function lookJson(look: World['looks'] extends Map<string, infer L> ? L : never): Body {
+function lookJson(look: Look): Body {
   return {
     id: look.id,
     name: look.name,
@@ -422,7 +423,7 @@ const me: Handler = (world, req) =>
 
 // ---- webhooks -------------------------------------------------------------------------------
 
-function endpointJson(e: World['endpoints'] extends Map<string, infer E> ? E : never, withSecret: boolean): Body {
+function endpointJson(e: EndpointRecord, withSecret: boolean): Body {
   return {
     endpoint_id: e.id,
     url: e.url,
@@ -433,7 +434,7 @@ function endpointJson(e: World['endpoints'] extends Map<string, infer E> ? E : n
   };
 }
 
-function ownedEndpoint(world: World, req: RouteRequest) {
+function ownedEndpoint(world: World, req: RouteRequest): EndpointRecord {
   const endpoint = world.endpoints.get(req.params.endpoint_id!);
   if (!endpoint || endpoint.owner !== req.owner) throw notFound('not_found', `Webhook endpoint ${req.params.endpoint_id} was not found.`, 'endpoint_id');
   return endpoint;
@@ -442,14 +443,14 @@ function ownedEndpoint(world: World, req: RouteRequest) {
 const createEndpoint: Handler = async (world, req) => {
   const body = await req.json();
   checkUrl(body.url, 'url');
-  const endpoint = {
+  const endpoint: EndpointRecord = {
     id: newId('ep_', 5),
     owner: req.owner,
     seq: world.nextSeq(),
     url: String(body.url),
     events: Array.isArray(body.events) ? (body.events as string[]) : null,
     entityId: str(body.entity_id) ?? null,
-    status: 'enabled' as const,
+    status: 'enabled',
     createdAt: Date.now(),
     secret: newId('whsec_', 16),
   };
@@ -498,7 +499,7 @@ const listEvents: Handler = (world, req) => {
   if (type && !EVENT_TYPES.some(([t]) => t === type)) throw invalid('event_type', `event_type ${type} is not a known event type`);
   const entity = req.query.get('entity_id');
   const items = world.events
-    .filter((e: EventRecord) => e.owner === req.owner && (!type || e.event_type === type) && (!entity || e.entity_id === entity))
+    .filter((e) => e.owner === req.owner && (!type || e.event_type === type) && (!entity || e.entity_id === entity))
     .sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, `events:${type ?? ''}:${entity ?? ''}`, limit, req.query.get('token'));
   const data = page.map((e) => ({ event_id: e.event_id, event_type: e.event_type, event_data: e.event_data, created_at: e.created_at }));
@@ -678,4 +679,3 @@ export function validateBody(route: Route, body: unknown, strict = false): void 
   if (problem) throw invalid(problem.param, problem.message);
 }
 
-export { DEMO_ASSET_ID };

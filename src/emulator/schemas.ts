@@ -159,9 +159,12 @@ export function checkRequest(endpoint: string, body: unknown, strict = false): P
   return best(validate.errors ?? []);
 }
 
-/** Every schema error of a response body against the contract (for the contract tests). */
-export function responseErrors(endpoint: string, body: unknown): string[] {
-  const validate = validatorFor(endpoint, 'response');
+/**
+ * Every schema error of a response body against the contract (for the contract tests); `strict`
+ * also reports fields the contract does not declare.
+ */
+export function responseErrors(endpoint: string, body: unknown, strict = false): string[] {
+  const validate = validatorFor(endpoint, 'response', strict);
   if (!validate) return [`no response schema for ${endpoint}`];
   if (validate(body)) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);

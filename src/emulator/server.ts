@@ -136,7 +136,7 @@ export class EmulatorServer {
     if (fault?.kind === 'reset') return this.drop(req, res, record);
     if (fault && fault.kind.startsWith('http-')) return this.serverError(res, Number(fault.kind.slice(5)));
 
-    if (download) return this.download(req, res, method, path, query, fault, record);
+    if (download) return this.download(req, res, method, path, query, fault);
     if (method === 'OPTIONS') {
       this.noteStatus(res, 200);
       res.writeHead(200, { allow: 'GET, POST, PATCH, DELETE, OPTIONS', 'content-length': 0 });
@@ -283,7 +283,6 @@ export class EmulatorServer {
     path: string,
     query: string,
     fault: ChosenFault | null,
-    record: RequestRecord,
   ): Promise<void> {
     const parts = path.split('/');
     if (path.startsWith('/uploads/') && method === 'PUT') return this.receiveUpload(req, res, parts[2] ?? '');

@@ -568,23 +568,23 @@ export class World {
     return session;
   }
 
-  /** `thinking` for renderSeconds/2, then the next pause or the render. */
-  private think(session: SessionRecord, request: string | null): void {
+  /**
+   * `thinking` for renderSeconds/2, then the next pause or the render. `revision` is the user's
+   * change request when this round answers one (null at the start and after an answer).
+   */
+  private think(session: SessionRecord, revision: string | null, answered = false): void {
     session.status = 'thinking';
     session.progress = 10;
     session.timer = this.later(this.thinkMs, () => {
       session.timer = null;
-      if (session.mode === 'generate') {
-        if (session.prompt.includes(ASK_TRIGGER) && request === null) {
-          session.status = 'waiting_for_input';
-          session.progress = 30;
-          this.say(session, 'text', 'Which voice should the presenter use? Reply with a voice name or id, or say "any".');
-          return;
-        }
-        this.startRendering(session);
+      if (session.prompt.includes(ASK_TRIGGER) && !answered && revision === null) {
+        session.status = 'waiting_for_input';
+        session.progress = 30;
+        this.say(session, 'text', 'Which voice should the presenter use? Reply with a voice name or id, or say "any".');
         return;
       }
-      this.storyboard(session, request);
+      if (session.mode === 'generate') this.startRendering(session);
+      else this.storyboard(session, revision);
     });
   }
 
@@ -672,7 +672,7 @@ export class World {
     this.admit(session.owner);
     this.say(session, 'text', message, null, 'user');
     if (session.status === 'waiting_for_input') {
-      this.think(session, message);
+      this.think(session, null, true);
     } else if (APPROVAL.test(message)) {
       this.startRendering(session);
     } else {

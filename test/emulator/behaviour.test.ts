@@ -189,6 +189,25 @@ describe('Idempotency-Key', () => {
     expect(third.body).toEqual((await first).body);
   });
 
+  it('forgets a request whose client went away before it was handled', async () => {
+    const emu = await emulator();
+    emu.inject({ method: 'POST', path: '/v3/videos', kind: 'slow', delayMs: 300 });
+    const headers = { 'idempotency-key': 'k-gone' };
+    const controller = new AbortController();
+    const first = fetch(`${emu.url}/v3/videos`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'test-key', 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(avatarBody()),
+      signal: controller.signal,
+    }).catch(() => 'aborted');
+    await sleep(100);
+    controller.abort();
+    expect(await first).toBe('aborted');
+    await sleep(350);
+    const retry = await api(emu.url, 'POST', '/v3/videos', avatarBody(), headers);
+    expect(retry.status).toBe(200);
+  });
+
   it('does not remember a 429, so the same key can be retried', async () => {
     const emu = await emulator({ concurrencyLimit: 1, renderSeconds: 1 });
     await api(emu.url, 'POST', '/v3/videos', avatarBody());

@@ -267,6 +267,15 @@ describe('video agents', () => {
         const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
         return a.body.data.status === 'completed' ? a : undefined;
       });
+      const firstVideo = generating.body.data.video_id;
+
+      // A follow-up round after completion: an approval renders a second video.
+      await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Now a 15-second cut. Render it.' });
+      const again = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
+      expect(again.body.data.status).toBe('generating');
+      expect(again.body.data.video_id).not.toBe(firstVideo);
+      const videos = await api(emu.url, 'GET', `/v3/video-agents/${id}/videos`);
+      expect(videos.body.data.map((v: { id: string }) => v.id)).toEqual([again.body.data.video_id, firstVideo]);
     } finally {
       await emu.close();
       emu = main;
@@ -282,6 +291,13 @@ describe('video agents', () => {
     });
     expect(waiting.body.data.messages[0]).toMatchObject({ role: 'model', type: 'text' });
     expect(waiting.body.data.video_id).toBeNull();
+    // An answer resumes it: it renders as a generate session would.
+    await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Use any voice.' });
+    const done = await until(async () => {
+      const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
+      return a.body.data.status === 'completed' ? a : undefined;
+    });
+    expect(done.body.data.messages.map((m: { role: string }) => m.role).slice(-3)).toEqual(['user', 'model', 'user']);
   });
 
   it('rejects messages to generate sessions, stops sessions, lists them newest first', async () => {
