@@ -41,9 +41,9 @@ export async function runWatchSession(options: WatchSessionOptions): Promise<voi
   const config = await engine.prepare();
   let watcher: FileWatcher | undefined;
 
-  const syncWatcher = (): void => {
+  const syncWatcher = async (): Promise<void> => {
     // New data files and assets (and new glob bases after a config change) join the watch.
-    watcher?.add(
+    await watcher?.add(
       engine.projectConfig.manifests.map((glob) => join(root, globBase(glob))),
       engine.dependencyPaths(),
     );
@@ -56,9 +56,10 @@ export async function runWatchSession(options: WatchSessionOptions): Promise<voi
       await startup;
       const report = await engine.apply(batch);
       if (!report) return;
+      // Watch new dependencies before showing the view, so what is on screen is also watched.
+      await syncWatcher();
       const snapshot = engine.snapshot();
       reporter.onRun(report, snapshot, new Date());
-      syncWatcher();
       options.listener?.onRun(report, snapshot, engine);
     },
     onError: (error) => {
@@ -77,10 +78,10 @@ export async function runWatchSession(options: WatchSessionOptions): Promise<voi
       onEvent: (kind, path) => scheduler.push(kind, path),
       onError: (error) => reporter.onError(`file watcher: ${message(error)}`, new Date()),
     });
-    startup = engine.start().then((report) => {
+    startup = engine.start().then(async (report) => {
+      await syncWatcher();
       const snapshot = engine.snapshot();
       reporter.onRun(report, snapshot, new Date());
-      syncWatcher();
       options.listener?.onRun(report, snapshot, engine);
     });
     await startup;

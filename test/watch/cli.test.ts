@@ -147,6 +147,21 @@ describe('reel watch (plain output)', () => {
     expect(run).toMatch(/\(1 file, 2 videos\)/);
   });
 
+  it('picks up a data file created later, in a folder that did not exist', async () => {
+    root = makeProject({
+      'videos/later.yaml':
+        'version: 1\nvideos:\n  hi-{{ row.slug }}:\n    each: ../data/deep/later.csv\n    avatar: Daisy-inskirt-20220818\n    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n    script: Hello {{ row.slug }}.\n',
+    });
+    const w = (running = startWatch(root));
+    const first = await w.waitFor(/plan: .*\n/);
+    expect(first).toMatch(/^videos\/later\.yaml:4:11 {2}.*not found/m);
+    const mark = w.mark();
+    writeProjectFile(root, 'data/deep/later.csv', 'slug\nzed\n');
+    const run = await w.waitFor(/plan: .*\n/, mark);
+    expect(run).toMatch(/\+ hi-zed create/);
+    expect(run).toMatch(/no problems/);
+  });
+
   it('narrows the view with --target', async () => {
     root = makeProject(smallProject());
     const w = (running = startWatch(root, ['--target', 'hello-*']));
