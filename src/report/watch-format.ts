@@ -56,7 +56,6 @@ export function describeDelta(item: DeltaItem): string {
   if (!now) return `x ${item.id} no longer in any manifest (was ${item.before?.action ?? 'planned'})`;
   let text = `${ACTION_SYMBOLS[now.action]} ${item.id} ${describeChange(now)}`;
   if (item.before && item.before.action !== now.action) text += ` (was ${item.before.action})`;
-  else if (item.before && now.action === 'unchanged') text += ' (fingerprint back to the lock)';
   return text;
 }
 
