@@ -157,6 +157,7 @@ try {
     console.log(`first plan on stdout after ${initial.toFixed(0)} ms`);
     console.log(`save → updated plan on stdout over ${EDITS} edits: median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (debounce 100 ms included)`);
     console.log(`latency: target ${median <= 150 ? 'met' : 'MISSED'} (median ≤ 150 ms)`);
+    if (median > 150) process.exitCode = 1;
   }
 
   if (typeof global.gc !== 'function') {
@@ -167,6 +168,7 @@ try {
     const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
     console.log(`heap after gc: ${mb(heap[10])} after 10 edits, ${mb(heap[MEMORY_EDITS])} after ${MEMORY_EDITS} (${(growth * 100).toFixed(1)} %)`);
     console.log(`memory: target ${growth <= 0.1 ? 'met' : 'MISSED'} (growth ≤ 10 %)`);
+    if (growth > 0.1) process.exitCode = 1;
   }
 } finally {
   rmSync(root, { recursive: true, force: true });
