@@ -23,13 +23,16 @@ const COLORS: Record<Action, number> = { create: 32, update: 33, metadata: 36, u
 
 interface Section {
   title: string;
+  /** The first lines of the section; with `total`, only as many as could ever fit on screen. */
   items: string[];
+  /** How many items there are in all, when `items` holds only the first ones. */
+  total?: number;
 }
 
 /** Cut sections to `budget` lines: each gets its title and a fair share, the rest is "… N more". */
 export function fitSections(sections: Section[], budget: number): string[] {
   const shown = sections.filter((s) => s.items.length > 0 || s.title !== '');
-  const need = shown.map((s) => s.items.length);
+  const need = shown.map((s) => s.total ?? s.items.length);
   // Titles and blank separators come first; what is left is shared among the items.
   let left = Math.max(0, budget - shown.length * 2);
   const give = need.map(() => 0);
@@ -50,11 +53,12 @@ export function fitSections(sections: Section[], budget: number): string[] {
     lines.push('');
     lines.push(section.title);
     const n = give[i]!;
-    if (n >= section.items.length) {
+    const total = need[i]!;
+    if (n >= total) {
       lines.push(...section.items);
     } else if (n > 0) {
       lines.push(...section.items.slice(0, n - 1));
-      lines.push(`  … ${section.items.length - (n - 1)} more`);
+      lines.push(`  … ${total - (n - 1)} more`);
     }
   });
   return lines.slice(0, Math.max(0, budget));
@@ -131,17 +135,24 @@ export class TtyWatchReporter implements WatchReporter {
       : 'reel watch · loading…';
     const sections: Section[] = [];
     if (snap) {
-      const width = Math.min(32, Math.max(0, ...snap.changes.map((c) => c.id.length)));
+      // Format only what can ever be on screen: a plan of 10,000 creates is cut to a few lines.
+      const visible = snap.changes.slice(0, rows);
+      const width = Math.min(32, visible.reduce((max, c) => Math.max(max, c.id.length), 0));
       sections.push({
         title: `Plan: ${planTotals(snap)}`,
-        items: snap.changes.map((c) => {
+        items: visible.map((c) => {
           const where = changeLocation(c, this.cwd);
           return `  ${ACTION_SYMBOLS[c.action]} ${c.id.padEnd(width)}  ${describeChange(c)}${where ? `  ${where}` : ''}`;
         }),
+        total: snap.changes.length,
       });
-      const problems = snap.diagnostics.map((d) => `  ${formatDiagnostic(d, this.cwd)}`);
-      for (const file of snap.staleFiles) problems.push(`  ${displayPath(file, this.cwd)}: showing its last good state`);
-      if (problems.length > 0) sections.push({ title: `Problems (${snap.diagnostics.length}):`, items: problems });
+      const problems = snap.diagnostics.slice(0, rows).map((d) => `  ${formatDiagnostic(d, this.cwd)}`);
+      for (const file of snap.staleFiles.slice(0, rows)) problems.push(`  ${displayPath(file, this.cwd)}: showing its last good state`);
+      const problemCount = snap.diagnostics.length + snap.staleFiles.length;
+      if (problemCount > 0) {
+        // Cut problems and stale notes alike; the count says how many there are in all.
+        sections.push({ title: `Problems (${snap.diagnostics.length}):`, items: problems.slice(0, rows), total: problemCount });
+      }
       if (this.lastRun && this.lastRun.report.kind !== 'initial' && this.lastRun.report.delta.length > 0) {
         sections.push({ title: `Last change (${clock(this.lastRun.at)}):`, items: this.lastRun.report.delta.map((d) => `  ${describeDelta(d)}`) });
       }

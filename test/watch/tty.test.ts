@@ -88,5 +88,7 @@ describe('the watch screen on a terminal', () => {
       12,
     );
     expect(lines).toEqual(['', 'A', 'a0', 'a1', 'a2', 'a3', 'a4', '  … 45 more', '', 'B', 'b0', 'b1']);
+    // Only the first items formatted, the total known: the count still covers all of them.
+    expect(fitSections([{ title: 'A', items: many(4, 'a'), total: 10_000 }], 5)).toEqual(['', 'A', 'a0', 'a1', '  … 9998 more']);
   });
 });
