@@ -43,7 +43,10 @@ export class PlainWatchReporter implements WatchReporter {
 
     const problems = snapshot.diagnostics.map((d) => formatDiagnostic(d, this.cwd));
     const signature = problems.join('\n');
-    if (signature !== this.lastDiagnostics) {
+    // Problems are printed when they change, and again when a file that has them was just saved
+    // (the author is looking at that file now); otherwise the totals line carries their count.
+    const touched = new Set(report.reloaded);
+    if (signature !== this.lastDiagnostics || snapshot.diagnostics.some((d) => touched.has(d.file))) {
       if (problems.length === 0) lines.push(`${stamp} no problems`);
       else for (const problem of problems) lines.push(problem);
       for (const file of snapshot.staleFiles) {

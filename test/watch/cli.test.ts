@@ -110,6 +110,12 @@ describe('reel watch (plain output)', () => {
     expect(run).toMatch(/^videos\/main\.yaml:10:5 {2}support {2}.*titel/m);
     expect(run).toMatch(/\(2 files, 4 videos, 1 error\)/);
 
+    // Saving that file again with the error still in it shows the error again.
+    mark = w.mark();
+    writeProjectFile(root, 'videos/main.yaml', MAIN.replace('    title: Support', '    titel: Support').replace('Acme.', 'Acme!'));
+    run = await w.waitFor(/plan: .*\n/, mark);
+    expect(run).toMatch(/^videos\/main\.yaml:10:5 {2}support {2}.*titel/m);
+
     // Fixed: no restart needed.
     mark = w.mark();
     writeProjectFile(root, 'videos/main.yaml', MAIN.replace('welcome to Acme.', 'welcome aboard.'));
