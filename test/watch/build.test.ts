@@ -5,6 +5,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { fingerprint } from '../../src/plan/index.js';
 import { MAIN, smallProject } from './fixtures.js';
+import { runCli } from '../helpers/cli.js';
 import { makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from './helpers.js';
 
 let emulator: Emulator | undefined;
@@ -76,5 +77,26 @@ describe('reel watch --build (against the emulator)', () => {
     if (process.env.SHOW) console.log(w.stdout());
     expect(await w.stop()).toBe(0);
     expect(creates(emulator)).toBe(3);
+  });
+
+  it('Ctrl-C during a render leaves it in the lock, and reel build resumes it without a second create', async () => {
+    emulator = await startEmulator({ port: 0, renderSeconds: 2, apiKey: 'sk-watch-test' });
+    root = makeProject(smallProject());
+    const env = { HEYGEN_API_URL: emulator.url, HEYGEN_API_KEY: 'sk-watch-test', REEL_WATCH_QUIET_MS: '100', REEL_POLL_MS: '100,100,300' };
+    const w = (running = startWatch(root, ['--build'], env));
+    await w.waitFor(/plan: .*\n/);
+    const mark = w.mark();
+    writeProjectFile(root, 'videos/main.yaml', MAIN.replace('welcome to Acme.', 'welcome, and goodbye.'));
+    await w.waitFor(/build: welcome submitted/, mark, 20_000);
+    expect(await w.stop()).toBe(0);
+    running = undefined;
+    const lock = JSON.parse(readFileSync(join(root, 'reel.lock'), 'utf8')) as { videos: Record<string, { status: string }> };
+    expect(lock.videos.welcome?.status).toBe('submitted');
+    expect(creates(emulator)).toBe(1);
+
+    const resumed = await runCli(['build', '--yes', '--target', 'welcome'], { cwd: root, env });
+    expect(resumed.code).toBe(0);
+    expect(creates(emulator)).toBe(1);
+    expect(existsSync(join(root, 'out', 'welcome.mp4'))).toBe(true);
   });
 });
