@@ -4,7 +4,7 @@
  * line that starts with `plan:` (easy to wait for in a script or a test).
  */
 import type { RunReport, WatchSnapshot } from '../watch/engine.js';
-import type { BuildEvent, TextSink, WatchReporter } from '../watch/reporter.js';
+import type { WatchBuildEvent, TextSink, WatchReporter } from '../watch/reporter.js';
 import {
   ACTION_SYMBOLS,
   changeLocation,
@@ -62,7 +62,7 @@ export class PlainWatchReporter implements WatchReporter {
     this.out.write(`[${clock(at)}] error: ${message}\n`);
   }
 
-  onBuild(event: BuildEvent, at: Date): void {
+  onBuild(event: WatchBuildEvent, at: Date): void {
     const stamp = `[${clock(at)}]`;
     switch (event.kind) {
       case 'start':

@@ -5,7 +5,7 @@
  */
 import type { Action } from '../plan/index.js';
 import type { RunReport, WatchSnapshot } from '../watch/engine.js';
-import type { BuildEvent, TerminalSink, WatchReporter } from '../watch/reporter.js';
+import type { WatchBuildEvent, TerminalSink, WatchReporter } from '../watch/reporter.js';
 import {
   ACTION_SYMBOLS,
   changeLocation,
@@ -93,7 +93,7 @@ export class TtyWatchReporter implements WatchReporter {
     this.render();
   }
 
-  onBuild(event: BuildEvent, at: Date): void {
+  onBuild(event: WatchBuildEvent, at: Date): void {
     switch (event.kind) {
       case 'start':
         this.builds.clear();

@@ -275,14 +275,6 @@ export class WatchEngine {
     return { changes, totals: { counts, estimateSeconds }, diagnostics, files: this.files.size, videos, staleFiles: staleFiles.sort() };
   }
 
-  /** Every entry the plan currently uses (last good state of each file), for `--build`. */
-  entries(): ResolvedEntry[] {
-    return [...this.owners.keys()].flatMap((id) => {
-      const entry = this.entryFor(id);
-      return entry ? [entry] : [];
-    });
-  }
-
   /**
    * Read the lock through the lock module (it owns the format and its errors). A lock that cannot
    * be read (a merge conflict, a half-written file from a foreign tool) is shown as a problem and

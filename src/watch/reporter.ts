@@ -14,7 +14,7 @@ export interface TerminalSink extends TextSink {
 }
 
 /** What `--build` reports about its renders, one event at a time. */
-export type BuildEvent =
+export type WatchBuildEvent =
   | { kind: 'start'; ids: string[] }
   | { kind: 'progress'; id: string; state: string; detail?: string }
   | { kind: 'done'; ok: boolean; summary: string }
@@ -27,7 +27,7 @@ export interface WatchReporter {
   onRun(report: RunReport, snapshot: WatchSnapshot, at: Date): void;
   /** A run failed for a reason outside the manifests (e.g. an unreadable lock); watching goes on. */
   onError(message: string, at: Date): void;
-  onBuild(event: BuildEvent, at: Date): void;
+  onBuild(event: WatchBuildEvent, at: Date): void;
   /** Leave the terminal as it was found. */
   close(): void;
 }
