@@ -15,7 +15,7 @@ export interface DownloadedFile {
 
 /**
  * Stream `url` into `dest`: a temporary sibling first, hashed on the way, its length checked
- * against Content-Length, fsynced, then renamed into place. A reader of `dest` never sees a partial
+ * against Content-Length, then renamed into place. A reader of `dest` never sees a partial
  * file. The file host gets no API key (presigned URLs carry their own authorisation).
  */
 export async function downloadTo(url: string, dest: string, signal: AbortSignal, timeoutMs = 600_000): Promise<DownloadedFile> {
@@ -51,7 +51,9 @@ export async function downloadTo(url: string, dest: string, signal: AbortSignal,
       throw new TransferError(`download truncated: ${size} of ${expected} bytes`);
     }
     if (size === 0) throw new TransferError('download was empty');
-    await handle.sync();
+    // No fsync: the rename alone keeps a killed process from leaving a partial file under the final
+    // name, and the lock's size and sha256 let a later build notice anything else. Syncing every
+    // video would stall the lock's own (synced) writes on a busy disk.
   } catch (error) {
     await handle.close();
     await unlink(tmp).catch(() => {});

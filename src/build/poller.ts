@@ -18,7 +18,7 @@ export interface PollSchedule {
 /** Against HeyGen, where renders take minutes: a few requests per job, never a tight loop. */
 export const HEYGEN_SCHEDULE: PollSchedule = { firstMs: 5000, minMs: 2000, maxMs: 15_000, factor: 1.5 };
 /** Against a local emulator, where renders take a second or two. */
-export const LOCAL_SCHEDULE: PollSchedule = { firstMs: 250, minMs: 150, maxMs: 2000, factor: 1.5 };
+export const LOCAL_SCHEDULE: PollSchedule = { firstMs: 250, minMs: 40, maxMs: 300, factor: 1.5 };
 
 export type Terminal =
   | { status: 'completed' }
@@ -30,11 +30,18 @@ interface Watcher {
   startedAt: number;
   nextAt: number;
   checks: number;
+  /** First check placed from a render seen this run: check closely around it. */
+  predicted: boolean;
   observe: boolean;
   lastStatus?: string;
   resolve: (terminal: Terminal) => void;
   reject: (error: unknown) => void;
 }
+
+/** Share of the fastest render seen so far at which a new job is first checked. */
+const EARLY = 0.97;
+/** Checks at the shortest interval before backing off: renders of one run end close together. */
+const FLAT_CHECKS = 6;
 
 /** Statuses that mean "still going" in any of HeyGen's vocabularies (API.md §2.6). */
 const TERMINAL = new Set(['completed', 'failed', 'not_found']);
@@ -73,8 +80,10 @@ export class StatusPoller {
       });
     }
     return new Promise((resolve, reject) => {
-      const first = this.fastestMs ?? this.schedule.firstMs;
-      this.watchers.set(videoId, { id: videoId, startedAt, nextAt: startedAt + first, checks: 0, observe, resolve, reject });
+      // Once a render of this run has finished, look again a little before the fastest one took:
+      // renders of one run take similar times, and polling just after they end frees the slot.
+      const first = this.fastestMs === undefined ? this.schedule.firstMs : Math.max(this.schedule.minMs, this.fastestMs * EARLY);
+      this.watchers.set(videoId, { id: videoId, startedAt, nextAt: startedAt + first, checks: 0, predicted: this.fastestMs !== undefined, observe, resolve, reject });
       this.wake?.();
       if (!this.running) void this.loop();
     });
@@ -148,16 +157,20 @@ export class StatusPoller {
         this.onStatus?.(w.id, row.status);
       }
       // Jobs due soon ride along with this request instead of triggering their own a moment later.
-      const interval = this.interval(w.checks);
+      const interval = this.interval(w);
       if (w.nextAt - now <= interval / 2) {
         w.checks += 1;
-        w.nextAt = now + this.interval(w.checks);
+        w.nextAt = now + this.interval(w);
       }
     }
   }
 
-  private interval(checks: number): number {
-    return Math.min(this.schedule.maxMs, this.schedule.minMs * this.schedule.factor ** Math.max(0, checks - 1));
+  private interval(w: Watcher): number {
+    const { minMs, maxMs, factor, firstMs } = this.schedule;
+    // Near a predicted end: short, even steps, then back off. Without a prediction: back off from
+    // the first interval, so a long render costs a handful of requests.
+    if (w.predicted) return Math.min(maxMs, minMs * factor ** Math.max(0, w.checks - FLAT_CHECKS));
+    return Math.min(maxMs, Math.max(minMs, firstMs) * factor ** w.checks);
   }
 }
 

@@ -10,6 +10,7 @@ import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
 import { type Change, estimateSeconds, type Plan, parseShard, plan, summarize } from '../plan/index.js';
+import { appendStepSummary, formatBuildAnnotations, formatBuildSummaryMarkdown } from '../report/build-github.js';
 import { JsonBuildReporter } from '../report/build-json.js';
 import { PlainBuildReporter } from '../report/build-plain.js';
 import type { BuildReporter } from '../report/build-reporter.js';
@@ -45,8 +46,9 @@ const CLI_DEFAULT_OUT = 'out';
 /** `reel build`: plan, guard, confirm, then render what changed and update reel.lock. */
 export async function run(options: BuildOptions, ctx: CommandContext): Promise<number> {
   const started = Date.now();
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number of at least 1.');
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
+    throw new UsageError('--concurrency must be a whole number of at least 1.');
+  }
   if (options.maxVideos !== undefined && options.maxVideos < 0) throw new UsageError('--max-videos must not be negative.');
   if (options.maxSeconds !== undefined && options.maxSeconds < 0) throw new UsageError('--max-seconds must not be negative.');
   const shard = options.shard ? parseShard(options.shard) : undefined;
@@ -59,6 +61,11 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     ctx.stderr.write(`reel: ${errors.length} error${errors.length === 1 ? '' : 's'} in the manifests; nothing was sent.\n`);
     return 1;
   }
+  // Commander fills in the defaults, so a flag equal to its default defers to reel.config.yaml.
+  const concurrency =
+    options.concurrency === undefined || (options.concurrency === DEFAULT_CONCURRENCY && project.config.concurrency)
+      ? (project.config.concurrency ?? DEFAULT_CONCURRENCY)
+      : options.concurrency;
   const outDir = resolve(root, options.out && options.out !== CLI_DEFAULT_OUT ? options.out : project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, ctx.env);
   const api = options.emulator ? 'emulator' : apiName(apiEnv?.baseUrl ?? DEFAULT_API_URL, false, DEFAULT_API_URL);
@@ -159,6 +166,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
       prune: options.prune === true,
       concurrency,
       titleTag: project.config.title_tag !== false,
+      approvalMessage: project.config.approval_message,
       schedule: pollSchedule(local, ctx.env),
       signal: ctx.signal,
       emit: (event) => reporter.event(event),
@@ -168,7 +176,14 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     await store.close();
     store = undefined;
     const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
-    reporter.done({ results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled });
+    const totals = { results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled };
+    reporter.done(totals);
+    if (ctx.env.GITHUB_ACTIONS === 'true') {
+      const sources = new Map(project.entries.map((e) => [e.id, e.source] as const));
+      // Annotations are workflow commands on stdout; in --json mode stdout is NDJSON only.
+      if (!options.json) ctx.stdout.write(formatBuildAnnotations(result.results, sources, ctx.cwd));
+      if (ctx.env.GITHUB_STEP_SUMMARY) await appendStepSummary(ctx.env.GITHUB_STEP_SUMMARY, formatBuildSummaryMarkdown(totals));
+    }
     if (result.cancelled || ctx.signal.aborted) return 130;
     return result.results.some((r) => r.result === 'failed' || r.result === 'unknown') || failedEarlier.length > 0 ? 1 : 0;
   } catch (error) {

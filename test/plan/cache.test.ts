@@ -1,8 +1,8 @@
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CACHE_DIR, loadProjectCached } from '../../src/cache/manifests.js';
-import { loadProject } from '../../src/manifest/index.js';
+import { CACHE_DIR, CONFIG_NAMES, loadProjectCached } from '../../src/cache/manifests.js';
+import { CONFIG_FILES, loadProject } from '../../src/manifest/index.js';
 import { fingerprint } from '../../src/plan/fingerprint.js';
 import { makeProject, removeProject, writeFiles } from './project.js';
 
@@ -86,7 +86,8 @@ describe('loadProjectCached', () => {
     expect(first.diagnostics.length).toBeGreaterThan(0);
     const second = await loadProjectCached(root);
     expect(second.diagnostics).toEqual(first.diagnostics);
-    expect(await readFile(join(root, CACHE_DIR, 'manifests.json'), 'utf8')).not.toContain('b.yaml');
+    const pack = JSON.parse(await readFile(join(root, CACHE_DIR, 'manifests.json'), 'utf8')) as { files: object };
+    expect(Object.keys(pack.files).map((f) => f.slice(root.length))).toEqual(['/videos/a.yaml']);
     await rm(join(root, 'data/leads.csv'));
     expect((await loadProjectCached(root)).diagnostics.some((d) => /leads\.csv/.test(d.message))).toBe(true);
   });
@@ -99,5 +100,24 @@ describe('loadProjectCached', () => {
     const other = await project();
     await loadProjectCached(other, { cache: false });
     expect(await readdir(other)).not.toContain('.reel');
+  });
+
+  it('notices a changed configuration', async () => {
+    expect(CONFIG_NAMES).toEqual(CONFIG_FILES);
+    const root = await project();
+    await loadProjectCached(root);
+    await writeFiles(root, { 'reel.config.yaml': 'callback_url: https://hooks.example.com/reel\n' });
+    const after = await loadProjectCached(root);
+    expect(after.entries.find((e) => e.id === 'intro')?.request.callback_url).toBe('https://hooks.example.com/reel');
+    expect(view(after)).toEqual(view(await loadProject(root)));
+    expect(view(await loadProjectCached(root))).toEqual(view(after));
+  });
+
+  it('keeps reporting duplicate ids across files when every file is cached', async () => {
+    const root = await project();
+    await writeFiles(root, { 'videos/c.yaml': FILES['videos/b.yaml'] });
+    const first = await loadProjectCached(root);
+    expect(first.diagnostics.filter((d) => /duplicate id/.test(d.message))).toHaveLength(2);
+    expect((await loadProjectCached(root)).diagnostics).toEqual(first.diagnostics);
   });
 });
