@@ -46,7 +46,7 @@ export async function loadConfig(root: string): Promise<{ config: ProjectConfig;
     if (!('text' in decoded)) {
       return { config, configFile: file, diagnostics: [{ file, line: decoded.line, col: decoded.col, severity: 'error', message: 'invalid UTF-8 byte; save the file as UTF-8' }] };
     }
-    const parsed = parseYaml(decoded.text.replace(/^\uFEFF/, ''), 'config');
+    const parsed = parseYaml(decoded.text.replace(/^\uFEFF/, ''), 'config', { allowEmpty: true });
     const at = (offset: number): { line: number; col: number } => parsed.lineCounter.linePos(offset);
     for (const e of parsed.errors) diagnostics.push({ file, ...at(e.offset), severity: 'error', message: e.message });
     if (diagnostics.length > 0) return { config, configFile: file, diagnostics };

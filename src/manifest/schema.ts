@@ -141,12 +141,16 @@ function describe(name: SchemaName, errors: ErrorObject[], data: unknown): Schem
         break;
       }
       case 'type':
-        problem = { path, key: false, message: `${where} must be ${typeWord((e.params as { type: unknown }).type)}` };
+        problem = {
+          path,
+          key: false,
+          message: path.length === 0 ? (name === 'manifest' ? 'a manifest must be a mapping with `version: 1` and `videos:`' : 'the config must be a mapping of settings') : `${where} must be ${typeWord((e.params as { type: unknown }).type)}`,
+        };
         break;
       case 'enum': {
         const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
         const got = valueAt(data, path);
-        const hint = typeof got === 'string' ? didYouMean(got, allowed) : undefined;
+        const hint = typeof got === 'string' || typeof got === 'number' ? didYouMean(String(got), allowed) : undefined;
         const numberHint = field.endsWith('aspect_ratio') && typeof got === 'number' ? ' (quote it: "16:9" — unquoted, YAML reads 16:9 as a number)' : '';
         problem = { path, key: false, message: `${where} must be one of ${allowed.join(', ')}${hint ? `; did you mean \`${hint}\`?` : ''}${numberHint}` };
         break;

@@ -128,7 +128,7 @@ function checkCst(doc: CST.Document, errors: YamlProblem[]): boolean {
 }
 
 /** Parses one YAML document safely. Never throws on bad input. */
-export function parseYaml(text: string, what = 'manifest'): ParsedYaml {
+export function parseYaml(text: string, what = 'manifest', options: { allowEmpty?: boolean } = {}): ParsedYaml {
   const lineCounter = new LineCounter();
   const errors: YamlProblem[] = [];
   const result: ParsedYaml = { text, lineCounter, value: undefined, errors };
@@ -143,7 +143,8 @@ export function parseYaml(text: string, what = 'manifest'): ParsedYaml {
     return result;
   }
   if (cstDocs.length === 0) {
-    errors.push({ offset: 0, message: `the file is empty; a ${what} needs \`version: 1\`` });
+    if (options.allowEmpty) return result;
+    errors.push({ offset: 0, message: what === 'manifest' ? 'the file is empty; a manifest needs `version: 1` and `videos:`' : 'the file is empty' });
     return result;
   }
   const tagCount = errors.length;
@@ -154,7 +155,10 @@ export function parseYaml(text: string, what = 'manifest'): ParsedYaml {
   const doc = docs[0];
   if (!doc) return result;
   result.doc = doc;
-  for (const e of doc.errors) errors.push({ offset: e.pos[0], message: yamlMessage(e.code, e.message) });
+  for (const e of doc.errors) {
+    const key = e.code === 'DUPLICATE_KEY' ? /^[^:#\n]*/.exec(text.slice(e.pos[0], e.pos[0] + 200))![0].trim() : '';
+    errors.push({ offset: e.pos[0], message: key ? `duplicate key \`${key}\`; each key may appear once in a mapping — rename or remove one` : yamlMessage(e.code, e.message) });
+  }
   for (const w of doc.warnings) errors.push({ offset: w.pos[0], message: yamlMessage(w.code, w.message) });
   if (errors.length > 0) return result;
   const budget = { left: MAX_ALIAS_NODES };

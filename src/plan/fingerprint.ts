@@ -1,5 +1,5 @@
 import type { ResolvedEntry } from '../manifest/types.js';
-import { canonicalJson } from '../util/canonical.js';
+import { canonicalJson, sortKeys } from '../util/canonical.js';
 import { sha256 } from '../util/hash.js';
 
 /**
@@ -55,16 +55,70 @@ export function fingerprintPayload(entry: ResolvedEntry): Record<string, unknown
  * fingerprint format version. Show `shortFingerprint()` to people.
  */
 export function fingerprint(entry: ResolvedEntry): string {
-  return sha256(canonicalJson(fingerprintPayload(entry)));
+  const remembered = primed.get(entry);
+  if (remembered !== undefined) return remembered;
+  // Equal to sha256(canonicalJson(fingerprintPayload(entry))), built with one sorted copy instead of two.
+  const request: Record<string, unknown> = {};
+  for (const key of Object.keys(entry.request).sort()) {
+    const value = entry.request[key];
+    if (value !== undefined && !metadata.has(key)) request[key] = sortKeys(value);
+  }
+  return sha256(JSON.stringify({ format: FINGERPRINT_VERSION, mode: entry.mode, request }));
+}
+
+const primed = new WeakMap<ResolvedEntry, string>();
+
+/**
+ * For caches of loaded entries (.reel/cache): hand back a fingerprint this same code computed for an
+ * identical entry earlier, so a warm plan need not hash every request again. Keyed by object
+ * identity: only prime entries that are never modified afterwards.
+ */
+export function primeFingerprint(entry: ResolvedEntry, fp: string): void {
+  primed.set(entry, fp);
 }
 
 export function shortFingerprint(fp: string): string {
   return fp.slice(0, SHORT_FINGERPRINT);
 }
 
+// Most field values repeat across a project (avatar, voice, settings shared through defaults), so
+// short values' digests are remembered; long ones (scripts, prompts) are almost always unique.
+const MEMO_MAX_TEXT = 256;
+const MEMO_MAX_SIZE = 4096;
+const memo = new Map<string, string>();
+
+function digestOfCanonical(text: string): string {
+  if (text.length > MEMO_MAX_TEXT) return sha256(text).slice(0, DIGEST_LENGTH);
+  let d = memo.get(text);
+  if (d === undefined) {
+    d = sha256(text).slice(0, DIGEST_LENGTH);
+    if (memo.size >= MEMO_MAX_SIZE) memo.clear();
+    memo.set(text, d);
+  }
+  return d;
+}
+
 /** Short digest of one value, stable across key order. */
 export function digest(value: unknown): string {
-  return sha256(canonicalJson(value)).slice(0, DIGEST_LENGTH);
+  return digestOfCanonical(canonicalJson(value));
+}
+
+function collectDigests(entry: ResolvedEntry, include: (name: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (include('mode')) out.mode = digest(entry.mode);
+  for (const [key, value] of Object.entries(entry.request)) {
+    if (value !== undefined && include(key)) out[key] = digest(value);
+  }
+  // Agent titles are reel metadata only (the agent API has none), so they live outside the request.
+  if (entry.title !== undefined && !('title' in entry.request)) out.title = digest(entry.title);
+  for (const [key, value] of Object.entries(entry.output)) {
+    if (value !== undefined) out[`${OUTPUT_FIELD_PREFIX}${key}`] = digest(value);
+  }
+  if (entry.agent) {
+    if (entry.agent.revisions.length > 0) out.revisions = digest(entry.agent.revisions);
+    if (entry.agent.approved) out.approved = digest(true);
+  }
+  return out;
 }
 
 /**
@@ -73,11 +127,29 @@ export function digest(value: unknown): string {
  * so that a later plan can name the fields that changed without storing scripts twice.
  */
 export function fieldDigests(entry: ResolvedEntry): Record<string, string> {
-  const out: Record<string, string> = { mode: digest(entry.mode) };
-  for (const [key, value] of Object.entries(entry.request)) {
+  return collectDigests(entry, () => true);
+}
+
+/** True for fields outside the fingerprint: metadata, output settings and the agent review flow. */
+export function isOutsideFingerprint(name: string): boolean {
+  return isMetadataField(name) || isReviewField(name);
+}
+
+/**
+ * The subset of `fieldDigests` outside the fingerprint. When fingerprints match, only these can
+ * differ, so the plan skips digesting the rest.
+ */
+export function outsideDigests(entry: ResolvedEntry): Record<string, string> {
+  // Same result as collectDigests(entry, isOutsideFingerprint), without walking the whole request:
+  // this runs for every entry of every plan.
+  const out: Record<string, string> = {};
+  for (const key of METADATA_FIELDS) {
+    const value = entry.request[key];
     if (value !== undefined) out[key] = digest(value);
   }
-  for (const [key, value] of Object.entries(entry.output)) {
+  if (entry.title !== undefined && !('title' in entry.request)) out.title = digest(entry.title);
+  for (const key in entry.output) {
+    const value = entry.output[key as keyof typeof entry.output];
     if (value !== undefined) out[`${OUTPUT_FIELD_PREFIX}${key}`] = digest(value);
   }
   if (entry.agent) {

@@ -3,3 +3,4 @@ export * from './fingerprint.js';
 export * from './estimate.js';
 export * from './select.js';
 export * from './plan.js';
+export * from './explain.js';

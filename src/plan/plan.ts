@@ -1,8 +1,14 @@
-import { InternalError } from '../errors.js';
 import type { LockEntry, Lockfile } from '../lock/types.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { estimateSeconds } from './estimate.js';
-import { changedFields, fieldDigests, fingerprint, isMetadataField, isReviewField } from './fingerprint.js';
+import {
+  changedFields,
+  fieldDigests,
+  fingerprint,
+  isOutsideFingerprint,
+  isReviewField,
+  outsideDigests,
+} from './fingerprint.js';
 import { type Shard, shardOf, targetMatcher } from './select.js';
 
 export type Action = 'create' | 'update' | 'metadata' | 'unchanged' | 'resume' | 'failed' | 'remove';
@@ -59,38 +65,53 @@ export interface PlanOptions {
   retryFailed?: boolean;
 }
 
+/** Fields outside the fingerprint whose digests differ, sorted; without building filtered copies. */
+function changedOutside(now: Record<string, string>, before: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const name in now) if (now[name] !== before[name]) out.push(name);
+  for (const name in before) if (!(name in now) && isOutsideFingerprint(name)) out.push(name);
+  return out.length > 1 ? out.sort() : out;
+}
+
 const OPEN: ReadonlySet<string> = new Set(['submitted', 'awaiting_review']);
+
+// Every Change is built here, so all of them share one shape (cheap to create and serialise).
+function change(
+  id: string, action: Action, entry: ResolvedEntry | undefined, locked: LockEntry | undefined, fp: string | undefined,
+  changed: string[], estimate: number, render: boolean, generation: number, continueSession: boolean,
+): Change {
+  const c: Change = { id, action, entry, locked, fingerprint: fp, changed, estimateSeconds: estimate, render, generation };
+  if (continueSession) c.continueSession = true;
+  return c;
+}
 
 function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined, options: PlanOptions): Change {
   const id = entry.id;
-  if (!locked) {
-    return { id, action: 'create', entry, fingerprint: fp, changed: [], estimateSeconds: estimateSeconds(entry), render: true, generation: 1 };
-  }
-  const changed = changedFields(fieldDigests(entry), locked.fields ?? {});
-  const base = { id, entry, locked, fingerprint: fp, changed };
+  if (!locked) return change(id, 'create', entry, undefined, fp, [], estimateSeconds(entry), true, 1, false);
+
+  const lockedFields = locked.fields ?? {};
   const generation = locked.generation ?? 1;
-  const rerender = (action: 'update' | 'failed', extra: Partial<Change> = {}): Change => ({
-    ...base, action, estimateSeconds: estimateSeconds(entry), render: true, generation: generation + 1, ...extra,
-  });
-
-  if (locked.fingerprint !== fp || locked.mode !== entry.mode) return rerender('update');
-
-  const review = changed.some(isReviewField) && changed.every((f) => isReviewField(f) || isMetadataField(f));
-  if (OPEN.has(locked.status)) {
-    return { ...base, action: 'resume', estimateSeconds: 0, render: false, generation, ...(review ? { continueSession: true } : {}) };
+  if (locked.fingerprint !== fp || locked.mode !== entry.mode) {
+    const changed = changedFields(fieldDigests(entry), lockedFields);
+    return change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false);
   }
+  // Equal fingerprints mean equal request fields: only fields outside the fingerprint can differ.
+  const changed = changedOutside(outsideDigests(entry), lockedFields);
+  const review = changed.length > 0 && changed.some(isReviewField);
+  if (OPEN.has(locked.status)) return change(id, 'resume', entry, locked, fp, changed, 0, false, generation, review);
   if (locked.status === 'failed') {
-    if (options.retryFailed) return rerender('failed');
-    return { ...base, action: 'failed', estimateSeconds: 0, render: false, generation };
+    return options.retryFailed
+      ? change(id, 'failed', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false)
+      : change(id, 'failed', entry, locked, fp, changed, 0, false, generation, false);
   }
-  if (review) return rerender('update', { continueSession: true });
-  if (changed.length > 0) return { ...base, action: 'metadata', estimateSeconds: 0, render: false, generation };
-  return { ...base, action: 'unchanged', estimateSeconds: 0, render: false, generation };
+  if (review) return change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, true);
+  return change(id, changed.length > 0 ? 'metadata' : 'unchanged', entry, locked, fp, changed, 0, false, generation, false);
 }
 
 /**
  * Compare the entries of the manifests with the lock and decide, for every id, what a build does.
- * Pure and synchronous: no filesystem, no network, no clock. Changes are sorted by id.
+ * Pure and synchronous: no filesystem, no network, no clock. Changes are sorted by id. Should two
+ * entries share an id (the loader reports that as an error), the first one is planned.
  */
 export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options: PlanOptions = {}): Plan {
   const selected = targetMatcher(options.targets);
@@ -100,17 +121,15 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
   const changes: Change[] = [];
   const seen = new Set<string>();
   for (const entry of entries) {
-    if (seen.has(entry.id)) throw new InternalError(`plan() got two entries with the id "${entry.id}".`);
+    // Duplicate ids are a loader diagnostic; the first one wins here so that watch can still plan.
+    if (seen.has(entry.id)) continue;
     seen.add(entry.id);
     if (!include(entry.id)) continue;
     changes.push(diffEntry(entry, fingerprint(entry), lock.videos[entry.id], options));
   }
   for (const [id, locked] of Object.entries(lock.videos)) {
     if (seen.has(id) || !include(id)) continue;
-    changes.push({
-      id, action: 'remove', locked, fingerprint: locked.fingerprint, changed: [], estimateSeconds: 0, render: false,
-      generation: locked.generation ?? 1,
-    });
+    changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
   }
   changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { changes, summary: summarize(changes) };

@@ -62,6 +62,7 @@ export function planToJson(p: Plan, root: string): PlanJson {
   };
 }
 
-export function formatPlanJson(p: Plan, root: string): string {
-  return `${JSON.stringify(planToJson(p, root), null, 2)}\n`;
+/** `pretty` indents for people (a TTY); pipes get compact JSON, a fraction of the bytes for big plans. */
+export function formatPlanJson(p: Plan, root: string, options: { pretty?: boolean } = {}): string {
+  return `${JSON.stringify(planToJson(p, root), null, options.pretty ? 2 : undefined)}\n`;
 }
