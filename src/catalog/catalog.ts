@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '../errors.js';
+import { ApiError, UsageError } from '../errors.js';
 import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { AvatarLook, Page, StyleInfo, VoiceInfo } from '../heygen/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -17,6 +17,15 @@ export interface CatalogItems {
 
 /** How long a cached listing is trusted: long enough for a validate/plan loop, short enough to see a new look. */
 export const CATALOG_TTL_MS = 10 * 60_000;
+
+/** `REEL_CATALOG_TTL` (seconds; 0 turns the cache off) overrides CATALOG_TTL_MS. */
+export function catalogTtl(env: NodeJS.ProcessEnv): number {
+  const raw = env.REEL_CATALOG_TTL;
+  if (raw === undefined || raw.trim() === '') return CATALOG_TTL_MS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`REEL_CATALOG_TTL must be a number of seconds ≥ 0, got "${raw}"`);
+  return seconds * 1000;
+}
 
 /** Where catalog listings are cached, relative to the project root (shared with the manifest cache). */
 export const CATALOG_CACHE_DIR = '.reel/cache/catalog';

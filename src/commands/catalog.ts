@@ -1,5 +1,5 @@
 import { accountClient } from '../catalog/account.js';
-import { CATALOG_TTL_MS, type CatalogKind, CatalogSource, filterCatalog } from '../catalog/catalog.js';
+import { type CatalogKind, CatalogSource, catalogTtl, filterCatalog } from '../catalog/catalog.js';
 import { UsageError } from '../errors.js';
 import type { AvatarLook, StyleInfo, VoiceInfo } from '../heygen/types.js';
 import type { CommandContext } from './context.js';
@@ -25,7 +25,7 @@ export async function run(options: CatalogOptions, ctx: CommandContext): Promise
   const kind = options.command as CatalogKind;
   if (!KINDS.includes(kind)) throw new UsageError(`unknown catalog \`${options.command}\`; use avatars, voices or styles`);
   const { client, account } = await accountClient(ctx.cwd, ctx.env, ctx.signal);
-  const source = new CatalogSource({ root: ctx.cwd, client, account, ttlMs: ttl(ctx.env), refresh: options.refresh === true });
+  const source = new CatalogSource({ root: ctx.cwd, client, account, ttlMs: catalogTtl(ctx.env), refresh: options.refresh === true });
   const listing = await source.get(kind);
   const items = filterCatalog(kind, listing.items, options);
 
@@ -39,15 +39,6 @@ export async function run(options: CatalogOptions, ctx: CommandContext): Promise
     ctx.stderr.write(`reel: no ${kind} match${describe(options)} (${listing.items.length} in the account)\n`);
   }
   return items.length > 0 ? 0 : 1;
-}
-
-/** `REEL_CATALOG_TTL` (seconds, 0 = no cache) overrides the default TTL. */
-function ttl(env: NodeJS.ProcessEnv): number {
-  const raw = env.REEL_CATALOG_TTL;
-  if (raw === undefined || raw.trim() === '') return CATALOG_TTL_MS;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`REEL_CATALOG_TTL must be a number of seconds ≥ 0, got "${raw}"`);
-  return seconds * 1000;
 }
 
 function describe(options: CatalogOptions): string {
