@@ -56,6 +56,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
+    if (ctx.env.GITHUB_ACTIONS === 'true') (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, project.diagnostics);
     ctx.stderr.write(`reel: ${errors.length} error${errors.length === 1 ? '' : 's'} in the manifests; nothing was sent.\n`);
     return 1;
   }
@@ -168,7 +169,9 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     await store.close();
     store = undefined;
     const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
-    reporter.done({ results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled });
+    const totals = { results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled };
+    reporter.done(totals);
+    if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportBuildToGithub({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, { ...totals, sources: new Map(project.entries.map((e) => [e.id, e.source])), shard });
     if (result.cancelled || ctx.signal.aborted) return 130;
     return result.results.some((r) => r.result === 'failed' || r.result === 'unknown') || failedEarlier.length > 0 ? 1 : 0;
   } catch (error) {

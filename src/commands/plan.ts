@@ -42,6 +42,7 @@ export async function loadForPlan(
   const [project, lock] = await Promise.all([loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }), readLock(ctx.cwd)]);
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (project.diagnostics.length > 0) ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
+  if (ctx.env.GITHUB_ACTIONS === 'true') (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, project.diagnostics);
   if (errors.length > 0) {
     const files = new Set(errors.map((d) => d.file)).size;
     ctx.stderr.write(
@@ -78,5 +79,6 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));
   else ctx.stdout.write(formatPlanHuman(result, { cwd: ctx.cwd, verbose: Boolean(options.verbose), color: useColor(ctx) }));
 
+  if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportPlanToGithub({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, result, shard);
   return options.detailedExitcode && hasChanges(result) ? 2 : 0;
 }
