@@ -111,6 +111,13 @@ export const COMMANDS: CommandSpec[] = [
     options: [json, { flags: '-o, --out <dir>', description: 'output directory', default: 'out' }],
   },
   {
+    name: 'lock',
+    module: 'lock',
+    description: 'merge the reel.lock files of a sharded build: reel lock merge FILES…',
+    args: ['<action>', '<files...>'],
+    options: [json],
+  },
+  {
     name: 'review',
     module: 'review',
     description: "print an agent session's conversation and storyboard",

@@ -126,9 +126,11 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
 
   const reporter = pickReporter(options, ctx);
   let store: LockStore | undefined;
+  let lockData: Lockfile | undefined;
   let requests = 0;
   try {
     store = await openLock(root, { wait: true, timeoutMs: 10_000 });
+    lockData = store.data;
     if (store.tookOver) reporter.note(`took over a stale write lock of reel.lock held by pid ${store.tookOver.pid}`);
     // Another process may have changed the lock since it was read: plan again from what we hold.
     current = makePlan(store.data);
@@ -183,6 +185,8 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   } finally {
     reporter.close();
     await store?.close();
+    // The shard's fragment, written even after a failure or Ctrl-C: its submissions must reach the merge.
+    if (shard && lockData) await (await import('../lock/merge.js')).writeShardFragment(root, lockData, shard);
     await emulator?.close();
   }
 }
