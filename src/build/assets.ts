@@ -50,7 +50,7 @@ export class AssetUploader {
   }
 
   private ensure(asset: LocalAsset): Promise<string> {
-    const known = this.store.data.assets[asset.sha256] as ({ asset_id: string; api?: string } | undefined);
+    const known = this.store.data.assets[asset.sha256];
     if (known && (known.api ?? 'heygen') === this.api) {
       this.onUpload?.({ asset, assetId: known.asset_id, reused: true });
       return Promise.resolve(known.asset_id);
@@ -82,10 +82,7 @@ export class AssetUploader {
       throw new ApiError(`uploading ${asset.relPath} failed (${detail})`, outcome.kind === 'error' ? outcome.status : undefined);
     }
     const assetId = outcome.value.asset_id;
-    this.store.setAsset(asset.sha256, { asset_id: assetId, uploaded_at: new Date().toISOString(), api: this.api } as {
-      asset_id: string;
-      uploaded_at: string;
-    });
+    this.store.setAsset(asset.sha256, { asset_id: assetId, uploaded_at: new Date().toISOString(), api: this.api });
     this.onUpload?.({ asset, assetId, reused: false });
     return assetId;
   }

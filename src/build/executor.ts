@@ -6,6 +6,7 @@ import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockedFile, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
+import { sha256 } from '../util/hash.js';
 import { type Change, fieldDigests, type Plan, withCurrentFields } from '../plan/index.js';
 import { findSession, findVideoByTag } from './adopt.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
@@ -48,6 +49,8 @@ export interface ExecutorOptions {
   downloadConcurrency?: number;
   /** Unchanged entries whose files must be downloaded again (computed when absent). */
   missing?: Change[];
+  /** Sent to approve a chat session's storyboard when the entry says `approved: true`. */
+  approvalMessage: string;
   /** Set when the ids of a lock from an earlier emulator process are meaningless (`--emulator`). */
   ephemeralApi?: boolean;
 }
@@ -194,7 +197,8 @@ class Executor {
       // frees the create leaves at once instead of after an fsync.
       let prepared: Prepared | undefined;
       const entry = change.entry;
-      const fresh = change.render || !(change.locked?.video_id || change.locked?.session_id);
+      const continues = change.continueSession === true && change.locked?.session_id !== undefined;
+      const fresh = !continues && (change.render || !(change.locked?.video_id || change.locked?.session_id));
       if (entry && fresh && !this.o.signal.aborted) {
         try {
           prepared = await this.prepare(change, entry, change.action === 'resume' ? change.locked : undefined);
@@ -243,13 +247,16 @@ class Executor {
     if (!entry) return { id: change.id, action: change.action, result: 'skipped', ms: 0 };
     const locked = change.locked;
     const resuming = change.action === 'resume' && locked !== undefined;
-    if (resuming && (locked.video_id || locked.session_id)) {
+    const known = locked !== undefined && (locked.video_id !== undefined || locked.session_id !== undefined);
+    if ((change.continueSession && locked?.session_id) || (resuming && known)) {
       this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id, session_id: locked.session_id });
-      const outcome = await this.await(change, entry, locked, Date.parse(locked.submitted_at ?? '') || started, false, started);
+      const outcome = change.continueSession
+        ? await this.await(change, entry, locked, Date.now(), false, started)
+        : await this.await(change, entry, locked, Date.parse(locked.submitted_at ?? '') || started, false, started);
       if (this.o.ephemeralApi && 'result' in outcome && outcome.code === 'not_found') {
         // The emulator that rendered it is gone with its process: render again from scratch.
         this.o.emit({ type: 'warning', id: entry.id, message: 'unknown to this emulator (it ran in an earlier process); rendering again' });
-        const fresh: Change = { ...change, action: 'create', locked: undefined };
+        const fresh: Change = { ...change, action: 'create', locked: undefined, continueSession: false };
         const submitted = await this.submit(fresh, entry, undefined, started);
         if ('result' in submitted) return submitted;
         return this.await(fresh, entry, submitted, Date.now(), true, started);
@@ -353,9 +360,10 @@ class Executor {
 
   private async adoptVideo(id: string, lock: LockEntry, videoId: string, adopted?: 'title'): Promise<LockEntry> {
     const next: LockEntry = { ...lock, video_id: videoId, updated_at: iso() };
-    // The durable intent (key and time) already makes this create recoverable: lost, the id comes
-    // back by replaying the key (24 h) or by the title tag. So the id rides the next batched write.
+    // Durable before anything else happens to the job: a later run polls this id instead of
+    // reconciling the intent. (Other jobs' creates do not wait for this write.)
     this.o.store.set(id, next);
+    await this.o.store.commit();
     this.o.emit({ type: 'submitted', id, video_id: videoId, ...(adopted ? { adopted } : {}) });
     return next;
   }
@@ -391,7 +399,7 @@ class Executor {
   /** Wait for a submitted job to finish rendering. */
   private async await(change: Change, entry: ResolvedEntry, lock: LockEntry, submittedAt: number, observe: boolean, started: number): Promise<Rendered | JobResult> {
     let current = lock;
-    if (!current.video_id && current.session_id) {
+    if (current.session_id && (!current.video_id || change.continueSession)) {
       const outcome = await this.awaitSession(change, entry, current, started);
       if ('result' in outcome) return outcome;
       current = outcome;
@@ -435,13 +443,22 @@ class Executor {
     return video ? { lock: next, video } : { lock: next };
   }
 
-  /** Poll an agent session until it has a video (or stops needing us). */
+  /**
+   * Poll an agent session until it has a (new) video, or stops needing us. A chat session
+   * (`review: true`) that pauses gets the entry's unsent revisions, one per pause and each once,
+   * then — with `approved: true` — the approval message; otherwise it is left awaiting review.
+   */
   private async awaitSession(change: Change, entry: ResolvedEntry, lock: LockEntry, started: number): Promise<LockEntry | JobResult> {
     const { client, schedule, signal, store, emit } = this.o;
     const sessionId = lock.session_id as string;
+    // A session continued for new revisions already made a video: wait for the next one.
+    const oldVideo = change.continueSession ? lock.video_id : undefined;
+    let current: LockEntry = change.continueSession ? { ...lock, fields: fieldDigests(entry), generation: change.generation } : lock;
     let checks = 0;
     let lastStatus = '';
     let failures = 0;
+    /** The newest message when we last sent one: a pause counts only once the agent answered. */
+    let sentAfter: string | undefined;
     for (;;) {
       const outcome: Outcome<Session> = await client.getSession(sessionId);
       if (outcome.kind === 'ok') {
@@ -451,28 +468,47 @@ class Executor {
           lastStatus = session.status;
           emit({ type: 'status', id: entry.id, status: session.status });
         }
-        if (session.video_id) {
-          const next: LockEntry = { ...lock, video_id: session.video_id, updated_at: iso() };
+        const newest = JSON.stringify(session.messages?.[0] ?? null);
+        const answered = sentAfter === undefined || (newest !== sentAfter && session.messages?.[0]?.role !== 'user');
+        if (session.video_id && session.video_id !== oldVideo) {
+          const next: LockEntry = { ...current, status: 'submitted', video_id: session.video_id, updated_at: iso() };
           store.set(entry.id, next);
           await store.commit();
           return next;
         }
-        if (session.status === 'failed' || session.status === 'completed') {
-          return this.recordFailure(change, lock, 'agent_failed', lastModelMessage(session, 'error') ?? `the agent session ended ${session.status} without a video`, started);
+        if (session.status === 'failed') {
+          return this.recordFailure(change, current, 'agent_failed', lastModelMessage(session, 'error') ?? 'the agent session failed', started);
         }
-        if (session.status === 'waiting_for_input' || session.status === 'reviewing') {
-          if (entry.request.mode === 'chat') {
-            store.set(entry.id, { ...lock, status: 'awaiting_review', updated_at: iso() });
-            return {
-              id: entry.id, action: change.action, result: 'awaiting_review', ms: Date.now() - started, sessionId,
-              message: `the agent is waiting for review; see \`reel review ${entry.id}\``,
-            };
+        const paused = session.status === 'waiting_for_input' || session.status === 'reviewing' || session.status === 'completed';
+        if (paused && answered) {
+          if (entry.request.mode !== 'chat') {
+            if (session.status === 'completed') {
+              return this.recordFailure(change, current, 'agent_failed', 'the agent session completed without a video', started);
+            }
+            // Generate mode should never stop to ask; report the question instead of waiting forever.
+            return this.recordFailure(change, current, 'agent_needs_input', `the agent asked: ${lastModelMessage(session, 'text') ?? '(no message)'}`, started);
           }
-          // Generate mode should never stop to ask; report the question instead of waiting forever.
-          return this.recordFailure(change, lock, 'agent_needs_input', `the agent asked: ${lastModelMessage(session, 'text') ?? '(no message)'}`, started);
+          const message = this.nextMessage(entry, current);
+          if (message) {
+            current = await this.sendReviewMessage(entry, current, message);
+            sentAfter = newest;
+            checks = 0;
+            continue;
+          }
+          if (session.status === 'completed' && oldVideo) {
+            // Nothing new to say and nothing new rendered: the earlier video stands.
+            const next: LockEntry = { ...current, status: 'submitted', video_id: oldVideo, updated_at: iso() };
+            store.set(entry.id, next);
+            return next;
+          }
+          store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
+          return {
+            id: entry.id, action: change.action, result: 'awaiting_review', ms: Date.now() - started, sessionId,
+            message: `the agent is waiting for review; see \`reel review ${entry.id}\``,
+          };
         }
       } else if (outcome.kind === 'error' && outcome.status === 404) {
-        return this.recordFailure(change, lock, 'not_found', `HeyGen no longer knows agent session ${sessionId}`, started);
+        return this.recordFailure(change, current, 'not_found', `HeyGen no longer knows agent session ${sessionId}`, started);
       } else if (outcome.kind === 'error' && (outcome.status === 401 || outcome.status === 403)) {
         throw new ApiError(`HeyGen refused to read session ${sessionId}: ${outcome.code}: ${outcome.message}`, outcome.status, outcome.code);
       } else if ((failures += 1) > 20) {
@@ -482,6 +518,36 @@ class Executor {
       const ms = checks === 1 ? schedule.firstMs : Math.min(schedule.maxMs, schedule.minMs * schedule.factor ** (checks - 2));
       await pause(ms, signal);
     }
+  }
+
+  /** The next message a paused chat session should get: an unsent revision, then the approval. */
+  private nextMessage(entry: ResolvedEntry, lock: LockEntry): string | undefined {
+    const sent = new Set(lock.messages_sent ?? []);
+    for (const revision of entry.agent?.revisions ?? []) if (!sent.has(messageHash(revision))) return revision;
+    if (entry.agent?.approved && !sent.has(messageHash(this.o.approvalMessage))) return this.o.approvalMessage;
+    return undefined;
+  }
+
+  /**
+   * Send one message into a session, at most once: its hash is durable in the lock before it
+   * leaves (messages have no idempotency), and removed again only if HeyGen refused it outright.
+   */
+  private async sendReviewMessage(entry: ResolvedEntry, lock: LockEntry, message: string): Promise<LockEntry> {
+    const { store, client, emit } = this.o;
+    const hash = messageHash(message);
+    const marked: LockEntry = { ...lock, messages_sent: [...(lock.messages_sent ?? []), hash], updated_at: iso() };
+    store.set(entry.id, marked);
+    await store.commit();
+    const outcome = await client.sendMessage(lock.session_id as string, { message });
+    if (outcome.kind === 'error') {
+      store.set(entry.id, lock);
+      throw new ApiError(`sending a message to the agent session of ${entry.id} failed: ${outcome.code}: ${outcome.message}`, outcome.status, outcome.code);
+    }
+    if (outcome.kind === 'ambiguous') {
+      emit({ type: 'warning', id: entry.id, message: `a message may not have reached the agent (${outcome.message}); it is not sent again — check with \`reel review ${entry.id}\`` });
+    }
+    emit({ type: 'status', id: entry.id, status: message === this.o.approvalMessage ? 'approved' : 'revision sent' });
+    return marked;
   }
 
   // ---- downloads ---------------------------------------------------------------------------------
@@ -624,6 +690,11 @@ export async function findMissingOutputs(changes: readonly Change[], root: strin
     if (!file || file.size !== locked.output?.size) out.push(change);
   }
   return out;
+}
+
+/** The short content hash recorded in `messages_sent`. */
+export function messageHash(message: string): string {
+  return sha256(message).slice(0, 16);
 }
 
 function lastModelMessage(session: Session, type: 'text' | 'error'): string | undefined {

@@ -9,7 +9,8 @@ import { HeyGenClient, type RetryPolicy } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
-import { type Change, estimateSeconds, type Plan, parseShard, plan, summarize } from '../plan/index.js';
+import { type Change, type Plan, parseShard, plan, summarize } from '../plan/index.js';
+import { estimateOf, forApi } from '../build/scope.js';
 import { JsonBuildReporter } from '../report/build-json.js';
 import { PlainBuildReporter } from '../report/build-plain.js';
 import type { BuildReporter } from '../report/build-reporter.js';
@@ -45,8 +46,9 @@ const CLI_DEFAULT_OUT = 'out';
 /** `reel build`: plan, guard, confirm, then render what changed and update reel.lock. */
 export async function run(options: BuildOptions, ctx: CommandContext): Promise<number> {
   const started = Date.now();
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number of at least 1.');
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
+    throw new UsageError('--concurrency must be a whole number of at least 1.');
+  }
   if (options.maxVideos !== undefined && options.maxVideos < 0) throw new UsageError('--max-videos must not be negative.');
   if (options.maxSeconds !== undefined && options.maxSeconds < 0) throw new UsageError('--max-seconds must not be negative.');
   const shard = options.shard ? parseShard(options.shard) : undefined;
@@ -60,6 +62,11 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     ctx.stderr.write(`reel: ${errors.length} error${errors.length === 1 ? '' : 's'} in the manifests; nothing was sent.\n`);
     return 1;
   }
+  // Commander fills in the defaults, so a flag equal to its default defers to reel.config.yaml.
+  const concurrency =
+    options.concurrency === undefined || (options.concurrency === DEFAULT_CONCURRENCY && project.config.concurrency)
+      ? (project.config.concurrency ?? DEFAULT_CONCURRENCY)
+      : options.concurrency;
   const outDir = resolve(root, options.out && options.out !== CLI_DEFAULT_OUT ? options.out : project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, ctx.env);
   const api = options.emulator ? 'emulator' : apiName(apiEnv?.baseUrl ?? DEFAULT_API_URL, false, DEFAULT_API_URL);
@@ -162,6 +169,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
       prune: options.prune === true,
       concurrency,
       titleTag: project.config.title_tag !== false,
+      approvalMessage: project.config.approval_message,
       schedule: pollSchedule(local, ctx.env),
       signal: ctx.signal,
       emit: (event) => reporter.event(event),
@@ -173,7 +181,8 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
     const totals = { results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled };
     reporter.done(totals);
-    if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportBuildToGithub({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, { ...totals, sources: new Map(project.entries.map((e) => [e.id, e.source])), shard });
+    // Annotations are workflow commands on stdout, except in --json mode where stdout is NDJSON only.
+    if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportBuildToGithub({ env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd }, { ...totals, sources: new Map(project.entries.map((e) => [e.id, e.source])), shard });
     if (result.cancelled || ctx.signal.aborted) return 130;
     return result.results.some((r) => r.result === 'failed' || r.result === 'unknown') || failedEarlier.length > 0 ? 1 : 0;
   } catch (error) {
@@ -227,27 +236,6 @@ function rerender(p: Plan, again: readonly Change[]): Plan {
     ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
   );
   return { changes, summary: summarize(changes) };
-}
-
-/**
- * Lock entries made against another API (the emulator, say) mean nothing to this one: their videos
- * are rendered again here instead of being polled or trusted.
- */
-export function forApi(p: Plan, api: string): Plan {
-  const changes = p.changes.map((c): Change => {
-    const other = c.locked && c.entry && (c.locked.api ?? 'heygen') !== api;
-    if (!other || c.render || c.action === 'remove') return c;
-    if (c.action === 'failed' || c.action === 'unchanged' || c.action === 'metadata' || c.action === 'resume') {
-      return { ...c, action: 'create', render: true, generation: (c.locked?.generation ?? 0) + 1, estimateSeconds: estimateOf(c) };
-    }
-    return c;
-  });
-  return { changes, summary: summarize(changes) };
-}
-
-function estimateOf(change: Change): number {
-  // The plan reports 0 for changes that render nothing; this one now renders.
-  return change.estimateSeconds > 0 || !change.entry ? change.estimateSeconds : estimateSeconds(change.entry);
 }
 
 /** `--emulator` never replaces renders that HeyGen made (and billed). */

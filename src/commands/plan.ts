@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { readLock } from '../lock/file.js';
+import { currentHolder, describe as describeHolder } from '../lock/mutex.js';
 import { loadProjectCached } from '../cache/manifests.js';
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { hasChanges, plan } from '../plan/plan.js';
@@ -39,7 +40,14 @@ export async function loadForPlan(
   ctx: CommandContext,
   json: boolean,
 ): Promise<{ entries: ResolvedEntry[]; lock: Lockfile } | { exitCode: number }> {
-  const [project, lock] = await Promise.all([loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }), readLock(ctx.cwd)]);
+  const [project, lock, writer] = await Promise.all([
+    loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }),
+    readLock(ctx.cwd),
+    currentHolder(ctx.cwd),
+  ]);
+  if (writer) {
+    ctx.stderr.write(`reel: note: a build is writing reel.lock (${describeHolder(writer)}); this shows the lock as it is now.\n`);
+  }
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (project.diagnostics.length > 0) ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
   if (ctx.env.GITHUB_ACTIONS === 'true') (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, project.diagnostics);

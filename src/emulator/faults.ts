@@ -4,7 +4,17 @@
  * the same faults run after run.
  */
 
-export type FaultKind = 'http-500' | 'http-502' | 'http-503' | 'reset' | 'reset-after' | 'slow' | 'truncate' | 'render-fail';
+export type FaultKind =
+  | 'http-500'
+  | 'http-502'
+  | 'http-503'
+  /** A 429 rate_limit_exceeded with Retry-After, without touching the job count. */
+  | 'http-429'
+  | 'reset'
+  | 'reset-after'
+  | 'slow'
+  | 'truncate'
+  | 'render-fail';
 
 /** A one-off fault for tests. */
 export interface FaultRule {
@@ -19,7 +29,7 @@ export interface FaultRule {
   delayMs?: number;
 }
 
-export const FAULT_KINDS: readonly FaultKind[] = ['http-500', 'http-502', 'http-503', 'reset', 'reset-after', 'slow', 'truncate', 'render-fail'];
+export const FAULT_KINDS: readonly FaultKind[] = ['http-500', 'http-502', 'http-503', 'http-429', 'reset', 'reset-after', 'slow', 'truncate', 'render-fail'];
 
 /** mulberry32: tiny, fast, and good enough to spread faults evenly. Returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {

@@ -43,6 +43,13 @@ export interface EmulatorOptions {
   webhookAttempts?: number;
   /** Header carrying the webhook HMAC; default X-HeyGen-Signature. */
   signatureHeader?: string;
+  /**
+   * Credits each key starts with, one per second of video (rounded up), charged on create and
+   * refunded when a render fails; over budget → 402 insufficient_credit. Default unlimited.
+   */
+  credits?: number;
+  /** Reject body fields the contract does not declare (HeyGen's behaviour is unconfirmed); default false. */
+  strict?: boolean;
   /** Called once per answered API request (e.g. to log it). */
   onRequest?: (record: RequestRecord) => void;
 }
@@ -83,6 +90,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     webhookRetryMs: options.webhookRetryMs ?? 500,
     webhookAttempts: options.webhookAttempts ?? 4,
     signatureHeader: options.signatureHeader ?? 'X-HeyGen-Signature',
+    credits: options.credits ?? null,
+    strict: options.strict ?? false,
   });
   const server = new EmulatorServer(world, {
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),

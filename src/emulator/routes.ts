@@ -2,8 +2,9 @@
  * The HeyGen v3 endpoints. Each handler gets the parsed request and returns a Reply or throws an
  * HttpError; the server (server.ts) does auth, faults, idempotency and the wire format around them.
  */
-import type { EventRecord, World } from './world.js';
-import { DEMO_ASSET_ID, newId } from './world.js';
+import type { Look } from './catalog.js';
+import type { BatchRecord, EndpointRecord, SessionRecord, World } from './world.js';
+import { newId } from './world.js';
 import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from './http.js';
 import { checkRequest } from './schemas.js';
 import { sniff } from './media.js';
@@ -13,9 +14,11 @@ import {
   MESSAGE_MAX,
   PROMPT_MAX,
   STATUS_IDS_MAX,
+  agentDuration,
   checkAssetInput,
   checkUrl,
   checkVideoBody,
+  videoDuration,
 } from './videos.js';
 
 type Body = Record<string, unknown>;
@@ -86,6 +89,7 @@ const createVideo: Handler = async (world, req) => {
   const body = await req.json();
   checkVideoBody(body, world.lookup(req.owner));
   world.admit(req.owner);
+  world.charge(req.owner, videoDuration(body));
   const video = world.createDirectVideo(req.owner, body, req.path);
   return ok({ video_id: video.id, status: 'waiting', output_format: video.outputFormat });
 };
@@ -123,14 +127,14 @@ const createBatch: Handler = async (world, req) => {
   const videos = body.videos as Body[];
   if (videos.length < 1 || videos.length > BATCH_MAX) throw invalid('videos', `videos must have 1 to ${BATCH_MAX} items`);
   checkUrl(body.callback_url, 'callback_url');
-  const batch = {
+  const batch: BatchRecord = {
     id: newId('vb_', 5),
     owner: req.owner,
     seq: world.nextSeq(),
     title: str(body.title) ?? null,
     createdAt: Date.now(),
     callbackUrl: str(body.callback_url) ?? null,
-    items: videos.map((v, index) => ({ index, body: v, videoId: null as string | null, error: null as { code: string; message: string } | null })),
+    items: videos.map((v, index) => ({ index, body: v, videoId: null, error: null })),
     notified: false,
   };
   world.batches.set(batch.id, batch);
@@ -139,6 +143,7 @@ const createBatch: Handler = async (world, req) => {
     for (const item of batch.items) {
       try {
         checkVideoBody(item.body, world.lookup(req.owner));
+        world.charge(req.owner, videoDuration(item.body));
         item.videoId = world.createDirectVideo(req.owner, item.body, req.path, batch.id).id;
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
@@ -241,11 +246,12 @@ const createSession: Handler = async (world, req) => {
   checkAgentIds(world, req, body);
   checkUrl(body.callback_url, 'callback_url');
   world.admit(req.owner);
+  world.charge(req.owner, agentDuration(prompt));
   const session = world.createSession(req.owner, body);
   return ok({ session_id: session.id, status: session.status, video_id: session.videoId, created_at: Math.floor(session.createdAt / 1000) });
 };
 
-function ownedSession(world: World, req: RouteRequest) {
+function ownedSession(world: World, req: RouteRequest): SessionRecord {
   const session = world.sessions.get(req.params.session_id!);
   if (!session || session.owner !== req.owner) throw notFound('not_found', `Session ${req.params.session_id} was not found.`, 'session_id');
   return session;
@@ -332,7 +338,7 @@ const listStyles: Handler = (world, req) => {
   return { status: 200, body: { data, has_more, next_token } };
 };
 
-function lookJson(look: World['looks'] extends Map<string, infer L> ? L : never): Body {
+function lookJson(look: Look): Body {
   return {
     id: look.id,
     name: look.name,
@@ -399,21 +405,25 @@ const listVoices: Handler = (world, req) => {
   return { status: 200, body: { data, has_more, next_token } };
 };
 
-const me: Handler = (_world, req) =>
+const me: Handler = (world, req) =>
   ok({
     username: `emulator-${req.owner.slice(0, 4)}`,
     email: 'emulator@example.invalid',
     first_name: 'Reel',
     last_name: 'Emulator',
     billing_type: 'wallet',
-    wallet: { currency: 'usd', remaining_balance: 1000, auto_reload: { enabled: false, threshold_usd: null, amount_usd: null } },
+    wallet: {
+      currency: world.options.credits === null ? 'usd' : 'credits',
+      remaining_balance: world.creditsLeft(req.owner) ?? 1000,
+      auto_reload: { enabled: false, threshold_usd: null, amount_usd: null },
+    },
     subscription: null,
     usage_based: null,
   });
 
 // ---- webhooks -------------------------------------------------------------------------------
 
-function endpointJson(e: World['endpoints'] extends Map<string, infer E> ? E : never, withSecret: boolean): Body {
+function endpointJson(e: EndpointRecord, withSecret: boolean): Body {
   return {
     endpoint_id: e.id,
     url: e.url,
@@ -424,7 +434,7 @@ function endpointJson(e: World['endpoints'] extends Map<string, infer E> ? E : n
   };
 }
 
-function ownedEndpoint(world: World, req: RouteRequest) {
+function ownedEndpoint(world: World, req: RouteRequest): EndpointRecord {
   const endpoint = world.endpoints.get(req.params.endpoint_id!);
   if (!endpoint || endpoint.owner !== req.owner) throw notFound('not_found', `Webhook endpoint ${req.params.endpoint_id} was not found.`, 'endpoint_id');
   return endpoint;
@@ -433,14 +443,14 @@ function ownedEndpoint(world: World, req: RouteRequest) {
 const createEndpoint: Handler = async (world, req) => {
   const body = await req.json();
   checkUrl(body.url, 'url');
-  const endpoint = {
+  const endpoint: EndpointRecord = {
     id: newId('ep_', 5),
     owner: req.owner,
     seq: world.nextSeq(),
     url: String(body.url),
     events: Array.isArray(body.events) ? (body.events as string[]) : null,
     entityId: str(body.entity_id) ?? null,
-    status: 'enabled' as const,
+    status: 'enabled',
     createdAt: Date.now(),
     secret: newId('whsec_', 16),
   };
@@ -489,7 +499,7 @@ const listEvents: Handler = (world, req) => {
   if (type && !EVENT_TYPES.some(([t]) => t === type)) throw invalid('event_type', `event_type ${type} is not a known event type`);
   const entity = req.query.get('entity_id');
   const items = world.events
-    .filter((e: EventRecord) => e.owner === req.owner && (!type || e.event_type === type) && (!entity || e.entity_id === entity))
+    .filter((e) => e.owner === req.owner && (!type || e.event_type === type) && (!entity || e.entity_id === entity))
     .sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, `events:${type ?? ''}:${entity ?? ''}`, limit, req.query.get('token'));
   const data = page.map((e) => ({ event_id: e.event_id, event_type: e.event_type, event_data: e.event_data, created_at: e.created_at }));
@@ -664,9 +674,8 @@ export class Router {
 }
 
 /** Validates a JSON body against the contract's request schema for `METHOD pattern`. */
-export function validateBody(route: Route, body: unknown): void {
-  const problem = checkRequest(`${route.method} ${route.pattern}`, body);
+export function validateBody(route: Route, body: unknown, strict = false): void {
+  const problem = checkRequest(`${route.method} ${route.pattern}`, body, strict);
   if (problem) throw invalid(problem.param, problem.message);
 }
 
-export { DEMO_ASSET_ID };

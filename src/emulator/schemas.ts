@@ -23,13 +23,21 @@ function isObject(value: unknown): value is Json {
 }
 
 /** Rewrites the OpenAPI-isms of the contract into JSON Schema ajv understands (pure; returns a copy). */
-export function toJsonSchema(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(toJsonSchema);
+export function toJsonSchema(schema: unknown, strict = false): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => toJsonSchema(s, strict));
   if (!isObject(schema)) return schema;
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'nullable' || key === 'discriminator' || key === 'x-discriminator-values' || key === 'default') continue;
-    out[key] = toJsonSchema(value);
+    if (key === 'properties' && isObject(value)) {
+      out.properties = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, toJsonSchema(sub, strict)]));
+      continue;
+    }
+    out[key] = toJsonSchema(value, strict);
+  }
+  // Strict mode: an object that lists its properties (with at least one) accepts no others.
+  if (strict && isObject(out.properties) && Object.keys(out.properties).length > 0 && out.additionalProperties === undefined) {
+    out.additionalProperties = false;
   }
   const discriminator = schema.discriminator as { propertyName?: string } | undefined;
   const values = schema['x-discriminator-values'] as string[] | undefined;
@@ -60,13 +68,13 @@ export function toJsonSchema(schema: unknown): unknown {
 const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true, verbose: true });
 const compiled = new Map<string, ValidateFunction>();
 
-function validatorFor(endpoint: string, part: 'request' | 'response'): ValidateFunction | undefined {
-  const id = `${part} ${endpoint}`;
+function validatorFor(endpoint: string, part: 'request' | 'response', strict = false): ValidateFunction | undefined {
+  const id = `${part}${strict ? ' strict' : ''} ${endpoint}`;
   let validate = compiled.get(id);
   if (!validate) {
     const schema = CONTRACT[endpoint]?.[part];
     if (!schema) return undefined;
-    validate = ajv.compile(toJsonSchema(schema) as Json);
+    validate = ajv.compile(toJsonSchema(schema, strict) as Json);
     compiled.set(id, validate);
   }
   return validate;
@@ -117,6 +125,10 @@ function describe(error: ErrorObject): ParamProblem {
       const type = Array.isArray(params.type) ? (params.type as string[]).filter((t) => t !== 'null').join(' or ') : String(params.type);
       return { param, message: `${param} must be ${type === 'object' ? 'an object' : type === 'array' ? 'an array' : `a ${type}`}` };
     }
+    case 'additionalProperties': {
+      const param = paramOf(error.instancePath, String(params.additionalProperty));
+      return { param, message: `${param} is not a known field` };
+    }
     default: {
       const param = paramOf(error.instancePath) || 'body';
       return { param, message: `${param} ${error.message ?? 'is invalid'}` };
@@ -134,22 +146,25 @@ function best(errors: ErrorObject[]): ParamProblem {
   );
   const pool = useful.length > 0 ? useful : errors;
   const depth = (e: ErrorObject): number =>
-    e.instancePath.split('/').length + (e.keyword === 'required' || e.keyword === 'discriminator' ? 1 : 0);
+    e.instancePath.split('/').length + (e.keyword === 'required' || e.keyword === 'discriminator' || e.keyword === 'additionalProperties' ? 1 : 0);
   const chosen = pool.reduce((a, b) => (depth(b) > depth(a) ? b : a));
   return describe(chosen);
 }
 
 /** Checks a request body against the contract; `null` when it is valid (or the endpoint has no body schema). */
-export function checkRequest(endpoint: string, body: unknown): ParamProblem | null {
-  const validate = validatorFor(endpoint, 'request');
+export function checkRequest(endpoint: string, body: unknown, strict = false): ParamProblem | null {
+  const validate = validatorFor(endpoint, 'request', strict);
   if (!validate) return null;
   if (validate(body)) return null;
   return best(validate.errors ?? []);
 }
 
-/** Every schema error of a response body against the contract (for the contract tests). */
-export function responseErrors(endpoint: string, body: unknown): string[] {
-  const validate = validatorFor(endpoint, 'response');
+/**
+ * Every schema error of a response body against the contract (for the contract tests); `strict`
+ * also reports fields the contract does not declare.
+ */
+export function responseErrors(endpoint: string, body: unknown, strict = false): string[] {
+  const validate = validatorFor(endpoint, 'response', strict);
   if (!validate) return [`no response schema for ${endpoint}`];
   if (validate(body)) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);

@@ -26,6 +26,7 @@ export interface RequestRecord {
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_\-:.]{1,255}$/;
 const JSON_BODY_MAX = 64 * 1024 * 1024;
+const REQUESTS_KEPT = 200_000;
 
 type Stored = { state: 'in-flight' } | { state: 'done'; reply: Reply; expires: number };
 
@@ -49,6 +50,7 @@ export class EmulatorServer {
   private idempotency = new Map<string, Stored>();
   private readonly router = new Router(ROUTES);
   private requestCounter = 0;
+  private readonly records = new WeakMap<ServerResponse, RequestRecord>();
   private readonly closing = new AbortController();
 
   constructor(
@@ -87,7 +89,14 @@ export class EmulatorServer {
     this.idempotency.clear();
   }
 
+  /** Notes the status in the request log before the answer leaves, so a client never sees it stale. */
+  private noteStatus(res: ServerResponse, status: number): void {
+    const record = this.records.get(res);
+    if (record) record.status = status;
+  }
+
   private send(res: ServerResponse, reply: Reply): void {
+    this.noteStatus(res, reply.status);
     const body = JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       'content-type': 'application/json',
@@ -113,10 +122,10 @@ export class EmulatorServer {
     const idempotencyKey = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null;
     const record: RequestRecord = { method, path, query, status: 0, idempotency_key: idempotencyKey, time: arrived };
     this.requests.push(record);
-    res.once('finish', () => {
-      record.status = res.statusCode;
-      this.options.onRequest?.(record);
-    });
+    this.records.set(res, record);
+    // Bounded, so a long-running `reel emulator` does not grow without end; tests never get near it.
+    if (this.requests.length > REQUESTS_KEPT) this.requests.splice(0, this.requests.length - REQUESTS_KEPT * 0.75);
+    res.once('close', () => this.options.onRequest?.(record));
 
     const download = path.startsWith('/files/') || path.startsWith('/assets/') || path.startsWith('/uploads/');
     const match = download ? null : this.router.match(method, path);
@@ -127,8 +136,9 @@ export class EmulatorServer {
     if (fault?.kind === 'reset') return this.drop(req, res, record);
     if (fault && fault.kind.startsWith('http-')) return this.serverError(res, Number(fault.kind.slice(5)));
 
-    if (download) return this.download(req, res, method, path, query, fault, record);
+    if (download) return this.download(req, res, method, path, query, fault);
     if (method === 'OPTIONS') {
+      this.noteStatus(res, 200);
       res.writeHead(200, { allow: 'GET, POST, PATCH, DELETE, OPTIONS', 'content-length': 0 });
       res.end();
       return;
@@ -154,7 +164,6 @@ export class EmulatorServer {
         }
         if (stored?.state === 'done' && stored.expires > Date.now()) {
           idemScope = null;
-          record.fault = record.fault ?? undefined;
           const headers = { ...stored.reply.headers, 'idempotent-replayed': 'true' };
           reply = { ...stored.reply, headers };
           return this.finish(res, reply, fault, record);
@@ -198,8 +207,16 @@ export class EmulatorServer {
     if (status === 502) {
       // Gateways answer with HTML, not HeyGen's envelope; clients must classify by status.
       const html = '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+      this.noteStatus(res, 502);
       res.writeHead(502, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(html) });
       res.end(html);
+      return;
+    }
+    if (status === 429) {
+      const limited = new HttpError(429, 'rate_limit_exceeded', 'Too many requests. Retry after the period indicated by the Retry-After header.', undefined, {
+        'Retry-After': String(this.world.options.retryAfterSeconds),
+      });
+      this.send(res, limited.toReply());
       return;
     }
     const error =
@@ -249,7 +266,7 @@ export class EmulatorServer {
           }
         }
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'invalid_parameter', 'The request body must be a JSON object.', 'body');
-        validateBody(route, body);
+        validateBody(route, body, this.world.options.strict);
         return body as Record<string, unknown>;
       },
     };
@@ -266,7 +283,6 @@ export class EmulatorServer {
     path: string,
     query: string,
     fault: ChosenFault | null,
-    record: RequestRecord,
   ): Promise<void> {
     const parts = path.split('/');
     if (path.startsWith('/uploads/') && method === 'PUT') return this.receiveUpload(req, res, parts[2] ?? '');
@@ -292,13 +308,13 @@ export class EmulatorServer {
       return;
     }
     if (fault?.kind === 'slow') await sleep(fault.delayMs, this.closing.signal);
+    this.noteStatus(res, 200);
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'private, max-age=0' });
     if (method === 'HEAD') {
       res.end();
       return;
     }
     if (fault?.kind === 'truncate' || fault?.kind === 'reset-after') {
-      record.status = 200;
       res.write(file.body.subarray(0, Math.floor(file.body.length / 2)), () => res.destroy());
       return;
     }
@@ -324,6 +340,7 @@ export class EmulatorServer {
       return;
     }
     asset.bytes = bytes;
+    this.noteStatus(res, 200);
     res.writeHead(200, { 'content-length': 0 });
     res.end();
   }

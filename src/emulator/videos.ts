@@ -4,7 +4,7 @@
  * assets. Also how long a requested video will be.
  */
 import type { Catalog, Engine, Look, Voice } from './catalog.js';
-import { HttpError, invalid, notFound } from './http.js';
+import { invalid, notFound } from './http.js';
 
 type Body = Record<string, unknown>;
 
@@ -266,4 +266,3 @@ export function sessionTitle(prompt: string): string {
   return short.length > 0 ? short.charAt(0).toUpperCase() + short.slice(1) : 'Untitled video';
 }
 
-export { HttpError };

@@ -23,6 +23,10 @@ export interface WorldOptions {
   webhookRetryMs: number;
   webhookAttempts: number;
   signatureHeader: string;
+  /** Credits each key starts with (one per second of video); null = unlimited. */
+  credits: number | null;
+  /** Reject request fields the contract does not declare. */
+  strict: boolean;
 }
 
 export interface Failure {
@@ -181,6 +185,7 @@ export class World {
   events: EventRecord[] = [];
   deliveries: DeliveryRecord[] = [];
   private seq = 0;
+  private readonly spent = new Map<string, number>();
   private timers = new Set<NodeJS.Timeout>();
   private deliveriesAbort = new AbortController();
   private readonly urlSecret = randomBytes(32);
@@ -254,6 +259,7 @@ export class World {
     this.endpoints = new Map();
     this.events = [];
     this.deliveries = [];
+    this.spent.clear();
     this.faults.reset();
     this.seedAssets();
   }
@@ -295,6 +301,31 @@ export class World {
         { 'Retry-After': String(this.options.retryAfterSeconds) },
       );
     }
+  }
+
+  // ---- credits ----------------------------------------------------------------------------
+
+  /** Credits left for a key, or null when credits are unlimited. */
+  creditsLeft(owner: string): number | null {
+    const start = this.options.credits;
+    return start === null ? null : start - (this.spent.get(owner) ?? 0);
+  }
+
+  /** Charges one credit per second of video (rounded up); 402 insufficient_credit when short. */
+  charge(owner: string, seconds: number): void {
+    const left = this.creditsLeft(owner);
+    if (left === null) return;
+    const cost = Math.ceil(seconds);
+    if (cost > left) {
+      throw new HttpError(402, 'insufficient_credit', `Your account has ${left} credits but this video requires ${cost} credits.`);
+    }
+    this.spent.set(owner, (this.spent.get(owner) ?? 0) + cost);
+  }
+
+  /** A failed render is not paid for. */
+  private refund(owner: string, seconds: number): void {
+    if (this.options.credits === null) return;
+    this.spent.set(owner, Math.max(0, (this.spent.get(owner) ?? 0) - Math.ceil(seconds)));
   }
 
   // ---- videos -----------------------------------------------------------------------------
@@ -374,6 +405,7 @@ export class World {
   }
 
   private videoFinished(video: VideoRecord): void {
+    if (video.failure) this.refund(video.owner, video.duration);
     if (video.deleted) return;
     const url = this.signedUrl(video.id, `video.${video.outputFormat}`);
     if (video.sessionId) {
@@ -536,23 +568,23 @@ export class World {
     return session;
   }
 
-  /** `thinking` for renderSeconds/2, then the next pause or the render. */
-  private think(session: SessionRecord, request: string | null): void {
+  /**
+   * `thinking` for renderSeconds/2, then the next pause or the render. `revision` is the user's
+   * change request when this round answers one (null at the start and after an answer).
+   */
+  private think(session: SessionRecord, revision: string | null, answered = false): void {
     session.status = 'thinking';
     session.progress = 10;
     session.timer = this.later(this.thinkMs, () => {
       session.timer = null;
-      if (session.mode === 'generate') {
-        if (session.prompt.includes(ASK_TRIGGER) && request === null) {
-          session.status = 'waiting_for_input';
-          session.progress = 30;
-          this.say(session, 'text', 'Which voice should the presenter use? Reply with a voice name or id, or say "any".');
-          return;
-        }
-        this.startRendering(session);
+      if (session.prompt.includes(ASK_TRIGGER) && !answered && revision === null) {
+        session.status = 'waiting_for_input';
+        session.progress = 30;
+        this.say(session, 'text', 'Which voice should the presenter use? Reply with a voice name or id, or say "any".');
         return;
       }
-      this.storyboard(session, request);
+      if (session.mode === 'generate') this.startRendering(session);
+      else this.storyboard(session, revision);
     });
   }
 
@@ -640,7 +672,7 @@ export class World {
     this.admit(session.owner);
     this.say(session, 'text', message, null, 'user');
     if (session.status === 'waiting_for_input') {
-      this.think(session, message);
+      this.think(session, null, true);
     } else if (APPROVAL.test(message)) {
       this.startRendering(session);
     } else {

@@ -65,7 +65,16 @@ async function readHolder(path: string): Promise<MutexHolder | 'missing' | 'unre
   return 'unreadable';
 }
 
-function describe(holder: MutexHolder): string {
+/**
+ * The process holding the write lock of the project at `root`, if one is running (a stale lock of a
+ * dead process on this host counts as none). Read-only: for notes like "a build is running".
+ */
+export async function currentHolder(root: string): Promise<MutexHolder | undefined> {
+  const holder = await readHolder(join(root, MUTEX_NAME)).catch(() => 'unreadable' as const);
+  return typeof holder === 'object' && !isStale(holder) ? holder : undefined;
+}
+
+export function describe(holder: MutexHolder): string {
   return `pid ${holder.pid} on ${holder.hostname}, since ${holder.started_at}`;
 }
 

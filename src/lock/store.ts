@@ -1,5 +1,6 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InternalError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { LOCKFILE_NAME, lockPath, readLock, serializeLock } from './file.js';
 import { type AcquireOptions, type Mutex, type MutexHolder, acquireMutex } from './mutex.js';
@@ -84,7 +85,7 @@ class FileLockStore implements LockStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('reel.lock store used after close()');
+    if (this.closed) throw new InternalError('reel.lock store used after close()');
   }
 
   private schedule(): void {

@@ -45,6 +45,8 @@ export interface LockEntry {
 export interface LockedAsset {
   asset_id: string;
   uploaded_at: string;
+  /** Which API the asset id belongs to (as LockEntry.api). */
+  api?: string;
 }
 
 export interface Lockfile {

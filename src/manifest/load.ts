@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
+import pLimit from 'p-limit';
 import { CancelledError } from '../errors.js';
 import { FileCache, toPosix } from './assets.js';
 import { loadConfig, type ProjectConfig } from './config.js';
@@ -34,7 +35,7 @@ export interface LoadResult {
 }
 
 /** Files read at once while loading a project. */
-const READ_CONCURRENCY = 32;
+const READ_CONCURRENCY = 64;
 
 function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
   return d.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
@@ -89,17 +90,15 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
   const resolver = new FileResolver(root, config, file, doc, at, cache ?? new FileCache(root), manifest as Record<string, unknown>);
   const videosNode = nodeAt(doc, ['videos']);
   const videos = (manifest as { videos: Record<string, Record<string, unknown> | null> }).videos;
-  const adds: Array<Promise<void>> = [];
   if (isMap(videosNode)) {
     for (const pair of videosNode.items) {
       if (!isScalar(pair.key)) continue;
       const id = String(pair.key.value);
       if (badEntries.has(id)) continue;
       const raw = videos[id];
-      adds.push(resolver.add(id, raw ?? {}, pair.key as Node, (pair.value ?? undefined) as Node | undefined));
+      resolver.add(id, raw ?? {}, pair.key as Node, (pair.value ?? undefined) as Node | undefined);
     }
   }
-  await Promise.all(adds);
   result.entries = await resolver.finish();
   result.diagnostics.push(...resolver.diagnostics);
   result.diagnostics = sortDiagnostics(result.diagnostics);
@@ -143,16 +142,21 @@ export async function loadProject(root: string, options: { signal?: AbortSignal 
   if (diagnostics.some((d) => d.severity === 'error')) return result;
   result.files = await findManifests(root, config);
   const cache = new FileCache(root);
-  const results: FileResult[] = new Array(result.files.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < result.files.length) {
-      if (options.signal?.aborted) throw new CancelledError('cancelled while loading manifests');
-      const i = next++;
-      results[i] = await loadManifestFile(root, config, result.files[i]!, undefined, cache);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, result.files.length) }, worker));
+  // Files are read with bounded concurrency and each is parsed as soon as its bytes arrive (in
+  // completion order; results stay in file order), so reading overlaps parsing.
+  const limit = pLimit(READ_CONCURRENCY);
+  const results = await Promise.all(
+    result.files.map((file) =>
+      limit(async () => {
+        if (options.signal?.aborted) throw new CancelledError('cancelled while loading manifests');
+        const bytes = await readFile(file).then((b) => b as Uint8Array, () => undefined);
+        return loadManifestFile(root, config, file, bytes, cache);
+      }),
+    ),
+  ).catch((error: unknown) => {
+    limit.clearQueue();
+    throw error;
+  });
   for (const r of results) {
     result.entries.push(...r.entries);
     result.diagnostics.push(...r.diagnostics);

@@ -3,9 +3,9 @@ import type { JobResult } from '../build/events.js';
 import type { SourcePosition } from '../errors.js';
 import type { Diagnostic } from '../manifest/types.js';
 import type { Plan } from '../plan/plan.js';
+import { formatBuildAnnotations } from './build-github.js';
 import { type BuildTotals, formatDuration, summaryLine } from './build-table.js';
 import { formatGithubAnnotations } from './diagnostics.js';
-import { displayPath } from './plan-common.js';
 import { formatPlanMarkdown } from './plan-markdown.js';
 
 /**
@@ -83,12 +83,7 @@ export interface BuildReport extends BuildTotals {
  */
 export async function reportBuildToGithub(gh: GithubContext, report: BuildReport): Promise<void> {
   if (!inGithubActions(gh.env)) return;
-  for (const r of report.results) {
-    if (r.result !== 'failed' && r.result !== 'unknown') continue;
-    const at = report.sources.get(r.id);
-    const message = `${r.id}: render ${r.result === 'failed' ? 'failed' : 'outcome unknown (the next build reconciles it)'}${r.code ? ` (${r.code})` : ''}${r.message ? `: ${r.message}` : ''}`;
-    gh.out.write(workflowCommand('error', message, at ? { file: displayPath(at.file, gh.cwd), line: at.line, col: at.col, title: 'reel build' } : undefined));
-  }
+  gh.out.write(formatBuildAnnotations(report.results, report.sources, gh.cwd));
   await appendStepSummary(gh, formatBuildSummary(report, gh.env));
 }
 

@@ -58,9 +58,9 @@ export function detail(change: Change): string {
       return change.render ? `${why} (rendering again)` : `${why} (--retry-failed renders it again)`;
     }
     case 'resume':
-      return change.continueSession ? `sends ${change.changed.filter((f) => f === 'revisions' || f === 'approved').join(', ')}` : '';
+      return change.continueSession ? '(sends the new messages into the session)' : '';
     case 'update':
-      return change.continueSession ? 'continues the agent session' : '';
+      return change.continueSession ? '(continues the agent session)' : '';
     default:
       return '';
   }

@@ -28,11 +28,16 @@ export function formatExplainHuman(x: Explanation, options: { cwd: string; all?:
   if (shown.length > 0) {
     out.push('', options.all ? '  fields:' : '  changed fields:');
     const width = Math.max(...shown.map((f) => f.name.length));
-    for (const f of shown) {
-      const digests = `${f.before ?? '(absent)'} → ${f.after ?? '(absent)'}`;
-      const kind = f.kind === 'render' ? '' : ` [${f.kind}]`;
-      const where = f.source ? `  ${displayPath(f.source.file, options.cwd)}:${f.source.line}:${f.source.col}` : '';
-      out.push(`    ${f.changed ? '*' : ' '} ${f.name.padEnd(width)}  ${digests}${kind}${where}`);
+    const rows = shown.map((f) => ({
+      f,
+      digests:
+        (f.changed || !f.before ? `${f.before ?? '(absent)'} → ${f.after ?? '(absent)'}` : `${f.before} (same)`) +
+        (f.kind === 'render' ? '' : ` [${f.kind}]`),
+    }));
+    const digestWidth = Math.max(...rows.map((r) => r.digests.length));
+    for (const { f, digests } of rows) {
+      const where = f.source ? `${displayPath(f.source.file, options.cwd)}:${f.source.line}:${f.source.col}` : '';
+      out.push(`    ${f.changed ? '*' : ' '} ${f.name.padEnd(width)}  ${digests.padEnd(where ? digestWidth : 0)}  ${where}`.trimEnd());
     }
   }
   return `${out.join('\n')}\n`;

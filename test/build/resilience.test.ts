@@ -76,6 +76,8 @@ describe('never paying twice', () => {
     for (let i = 0; i < 6 && last.code !== 0; i += 1) last = await runCli(['build', '--retry-failed'], dir, cliEnv(emu));
     expect(last.stderr).toBe('');
     expect(last.code).toBe(0);
+    expect(last.stdout).not.toContain(KEY);
+    expect(await readFile(join(dir, 'reel.lock'), 'utf8')).not.toContain(KEY);
     const lock = await readLockJson(dir);
     expect(Object.values(lock.videos).map((v) => v.status)).toEqual(Array(9).fill('completed'));
     const counts = countByTag(await allVideos(emu));

@@ -66,8 +66,8 @@ describe('GitHub Actions output', () => {
     const { cwd, env, summary } = await ghProject({ 'videos/a.yaml': manifest });
     const r = await runCli(['build', '--yes'], cwd, env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^::error file=videos\/a\.yaml,line=9,col=3,title=reel build::v002: render failed \(rendering_failed\)/m);
-    expect(r.stderr.match(/^::error/gm)).toHaveLength(1);
+    expect(r.stdout).toMatch(/^::error file=videos\/a\.yaml,line=9,col=3,title=reel build%3A v002::rendering_failed: /m);
+    expect(r.stdout.match(/^::error/gm)).toHaveLength(1);
     const text = await readFile(summary, 'utf8');
     expect(text).toMatch(/### reel build\n\nBuild finished: 2 completed, 1 failed/);
     expect(text).toContain('| ✅ | `v001` | create | completed |');

@@ -4,6 +4,7 @@ import { cp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openLock } from '../../src/lock/index.js';
 import { lockAll, makeProject, removeProject, writeFiles } from './project.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -150,6 +151,20 @@ describe('reel plan', () => {
     expect(await readFile(join(root, 'reel.lock'), 'utf8')).toBe(newer);
     await writeFile(join(root, 'reel.lock'), '{\n<<<<<<< ours\n}\n');
     expect(reel(root, 'plan').stderr).toMatch(/reel\.lock:2:1: unresolved git merge conflict/);
+  });
+
+  it('notes a build that is writing the lock, and reads without waiting for it', async () => {
+    const root = await examples();
+    const store = await openLock(root);
+    try {
+      const r = reel(root, 'plan', '--json');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`reel: note: a build is writing reel.lock (pid ${process.pid} on `);
+      expect(JSON.parse(r.stdout).version).toBe(1);
+    } finally {
+      await store.close();
+    }
+    expect(reel(root, 'plan').stderr).toBe('');
   });
 
   it('rejects --json with --markdown as a usage error', async () => {
