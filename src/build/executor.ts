@@ -96,6 +96,7 @@ class Executor {
 
   constructor(options: ExecutorOptions) {
     this.o = options;
+    this.knownSessions = new Set(Object.values(options.store.data.videos).flatMap((v) => (v.session_id ? [v.session_id] : [])));
     this.slots = pLimit(Math.max(1, options.concurrency));
     this.ahead = pLimit(Math.max(1, options.concurrency) * 2);
     this.downloads = pLimit(options.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY);
@@ -108,6 +109,8 @@ class Executor {
     );
   }
 
+  /** Every agent session the lock held at the start or this run adopted: never adopted again. */
+  private readonly knownSessions: Set<string>;
   /** video id → entry id, for status events. */
   private readonly byVideo = new Map<string, string>();
   /** asset sha256 → entry id that asked for it, for upload events. */
@@ -334,7 +337,9 @@ class Executor {
     }
 
     const prompt = typeof body.prompt === 'string' ? body.prompt : '';
-    const claimed = new Set(Object.values(store.data.videos).flatMap((v) => (v.session_id ? [v.session_id] : [])));
+    // Sessions the lock knew when the build began (including this entry's earlier generations,
+    // which its intent has since replaced) or that this run adopted belong to someone already.
+    const claimed = this.knownSessions;
     if (previous) {
       // A create may have left before reel died: agent sessions have no idempotency, so look first.
       const found = await findSession(client, prompt, since, claimed);
@@ -369,6 +374,7 @@ class Executor {
   }
 
   private async adoptSession(id: string, lock: LockEntry, session: Pick<Session, 'session_id' | 'video_id' | 'created_at' | 'status'>, adopted?: 'session'): Promise<LockEntry> {
+    this.knownSessions.add(session.session_id);
     const next: LockEntry = { ...lock, session_id: session.session_id, updated_at: iso() };
     if (session.video_id) next.video_id = session.video_id;
     this.o.store.set(id, next);

@@ -70,8 +70,9 @@ describe('never paying twice', () => {
     expect((await readLockJson(dir)).videos.tour?.status).toBe('completed');
   });
 
+  // REEL_FAULT_SEED=<n> explores other fault sequences locally.
   it('converges under random faults (--fault-rate 0.2) with one video per fingerprint and generation', async () => {
-    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(8), 'videos/b.yaml': agentManifest }, { faultRate: 0.2, seed: 7 });
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(8), 'videos/b.yaml': agentManifest }, { faultRate: 0.2, seed: Number(process.env.REEL_FAULT_SEED ?? 7) });
     let last = await runCli(['build'], dir, cliEnv(emu));
     for (let i = 0; i < 6 && last.code !== 0; i += 1) last = await runCli(['build', '--retry-failed'], dir, cliEnv(emu));
     expect(last.stderr).toBe('');
