@@ -1,6 +1,6 @@
 import { apiName } from '../build/identity.js';
 import { type DriftKind, type DriftReport, type RemoteState, compareDrift } from '../drift/compare.js';
-import { localStates, remoteStates } from '../drift/collect.js';
+import { localStates, remoteStates, sessionStates } from '../drift/collect.js';
 import { readLock } from '../lock/index.js';
 import { HeyGenClient } from '../heygen/client.js';
 import { DEFAULT_API_URL, isLocalUrl, readApiEnv } from '../util/env.js';
@@ -36,12 +36,17 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
   const otherApi = (entryApi: string | undefined): string | undefined =>
     (entryApi ?? 'heygen') === api ? undefined : `rendered by ${entryApi ?? 'heygen'}, not ${api}`;
 
-  const ids = Object.values(lock.videos).filter((e) => e.video_id && !otherApi(e.api)).map((e) => e.video_id as string);
+  const mine = Object.values(lock.videos).filter((e) => !otherApi(e.api));
+  const ids = mine.filter((e) => e.video_id).map((e) => e.video_id as string);
+  // Agent sessions still without a video: asked one by one (there is no bulk read for sessions).
+  const sessionIds = mine.filter((e) => !e.video_id && e.session_id && (e.status === 'submitted' || e.status === 'awaiting_review')).map((e) => e.session_id as string);
   let remote = new Map<string, RemoteState>();
+  let sessions = new Map<string, RemoteState>();
   let noKey = false;
   let requests = 0;
-  if (ids.length > 0 && !apiEnv.apiKey) noKey = true;
-  else if (ids.length > 0 && apiEnv.apiKey) {
+  const asks = ids.length + sessionIds.length;
+  if (asks > 0 && !apiEnv.apiKey) noKey = true;
+  else if (asks > 0 && apiEnv.apiKey) {
     const client = new HeyGenClient({
       baseUrl: apiEnv.baseUrl,
       apiKey: apiEnv.apiKey,
@@ -52,14 +57,16 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
         requests += 1;
       },
     });
-    remote = await remoteStates(client, ids);
+    if (ids.length > 0) remote = await remoteStates(client, ids);
+    if (sessionIds.length > 0) sessions = await sessionStates(client, sessionIds);
   }
   const local = await localStates(root, lock);
   const report = compareDrift({
     lock,
     remote,
+    sessions,
     local,
-    unchecked: (entry) => otherApi(entry.api) ?? (noKey && entry.video_id ? 'HEYGEN_API_KEY is not set' : undefined),
+    unchecked: (entry) => otherApi(entry.api) ?? (noKey && (entry.video_id || entry.session_id) ? 'HEYGEN_API_KEY is not set' : undefined),
   });
 
   if (options.json) {

@@ -69,3 +69,34 @@ function toRemote(status: string, error: string | undefined): RemoteState {
   if (status === 'not_found') return { status: 'not_found' };
   return { status: 'in_progress' };
 }
+
+/** Agent sessions read at once (HeyGen has no bulk read for sessions). */
+const SESSION_CONCURRENCY = 4;
+
+/**
+ * HeyGen's state of agent sessions that have no video yet: `completed` once the session names a
+ * video (the build collects it), `failed` when the session ended without one, `not_found` on 404.
+ */
+export async function sessionStates(client: HeyGenClient, sessionIds: readonly string[]): Promise<Map<string, RemoteState>> {
+  const out = new Map<string, RemoteState>();
+  const ids = [...new Set(sessionIds)];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      const outcome = await client.getSession(id);
+      if (outcome.kind === 'ok') {
+        const session = outcome.value;
+        if (session.video_id) out.set(id, { status: 'completed' });
+        else if (session.status === 'failed' || session.status === 'completed') out.set(id, { status: 'failed' });
+        else out.set(id, { status: 'in_progress' });
+      } else if (outcome.kind === 'error' && outcome.status === 404) {
+        out.set(id, { status: 'not_found' });
+      } else {
+        throw new ApiError(`cannot read agent session ${id} from HeyGen: ${outcome.message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: SESSION_CONCURRENCY }, worker));
+  return out;
+}

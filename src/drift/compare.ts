@@ -50,6 +50,8 @@ export interface DriftInputs {
   lock: Lockfile;
   /** HeyGen's answer by video id; ids missing from the map were not checked. */
   remote: ReadonlyMap<string, RemoteState>;
+  /** HeyGen's answer for agent sessions that have no video id yet, by session id. */
+  sessions?: ReadonlyMap<string, RemoteState>;
   /** State of each recorded file by its lock path. */
   local: ReadonlyMap<string, LocalState>;
   /** Why remote state is missing for an entry, if it is (e.g. another API). */
@@ -70,7 +72,7 @@ export function compareDrift(inputs: DriftInputs): DriftReport {
     const drift: VideoDrift = { id, status: entry.status, kinds: [], files: [] };
     if (entry.video_id) drift.video_id = entry.video_id;
     const why = inputs.unchecked(entry);
-    const remote = entry.video_id && !why ? inputs.remote.get(entry.video_id) : undefined;
+    const remote = why ? undefined : entry.video_id ? inputs.remote.get(entry.video_id) : entry.session_id ? inputs.sessions?.get(entry.session_id) : undefined;
     if (why) drift.unchecked = why;
     else if (entry.video_id && !remote) drift.unchecked = 'HeyGen did not report this video';
     if (remote) drift.remote = remote.status;

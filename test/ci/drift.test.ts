@@ -65,4 +65,19 @@ describe('compareDrift', () => {
     expect(r.drift).toBe(false);
     expect(r.videos.map((v) => v.unchecked)).toEqual(['HeyGen did not report this video', 'rendered by emulator']);
   });
+
+  it('checks agent sessions that have no video yet through their session state', () => {
+    const lock: Lockfile = {
+      lockfileVersion: 1,
+      assets: {},
+      videos: {
+        asking: entry('asking', { mode: 'agent', status: 'awaiting_review', video_id: undefined, session_id: 's1', output: undefined }),
+        made: entry('made', { mode: 'agent', status: 'submitted', video_id: undefined, session_id: 's2', output: undefined }),
+        gone: entry('gone', { mode: 'agent', status: 'submitted', video_id: undefined, session_id: 's3', output: undefined }),
+      },
+    };
+    const sessions = new Map<string, RemoteState>([['s1', { status: 'in_progress' }], ['s2', { status: 'completed' }], ['s3', { status: 'not_found' }]]);
+    const r = compareDrift({ lock, remote: new Map(), sessions, local: new Map(), unchecked: () => undefined });
+    expect(Object.fromEntries(r.videos.map((v) => [v.id, v.kinds]))).toEqual({ asking: ['in_flight'], made: ['finished_remotely'], gone: ['deleted_remotely'] });
+  });
 });
