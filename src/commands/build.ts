@@ -195,7 +195,12 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     reporter.close();
     await store?.close();
     // The shard's fragment, written even after a failure or Ctrl-C: its submissions must reach the merge.
-    if (shard && lockData) await (await import('../lock/merge.js')).writeShardFragment(root, lockData, shard);
+    if (shard && lockData) {
+      const data = lockData;
+      await (await import('../lock/merge.js')).writeShardFragment(root, data, shard).catch((error: unknown) => {
+        ctx.stderr.write(`reel: could not write the shard's lock fragment: ${(error as Error).message}; reel.lock itself is up to date.\n`);
+      });
+    }
     await emulator?.close();
   }
 }
