@@ -103,9 +103,11 @@ try {
   console.log(`${FILES * PER_FILE} entries in ${FILES} files; best of ${RUNS} alternating runs (wall time of whole processes)`);
 
   const floorArgs = [join(root, 'floor.mjs'), root];
-  const [floor, cold] = compare([floorArgs, [cli, 'plan', '--json']], root);
+  const [floor, validate, cold] = compare([floorArgs, [cli, 'validate'], [cli, 'plan', '--json']], root);
   if (Number(floor.out) !== FILES * PER_FILE) throw new Error(`floor parsed ${floor.out} entries`);
   console.log(`${'floor (find + read + YAML parse)'.padEnd(34)} ${floor.ms.toFixed(0).padStart(6)} ms`);
+  // The loader alone, for reading the figures below: plan's own cost is the difference.
+  console.log(`${'reel validate (the loader alone)'.padEnd(34)} ${validate.ms.toFixed(0).padStart(6)} ms  ${(validate.ms / floor.ms).toFixed(2)}× floor`);
   const doc = JSON.parse(cold.out);
   if (doc.summary.create !== FILES * PER_FILE) throw new Error(`plan saw ${doc.summary.create} creates`);
   report('reel plan --json (no lock)', cold.ms, floor.ms, 1.3);

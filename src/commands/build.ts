@@ -58,7 +58,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
-    if (ctx.env.GITHUB_ACTIONS === 'true') (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, project.diagnostics);
+    if (ctx.env.GITHUB_ACTIONS === 'true') (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd }, project.diagnostics);
     ctx.stderr.write(`reel: ${errors.length} error${errors.length === 1 ? '' : 's'} in the manifests; nothing was sent.\n`);
     return 1;
   }
@@ -125,10 +125,14 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     const { startEmulator } = await import('../emulator/index.js');
     emulator = await startEmulator({ port: 0, renderSeconds: EMULATOR_RENDER_SECONDS, apiKey });
     baseUrl = emulator.url;
-  } else {
+  } else if (missing.length > 0 || current.changes.some((c) => needsApi(c, options.prune === true))) {
     const settings = requireApiKey(apiEnv ?? (await readApiEnv(root, ctx.env)));
     baseUrl = settings.baseUrl;
     apiKey = settings.apiKey;
+  } else {
+    // Only lock bookkeeping (metadata, removals without --prune): no request, so no key needed.
+    baseUrl = apiEnv?.baseUrl ?? DEFAULT_API_URL;
+    apiKey = '';
   }
 
   const reporter = pickReporter(options, ctx);
@@ -226,6 +230,13 @@ function needsNetwork(change: Change): boolean {
   return change.render || change.action === 'resume' || change.action === 'remove' || change.action === 'metadata';
 }
 
+/** Changes whose application sends a request to the API. */
+function needsApi(change: Change, prune: boolean): boolean {
+  if (isAwaitingReview(change)) return false;
+  if (change.action === 'remove') return prune && change.locked?.video_id !== undefined;
+  return change.render || change.action === 'resume';
+}
+
 /**
  * An agent session paused for a person's review, with nothing new to tell it: the build leaves it
  * alone (`reel review` shows it) instead of polling a session that will not move.
@@ -245,7 +256,9 @@ function rerender(p: Plan, again: readonly Change[]): Plan {
 
 /** `--emulator` never replaces renders that HeyGen made (and billed). */
 function refuseForeign(p: Plan): void {
-  const foreign = p.changes.filter((c) => c.render && c.locked && (c.locked.api ?? 'heygen') !== 'emulator');
+  // Renders of another local emulator cost nothing either; those of HeyGen (or a remote API) did.
+  const paid = (api: string): boolean => api !== 'emulator' && !isLocalUrl(api);
+  const foreign = p.changes.filter((c) => c.render && c.locked && paid(c.locked.api ?? 'heygen'));
   if (foreign.length > 0) {
     throw new UsageError(
       `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${foreign[0]?.locked?.api ?? 'heygen'} ` +

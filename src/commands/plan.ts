@@ -2,14 +2,14 @@ import { UsageError } from '../errors.js';
 import { readLock } from '../lock/file.js';
 import { currentHolder, describe as describeHolder } from '../lock/mutex.js';
 import { loadProjectCached } from '../cache/manifests.js';
-import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
+import type { ResolvedEntry } from '../manifest/types.js';
 import { hasChanges, plan } from '../plan/plan.js';
 import { parseShard, targetMatcher } from '../plan/select.js';
 import type { Lockfile } from '../lock/types.js';
 import { formatPlanHuman } from '../report/plan-human.js';
 import { formatPlanJson } from '../report/plan-json.js';
 import { formatPlanMarkdown } from '../report/plan-markdown.js';
-import { displayPath } from '../report/plan-common.js';
+import { diagnosticsJson, formatDiagnostics, formatGithubAnnotations } from '../report/diagnostics.js';
 import type { CommandContext } from './context.js';
 
 export interface PlanCommandOptions {
@@ -24,12 +24,6 @@ export interface PlanCommandOptions {
 /** Colours only for a person at a terminal that accepts them. */
 export function useColor(ctx: CommandContext): boolean {
   return Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR && ctx.env.TERM !== 'dumb';
-}
-
-function formatDiagnostics(diagnostics: Diagnostic[], cwd: string): string {
-  return diagnostics
-    .map((d) => `${displayPath(d.file, cwd)}:${d.line}:${d.col}  ${d.severity === 'warning' ? 'warning  ' : ''}${d.id ? `${d.id}  ` : ''}${d.message}\n`)
-    .join('');
 }
 
 /**
@@ -49,16 +43,18 @@ export async function loadForPlan(
     ctx.stderr.write(`reel: note: a build is writing reel.lock (${describeHolder(writer)}); this shows the lock as it is now.\n`);
   }
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
-  if (project.diagnostics.length > 0) ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
-  if (ctx.env.GITHUB_ACTIONS === 'true') (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, project.diagnostics);
+  if (project.diagnostics.length > 0) {
+    ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
+    // Annotations go to stdout, where GitHub reads them; never into a --json document.
+    if (ctx.env.GITHUB_ACTIONS === 'true' && !json) ctx.stdout.write(formatGithubAnnotations(project.diagnostics, ctx.cwd));
+  }
   if (errors.length > 0) {
     const files = new Set(errors.map((d) => d.file)).size;
     ctx.stderr.write(
       `reel: ${errors.length} ${errors.length === 1 ? 'error' : 'errors'} in ${files} ${files === 1 ? 'file' : 'files'}; fix ${errors.length === 1 ? 'it' : 'them'} to see the plan.\n`,
     );
     if (json) {
-      const diagnostics = project.diagnostics.map((d) => ({ ...d, file: displayPath(d.file, project.root) }));
-      ctx.stdout.write(`${JSON.stringify({ version: 1, diagnostics }, null, 2)}\n`);
+      ctx.stdout.write(`${JSON.stringify({ version: 1, diagnostics: diagnosticsJson(project.diagnostics, project.root) }, null, 2)}\n`);
     }
     return { exitCode: 1 };
   }

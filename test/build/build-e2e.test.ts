@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import {
-  allVideos, cliEnv, countByTag, creates, directManifest, exampleProject, KEY, project, readLockJson, runCli,
+  allVideos, cliEnv, countByTag, creates, directManifest, exampleProject, KEY, project, readLockJson, ROOT, runCli,
 } from './helpers.js';
 
 let emulator: Emulator;
@@ -136,6 +136,44 @@ describe('reel build against the emulator over HTTP', () => {
   });
 });
 
+describe('local assets', () => {
+  it('uploads a file once and reuses its asset id from the lock for later renders', async () => {
+    const png = await readFile(join(ROOT, 'assets/studio-bg.png'));
+    const manifest = (script: string): string =>
+      ['version: 1', 'defaults:', '  avatar: Daisy-inskirt-20220818', '  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54', 'videos:',
+        '  one:', `    script: ${script}`, '    background: { image: ../assets/bg.png }',
+        '  two:', '    script: The second video shares the background.', '    background: { image: ../assets/bg.png }', ''].join('\n');
+    const dir = await track(project({ 'videos/a.yaml': manifest('The first video.'), 'assets/.keep': '' }));
+    await writeFile(join(dir, 'assets/bg.png'), png);
+    expect((await runCli(['build'], dir, cliEnv(emulator))).code).toBe(0);
+    expect(creates(emulator, '/v3/assets')).toBe(1);
+    const assetId = Object.values((await readLockJson(dir)).assets)[0]?.asset_id;
+    expect(assetId).toBeTruthy();
+    await writeFile(join(dir, 'videos/a.yaml'), manifest('The first video, revised.'));
+    expect((await runCli(['build'], dir, cliEnv(emulator))).code).toBe(0);
+    expect(creates(emulator, '/v3/assets')).toBe(1);
+    expect(creates(emulator)).toBe(3);
+  });
+});
+
+describe('lock bookkeeping without renders', () => {
+  it('a title change or a removal rewrites the lock without a key or a request', async () => {
+    const dir = await track(project({ 'videos/a.yaml': directManifest(2) }));
+    expect((await runCli(['build'], dir, cliEnv(emulator))).code).toBe(0);
+    const before = emulator.requests().length;
+    await writeFile(join(dir, 'videos/a.yaml'), directManifest(1).replace('title: Video 1', 'title: Renamed'));
+    const noKey = { ...cliEnv(emulator), HEYGEN_API_KEY: '' };
+    const run = await runCli(['build'], dir, noKey);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/v001\s+metadata\s+updated/);
+    expect(run.stdout).toMatch(/v002\s+remove\s+removed/);
+    expect(emulator.requests().length).toBe(before);
+    const again = await runCli(['build'], dir, noKey);
+    expect(again.stdout).toMatch(/^Nothing to render: 1 video up to date\./);
+  });
+});
+
 describe('reel build --emulator', () => {
   it('needs no key, leaves MP4 files and a lock, and a second run says nothing to do', async () => {
     const dir = await track(exampleProject());
@@ -147,5 +185,26 @@ describe('reel build --emulator', () => {
     const second = await runCli(['build', '--emulator'], dir, cliEnv(undefined));
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/^Nothing to render: 7 videos up to date\./);
+  });
+});
+
+describe('reel build --emulator next to real renders', () => {
+  it('refuses to replace videos HeyGen rendered, and sends nothing', async () => {
+    const dir = await track(project({ 'videos/a.yaml': directManifest(1) }));
+    const lock = {
+      assets: {},
+      lockfileVersion: 1,
+      videos: {
+        v001: {
+          fields: {}, fingerprint: '0'.repeat(64), generation: 1, mode: 'direct', status: 'completed',
+          updated_at: '2026-01-01T00:00:00.000Z', video_id: 'real-video',
+        },
+      },
+    };
+    await writeFile(join(dir, 'reel.lock'), `${JSON.stringify(lock, null, 2)}\n`);
+    const run = await runCli(['build', '--emulator'], dir, cliEnv(undefined));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/reel\.lock holds 1 video rendered by heygen \(v001\); --emulator would replace them/);
+    expect(JSON.parse(await readFile(join(dir, 'reel.lock'), 'utf8'))).toEqual(lock);
   });
 });

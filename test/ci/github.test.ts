@@ -56,7 +56,7 @@ describe('GitHub Actions output', () => {
     for (const command of [['plan'], ['build', '--yes']]) {
       const r = await runCli(command, cwd, env);
       expect(r.code, command[0]).toBe(1);
-      expect(r.stderr, command[0]).toMatch(/^::error file=videos\/a\.yaml,line=5,col=5::bad: /m);
+      expect(r.stdout, command[0]).toMatch(/^::error file=videos\/a\.yaml,line=5,col=5::bad: /m);
     }
     expect(emulator.requests()).toHaveLength(0);
   });
