@@ -11,7 +11,6 @@ import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index
 import { loadProject } from '../manifest/index.js';
 import { type Change, type Plan, parseShard, plan, summarize } from '../plan/index.js';
 import { estimateOf, forApi } from '../build/scope.js';
-import { appendStepSummary, formatBuildAnnotations, formatBuildSummaryMarkdown } from '../report/build-github.js';
 import { JsonBuildReporter } from '../report/build-json.js';
 import { PlainBuildReporter } from '../report/build-plain.js';
 import type { BuildReporter } from '../report/build-reporter.js';
@@ -59,6 +58,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
+    if (ctx.env.GITHUB_ACTIONS === 'true') (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd }, project.diagnostics);
     ctx.stderr.write(`reel: ${errors.length} error${errors.length === 1 ? '' : 's'} in the manifests; nothing was sent.\n`);
     return 1;
   }
@@ -138,9 +138,11 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
 
   const reporter = pickReporter(options, ctx);
   let store: LockStore | undefined;
+  let lockData: Lockfile | undefined;
   let requests = 0;
   try {
     store = await openLock(root, { wait: true, timeoutMs: 10_000 });
+    lockData = store.data;
     if (store.tookOver) reporter.note(`took over a stale write lock of reel.lock held by pid ${store.tookOver.pid}`);
     // Another process may have changed the lock since it was read: plan again from what we hold.
     current = makePlan(store.data);
@@ -184,12 +186,8 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
     const totals = { results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled };
     reporter.done(totals);
-    if (ctx.env.GITHUB_ACTIONS === 'true') {
-      const sources = new Map(project.entries.map((e) => [e.id, e.source] as const));
-      // Annotations are workflow commands on stdout; in --json mode stdout is NDJSON only.
-      if (!options.json) ctx.stdout.write(formatBuildAnnotations(result.results, sources, ctx.cwd));
-      if (ctx.env.GITHUB_STEP_SUMMARY) await appendStepSummary(ctx.env.GITHUB_STEP_SUMMARY, formatBuildSummaryMarkdown(totals));
-    }
+    // Annotations are workflow commands on stdout, except in --json mode where stdout is NDJSON only.
+    if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportBuildToGithub({ env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd }, { ...totals, sources: new Map(project.entries.map((e) => [e.id, e.source])), shard });
     if (result.cancelled || ctx.signal.aborted) return 130;
     return result.results.some((r) => r.result === 'failed' || r.result === 'unknown') || failedEarlier.length > 0 ? 1 : 0;
   } catch (error) {
@@ -201,6 +199,13 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   } finally {
     reporter.close();
     await store?.close();
+    // The shard's fragment, written even after a failure or Ctrl-C: its submissions must reach the merge.
+    if (shard && lockData) {
+      const data = lockData;
+      await (await import('../lock/merge.js')).writeShardFragment(root, data, shard).catch((error: unknown) => {
+        ctx.stderr.write(`reel: could not write the shard's lock fragment: ${(error as Error).message}; reel.lock itself is up to date.\n`);
+      });
+    }
     await emulator?.close();
   }
 }

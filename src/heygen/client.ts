@@ -2,6 +2,7 @@ import { CancelledError } from '../errors.js';
 import { RateGate, sleep } from './gate.js';
 import type {
   Asset,
+  AvatarLook,
   CreatedSession,
   CreatedVideo,
   Me,
@@ -9,7 +10,9 @@ import type {
   Session,
   SessionSummary,
   StatusRow,
+  StyleInfo,
   Video,
+  VoiceInfo,
 } from './types.js';
 
 /**
@@ -249,6 +252,41 @@ export class HeyGenClient {
     const form = new FormData();
     form.append('file', new Blob([bytes], { type: mimeType }), filename);
     return this.call({ method: 'POST', path: '/v3/assets', form, retry: 'harmless', timeoutMs: this.timeouts.uploadMs });
+  }
+
+  /** One page of `GET /v3/avatars/looks` (at most 50 a page); public and private looks unless `ownership` is set. */
+  listLooks(query: { ownership?: 'public' | 'private'; limit?: number; token?: string } = {}): Promise<Outcome<Page<AvatarLook>>> {
+    return this.page<AvatarLook>({
+      method: 'GET',
+      path: '/v3/avatars/looks',
+      query: { ownership: query.ownership, limit: query.limit ?? 50, token: query.token },
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
+    });
+  }
+
+  /** One page of `GET /v3/voices`; HeyGen lists `public` voices unless `type: 'private'` is asked for. */
+  listVoices(
+    query: { type?: 'public' | 'private'; language?: string; gender?: string; limit?: number; token?: string } = {},
+  ): Promise<Outcome<Page<VoiceInfo>>> {
+    return this.page<VoiceInfo>({
+      method: 'GET',
+      path: '/v3/voices',
+      query: { type: query.type, language: query.language, gender: query.gender, limit: query.limit ?? 100, token: query.token },
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
+    });
+  }
+
+  /** One page of `GET /v3/video-agents/styles`. */
+  listStyles(query: { tag?: string; limit?: number; token?: string } = {}): Promise<Outcome<Page<StyleInfo>>> {
+    return this.page<StyleInfo>({
+      method: 'GET',
+      path: '/v3/video-agents/styles',
+      query: { tag: query.tag, limit: query.limit ?? 100, token: query.token },
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
+    });
   }
 
   private async page<T>(spec: RequestSpec): Promise<Outcome<Page<T>>> {

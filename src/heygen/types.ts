@@ -90,3 +90,40 @@ export interface Me {
   email?: string | null;
   billing_type?: string;
 }
+
+/** `GET /v3/avatars/looks` items (API.md §2.13); `id` is what a manifest's `avatar` names. */
+export interface AvatarLook {
+  id: string;
+  name: string;
+  avatar_type: string;
+  supported_api_engines?: string[];
+  tags?: string[];
+  group_id?: string | null;
+  gender?: string | null;
+  default_voice_id?: string | null;
+  preview_image_url?: string | null;
+  preferred_orientation?: string | null;
+  status?: string | null;
+}
+
+/** `GET /v3/voices` items (API.md §2.14). */
+export interface VoiceInfo {
+  voice_id: string;
+  name: string;
+  language: string;
+  gender: string;
+  type: 'public' | 'private' | string;
+  support_pause?: boolean;
+  support_locale?: boolean;
+  preview_audio_url?: string | null;
+}
+
+/** `GET /v3/video-agents/styles` items (API.md §2.12). */
+export interface StyleInfo {
+  style_id: string;
+  name: string;
+  aspect_ratio?: string | null;
+  preview_video_url?: string | null;
+  thumbnail_url?: string | null;
+  tags?: string[] | null;
+}
