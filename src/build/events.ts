@@ -28,6 +28,8 @@ export interface JobResult {
   /** Why it failed, was skipped or is unknown. */
   code?: string;
   message?: string;
+  /** For `awaiting_review`: the agent's latest turn (its storyboard), oldest first. */
+  storyboard?: string[];
 }
 
 export type BuildEvent =

@@ -6,8 +6,9 @@ import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockedFile, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { sha256 } from '../util/hash.js';
-import { type Change, fieldDigests, type Plan, withCurrentFields } from '../plan/index.js';
+import { approvalHash, messageHash, nextMessage } from '../agent/messages.js';
+import { storyboardLines } from '../agent/transcript.js';
+import { type Change, fieldDigests, type Plan, stoppable, withCurrentFields } from '../plan/index.js';
 import { findSession, findVideoByTag } from './adopt.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { downloadTo, TransferError, UrlExpiredError } from './download.js';
@@ -267,9 +268,25 @@ class Executor {
       }
       return outcome;
     }
+    if (change.newSession) await this.stopOldSession(change);
     const submitted = await this.submit(change, entry, resuming ? locked : undefined, started, prepared);
     if ('result' in submitted) return submitted;
     return this.await(change, entry, submitted, Date.now(), true, started);
+  }
+
+  /**
+   * An agent entry starting over in a new session: stop the old one if it may still be running, so
+   * that it does not go on to render (and bill) a video nobody will collect. Best effort.
+   */
+  private async stopOldSession(change: Change): Promise<void> {
+    const old = change.locked;
+    if (!old?.session_id || !stoppable(change) || this.o.ephemeralApi || (old.api ?? 'heygen') !== this.o.api) return;
+    const outcome = await this.o.client.stopSession(old.session_id);
+    if (outcome.kind === 'ok' || (outcome.kind === 'error' && outcome.status === 404)) {
+      this.o.emit({ type: 'status', id: change.id, status: `stopped the old session ${old.session_id}` });
+      return;
+    }
+    this.o.emit({ type: 'warning', id: change.id, message: `could not stop the old agent session ${old.session_id} (${outcome.message}); stop it in HeyGen if it still runs` });
   }
 
   /** Upload the entry's files and make the intent to create durable. */
@@ -509,7 +526,7 @@ class Executor {
             // Generate mode should never stop to ask; report the question instead of waiting forever.
             return this.recordFailure(change, current, 'agent_needs_input', `the agent asked: ${lastModelMessage(session, 'text') ?? '(no message)'}`, started);
           }
-          const message = this.nextMessage(entry, current);
+          const message = nextMessage(current.messages_sent, entry.agent?.revisions ?? [], entry.agent?.approved === true, this.o.approvalMessage);
           if (message) {
             current = await this.sendReviewMessage(entry, current, message);
             sentAfter = newest;
@@ -526,6 +543,7 @@ class Executor {
           return {
             id: entry.id, action: change.action, result: 'awaiting_review', ms: Date.now() - started, sessionId,
             message: `the agent is waiting for review; see \`reel review ${entry.id}\``,
+            storyboard: storyboardLines(session),
           };
         }
       } else if (outcome.kind === 'error' && outcome.status === 404) {
@@ -542,21 +560,14 @@ class Executor {
     }
   }
 
-  /** The next message a paused chat session should get: an unsent revision, then the approval. */
-  private nextMessage(entry: ResolvedEntry, lock: LockEntry): string | undefined {
-    const sent = new Set(lock.messages_sent ?? []);
-    for (const revision of entry.agent?.revisions ?? []) if (!sent.has(messageHash(revision))) return revision;
-    if (entry.agent?.approved && !sent.has(messageHash(this.o.approvalMessage))) return this.o.approvalMessage;
-    return undefined;
-  }
-
   /**
    * Send one message into a session, at most once: its hash is durable in the lock before it
    * leaves (messages have no idempotency), and removed again only if HeyGen refused it outright.
    */
-  private async sendReviewMessage(entry: ResolvedEntry, lock: LockEntry, message: string): Promise<LockEntry> {
+  private async sendReviewMessage(entry: ResolvedEntry, lock: LockEntry, next: { kind: 'revision' | 'approval'; text: string }): Promise<LockEntry> {
     const { store, client, emit } = this.o;
-    const hash = messageHash(message);
+    const message = next.text;
+    const hash = next.kind === 'approval' ? approvalHash(message) : messageHash(message);
     const marked: LockEntry = { ...lock, messages_sent: [...(lock.messages_sent ?? []), hash], updated_at: iso() };
     store.set(entry.id, marked);
     await store.commit();
@@ -568,7 +579,7 @@ class Executor {
     if (outcome.kind === 'ambiguous') {
       emit({ type: 'warning', id: entry.id, message: `a message may not have reached the agent (${outcome.message}); it is not sent again — check with \`reel review ${entry.id}\`` });
     }
-    emit({ type: 'status', id: entry.id, status: message === this.o.approvalMessage ? 'approved' : 'revision sent' });
+    emit({ type: 'status', id: entry.id, status: next.kind === 'approval' ? 'approved' : 'revision sent' });
     return marked;
   }
 
@@ -714,10 +725,7 @@ export async function findMissingOutputs(changes: readonly Change[], root: strin
   return out;
 }
 
-/** The short content hash recorded in `messages_sent`. */
-export function messageHash(message: string): string {
-  return sha256(message).slice(0, 16);
-}
+export { messageHash } from '../agent/messages.js';
 
 function lastModelMessage(session: Session, type: 'text' | 'error'): string | undefined {
   // Newest first.

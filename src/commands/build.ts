@@ -97,7 +97,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     const message = `Nothing to render: ${upToDate} video${upToDate === 1 ? '' : 's'} up to date.`;
     const review = awaitingReview.length > 0 ? ` ${awaitingReview.length} awaiting review (${awaitingReview.map((c) => c.id).join(', ')}): see \`reel review <id>\`.` : '';
     const extra = review + (failedEarlier.length > 0 ? ` ${failedEarlier.length} failed earlier (${failedEarlier.map((c) => c.id).join(', ')}): run with --retry-failed to render again.` : '');
-    if (options.json) ctx.stdout.write(`${JSON.stringify({ type: 'done', nothing_to_do: true, unchanged: upToDate, failed: failedEarlier.map((c) => c.id), time: new Date().toISOString() })}\n`);
+    if (options.json) ctx.stdout.write(`${JSON.stringify({ type: 'done', nothing_to_do: true, unchanged: upToDate, failed: failedEarlier.map((c) => c.id), awaiting_review: awaitingReview.map((c) => c.id), time: new Date().toISOString() })}\n`);
     else ctx.stdout.write(`${message}${extra}\n`);
     return failedEarlier.length > 0 ? 1 : 0;
   }

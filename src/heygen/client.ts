@@ -8,6 +8,7 @@ import type {
   Me,
   Page,
   Session,
+  SessionResource,
   SessionSummary,
   StatusRow,
   StyleInfo,
@@ -244,6 +245,27 @@ export class HeyGenClient {
       json: body,
       retry: 'never',
       timeoutMs: this.timeouts.writeMs,
+    });
+  }
+
+  /** `GET /v3/video-agents/{id}/resources/{rid}`: a storyboard draft, a video, a chosen avatar or voice. */
+  getSessionResource(sessionId: string, resourceId: string): Promise<Outcome<SessionResource>> {
+    return this.call({
+      method: 'GET',
+      path: `/v3/video-agents/${encodeURIComponent(sessionId)}/resources/${encodeURIComponent(resourceId)}`,
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
+    });
+  }
+
+  /** `POST /v3/video-agents/{id}/stop`. Stopping twice is harmless, so a lost answer is resent. */
+  stopSession(sessionId: string): Promise<Outcome<{ session_id: string }>> {
+    return this.call({
+      method: 'POST',
+      path: `/v3/video-agents/${encodeURIComponent(sessionId)}/stop`,
+      json: {},
+      retry: 'harmless',
+      timeoutMs: this.timeouts.readMs,
     });
   }
 

@@ -43,6 +43,20 @@ export interface SessionMessage {
   type: 'text' | 'resource' | 'error' | string;
   content: string;
   created_at?: number | null;
+  /** Resources (storyboard drafts, videos, avatars, voices…) the message refers to. */
+  resource_ids?: string[] | null;
+}
+
+/** `GET /v3/video-agents/{id}/resources/{rid}`. */
+export interface SessionResource {
+  resource_id: string;
+  resource_type: string;
+  source_type?: string | null;
+  url?: string | null;
+  preview_url?: string | null;
+  thumbnail_url?: string | null;
+  metadata?: Record<string, unknown> | null;
+  created_at?: number | null;
 }
 
 /** `POST /v3/video-agents` answer. */

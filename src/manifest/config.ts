@@ -1,3 +1,4 @@
+import { DEFAULT_APPROVAL_MESSAGE } from '../agent/messages.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourcePosition } from '../errors.js';
@@ -26,7 +27,7 @@ export const CONFIG_FILES = ['reel.config.yaml', 'reel.config.yml'] as const;
 export const DEFAULT_MANIFEST_GLOBS = ['videos/**/*.{yaml,yml}'];
 
 export function defaultConfig(): ProjectConfig {
-  return { manifests: [...DEFAULT_MANIFEST_GLOBS], out: 'out', title_tag: true, approval_message: 'Approved. Please render the video.' };
+  return { manifests: [...DEFAULT_MANIFEST_GLOBS], out: 'out', title_tag: true, approval_message: DEFAULT_APPROVAL_MESSAGE };
 }
 
 /** Loads and validates reel.config.yaml; a missing file is not an error (every key has a default). */

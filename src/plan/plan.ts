@@ -1,4 +1,5 @@
 import type { LockEntry, Lockfile } from '../lock/types.js';
+import { sentRevisionsStillHold } from '../agent/messages.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { estimateSeconds } from './estimate.js';
 import {
@@ -41,6 +42,12 @@ export interface Change {
    * build sends the new messages into `locked.session_id` instead of creating a new session.
    */
   continueSession?: boolean;
+  /**
+   * Agent entries whose earlier session cannot go on: why a new session is created (the request
+   * changed, or a revision already sent was edited or removed). The build stops the old session
+   * first when it may still be running.
+   */
+  newSession?: string;
 }
 
 export type Summary = { [A in Action]: number } & {
@@ -73,6 +80,11 @@ function changedOutside(now: Record<string, string>, before: Record<string, stri
   return out.length > 1 ? out.sort() : out;
 }
 
+/** `Change.newSession` when the create request (prompt, avatar, style…) changed. */
+export const NEW_SESSION_REQUEST = 'the request changed';
+/** `Change.newSession` when a revision already sent was edited, removed or reordered. */
+export const NEW_SESSION_REVISED = 'a revision already sent was edited or removed';
+
 const OPEN: ReadonlySet<string> = new Set(['submitted', 'awaiting_review']);
 
 // Every Change is built here, so all of them share one shape (cheap to create and serialise).
@@ -93,11 +105,20 @@ function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefin
   const generation = locked.generation ?? 1;
   if (locked.fingerprint !== fp || locked.mode !== entry.mode) {
     const changed = changedFields(fieldDigests(entry), lockedFields);
-    return change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false);
+    const c = change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false);
+    if (entry.mode === 'agent' && locked.session_id) c.newSession = NEW_SESSION_REQUEST;
+    return c;
   }
   // Equal fingerprints mean equal request fields: only fields outside the fingerprint can differ.
   const changed = changedOutside(outsideDigests(entry), lockedFields);
   const review = changed.length > 0 && changed.some(isReviewField);
+  if (review && locked.session_id && entry.agent && !sentRevisionsStillHold(locked.messages_sent, entry.agent.revisions)) {
+    // The session already heard a revision the manifest no longer has: its conversation cannot be
+    // made to match by sending more, so the entry starts over in a new session.
+    const c = change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false);
+    c.newSession = NEW_SESSION_REVISED;
+    return c;
+  }
   if (OPEN.has(locked.status)) return change(id, 'resume', entry, locked, fp, changed, 0, false, generation, review);
   if (locked.status === 'failed') {
     return options.retryFailed
@@ -133,6 +154,11 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
   }
   changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { changes, summary: summarize(changes) };
+}
+
+/** Whether the build stops the entry's old session before creating a new one (it may still run). */
+export function stoppable(change: Change): boolean {
+  return change.newSession !== undefined && (change.locked?.status === 'submitted' || change.locked?.status === 'awaiting_review');
 }
 
 export function summarize(changes: readonly Change[]): Summary {

@@ -1,5 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
+import { nextStep } from '../agent/transcript.js';
 import type { JobResult } from '../build/events.js';
 import type { SourcePosition } from '../errors.js';
 import { type BuildTotals, formatDuration, summaryLine } from './build-table.js';
@@ -38,7 +39,22 @@ export function formatBuildSummaryMarkdown(totals: BuildTotals): string {
     for (const r of rows) lines.push(`| ${cell(r.id)} | ${r.action} | ${r.result} | ${formatDuration(r.ms)} | ${cell(r.file ?? '')} |`);
     lines.push('');
   }
+  lines.push(...awaitingReviewMarkdown(rows));
   return `${lines.join('\n')}\n`;
+}
+
+/** Markdown lines for entries awaiting review: each with the agent's storyboard and what to do next. */
+export function awaitingReviewMarkdown(results: readonly JobResult[]): string[] {
+  const lines: string[] = [];
+  const waiting = [...results].filter((r) => r.result === 'awaiting_review').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (waiting.length === 0) return lines;
+  lines.push('', '**Awaiting review**', '');
+  for (const r of waiting) {
+    lines.push(`- \`${r.id}\`${r.sessionId ? ` (session \`${r.sessionId}\`)` : ''}`);
+    for (const text of r.storyboard ?? []) lines.push(...text.split('\n').map((l) => `  > ${l}`));
+    lines.push(`  ${nextStep(r.id, 'reviewing')}`);
+  }
+  return lines;
 }
 
 export async function appendStepSummary(path: string, markdown: string): Promise<void> {

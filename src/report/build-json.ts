@@ -27,7 +27,8 @@ export class JsonBuildReporter implements BuildReporter {
   done(totals: BuildTotals): void {
     const counts: Record<string, number> = {};
     for (const r of totals.results) counts[r.result] = (counts[r.result] ?? 0) + 1;
-    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts });
+    const awaitingReview = totals.results.filter((r) => r.result === 'awaiting_review').map((r) => r.id).sort();
+    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts, awaiting_review: awaitingReview });
   }
 
   close(): void {}

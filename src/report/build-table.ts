@@ -1,3 +1,4 @@
+import { nextStep } from '../agent/transcript.js';
 import type { JobResult } from '../build/events.js';
 
 /** `1.2s`, `42s`, `3:05` — short enough for a table column. */
@@ -41,12 +42,29 @@ export function formatBuildTable(totals: BuildTotals, color: boolean): string {
     const problems = rows.filter((r) => r.message && r.result !== 'completed');
     if (problems.length > 0) {
       lines.push('');
-      for (const r of problems) lines.push(`${r.id}: ${r.code ? `${r.code}: ` : ''}${r.message}`);
+      for (const r of problems) {
+        lines.push(`${r.id}: ${r.code ? `${r.code}: ` : ''}${r.message}`);
+        if (r.result === 'awaiting_review') lines.push(...reviewLines(r).map((l) => `  ${l}`));
+      }
     }
     lines.push('');
   }
   lines.push(summaryLine(totals));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What a person reviewing an agent entry needs from a build: the agent's storyboard (its latest
+ * messages) and what to do next.
+ */
+export function reviewLines(r: JobResult): string[] {
+  const lines: string[] = [];
+  if (r.storyboard && r.storyboard.length > 0) {
+    lines.push('Storyboard:');
+    for (const text of r.storyboard) lines.push(...text.split('\n').map((l) => `  ${l}`));
+  }
+  lines.push(`Next: ${nextStep(r.id, 'reviewing')}`);
+  return lines;
 }
 
 export function summaryLine(totals: BuildTotals): string {

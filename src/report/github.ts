@@ -3,7 +3,7 @@ import type { JobResult } from '../build/events.js';
 import type { SourcePosition } from '../errors.js';
 import type { Diagnostic } from '../manifest/types.js';
 import type { Plan } from '../plan/plan.js';
-import { formatBuildAnnotations } from './build-github.js';
+import { awaitingReviewMarkdown, formatBuildAnnotations } from './build-github.js';
 import { type BuildTotals, formatDuration, summaryLine } from './build-table.js';
 import { formatGithubAnnotations } from './diagnostics.js';
 import { formatPlanMarkdown } from './plan-markdown.js';
@@ -107,6 +107,7 @@ export function formatBuildSummary(report: BuildReport, env: NodeJS.ProcessEnv):
       out.push('', '**Failures**', '');
       for (const r of problems) out.push(`- \`${r.id}\`: ${cell(`${r.code ? `${r.code}: ` : ''}${r.message ?? ''}`)}`);
     }
+    out.push(...awaitingReviewMarkdown(rows));
   }
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 import { relative, sep } from 'node:path';
 import type { SourcePosition } from '../errors.js';
-import type { Action, Change, Plan, Summary } from '../plan/plan.js';
+import { type Action, type Change, type Plan, type Summary, stoppable } from '../plan/plan.js';
 
 /** One symbol per action, shared by the human and markdown reports. */
 export const SYMBOLS: Record<Action, string> = {
@@ -60,6 +60,7 @@ export function detail(change: Change): string {
     case 'resume':
       return change.continueSession ? '(sends the new messages into the session)' : '';
     case 'update':
+      if (change.newSession) return `(new agent session: ${change.newSession}${stoppable(change) ? '; the old one is stopped' : ''})`;
       return change.continueSession ? '(continues the agent session)' : '';
     default:
       return '';

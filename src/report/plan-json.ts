@@ -19,6 +19,8 @@ export interface PlanJsonChange {
   /** Lock state before the build, when there is one. */
   previous?: { fingerprint: string; status: string; video_id?: string; session_id?: string };
   continue_session?: boolean;
+  /** Agent entries: why a new session replaces the locked one. */
+  new_session?: string;
   origin?: { data: string; row: number };
   failure?: { code: string; message: string };
 }
@@ -48,6 +50,7 @@ function toJson(c: Change, root: string): PlanJsonChange {
     if (c.locked.failure && c.action === 'failed') out.failure = c.locked.failure;
   }
   if (c.continueSession) out.continue_session = true;
+  if (c.newSession) out.new_session = c.newSession;
   if (c.entry?.origin) out.origin = { data: displayPath(c.entry.origin.data, root), row: c.entry.origin.row };
   return out;
 }
