@@ -25,7 +25,7 @@ export interface AgentChoices {
 
 /** What to tell a person about a field HeyGen did not expose. */
 export const FILL_HINTS: Record<EjectField, string> = {
-  avatar: 'HeyGen does not expose the avatar the agent chose: set an avatar look id (`reel avatars` lists them; the video and `reel review` show it).',
+  avatar: 'HeyGen does not expose the avatar the agent chose: set an avatar look id (`reel avatars` lists them; compare with the video).',
   voice: 'HeyGen does not expose the voice the agent chose: set a voice id (`reel voices` lists them).',
   script: 'HeyGen does not expose the script the agent wrote: paste it here (from the storyboard in `reel review`, or transcribe the video).',
 };
