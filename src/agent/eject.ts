@@ -140,22 +140,26 @@ export function ejectedManifest(existing: string | undefined, input: EjectInput)
 
 /**
  * The original manifest with a comment above the entry whose key is on `line` (1-based), pointing to
- * the ejected entry. Comments and formatting elsewhere survive (the yaml Document API). Returns the
- * text unchanged when the comment is already there.
+ * the ejected entry. The yaml Document API finds the key; the comment line is then inserted into
+ * the text as it is, because re-serialising the document would also reflow folded scalars and
+ * comment spacing elsewhere. Returns the text unchanged when the comment is already there.
  */
 export function annotateOriginal(source: string, line: number, comment: string): string {
   const counter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: counter, keepSourceTokens: true });
+  const doc = parseDocument(source, { lineCounter: counter });
   const videos = doc.get('videos');
   if (!isMap(videos)) throw new Error('the manifest has no `videos:` mapping');
   for (const pair of videos.items) {
     const key = pair.key;
     if (!isScalar(key) || !key.range) continue;
-    if (counter.linePos(key.range[0]).line !== line) continue;
-    const before = key.commentBefore ?? '';
-    if (before.includes(comment.trim())) return source;
-    key.commentBefore = before ? `${before}\n ${comment}` : ` ${comment}`;
-    return doc.toString({ lineWidth: 0 });
+    const at = counter.linePos(key.range[0]);
+    if (at.line !== line) continue;
+    if ((key.commentBefore ?? '').includes(comment.trim())) return source;
+    const lineStart = key.range[0] - (at.col - 1);
+    // A key inside a flow mapping (`videos: { a: … }`) has no line of its own to comment.
+    if (source.slice(lineStart, key.range[0]).trim() !== '') throw new Error(`the key of line ${line} does not start its line`);
+    const eol = source.includes('\r\n') ? '\r\n' : '\n';
+    return `${source.slice(0, lineStart)}${' '.repeat(at.col - 1)}# ${comment}${eol}${source.slice(lineStart)}`;
   }
   throw new Error(`no entry key on line ${line}`);
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { agentChoices, annotateOriginal, ejectedId, ejectedManifest, ejectedPath, FILL_HINTS } from '../agent/eject.js';
 import { apiName } from '../build/identity.js';
+import { foreignSession } from '../agent/transcript.js';
 import { ApiError, UsageError } from '../errors.js';
 import { HeyGenClient } from '../heygen/client.js';
 import type { SessionResource } from '../heygen/types.js';
@@ -37,7 +38,7 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
   const api = apiName(settings.baseUrl, false, DEFAULT_API_URL);
   if ((locked.api ?? 'heygen') !== api) {
-    throw new UsageError(`the session of ${id} was made against ${locked.api ?? 'heygen'}, but HEYGEN_API_URL points at ${api}; it cannot be read there.`);
+    throw new UsageError(foreignSession(id, locked.api, api));
   }
   const client = new HeyGenClient({
     baseUrl: settings.baseUrl,
@@ -80,11 +81,18 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
   }
   const original = await readFile(manifest, 'utf8');
   const pointer = `Pinned as ${newId} in ${relative(dirname(manifest), target).split(sep).join('/')} by \`reel eject\`.`;
-  const annotated = annotateOriginal(original, entry.source.line, pointer);
+  let annotated: string | undefined;
+  try {
+    annotated = annotateOriginal(original, entry.source.line, pointer);
+  } catch {
+    // The original stays as it is; the ejected file's own comment still names where it came from.
+    annotated = undefined;
+  }
   await writeFileAtomic(target, ejected.text);
-  if (annotated !== original) await writeFileAtomic(manifest, annotated);
+  if (annotated !== undefined && annotated !== original) await writeFileAtomic(manifest, annotated);
 
-  const out: string[] = [`Wrote ${newId} to ${rel(root, target)}; ${id} is kept in ${rel(root, manifest)} with a comment pointing to it.`];
+  const kept = annotated !== undefined ? 'with a comment pointing to it' : `unchanged (add a comment by hand: ${pointer})`;
+  const out: string[] = [`Wrote ${newId} to ${rel(root, target)}; ${id} is kept in ${rel(root, manifest)} ${kept}.`];
   for (const field of ['avatar', 'voice', 'script'] as const) {
     const source = choices.sources[field];
     if (source) out.push(`  ${field}: from ${source}`);

@@ -1,6 +1,7 @@
 import { formatReview, latestResourceIds, nextStep, type ReviewView, storyboardLines, chronological } from '../agent/transcript.js';
 import { messageHash } from '../build/executor.js';
 import { apiName } from '../build/identity.js';
+import { foreignSession } from '../agent/transcript.js';
 import { ApiError, UsageError } from '../errors.js';
 import { HeyGenClient } from '../heygen/client.js';
 import type { SessionResource } from '../heygen/types.js';
@@ -35,7 +36,7 @@ export async function run(options: ReviewOptions, ctx: CommandContext): Promise<
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
   const api = apiName(settings.baseUrl, false, DEFAULT_API_URL);
   if ((locked.api ?? 'heygen') !== api) {
-    throw new UsageError(`the session of ${options.id} was made against ${locked.api ?? 'heygen'}, but HEYGEN_API_URL points at ${api}; it cannot be read there.`);
+    throw new UsageError(foreignSession(options.id, locked.api, api));
   }
   const client = new HeyGenClient({
     baseUrl: settings.baseUrl,
