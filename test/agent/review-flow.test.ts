@@ -275,3 +275,31 @@ describe('changing the prompt', () => {
     }
   });
 });
+
+describe('approval text and NDJSON', () => {
+  it('sends approval_message from reel.config.yaml, and --json results carry the storyboard', async () => {
+    const p = await project({
+      'reel.config.yaml': 'approval_message: Ship it, go ahead.\n',
+      'videos/teaser.yaml': manifest({}),
+    });
+    try {
+      const first = await runCli(['build', '--json'], p, env());
+      expect(first.code).toBe(0);
+      const events = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const result = events.find((e) => e.type === 'result');
+      expect(result).toMatchObject({ id: 'teaser', result: 'awaiting_review' });
+      expect((result?.storyboard as string[])[0]).toMatch(/^Here is the storyboard\./);
+      expect(result?.session_id).toMatch(/^sess_/);
+      expect(events.at(-1)).toMatchObject({ type: 'done', awaiting_review: ['teaser'] });
+
+      await writeFile(join(p, 'videos/teaser.yaml'), manifest({ approved: true }));
+      const session = (await readLockJson(p)).videos.teaser?.session_id ?? '';
+      const run = await runCli(['build'], p, env());
+      expect(run.code).toBe(0);
+      expect(await userMessages(session)).toEqual([PROMPT, 'Ship it, go ahead.']);
+      expect((await readLockJson(p)).videos.teaser?.status).toBe('completed');
+    } finally {
+      await rm(p, { recursive: true, force: true });
+    }
+  });
+});
