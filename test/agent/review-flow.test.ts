@@ -303,3 +303,33 @@ describe('approval text and NDJSON', () => {
     }
   });
 });
+
+describe('the rest of the build', () => {
+  it('goes on while an entry awaits review: direct videos render and download, exit 0', async () => {
+    const p = await project({
+      'videos/teaser.yaml': manifest({}),
+      'videos/direct.yaml': [
+        'version: 1',
+        'videos:',
+        '  hello:',
+        '    avatar: Daisy-inskirt-20220818',
+        '    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54',
+        '    script: Hello there, this renders while the teaser waits for review.',
+        '',
+      ].join('\n'),
+    });
+    try {
+      const run = await runCli(['build'], p, env());
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/hello\s+create\s+completed/);
+      expect(run.stdout).toMatch(/teaser\s+create\s+awaiting_review/);
+      expect(run.stdout).toMatch(/Build finished: 1 completed, 1 awaiting review/);
+      const lock = await readLockJson(p);
+      expect(lock.videos.hello?.status).toBe('completed');
+      expect(lock.videos.teaser?.status).toBe('awaiting_review');
+    } finally {
+      await rm(p, { recursive: true, force: true });
+    }
+  });
+});
