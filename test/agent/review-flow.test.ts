@@ -333,3 +333,26 @@ describe('the rest of the build', () => {
     }
   });
 });
+
+describe('a message whose answer is lost', () => {
+  it('is not sent again: the lock recorded it before it left', async () => {
+    const p = await project({ 'videos/teaser.yaml': manifest({ revisions: ['Make the intro shorter.'] }) });
+    try {
+      // The emulator takes the message, then drops the connection instead of answering.
+      emulator.inject({ method: 'POST', path: '/v3/video-agents/', kind: 'reset-after', times: 1 });
+      const before = messagesTo();
+      const run = await runCli(['build'], p, env());
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/may not have reached the agent.*not sent again/);
+      expect(run.stdout).toMatch(/teaser\s+create\s+awaiting_review/);
+      expect(messagesTo() - before).toBe(1);
+      const session = (await readLockJson(p)).videos.teaser?.session_id ?? '';
+      expect(await userMessages(session)).toEqual([PROMPT, 'Make the intro shorter.']);
+      const again = await runCli(['build'], p, env());
+      expect(again.code).toBe(0);
+      expect(messagesTo() - before).toBe(1);
+    } finally {
+      await rm(p, { recursive: true, force: true });
+    }
+  });
+});
