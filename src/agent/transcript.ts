@@ -33,6 +33,16 @@ export function latestResourceIds(session: Pick<Session, 'messages'>): string[] 
   return [...new Set(latestAgentTurn(session).flatMap((m) => m.resource_ids ?? []))];
 }
 
+/** HeyGen returns at most this many messages: with fewer, the conversation is complete. */
+export const MAX_SESSION_MESSAGES = 40;
+
+/** Whether the session's (complete) conversation has a user message with this text; undefined when it may be cut. */
+export function userSaid(session: Pick<Session, 'messages'>, text: string): boolean | undefined {
+  const messages = session.messages ?? [];
+  if (messages.some((m) => m.role === 'user' && m.content === text)) return true;
+  return messages.length < MAX_SESSION_MESSAGES ? false : undefined;
+}
+
 /** What a person should do next with the entry `id`, given the session's status. */
 export function nextStep(id: string, status: string): string {
   switch (status) {
@@ -67,8 +77,11 @@ export interface ReviewView {
   storyboard: string[];
   /** Resources of the latest turn, as HeyGen describes them (a resource that could not be read is left out). */
   resources: SessionResource[];
-  /** Revisions in the manifest, with whether each was sent (by content hash). */
-  revisions: Array<{ text: string; sent: boolean }>;
+  /**
+   * Revisions in the manifest: whether each was sent (by content hash in reel.lock) and, when the
+   * whole conversation is known, whether the session shows it (`false`: lost on the way).
+   */
+  revisions: Array<{ text: string; sent: boolean; in_conversation?: boolean }>;
   approved: boolean;
   next: string;
 }
@@ -97,7 +110,10 @@ export function formatReview(view: ReviewView): string {
   }
   if (view.revisions.length > 0) {
     lines.push('', 'Revisions in the manifest:');
-    for (const r of view.revisions) lines.push(`  ${r.sent ? 'sent   ' : 'not yet'}  ${r.text}`);
+    for (const r of view.revisions) {
+      const lost = r.sent && r.in_conversation === false ? '  (recorded as sent, but not in the conversation: it may have been lost; reel does not send it again — reword it to send it anew)' : '';
+      lines.push(`  ${r.sent ? 'sent   ' : 'not yet'}  ${r.text}${lost}`);
+    }
   }
   lines.push('', `Next: ${view.next}`);
   return `${lines.join('\n')}\n`;

@@ -28,6 +28,8 @@ const URL_REFRESHES = 3;
 const TRANSFER_ATTEMPTS = 4;
 /** Refusals that concern the account, not the request: 401 key, 402 credit, 403 permission. */
 const ACCOUNT_STATUSES: ReadonlySet<number> = new Set([401, 402, 403]);
+/** Polls after a message that find the session paused as before it: the message did not arrive. */
+const MESSAGE_STALL_POLLS = 10;
 /** Creates tried for one job when each answer is lost and reconciliation finds nothing. */
 const CREATE_ATTEMPTS = 3;
 
@@ -497,6 +499,8 @@ class Executor {
     let failures = 0;
     /** The newest message when we last sent one: a pause counts only once the agent answered. */
     let sentAfter: string | undefined;
+    /** Polls since the send that found the session paused exactly as before it. */
+    let unmoved = 0;
     for (;;) {
       const outcome: Outcome<Session> = await client.getSession(sessionId);
       if (outcome.kind === 'ok') {
@@ -518,6 +522,17 @@ class Executor {
           return this.recordFailure(change, current, 'agent_failed', lastModelMessage(session, 'error') ?? 'the agent session failed', started);
         }
         const paused = session.status === 'waiting_for_input' || session.status === 'reviewing' || session.status === 'completed';
+        unmoved = paused && sentAfter !== undefined && newest === sentAfter ? unmoved + 1 : 0;
+        if (unmoved >= MESSAGE_STALL_POLLS) {
+          // The session never saw the message (an ambiguous send that did not arrive). Its hash stays
+          // recorded — sending it again could duplicate it — so a person decides, with `reel review`.
+          store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
+          return {
+            id: entry.id, action: change.action, result: 'awaiting_review', ms: Date.now() - started, sessionId,
+            message: `the agent did not take the last message (it may have been lost on the way; it is not sent again); see \`reel review ${entry.id}\``,
+            storyboard: storyboardLines(session),
+          };
+        }
         if (paused && answered) {
           if (entry.request.mode !== 'chat') {
             if (session.status === 'completed') {

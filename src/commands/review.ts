@@ -1,4 +1,4 @@
-import { formatReview, latestResourceIds, nextStep, type ReviewView, storyboardLines, chronological } from '../agent/transcript.js';
+import { chronological, formatReview, latestResourceIds, nextStep, type ReviewView, storyboardLines, userSaid } from '../agent/transcript.js';
 import { messageHash } from '../build/executor.js';
 import { apiName } from '../build/identity.js';
 import { foreignSession } from '../agent/transcript.js';
@@ -79,7 +79,11 @@ export async function run(options: ReviewOptions, ctx: CommandContext): Promise<
     })),
     storyboard: storyboardLines(session),
     resources,
-    revisions: (entry?.agent?.revisions ?? []).map((text) => ({ text, sent: sent.has(messageHash(text)) })),
+    revisions: (entry?.agent?.revisions ?? []).map((text) => {
+      const wasSent = sent.has(messageHash(text));
+      const seen = wasSent ? userSaid(session, text) : undefined;
+      return { text, sent: wasSent, ...(seen !== undefined ? { in_conversation: seen } : {}) };
+    }),
     approved: entry?.agent?.approved ?? false,
     next: nextStep(options.id, session.status),
   };

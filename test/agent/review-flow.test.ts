@@ -120,7 +120,7 @@ describe('review flow', () => {
     expect(view.conversation[0]).toMatchObject({ role: 'user', content: PROMPT });
     expect(view.storyboard[0]).toContain('I revised the storyboard');
     expect(view.resources.map((r) => r.resource_type)).toEqual(['draft']);
-    expect(view.revisions).toEqual([{ text: 'Make the intro shorter.', sent: true }]);
+    expect(view.revisions).toEqual([{ text: 'Make the intro shorter.', sent: true, in_conversation: true }]);
     // Reading sends nothing into the session.
     expect(messagesTo(firstSession)).toBe(1);
   });
@@ -350,6 +350,32 @@ describe('a message whose answer is lost', () => {
       expect(await userMessages(session)).toEqual([PROMPT, 'Make the intro shorter.']);
       const again = await runCli(['build'], p, env());
       expect(again.code).toBe(0);
+      expect(messagesTo() - before).toBe(1);
+    } finally {
+      await rm(p, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a message that never arrives', () => {
+  it('leaves the entry awaiting review instead of waiting forever, and review shows it was lost', async () => {
+    const p = await project({ 'videos/teaser.yaml': manifest({ revisions: ['Make the intro shorter.'] }) });
+    try {
+      // The connection drops before the emulator handles the message: the session never sees it.
+      emulator.inject({ method: 'POST', path: '/v3/video-agents/', kind: 'reset', times: 1 });
+      const before = messagesTo();
+      const run = await runCli(['build'], p, env());
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/teaser\s+create\s+awaiting_review/);
+      expect(run.stdout).toContain('the agent did not take the last message');
+      expect(messagesTo() - before).toBe(1);
+      const session = (await readLockJson(p)).videos.teaser?.session_id ?? '';
+      expect(await userMessages(session)).toEqual([PROMPT]);
+
+      const review = await runCli(['review', 'teaser'], p, env());
+      expect(review.stdout).toMatch(/sent\s+Make the intro shorter\.\s+\(recorded as sent, but not in the conversation/);
+      // Re-runs still do not send it again.
+      expect((await runCli(['build'], p, env())).code).toBe(0);
       expect(messagesTo() - before).toBe(1);
     } finally {
       await rm(p, { recursive: true, force: true });
