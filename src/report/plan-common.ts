@@ -58,7 +58,10 @@ export function detail(change: Change): string {
       return change.render ? `${why} (rendering again)` : `${why} (--retry-failed renders it again)`;
     }
     case 'resume':
-      return change.continueSession ? '(sends the new messages into the session)' : '';
+      if (change.continueSession) return '(sends the new messages into the session)';
+      return change.locked?.status === 'awaiting_review'
+        ? `(awaiting review, nothing is sent: \`reel review ${change.id}\`, then add a revision or \`approved: true\`)`
+        : '';
     case 'update':
       if (change.newSession) return `(new agent session: ${change.newSession}${stoppable(change) ? '; the old one is stopped' : ''})`;
       return change.continueSession ? '(continues the agent session)' : '';

@@ -100,6 +100,8 @@ describe('review flow', () => {
     const done = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { nothing_to_do?: boolean; awaiting_review?: string[] };
     expect(done.nothing_to_do).toBe(true);
     expect(done.awaiting_review).toEqual(['teaser']);
+    const planned = await runCli(['plan'], dir, env());
+    expect(planned.stdout).toMatch(/> teaser\s+resume.*\(awaiting review, nothing is sent: `reel review teaser`/);
     expect(emulator.requests().length).toBe(before);
   });
 
