@@ -92,7 +92,11 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
   const videos = (manifest as { videos: Record<string, Record<string, unknown> | null> }).videos;
   if (isMap(videosNode)) {
     for (const pair of videosNode.items) {
-      if (!isScalar(pair.key)) continue;
+      if (!isScalar(pair.key)) {
+        const p = at(offsetOf(pair.key as Node | undefined));
+        fail(p.line, p.col, 'a video id must be plain text (a YAML scalar), not a list or mapping');
+        continue;
+      }
       const id = String(pair.key.value);
       if (badEntries.has(id)) continue;
       const raw = videos[id];

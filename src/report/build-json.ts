@@ -12,8 +12,9 @@ export class JsonBuildReporter implements BuildReporter {
 
   event(event: BuildEvent): void {
     if (event.type === 'result') {
-      const { job } = event;
-      this.line({ type: 'result', ...job });
+      // The wire format is snake_case like HeyGen's and the other events.
+      const { videoId, sessionId, ...job } = event.job;
+      this.line({ type: 'result', ...job, ...(videoId ? { video_id: videoId } : {}), ...(sessionId ? { session_id: sessionId } : {}) });
       return;
     }
     this.line({ ...event });

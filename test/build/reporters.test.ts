@@ -56,11 +56,12 @@ describe('build reporters', () => {
     const out = new Sink();
     const reporter = new JsonBuildReporter(out);
     reporter.event({ type: 'rendered', id: 'welcome', video_id: 'v1', duration: 5 });
-    reporter.event({ type: 'result', job: results[0] as JobResult });
+    reporter.event({ type: 'result', job: { ...(results[0] as JobResult), videoId: 'v1' } });
     reporter.done(totals);
     const lines = out.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.type)).toEqual(['rendered', 'result', 'done']);
-    expect(lines[1]).toMatchObject({ id: 'welcome', result: 'completed', file: 'out/welcome.mp4' });
+    expect(lines[1]).toMatchObject({ id: 'welcome', result: 'completed', file: 'out/welcome.mp4', video_id: 'v1' });
+    expect(lines[1]).not.toHaveProperty('videoId');
     expect(lines[2]).toMatchObject({ counts: { completed: 1, failed: 1 }, requests: 12 });
   });
 
