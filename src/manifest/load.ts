@@ -4,6 +4,7 @@ import { relative, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
 import { CancelledError } from '../errors.js';
 import { FileCache, toPosix } from './assets.js';
+import { ManifestCache, type CacheMode } from './cache.js';
 import { loadConfig, type ProjectConfig } from './config.js';
 import { findManifests } from './find.js';
 import { FileResolver } from './resolve.js';
@@ -144,7 +145,16 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
 }
 
 /** Loads every manifest of the project at `root`; never throws for bad input. */
-export async function loadProject(root: string, options: { signal?: AbortSignal } = {}): Promise<LoadResult> {
+export interface LoadOptions {
+  signal?: AbortSignal;
+  /**
+   * Reuse results of unchanged files from `.reel/cache/` (`read`), and store new ones
+   * (`readwrite`). Default `off`: nothing is read or written there.
+   */
+  cache?: CacheMode;
+}
+
+export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadResult> {
   root = resolve(root);
   const { config, configFile, diagnostics } = await loadConfig(root);
   const result: LoadResult = { root, config, files: [], entries: [], diagnostics: [...diagnostics] };
@@ -152,6 +162,7 @@ export async function loadProject(root: string, options: { signal?: AbortSignal 
   if (diagnostics.some((d) => d.severity === 'error')) return result;
   result.files = await findManifests(root, config);
   const cache = new FileCache(root);
+  const stored = options.cache && options.cache !== 'off' ? new ManifestCache(root, config, options.cache) : undefined;
   // Manifests are small and almost always in the page cache: a synchronous read costs a few
   // microseconds, an async one ten times that in promise and thread-pool overhead (measured with
   // bench/validate.bench.mjs). Files are parsed one at a time anyway (parsing is CPU-bound).
@@ -164,7 +175,15 @@ export async function loadProject(root: string, options: { signal?: AbortSignal 
     } catch {
       bytes = undefined; // loadManifestFile reads again and reports why it cannot
     }
-    results.push(await loadManifestFile(root, config, file, bytes, cache));
+    const key = stored && bytes ? stored.key(file, bytes) : undefined;
+    const hit = key !== undefined ? await stored!.get<FileResult>(key) : undefined;
+    if (hit) {
+      results.push(hit);
+      continue;
+    }
+    const loaded = await loadManifestFile(root, config, file, bytes, cache);
+    if (key !== undefined) await stored!.put(key, loaded, loaded.dependencies);
+    results.push(loaded);
   }
   for (const r of results) {
     result.entries.push(...r.entries);
