@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CancelledError } from '../errors.js';
+// Only light modules are imported eagerly: on a warm run nothing is parsed, so the YAML parser, ajv
+// and the CSV parser (a good share of a warm run's time) are imported only when a file misses.
+import { FileCache } from '../manifest/assets.js';
+import type { ProjectConfig } from '../manifest/config.js';
+import { findManifests } from '../manifest/find.js';
+import type { FileResult, LoadResult } from '../manifest/load.js';
+import type { Diagnostic } from '../manifest/types.js';
+import { fingerprint, primeFingerprint } from '../plan/fingerprint.js';
+import { canonicalJson } from '../util/canonical.js';
+import { sha256 } from '../util/hash.js';
+
+/** Where the cache lives, relative to the project root. Safe to delete at any time. */
+export const CACHE_DIR = '.reel/cache';
+const PACK = 'manifests.json';
+const FORMAT = 2;
+const READ_CONCURRENCY = 32;
+
+/**
+ * The loader's CONFIG_FILES (test/plan/cache.test.ts checks they agree), repeated here so that a
+ * warm run need not import the config parser.
+ */
+export const CONFIG_NAMES = ['reel.config.yaml', 'reel.config.yml'] as const;
+
+type Loader = typeof import('../manifest/index.js');
+let loaderModule: Promise<Loader> | undefined;
+const loader = (): Promise<Loader> => (loaderModule ??= import('../manifest/index.js'));
+
+interface CachedFile {
+  /** sha256 of the manifest's bytes. */
+  key: string;
+  /** Data files and local assets the result depends on, with the sha256 of their bytes. */
+  deps: Array<[path: string, sha256: string]>;
+  result: FileResult;
+  /** `fingerprint()` of each entry of `result`, in order. */
+  fingerprints: string[];
+}
+
+interface Pack {
+  format: number;
+  /** Everything besides a file's own bytes that its result depends on (see `salt`). */
+  salt: string;
+  config: ProjectConfig;
+  configFile?: string;
+  files: Record<string, CachedFile>;
+  /** checkProject() of exactly these files (valid only when every file hits). */
+  project: { files: string[]; diagnostics: Diagnostic[] };
+}
+
+let codeHash: Promise<string> | undefined;
+
+/**
+ * A digest of the loader's own code and schemas, so that any change to reel (a release, or a
+ * rebuild during development) invalidates the cache without relying on version bumps.
+ */
+function loaderCodeHash(): Promise<string> {
+  codeHash ??= (async () => {
+    // `.js` when built, `.ts` when run from source (tests).
+    const ext = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
+    const dir = new URL('../manifest/', import.meta.url);
+    const urls = (await readdir(dir))
+      .filter((n) => n.endsWith(ext))
+      .sort()
+      .map((n) => new URL(n, dir));
+    // Cached fingerprints too: the fingerprint code and this module are part of the key.
+    urls.push(new URL(`../plan/fingerprint${ext}`, import.meta.url), new URL(import.meta.url));
+    urls.push(new URL('../../schema/manifest.schema.json', import.meta.url), new URL('../../schema/config.schema.json', import.meta.url));
+    const parts = await Promise.all(
+      urls.map(async (u) => `${u.pathname}:${sha256(await readFile(u).catch(() => new Uint8Array()))}`),
+    );
+    return sha256(parts.join('\n'));
+  })();
+  return codeHash;
+}
+
+/** The bytes' hash of each config file name, or null when absent (any other error: a miss). */
+function configState(root: string): Array<string | null> {
+  return CONFIG_NAMES.map((name) => {
+    try {
+      return sha256(readFileSync(join(root, name)));
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : `unreadable:${Math.random()}`;
+    }
+  });
+}
+
+async function readPack(path: string, salt: string): Promise<Pack | undefined> {
+  try {
+    const pack = JSON.parse(await readFile(path, 'utf8')) as Pack;
+    return pack && pack.format === FORMAT && pack.salt === salt && typeof pack.files === 'object' ? pack : undefined;
+  } catch {
+    // Missing or damaged: the cache is only ever an optimisation.
+    return undefined;
+  }
+}
+
+function readBytes(file: string): Uint8Array | undefined {
+  // Manifests are small: a synchronous read skips a thread-pool round trip per file, which is most
+  // of the cost of a warm run over a thousand files.
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
+  return d.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export interface CachedLoadOptions {
+  signal?: AbortSignal;
+  /** Set false to load without reading or writing the cache. */
+  cache?: boolean;
+}
+
+/**
+ * `loadProject` with a content-addressed cache of loaded files under `.reel/cache/`: a manifest
+ * whose bytes, data files and local assets (by sha256), configuration file, project root and reel
+ * code are all unchanged is not parsed or validated again. Files with diagnostics are never
+ * cached. The result is the same as `loadProject`'s.
+ */
+export async function loadProjectCached(rootArg: string, options: CachedLoadOptions = {}): Promise<LoadResult> {
+  const root = resolve(rootArg);
+  if (options.cache === false) {
+    const { loadProject } = await loader();
+    return loadProject(root, options.signal ? { signal: options.signal } : {});
+  }
+
+  const packPath = join(root, CACHE_DIR, PACK);
+  const salt = sha256(canonicalJson({ root, code: await loaderCodeHash(), config: configState(root) }));
+  let pack = await readPack(packPath, salt);
+
+  let config: ProjectConfig;
+  let configFile: string | undefined;
+  const result: LoadResult = { root, config: undefined as unknown as ProjectConfig, files: [], entries: [], diagnostics: [] };
+  if (pack) {
+    config = pack.config;
+    configFile = pack.configFile;
+  } else {
+    const loaded = await (await loader()).loadConfig(root);
+    config = loaded.config;
+    configFile = loaded.configFile;
+    result.diagnostics.push(...loaded.diagnostics);
+  }
+  result.config = config;
+  if (configFile) result.configFile = configFile;
+  if (result.diagnostics.some((d) => d.severity === 'error')) return result;
+  // A config with warnings is not cached (its warnings must be shown every time).
+  const cacheable = result.diagnostics.length === 0;
+  result.files = await findManifests(root, config);
+
+  const cached = pack?.files ?? {};
+  const fresh: Record<string, CachedFile> = {};
+  let hits = 0;
+  const files = new FileCache(root);
+  const depHashes = new Map<string, Promise<string | undefined>>();
+  const depHash = (path: string): Promise<string | undefined> => {
+    let p = depHashes.get(path);
+    if (!p) {
+      p = files.hash(path, path).then((f) => ('sha256' in f ? f.sha256 : undefined));
+      depHashes.set(path, p);
+    }
+    return p;
+  };
+
+  const results: FileResult[] = new Array(result.files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < result.files.length) {
+      if (options.signal?.aborted) throw new CancelledError('cancelled while loading manifests');
+      const i = next++;
+      const file = result.files[i]!;
+      const bytes = readBytes(file);
+      const key = bytes ? sha256(bytes) : '';
+      const hit = bytes ? cached[file] : undefined;
+      if (hit && hit.key === key) {
+        const deps = await Promise.all(hit.deps.map(([path]) => depHash(path)));
+        if (deps.every((d, k) => d === hit.deps[k]![1])) {
+          hit.result.entries.forEach((e, k) => primeFingerprint(e, hit.fingerprints[k]!));
+          results[i] = hit.result;
+          fresh[file] = hit;
+          hits += 1;
+          continue;
+        }
+      }
+      const loaded = await (await loader()).loadManifestFile(root, config, file, bytes, files);
+      results[i] = loaded;
+      if (bytes && loaded.diagnostics.length === 0) {
+        const deps = await Promise.all(loaded.dependencies.map(async (p) => [p, await depHash(p)] as const));
+        if (deps.every(([, d]) => d !== undefined)) {
+          const fingerprints = loaded.entries.map((e) => fingerprint(e));
+          loaded.entries.forEach((e, k) => primeFingerprint(e, fingerprints[k]!));
+          fresh[file] = { key, deps: deps as Array<[string, string]>, result: loaded, fingerprints };
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, result.files.length) }, worker));
+
+  for (const r of results) {
+    result.entries.push(...r.entries);
+    result.diagnostics.push(...r.diagnostics);
+  }
+  const allHit = pack !== undefined && hits === result.files.length && sameList(pack.project.files, result.files);
+  const projectDiagnostics = allHit ? pack!.project.diagnostics : (await loader()).checkProject(results, root);
+  result.diagnostics.push(...projectDiagnostics);
+  result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
+  sortDiagnostics(result.diagnostics);
+
+  if (cacheable && !allHit) {
+    pack = { format: FORMAT, salt, config, files: fresh, project: { files: result.files, diagnostics: projectDiagnostics } };
+    if (configFile) pack.configFile = configFile;
+    // No fsync: a cache lost in a crash is rebuilt, but a torn one must never be read, hence the rename.
+    const tmp = `${packPath}.${process.pid}.tmp`;
+    const text = JSON.stringify(pack);
+    await mkdir(join(root, CACHE_DIR), { recursive: true })
+      .then(() => writeFile(tmp, text))
+      .then(() => rename(tmp, packPath))
+      .catch(() => unlink(tmp).catch(() => {}));
+  }
+  return result;
+}

@@ -1,0 +1,6 @@
+/** The pure core: fingerprints, estimates and the plan. No filesystem, no network, no clock. */
+export * from './fingerprint.js';
+export * from './estimate.js';
+export * from './select.js';
+export * from './plan.js';
+export * from './explain.js';

@@ -1,0 +1,164 @@
+import type { LockEntry, Lockfile } from '../lock/types.js';
+import type { ResolvedEntry } from '../manifest/types.js';
+import { estimateSeconds } from './estimate.js';
+import {
+  changedFields,
+  fieldDigests,
+  fingerprint,
+  isOutsideFingerprint,
+  isReviewField,
+  outsideDigests,
+} from './fingerprint.js';
+import { type Shard, shardOf, targetMatcher } from './select.js';
+
+export type Action = 'create' | 'update' | 'metadata' | 'unchanged' | 'resume' | 'failed' | 'remove';
+
+/** Every action, in the order summaries list them. */
+export const ACTIONS: readonly Action[] = ['create', 'update', 'metadata', 'resume', 'failed', 'remove', 'unchanged'];
+
+export interface Change {
+  id: string;
+  action: Action;
+  /** The manifest entry (absent for `remove`). */
+  entry?: ResolvedEntry;
+  /** The lock entry (absent for `create`). */
+  locked?: LockEntry;
+  /** The entry's fingerprint now; for `remove`, the locked one. */
+  fingerprint?: string;
+  /** Fields whose digests differ from the lock, sorted (see `fieldDigests`). */
+  changed: string[];
+  /** Seconds of new video this change renders (0 when it renders nothing new). */
+  estimateSeconds: number;
+  /**
+   * The build submits a new render: `create`, `update`, and `failed` when `retryFailed` is set.
+   * `resume` polls what was submitted; `metadata` only rewrites the lock entry.
+   */
+  render: boolean;
+  /** The generation a render or resume uses (for the Idempotency-Key and title tag). */
+  generation: number;
+  /**
+   * Agent entries whose create request is unchanged but whose `revisions`/`approved` changed: the
+   * build sends the new messages into `locked.session_id` instead of creating a new session.
+   */
+  continueSession?: boolean;
+}
+
+export type Summary = { [A in Action]: number } & {
+  /** Seconds of new video the plan renders. */
+  estimateSeconds: number;
+  /** Videos the plan renders (changes with `render`). */
+  renders: number;
+};
+
+export interface Plan {
+  /** Sorted by id. */
+  changes: Change[];
+  summary: Summary;
+}
+
+export interface PlanOptions {
+  /** Ids or globs (`*`, `?`); only matching entries and lock ids are planned. */
+  targets?: string[];
+  /** Only ids in shard `index` of `count` (1-based, see `shardOf`). */
+  shard?: Shard;
+  /** Render `failed` entries again (they stay `failed`, with `render: true`). */
+  retryFailed?: boolean;
+}
+
+/** Fields outside the fingerprint whose digests differ, sorted; without building filtered copies. */
+function changedOutside(now: Record<string, string>, before: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const name in now) if (now[name] !== before[name]) out.push(name);
+  for (const name in before) if (!(name in now) && isOutsideFingerprint(name)) out.push(name);
+  return out.length > 1 ? out.sort() : out;
+}
+
+const OPEN: ReadonlySet<string> = new Set(['submitted', 'awaiting_review']);
+
+// Every Change is built here, so all of them share one shape (cheap to create and serialise).
+function change(
+  id: string, action: Action, entry: ResolvedEntry | undefined, locked: LockEntry | undefined, fp: string | undefined,
+  changed: string[], estimate: number, render: boolean, generation: number, continueSession: boolean,
+): Change {
+  const c: Change = { id, action, entry, locked, fingerprint: fp, changed, estimateSeconds: estimate, render, generation };
+  if (continueSession) c.continueSession = true;
+  return c;
+}
+
+function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined, options: PlanOptions): Change {
+  const id = entry.id;
+  if (!locked) return change(id, 'create', entry, undefined, fp, [], estimateSeconds(entry), true, 1, false);
+
+  const lockedFields = locked.fields ?? {};
+  const generation = locked.generation ?? 1;
+  if (locked.fingerprint !== fp || locked.mode !== entry.mode) {
+    const changed = changedFields(fieldDigests(entry), lockedFields);
+    return change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false);
+  }
+  // Equal fingerprints mean equal request fields: only fields outside the fingerprint can differ.
+  const changed = changedOutside(outsideDigests(entry), lockedFields);
+  const review = changed.length > 0 && changed.some(isReviewField);
+  if (OPEN.has(locked.status)) return change(id, 'resume', entry, locked, fp, changed, 0, false, generation, review);
+  if (locked.status === 'failed') {
+    return options.retryFailed
+      ? change(id, 'failed', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false)
+      : change(id, 'failed', entry, locked, fp, changed, 0, false, generation, false);
+  }
+  if (review) return change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, true);
+  return change(id, changed.length > 0 ? 'metadata' : 'unchanged', entry, locked, fp, changed, 0, false, generation, false);
+}
+
+/**
+ * Compare the entries of the manifests with the lock and decide, for every id, what a build does.
+ * Pure and synchronous: no filesystem, no network, no clock. Changes are sorted by id. Should two
+ * entries share an id (the loader reports that as an error), the first one is planned.
+ */
+export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options: PlanOptions = {}): Plan {
+  const selected = targetMatcher(options.targets);
+  const shard = options.shard;
+  const include = (id: string): boolean => selected(id) && (!shard || shardOf(id, shard.count) === shard.index);
+
+  const changes: Change[] = [];
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    // Duplicate ids are a loader diagnostic; the first one wins here so that watch can still plan.
+    if (seen.has(entry.id)) continue;
+    seen.add(entry.id);
+    if (!include(entry.id)) continue;
+    changes.push(diffEntry(entry, fingerprint(entry), lock.videos[entry.id], options));
+  }
+  for (const [id, locked] of Object.entries(lock.videos)) {
+    if (seen.has(id) || !include(id)) continue;
+    changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
+  }
+  changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { changes, summary: summarize(changes) };
+}
+
+export function summarize(changes: readonly Change[]): Summary {
+  const summary: Summary = {
+    create: 0, update: 0, metadata: 0, unchanged: 0, resume: 0, failed: 0, remove: 0, estimateSeconds: 0, renders: 0,
+  };
+  for (const change of changes) {
+    summary[change.action] += 1;
+    summary.estimateSeconds += change.estimateSeconds;
+    if (change.render) summary.renders += 1;
+  }
+  return summary;
+}
+
+/**
+ * Whether a build would do anything: everything but `unchanged`, and `failed` entries that are not
+ * being retried (they need attention, but a build leaves them alone). Drives `--detailed-exitcode`.
+ */
+export function hasChanges(p: Plan): boolean {
+  return p.changes.some((c) => c.action !== 'unchanged' && (c.action !== 'failed' || c.render));
+}
+
+/**
+ * The lock entry after a `metadata` change has been applied: the same render, with the current
+ * field digests, so that the change is not reported again on the next plan.
+ */
+export function withCurrentFields(locked: LockEntry, entry: ResolvedEntry, updatedAt: string): LockEntry {
+  return { ...locked, fields: fieldDigests(entry), updated_at: updatedAt };
+}

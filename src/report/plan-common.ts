@@ -1,0 +1,80 @@
+import { relative, sep } from 'node:path';
+import type { SourcePosition } from '../errors.js';
+import type { Action, Change, Plan, Summary } from '../plan/plan.js';
+
+/** One symbol per action, shared by the human and markdown reports. */
+export const SYMBOLS: Record<Action, string> = {
+  create: '+',
+  update: '~',
+  metadata: '*',
+  resume: '>',
+  failed: '!',
+  remove: '-',
+  unchanged: '=',
+};
+
+const PHRASES: Record<Action, string> = {
+  create: 'to create',
+  update: 'to update',
+  metadata: 'metadata only',
+  resume: 'to resume',
+  failed: 'failed',
+  remove: 'to remove',
+  unchanged: 'unchanged',
+};
+
+const ORDER: readonly Action[] = ['create', 'update', 'metadata', 'resume', 'failed', 'remove', 'unchanged'];
+
+/** Path for people: relative to `from`, forward slashes. */
+export function displayPath(file: string, from: string): string {
+  const rel = relative(from, file);
+  return (rel === '' ? file : rel).split(sep).join('/');
+}
+
+export function location(position: SourcePosition | undefined, from: string): string | undefined {
+  return position ? `${displayPath(position.file, from)}:${position.line}` : undefined;
+}
+
+/** "~74 s", or "~2 min 5 s" past two minutes. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 120) return `~${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  return rest ? `~${minutes} min ${rest} s` : `~${minutes} min`;
+}
+
+/** "3 to create, 1 to update, 5 unchanged" — only the actions that occur. */
+export function countsPhrase(summary: Summary): string {
+  const parts = ORDER.filter((a) => summary[a] > 0).map((a) => `${summary[a]} ${PHRASES[a]}`);
+  return parts.length ? parts.join(', ') : 'no videos';
+}
+
+/** What a build does with the change beyond its action, in a few words (or ''). */
+export function detail(change: Change): string {
+  switch (change.action) {
+    case 'failed': {
+      const failure = change.locked?.failure;
+      const why = failure ? `${failure.code}: ${failure.message}` : 'failed earlier';
+      return change.render ? `${why} (rendering again)` : `${why} (--retry-failed renders it again)`;
+    }
+    case 'resume':
+      return change.continueSession ? '(sends the new messages into the session)' : '';
+    case 'update':
+      return change.continueSession ? '(continues the agent session)' : '';
+    default:
+      return '';
+  }
+}
+
+export function isListed(change: Change, verbose: boolean): boolean {
+  return verbose || change.action !== 'unchanged';
+}
+
+/** The totals sentence every report ends with. */
+export function totals(p: Plan): string {
+  const s = p.summary;
+  const counts = countsPhrase(s);
+  if (s.renders === 0) return `${counts}; nothing to render.`;
+  const videos = s.renders === 1 ? '1 video' : `${s.renders} videos`;
+  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}).`;
+}

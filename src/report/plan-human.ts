@@ -1,0 +1,76 @@
+import type { Action, Plan } from '../plan/plan.js';
+import { hasChanges } from '../plan/plan.js';
+import { SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
+
+export interface HumanPlanOptions {
+  /** Directory paths are shown relative to. */
+  cwd: string;
+  /** List unchanged entries too. */
+  verbose?: boolean;
+  /** ANSI colours (the caller decides: a TTY without NO_COLOR). */
+  color?: boolean;
+}
+
+const COLORS: Record<Action, number> = {
+  create: 32, // green
+  update: 33, // yellow
+  metadata: 36, // cyan
+  resume: 34, // blue
+  failed: 31, // red
+  remove: 31,
+  unchanged: 2, // dim
+};
+
+/** The plan for people: one line per change, unchanged entries summarised, a totals line. */
+export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
+  const paint = (action: Action, text: string): string =>
+    options.color ? `\u001b[${COLORS[action]}m${text}\u001b[0m` : text;
+  const dim = (text: string): string => (options.color ? `\u001b[2m${text}\u001b[0m` : text);
+
+  const listed = p.changes.filter((c) => isListed(c, options.verbose ?? false));
+  const rows = listed.map((c) => ({
+    change: c,
+    id: c.id,
+    action: c.action,
+    estimate: c.render ? formatSeconds(c.estimateSeconds) : '',
+    where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
+    fields: c.changed.join(', '),
+    note: detail(c),
+  }));
+  const width = (pick: (r: (typeof rows)[number]) => string): number => Math.max(0, ...rows.map((r) => pick(r).length));
+  const wId = width((r) => r.id);
+  const wAction = width((r) => r.action);
+  const wEst = width((r) => r.estimate);
+  const wWhere = width((r) => r.where);
+
+  const lines: string[] = [];
+  for (const r of rows) {
+    const extra = [r.fields, r.note].filter(Boolean).join('  ');
+    const origin = r.change.entry?.origin
+      ? dim(`  (row ${r.change.entry.origin.row} of ${displayPath(r.change.entry.origin.data, options.cwd)})`)
+      : '';
+    const line = [
+      paint(r.action, `${SYMBOLS[r.action]} ${r.id.padEnd(wId)}  ${r.action.padEnd(wAction)}`),
+      wEst ? r.estimate.padEnd(wEst) : '',
+      r.where.padEnd(extra ? wWhere : 0),
+      extra,
+    ]
+      .filter((part, i) => i === 0 || part !== '')
+      .join('  ');
+    lines.push(`  ${line.trimEnd()}${origin}`);
+  }
+  const hiddenUnchanged = options.verbose ? 0 : p.summary.unchanged;
+  if (hiddenUnchanged > 0) {
+    lines.push(dim(`  ${SYMBOLS.unchanged} ${hiddenUnchanged} unchanged (--verbose lists them)`));
+  }
+
+  const out: string[] = [];
+  if (!hasChanges(p) && p.summary.failed === 0) {
+    if (options.verbose && lines.length) out.push(...lines, '');
+    const n = p.summary.unchanged;
+    out.push(n === 0 ? 'No videos to plan.' : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
+    return `${out.join('\n')}\n`;
+  }
+  out.push('reel plan:', '', ...lines, '', totals(p));
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,68 @@
+import type { Change, Plan, Summary } from '../plan/plan.js';
+import { displayPath } from './plan-common.js';
+
+/** Version of the `reel plan --json` document; bumped on incompatible changes. */
+export const PLAN_JSON_VERSION = 1;
+
+export interface PlanJsonChange {
+  id: string;
+  action: Change['action'];
+  fingerprint: string | null;
+  /** Manifest file relative to the project root (null for `remove`). */
+  file: string | null;
+  line: number | null;
+  changed: string[];
+  estimate_seconds: number;
+  /** The build submits a new render for this change. */
+  render: boolean;
+  generation: number;
+  /** Lock state before the build, when there is one. */
+  previous?: { fingerprint: string; status: string; video_id?: string; session_id?: string };
+  continue_session?: boolean;
+  origin?: { data: string; row: number };
+  failure?: { code: string; message: string };
+}
+
+export interface PlanJson {
+  version: number;
+  changes: PlanJsonChange[];
+  summary: Omit<Summary, 'estimateSeconds'> & { estimate_seconds: number };
+}
+
+function toJson(c: Change, root: string): PlanJsonChange {
+  const out: PlanJsonChange = {
+    id: c.id,
+    action: c.action,
+    fingerprint: c.fingerprint ?? null,
+    file: c.entry ? displayPath(c.entry.source.file, root) : null,
+    line: c.entry ? c.entry.source.line : null,
+    changed: c.changed,
+    estimate_seconds: c.estimateSeconds,
+    render: c.render,
+    generation: c.generation,
+  };
+  if (c.locked) {
+    out.previous = { fingerprint: c.locked.fingerprint, status: c.locked.status };
+    if (c.locked.video_id) out.previous.video_id = c.locked.video_id;
+    if (c.locked.session_id) out.previous.session_id = c.locked.session_id;
+    if (c.locked.failure && c.action === 'failed') out.failure = c.locked.failure;
+  }
+  if (c.continueSession) out.continue_session = true;
+  if (c.entry?.origin) out.origin = { data: displayPath(c.entry.origin.data, root), row: c.entry.origin.row };
+  return out;
+}
+
+/** The plan as one JSON document: every entry, unchanged ones included. Paths relative to `root`. */
+export function planToJson(p: Plan, root: string): PlanJson {
+  const { estimateSeconds, ...counts } = p.summary;
+  return {
+    version: PLAN_JSON_VERSION,
+    changes: p.changes.map((c) => toJson(c, root)),
+    summary: { ...counts, estimate_seconds: estimateSeconds },
+  };
+}
+
+/** `pretty` indents for people (a TTY); pipes get compact JSON, a fraction of the bytes for big plans. */
+export function formatPlanJson(p: Plan, root: string, options: { pretty?: boolean } = {}): string {
+  return `${JSON.stringify(planToJson(p, root), null, options.pretty ? 2 : undefined)}\n`;
+}

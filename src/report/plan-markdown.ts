@@ -1,0 +1,33 @@
+import type { Plan } from '../plan/plan.js';
+import { hasChanges } from '../plan/plan.js';
+import { SYMBOLS, countsPhrase, detail, formatSeconds, location, totals } from './plan-common.js';
+
+/** Escape text for a markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+const code = (text: string): string => (text ? `\`${text.replace(/`/g, "'")}\`` : '');
+
+/** The plan as a pull-request comment: a heading with the counts, a table of changes, unchanged folded. */
+export function formatPlanMarkdown(p: Plan, options: { cwd: string }): string {
+  const out: string[] = [];
+  if (!hasChanges(p) && p.summary.failed === 0) {
+    out.push(`### reel plan: no changes`, '', `${countsPhrase(p.summary)}.`);
+    return `${out.join('\n')}\n`;
+  }
+  out.push(`### reel plan: ${countsPhrase(p.summary)}`, '', totals(p), '');
+  out.push('| | Video | Action | Changed | Estimate | Source |', '|---|---|---|---|---|---|');
+  for (const c of p.changes) {
+    if (c.action === 'unchanged') continue;
+    const changed = [c.changed.map(code).join(', '), cell(detail(c))].filter(Boolean).join(' — ');
+    out.push(
+      `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${c.render ? formatSeconds(c.estimateSeconds) : ''} | ${code(location(c.entry?.source, options.cwd) ?? 'reel.lock')} |`,
+    );
+  }
+  const unchanged = p.changes.filter((c) => c.action === 'unchanged');
+  if (unchanged.length > 0) {
+    out.push('', `<details><summary>${unchanged.length} unchanged</summary>`, '', unchanged.map((c) => code(c.id)).join(', '), '', '</details>');
+  }
+  return `${out.join('\n')}\n`;
+}

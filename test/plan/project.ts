@@ -1,0 +1,59 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { openLock } from '../../src/lock/index.js';
+import { loadProject } from '../../src/manifest/index.js';
+import type { ResolvedEntry } from '../../src/manifest/types.js';
+import { fieldDigests, fingerprint } from '../../src/plan/fingerprint.js';
+
+/** A throwaway project directory with the given files (path → content). */
+export async function makeProject(files: Record<string, string | Uint8Array>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'reel-plan-'));
+  await writeFiles(root, files);
+  return root;
+}
+
+export async function writeFiles(root: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+}
+
+export async function removeProject(root: string): Promise<void> {
+  await rm(root, { recursive: true, force: true });
+}
+
+/** Entries of a project that must load without errors. */
+export async function entriesOf(root: string): Promise<ResolvedEntry[]> {
+  const result = await loadProject(root);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new Error(`fixture does not load: ${JSON.stringify(errors, null, 2)}`);
+  return result.entries;
+}
+
+/** Fingerprints by id. */
+export async function fingerprints(root: string): Promise<Record<string, string>> {
+  return Object.fromEntries((await entriesOf(root)).map((e) => [e.id, fingerprint(e)]));
+}
+
+/** Record every entry as completed in reel.lock, as a build would, through the real lock store. */
+export async function lockAll(root: string, over: { status?: 'completed' | 'submitted' | 'failed' } = {}): Promise<void> {
+  const entries = await entriesOf(root);
+  const store = await openLock(root);
+  for (const e of entries) {
+    store.set(e.id, {
+      fingerprint: fingerprint(e),
+      mode: e.mode,
+      status: over.status ?? 'completed',
+      generation: 1,
+      fields: fieldDigests(e),
+      video_id: `vid-${e.id}`,
+      updated_at: '2026-01-01T00:00:00.000Z',
+      ...(over.status === 'failed' ? { failure: { code: 'RENDER_FAILED', message: 'the render failed' } } : {}),
+    });
+  }
+  await store.close();
+}
+
+export const HEADER = 'version: 1\n';
