@@ -5,7 +5,6 @@
 export { loadConfig, defaultConfig, CONFIG_FILES, DEFAULT_MANIFEST_GLOBS, type ProjectConfig } from './config.js';
 export { findManifests } from './find.js';
 export { loadManifestFile, loadProject, checkProject, type FileResult, type LoadResult, type LoadOptions } from './load.js';
-export type { CacheMode } from './cache.js';
 export { FileCache } from './assets.js';
 export { getSchema, schemaText } from './schema.js';
 export { ID_PATTERN } from './resolve.js';

@@ -4,7 +4,6 @@ import { relative, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
 import { CancelledError } from '../errors.js';
 import { FileCache, toPosix } from './assets.js';
-import { ManifestCache, type CacheMode } from './cache.js';
 import { loadConfig, type ProjectConfig } from './config.js';
 import { findManifests } from './find.js';
 import { FileResolver } from './resolve.js';
@@ -147,11 +146,6 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
 /** Loads every manifest of the project at `root`; never throws for bad input. */
 export interface LoadOptions {
   signal?: AbortSignal;
-  /**
-   * Reuse results of unchanged files from `.reel/cache/` (`read`), and store new ones
-   * (`readwrite`). Default `off`: nothing is read or written there.
-   */
-  cache?: CacheMode;
 }
 
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadResult> {
@@ -162,7 +156,6 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   if (diagnostics.some((d) => d.severity === 'error')) return result;
   result.files = await findManifests(root, config);
   const cache = new FileCache(root);
-  const stored = options.cache && options.cache !== 'off' ? new ManifestCache(root, config, options.cache) : undefined;
   // Manifests are small and almost always in the page cache: a synchronous read costs a few
   // microseconds, an async one ten times that in promise and thread-pool overhead (measured with
   // bench/validate.bench.mjs). Files are parsed one at a time anyway (parsing is CPU-bound).
@@ -175,15 +168,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     } catch {
       bytes = undefined; // loadManifestFile reads again and reports why it cannot
     }
-    const key = stored && bytes ? stored.key(file, bytes) : undefined;
-    const hit = key !== undefined ? await stored!.get<FileResult>(key) : undefined;
-    if (hit) {
-      results.push(hit);
-      continue;
-    }
-    const loaded = await loadManifestFile(root, config, file, bytes, cache);
-    if (key !== undefined) await stored!.put(key, loaded, loaded.dependencies);
-    results.push(loaded);
+    results.push(await loadManifestFile(root, config, file, bytes, cache));
   }
   for (const r of results) {
     result.entries.push(...r.entries);

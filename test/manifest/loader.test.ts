@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkProject, defaultConfig, getSchema, loadManifestFile, loadProject, type ResolvedEntry } from '../../src/manifest/index.js';
@@ -235,42 +235,5 @@ describe('schema', () => {
   it('every entry field in the schema is classified by mode in fields.ts (and nothing else is)', () => {
     const schema = getSchema('manifest') as { definitions: { entry: { properties: Record<string, unknown> } } };
     expect(Object.keys(schema.definitions.entry.properties).sort()).toEqual([...DIRECT_FIELDS, ...AGENT_FIELDS, ...COMMON_FIELDS].sort());
-  });
-});
-
-
-
-describe('the .reel/cache of loaded files (opt-in)', () => {
-  it('returns the same result warm, and invalidates on manifest, data and asset changes', async () => {
-    const root = make({
-      'data/d.csv': 'slug,name\nada,Ada\n',
-      'assets/bg.png': 'one',
-      'videos/a.yaml': `${HEADER}  hi-{{ row.slug }}:\n    each: ../data/d.csv\n    script: Hi {{ row.name }}.\n    background: { image: ../assets/bg.png }\n`,
-    });
-    const cold = await loadProject(root);
-    const { existsSync, readdirSync } = await import('node:fs');
-    expect(existsSync(join(root, '.reel'))).toBe(false);
-    const first = await loadProject(root, { cache: 'readwrite' });
-    expect(first).toEqual(cold);
-    expect(readdirSync(join(root, '.reel', 'cache', 'manifests'))).toHaveLength(1);
-    expect(await loadProject(root, { cache: 'read' })).toEqual(cold);
-
-    writeFileSync(join(root, 'data', 'd.csv'), 'slug,name\nada,Adele\n');
-    expect(byId((await loadProject(root, { cache: 'read' })).entries, 'hi-ada').request['script']).toBe('Hi Adele.');
-    writeFileSync(join(root, 'assets', 'bg.png'), 'two');
-    const afterAsset = await loadProject(root, { cache: 'read' });
-    expect(byId(afterAsset.entries, 'hi-ada').assets[0]!.sha256).toBe(sha256('two'));
-    writeFileSync(join(root, 'videos', 'a.yaml'), `${HEADER}  only:\n    script: Changed.\n`);
-    expect((await loadProject(root, { cache: 'read' })).entries.map((e) => e.id)).toEqual(['only']);
-  });
-
-  it('does not serve a result whose asset has since disappeared', async () => {
-    const root = make({ 'assets/bg.png': 'x', 'videos/a.yaml': `${HEADER}  a:\n    script: Hi.\n    background: { image: ../assets/bg.png }\n` });
-    await loadProject(root, { cache: 'readwrite' });
-    rmSync(join(root, 'assets', 'bg.png'));
-    const r = await loadProject(root, { cache: 'read' });
-    expect(formatDiagnostics(r.diagnostics, root)).toBe(
-      'videos/a.yaml:8:26  a  `../assets/bg.png` not found (looked for assets/bg.png); check the path, which is relative to this manifest\n',
-    );
   });
 });
