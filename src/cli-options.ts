@@ -30,6 +30,7 @@ const target: OptionSpec = {
   description: 'only entries whose id matches (repeatable)',
   parse: 'list',
 };
+const refresh: OptionSpec = { flags: '--refresh', description: 'ignore the cached listing and ask HeyGen again' };
 const shard: OptionSpec = {
   flags: '--shard <k/n>',
   description: 'only shard K of N (entries split deterministically by id)',
@@ -110,6 +111,13 @@ export const COMMANDS: CommandSpec[] = [
     options: [json, { flags: '-o, --out <dir>', description: 'output directory', default: 'out' }],
   },
   {
+    name: 'lock',
+    module: 'lock',
+    description: 'merge the reel.lock files of a sharded build: reel lock merge FILES…',
+    args: ['<action>', '<files...>'],
+    options: [json],
+  },
+  {
     name: 'review',
     module: 'review',
     description: "print an agent session's conversation and storyboard",
@@ -142,7 +150,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'avatars',
     module: 'catalog',
     description: 'list the avatar looks of the account',
-    options: [json, { flags: '--gender <g>', description: 'filter by gender' }, { flags: '--search <text>', description: 'filter by name or id' }],
+    options: [json, { flags: '--gender <g>', description: 'filter by gender' }, { flags: '--search <text>', description: 'filter by name or id' }, refresh],
   },
   {
     name: 'voices',
@@ -153,12 +161,13 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--gender <g>', description: 'filter by gender' },
       { flags: '--language <lang>', description: 'filter by language' },
       { flags: '--search <text>', description: 'filter by name or id' },
+      refresh,
     ],
   },
   {
     name: 'styles',
     module: 'catalog',
     description: 'list the video-agent styles of the account',
-    options: [json, { flags: '--search <text>', description: 'filter by name or id' }],
+    options: [json, { flags: '--search <text>', description: 'filter by name, id or tag' }, refresh],
   },
 ];

@@ -83,5 +83,6 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));
   else ctx.stdout.write(formatPlanHuman(result, { cwd: ctx.cwd, verbose: Boolean(options.verbose), color: useColor(ctx) }));
 
+  if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportPlanToGithub({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, result, shard);
   return options.detailedExitcode && hasChanges(result) ? 2 : 0;
 }

@@ -1,5 +1,4 @@
-import { UsageError } from '../errors.js';
-import { loadProject } from '../manifest/index.js';
+import { loadProject, type LoadResult } from '../manifest/index.js';
 import { diagnosticsJson, displayPath, formatDiagnostics, formatGithubAnnotations, plural } from '../report/diagnostics.js';
 import type { CommandContext } from './context.js';
 
@@ -10,8 +9,8 @@ export interface ValidateOptions {
 
 /** `reel validate`: 0 when every manifest is valid, 1 when any is not, 2 on usage errors. Writes nothing. */
 export async function run(options: ValidateOptions, ctx: CommandContext): Promise<number> {
-  if (options.remote) throw new UsageError('`--remote` is not available yet: it needs the HeyGen client; run `reel validate` without it');
-  const result = await loadProject(ctx.cwd, { signal: ctx.signal });
+  const loaded = await loadProject(ctx.cwd, { signal: ctx.signal });
+  const result = options.remote ? await withRemoteChecks(loaded, ctx) : loaded;
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const warnings = result.diagnostics.length - errors.length;
   const configBroken = errors.some((d) => d.file === result.configFile);
@@ -58,4 +57,18 @@ export async function run(options: ValidateOptions, ctx: CommandContext): Promis
   if (assets) parts.push(plural(assets, 'local asset'));
   ctx.stdout.write(`${plural(result.entries.length, 'video')} in ${plural(result.files.length, 'file')}: valid (${parts.join(', ')})\n`);
   return 0;
+}
+
+/** `--remote`: add an error for every avatar, voice and style id the account does not have. */
+async function withRemoteChecks(result: LoadResult, ctx: CommandContext): Promise<LoadResult> {
+  if (result.entries.length === 0) return result;
+  const [{ accountClient }, { CatalogSource, catalogTtl }, { remoteDiagnostics }] = await Promise.all([
+    import('../catalog/account.js'),
+    import('../catalog/catalog.js'),
+    import('../catalog/remote.js'),
+  ]);
+  const { client, account } = await accountClient(result.root, ctx.env, ctx.signal);
+  const remote = await remoteDiagnostics(result.entries, new CatalogSource({ root: result.root, client, account, ttlMs: catalogTtl(ctx.env) }));
+  const diagnostics = [...result.diagnostics, ...remote].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
+  return { ...result, diagnostics };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
@@ -32,9 +33,6 @@ export interface LoadResult {
   /** Every problem, sorted by file, line, col. */
   diagnostics: Diagnostic[];
 }
-
-/** Files read at once while loading a project. */
-const READ_CONCURRENCY = 32;
 
 function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
   return d.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
@@ -75,7 +73,10 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
   const badEntries = new Set<string>();
   let fatal = false;
   for (const p of validateAgainst('manifest', manifest)) {
-    const pos = at(offsetOf(nodeAt(doc, p.path, p.key)));
+    let node = nodeAt(doc, p.path, p.key);
+    // An empty value (`intro:` with nothing after it) has no text of its own: point at its key.
+    if (!p.key && p.path.length > 0 && isScalar(node) && node.value === null) node = nodeAt(doc, p.path, true);
+    const pos = at(offsetOf(node));
     const id = p.path[0] === 'videos' && p.path.length >= 2 ? p.path[1] : undefined;
     if (id !== undefined) badEntries.add(id);
     else fatal = true;
@@ -89,17 +90,19 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
   const resolver = new FileResolver(root, config, file, doc, at, cache ?? new FileCache(root), manifest as Record<string, unknown>);
   const videosNode = nodeAt(doc, ['videos']);
   const videos = (manifest as { videos: Record<string, Record<string, unknown> | null> }).videos;
-  const adds: Array<Promise<void>> = [];
   if (isMap(videosNode)) {
     for (const pair of videosNode.items) {
-      if (!isScalar(pair.key)) continue;
+      if (!isScalar(pair.key)) {
+        const p = at(offsetOf(pair.key as Node | undefined));
+        fail(p.line, p.col, 'a video id must be plain text (a YAML scalar), not a list or mapping');
+        continue;
+      }
       const id = String(pair.key.value);
       if (badEntries.has(id)) continue;
       const raw = videos[id];
-      adds.push(resolver.add(id, raw ?? {}, pair.key as Node, (pair.value ?? undefined) as Node | undefined));
+      resolver.add(id, raw ?? {}, pair.key as Node, (pair.value ?? undefined) as Node | undefined);
     }
   }
-  await Promise.all(adds);
   result.entries = await resolver.finish();
   result.diagnostics.push(...resolver.diagnostics);
   result.diagnostics = sortDiagnostics(result.diagnostics);
@@ -109,15 +112,21 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
 
 /**
  * Cross-file checks: an id defined twice (in one file via `each`, or in two files) names both places
- * (paths in messages relative to `root`).
+ * (paths in messages relative to `root`; absolute without it).
  */
-export function checkProject(results: FileResult[], root: string = process.cwd()): Diagnostic[] {
+export function checkProject(results: FileResult[], root?: string): Diagnostic[] {
+  // One map entry per id; lists only for the rare duplicates.
+  const first = new Map<string, ResolvedEntry>();
   const byId = new Map<string, ResolvedEntry[]>();
   for (const r of results) {
     for (const e of r.entries) {
-      const list = byId.get(e.id);
-      if (list) list.push(e);
-      else byId.set(e.id, [e]);
+      const seen = first.get(e.id);
+      if (seen === undefined) first.set(e.id, e);
+      else {
+        const list = byId.get(e.id);
+        if (list) list.push(e);
+        else byId.set(e.id, [seen, e]);
+      }
     }
   }
   const out: Diagnostic[] = [];
@@ -126,7 +135,7 @@ export function checkProject(results: FileResult[], root: string = process.cwd()
     for (const e of list) {
       const others = list
         .filter((o) => o !== e)
-        .map((o) => `${toPosix(relative(root, o.source.file))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
+        .map((o) => `${(root === undefined ? o.source.file : toPosix(relative(root, o.source.file)))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
       const row = e.origin ? ` (row ${e.origin.row} of ${e.origin.data})` : '';
       out.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }
@@ -135,7 +144,11 @@ export function checkProject(results: FileResult[], root: string = process.cwd()
 }
 
 /** Loads every manifest of the project at `root`; never throws for bad input. */
-export async function loadProject(root: string, options: { signal?: AbortSignal } = {}): Promise<LoadResult> {
+export interface LoadOptions {
+  signal?: AbortSignal;
+}
+
+export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadResult> {
   root = resolve(root);
   const { config, configFile, diagnostics } = await loadConfig(root);
   const result: LoadResult = { root, config, files: [], entries: [], diagnostics: [...diagnostics] };
@@ -143,16 +156,20 @@ export async function loadProject(root: string, options: { signal?: AbortSignal 
   if (diagnostics.some((d) => d.severity === 'error')) return result;
   result.files = await findManifests(root, config);
   const cache = new FileCache(root);
-  const results: FileResult[] = new Array(result.files.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < result.files.length) {
-      if (options.signal?.aborted) throw new CancelledError('cancelled while loading manifests');
-      const i = next++;
-      results[i] = await loadManifestFile(root, config, result.files[i]!, undefined, cache);
+  // Manifests are small and almost always in the page cache: a synchronous read costs a few
+  // microseconds, an async one ten times that in promise and thread-pool overhead (measured with
+  // bench/validate.bench.mjs). Files are parsed one at a time anyway (parsing is CPU-bound).
+  const results: FileResult[] = [];
+  for (const file of result.files) {
+    if (options.signal?.aborted) throw new CancelledError('cancelled while loading manifests');
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      bytes = undefined; // loadManifestFile reads again and reports why it cannot
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, result.files.length) }, worker));
+    results.push(await loadManifestFile(root, config, file, bytes, cache));
+  }
   for (const r of results) {
     result.entries.push(...r.entries);
     result.diagnostics.push(...r.diagnostics);

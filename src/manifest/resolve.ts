@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 import { assetPlaceholder } from '../util/placeholder.js';
-import { classify, FileCache, inside, toPosix } from './assets.js';
+import { classify, FileCache, inside, toPosix, type FileFacts, type Reference } from './assets.js';
 import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
@@ -17,6 +17,11 @@ export const SCRIPT_MAX = 5000;
 export const PROMPT_MAX = 10000;
 export const FILES_MAX = 20;
 
+/** Direct-mode fields copied into the request under the same name. */
+const PASS_THROUGH = ['voice_settings', 'aspect_ratio', 'resolution', 'fit', 'remove_background', 'output_format', 'motion_prompt', 'expressiveness'] as const;
+/** Agent-mode manifest field → request field. */
+const AGENT_RENAMES: ReadonlyArray<readonly [string, string]> = [['avatar', 'avatar_id'], ['voice', 'voice_id'], ['style', 'style_id'], ['brand_kit', 'brand_kit_id'], ['orientation', 'orientation'], ['incognito', 'incognito_mode']];
+
 /** Object fields merged key by key with defaults; every other field is replaced whole. */
 const DEEP_MERGED = new Set(['voice_settings', 'output', 'api']);
 
@@ -26,11 +31,15 @@ type Json = Record<string, unknown>;
 interface Field {
   value: unknown;
   node: Node | undefined;
+  /** Position of `node`, computed on first use (defaults' fields are shared by every entry). */
+  pos?: SourcePosition;
 }
 
 /** A local file a request refers to; filled in once the file is hashed. */
 interface Slot {
   ref: string;
+  path: string;
+  relPath: string;
   pos: SourcePosition;
   fill: (placeholder: string) => void;
 }
@@ -75,8 +84,30 @@ export class FileResolver {
     this.defaults = this.fields(isPlainObject(manifest['defaults']) ? manifest['defaults'] : {}, this.child(doc.contents as Node, 'defaults'));
   }
 
+  /** Classified references by text: a shared background is resolved once per file. */
+  private readonly refs = new Map<string, Reference>();
+
+  private classify(ref: string): Reference {
+    let r = this.refs.get(ref);
+    if (!r) {
+      r = classify(this.root, this.file, ref);
+      this.refs.set(ref, r);
+    }
+    return r;
+  }
+
+  /** Positions are shared between entries (defaults!): treat them as read-only. */
+  private readonly positions = new Map<number, SourcePosition>();
+
   private pos(node: Node | undefined): SourcePosition {
-    return { file: this.file, ...this.at(node?.range?.[0] ?? 0) };
+    const offset = node?.range?.[0] ?? 0;
+    let p = this.positions.get(offset);
+    if (!p) {
+      const { line, col } = this.at(offset);
+      p = { file: this.file, line, col };
+      this.positions.set(offset, p);
+    }
+    return p;
   }
 
   private error(node: Node | undefined, message: string, id?: string): void {
@@ -96,14 +127,23 @@ export class FileResolver {
 
   private fields(value: Json, node: Node | undefined): Map<string, Field> {
     const out = new Map<string, Field>();
-    const nodes = new Map<string, Node | undefined>();
-    if (isMap(node)) for (const p of node.items) if (isScalar(p.key)) nodes.set(String(p.key.value), (p.value ?? p.key) as Node);
-    for (const [k, v] of Object.entries(value)) out.set(k, { value: v, node: nodes.get(k) ?? node });
+    // Keys come from the YAML map (one pass, no second lookup table); the schema already checked
+    // them and toValue built `value` from the same pairs.
+    if (isMap(node)) {
+      for (const p of node.items) {
+        if (!isScalar(p.key)) continue;
+        const k = String(p.key.value);
+        if (Object.prototype.hasOwnProperty.call(value, k)) out.set(k, { value: value[k], node: (p.value ?? p.key) as Node });
+      }
+    }
     return out;
   }
 
-  /** Queues one `videos:` entry; `keyNode` is its key in the YAML. */
-  async add(id: string, raw: Json, keyNodeArg: Node | undefined, valueNode: Node | undefined): Promise<void> {
+  /** Entries waiting for their data file (`each`). */
+  private readonly waiting: Array<Promise<void>> = [];
+
+  /** Queues one `videos:` entry; `keyNode` is its key in the YAML. Synchronous unless the entry reads a data file. */
+  add(id: string, raw: Json, keyNodeArg: Node | undefined, valueNode: Node | undefined): void {
     const before = this.diagnostics.length;
     const own = this.fields(raw, valueNode);
     const mode: Mode = (own.get('mode')?.value ?? this.defaults.get('mode')?.value ?? 'direct') as Mode;
@@ -134,15 +174,20 @@ export class FileResolver {
       const problem = templateSyntaxError(id);
       if (problem) this.error(keyNodeArg, problem, id);
     }
+    let field = '';
+    let fieldNode: Node | undefined;
+    const visit = (s: string, path: Array<string | number>): void => {
+      templated = true;
+      const node = descend(this.doc, fieldNode, path);
+      const problem = templateSyntaxError(s);
+      if (problem) this.error(node, `\`${field}\`: ${problem}`, id);
+      else if (!each) this.error(node, `\`${field}\` uses a \`{{ row.… }}\` template, but the entry has no \`each:\` data file; add \`each:\` or remove the template`, id);
+    };
+    const path: Array<string | number> = [];
     for (const [k, f] of merged) {
-      walkStrings(f.value, [], (s, path) => {
-        if (!hasTemplate(s)) return;
-        templated = true;
-        const node = descend(this.doc, f.node, path);
-        const problem = templateSyntaxError(s);
-        if (problem) this.error(node, `\`${k}\`: ${problem}`, id);
-        else if (!each) this.error(node, `\`${k}\` uses a \`{{ row.… }}\` template, but the entry has no \`each:\` data file; add \`each:\` or remove the template`, id);
-      });
+      field = k;
+      fieldNode = f.node;
+      walkStrings(f.value, path, visit);
     }
     if (this.diagnostics.length > before) return;
 
@@ -154,8 +199,10 @@ export class FileResolver {
       this.error(keyNodeArg, `an \`each\` entry's id must use a column, e.g. \`${id}-{{ row.slug }}\`, so every row gets its own id`, id);
       return;
     }
-    const rows = await this.rows(String(each.value), each.node, id);
-    if (!rows) return;
+    this.waiting.push(this.rows(String(each.value), each.node, id).then((rows) => rows && this.expandRows(id, mode, merged, keyNodeArg, rows)));
+  }
+
+  private expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): void {
     const dataRel = rows.relPath;
     const reported = new Set<string>();
     const columns = (row: Row): string => Object.keys(row).join(', ') || '(none)';
@@ -188,7 +235,7 @@ export class FileResolver {
   }
 
   private async rows(ref: string, node: Node | undefined, id: string): Promise<{ rows: Row[]; relPath: string } | undefined> {
-    const where = classify(this.root, this.file, ref);
+    const where = this.classify(ref);
     if (where.kind !== 'path') {
       this.error(node, where.kind === 'url' ? '`each` must be a local data file (CSV, JSON or YAML), not a URL' : `\`each\`: ${where.message}`, id);
       return undefined;
@@ -218,7 +265,7 @@ export class FileResolver {
     const err = (node: Node | undefined, message: string): void => this.error(node, message, id);
     if (!ID_PATTERN.test(id) || id.length > MAX_ID_LENGTH) {
       const slug = id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, MAX_ID_LENGTH);
-      err(keyNode, `id \`${id}\` is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
+      err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
     }
     const request: Json = {};
     const fieldSources: Record<string, SourcePosition> = {};
@@ -228,17 +275,18 @@ export class FileResolver {
     const node = (k: string): Node | undefined => f.get(k)?.node;
     const set = (reqKey: string, value: unknown, from: string | undefined): void => {
       request[reqKey] = value;
-      fieldSources[reqKey] = from && f.has(from) ? this.pos(node(from)) : entryPos;
+      const field = from === undefined ? undefined : f.get(from);
+      fieldSources[reqKey] = field ? (field.pos ??= this.pos(field.node)) : entryPos;
     };
     /** A local path or https URL; local paths become slots filled with the asset placeholder. */
     const ref = (value: string, at: Node | undefined, asUrl: (url: string) => unknown, asAsset: (placeholder: string) => void): unknown => {
-      const where = classify(this.root, this.file, value);
+      const where = this.classify(value);
       if (where.kind === 'error') {
         err(at, where.message);
         return undefined;
       }
       if (where.kind === 'url') return asUrl(where.url);
-      slots.push({ ref: value, pos: this.pos(at), fill: asAsset });
+      slots.push({ ref: value, path: where.path, relPath: where.relPath, pos: this.pos(at), fill: asAsset });
       return null;
     };
 
@@ -277,7 +325,7 @@ export class FileResolver {
         if (voice === undefined) err(node('script'), '`script` needs a `voice` (a voice id); set it here or in `defaults`');
         else set('voice_id', voice, 'voice');
       }
-      for (const k of ['voice_settings', 'aspect_ratio', 'resolution', 'fit', 'remove_background', 'output_format', 'motion_prompt', 'expressiveness']) {
+      for (const k of PASS_THROUGH) {
         if (f.has(k)) set(k, get(k), k);
       }
       const bg = get('background');
@@ -307,8 +355,7 @@ export class FileResolver {
       }
       const review = get('review') === true;
       set('mode', review ? 'chat' : 'generate', f.has('review') ? 'review' : undefined);
-      const map: Array<[string, string]> = [['avatar', 'avatar_id'], ['voice', 'voice_id'], ['style', 'style_id'], ['brand_kit', 'brand_kit_id'], ['orientation', 'orientation'], ['incognito', 'incognito_mode']];
-      for (const [k, reqKey] of map) if (f.has(k)) set(reqKey, get(k), k);
+      for (const [k, reqKey] of AGENT_RENAMES) if (f.has(k)) set(reqKey, get(k), k);
       const files = get('files');
       if (Array.isArray(files)) {
         const filesNode = node('files');
@@ -370,35 +417,50 @@ export class FileResolver {
 
   /** Hashes every local file the queued entries refer to and returns the entries that resolved. */
   async finish(): Promise<ResolvedEntry[]> {
+    await Promise.all(this.waiting);
+    // Hash each distinct file once (the cache also shares them across files), then fill slots synchronously.
+    const facts = new Map<string, FileFacts | { error: string }>();
+    const distinct = new Map<string, string>();
+    for (const { slots } of this.pending) for (const slot of slots) if (!distinct.has(slot.path)) distinct.set(slot.path, slot.ref);
+    await Promise.all([...distinct].map(async ([path, ref]) => facts.set(path, await this.cache.hash(path, ref))));
     const out: ResolvedEntry[] = [];
-    const jobs = this.pending.map(async ({ entry, slots }) => {
+    for (const { entry, slots } of this.pending) {
       let ok = true;
       for (const slot of slots) {
-        const where = classify(this.root, this.file, slot.ref);
-        if (where.kind !== 'path') continue;
-        this.dependencies.add(where.path);
-        const facts = await this.cache.hash(where.path, slot.ref);
-        if ('error' in facts) {
-          this.diagnostics.push({ ...slot.pos, id: entry.id, message: facts.error, severity: 'error' });
+        this.dependencies.add(slot.path);
+        const f = facts.get(slot.path)!;
+        if ('error' in f) {
+          this.diagnostics.push({ ...slot.pos, id: entry.id, message: f.error, severity: 'error' });
           ok = false;
           continue;
         }
-        const placeholder = assetPlaceholder(facts.sha256);
+        const placeholder = assetPlaceholder(f.sha256);
         slot.fill(placeholder);
-        const asset: LocalAsset = { placeholder, path: where.path, relPath: where.relPath, sha256: facts.sha256, size: facts.size, source: slot.pos };
-        entry.assets.push(asset);
+        entry.assets.push({ placeholder, path: slot.path, relPath: slot.relPath, sha256: f.sha256, size: f.size, source: slot.pos });
       }
-      return ok ? entry : undefined;
-    });
-    for (const e of await Promise.all(jobs)) if (e) out.push(e);
+      if (ok) out.push(entry);
+    }
     return out;
   }
 }
 
+/** Calls `visit` for every string containing `{{`; the path is built only for those. */
 function walkStrings(value: unknown, path: Array<string | number>, visit: (s: string, path: Array<string | number>) => void): void {
-  if (typeof value === 'string') visit(value, path);
-  else if (Array.isArray(value)) value.forEach((v, i) => walkStrings(v, [...path, i], visit));
-  else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walkStrings(v, [...path, k], visit);
+  if (typeof value === 'string') {
+    if (value.includes('{{')) visit(value, [...path]);
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      walkStrings(value[i], path, visit);
+      path.pop();
+    }
+  } else if (isPlainObject(value)) {
+    for (const k in value) {
+      path.push(k);
+      walkStrings(value[k], path, visit);
+      path.pop();
+    }
+  }
 }
 
 function mapStrings(value: unknown, path: Array<string | number>, fn: (s: string, path: Array<string | number>) => string): unknown {

@@ -127,6 +127,10 @@ function describe(name: SchemaName, errors: ErrorObject[], data: unknown): Schem
         const allowed = Object.keys((deref(name, parent)?.['properties'] as Record<string, unknown> | undefined) ?? {});
         const hint = didYouMean(key, allowed);
         const inside = field ? ` in \`${field}\`` : '';
+        if (key === 'each' && path.length === 1 && path[0] === 'defaults') {
+          problem = { path: [...path, key], key: true, message: '`each` cannot be a default; put it on the entry that should repeat per row' };
+          break;
+        }
         problem = {
           path: [...path, key],
           key: true,

@@ -212,7 +212,9 @@ function toValue(node: unknown, doc: Document.Parsed, budget: { left: number }, 
       const k = isScalar(pair.key) ? pair.key.value : pair.key;
       const key = typeof k === 'string' ? k : k === null ? 'null' : typeof k === 'object' ? JSON.stringify(toValue(k, doc, budget, depth + 1, viaAlias)) : String(k);
       // Own property even for "__proto__", so a manifest cannot reach Object.prototype.
-      Object.defineProperty(out, key, { value: toValue(pair.value, doc, budget, depth + 1, viaAlias), enumerable: true, writable: true, configurable: true });
+      const v = toValue(pair.value, doc, budget, depth + 1, viaAlias);
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
     }
     return out;
   }

@@ -1,0 +1,52 @@
+/**
+ * What the executor reports while it runs. Reporters (src/report/build-*.ts) turn these into a live
+ * TTY view, plain lines or NDJSON; the executor itself never writes to a stream.
+ */
+
+export type JobResultKind =
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  /** The create may or may not have happened; the lock holds the intent and the next build reconciles. */
+  | 'unknown'
+  | 'awaiting_review'
+  | 'removed'
+  | 'updated'
+  | 'skipped';
+
+export interface JobResult {
+  id: string;
+  /** The plan's action (`create`, `update`, `resume`, `remove`, `metadata`, `failed`) or `download`. */
+  action: string;
+  result: JobResultKind;
+  /** Wall time of the job in milliseconds. */
+  ms: number;
+  /** Output file relative to the project root. */
+  file?: string;
+  videoId?: string;
+  sessionId?: string;
+  /** Why it failed, was skipped or is unknown. */
+  code?: string;
+  message?: string;
+}
+
+export type BuildEvent =
+  | { type: 'start'; jobs: number; renders: number; resumes: number; removals: number; concurrency: number }
+  | { type: 'upload'; id: string; file: string; asset_id: string; reused: boolean }
+  | { type: 'submit'; id: string; mode: 'direct' | 'agent' }
+  | {
+      type: 'submitted';
+      id: string;
+      video_id?: string;
+      session_id?: string;
+      /** How an existing render was found instead of created: `title` tag search or `session` match. */
+      adopted?: 'title' | 'session';
+    }
+  | { type: 'resume'; id: string; video_id?: string; session_id?: string }
+  | { type: 'status'; id: string; status: string }
+  | { type: 'rendered'; id: string; video_id: string; duration?: number }
+  | { type: 'downloaded'; id: string; file: string; size: number; sha256: string }
+  | { type: 'warning'; id?: string; message: string }
+  | { type: 'result'; job: JobResult };
+
+export type Emit = (event: BuildEvent) => void;

@@ -1,0 +1,24 @@
+import { type Change, estimateSeconds, type Plan, summarize } from '../plan/index.js';
+
+/**
+ * Which lock entries a build against `api` can trust. Entries made against another API (the
+ * emulator, say) mean nothing to this one: their videos are rendered again here instead of being
+ * polled or trusted. `reel plan` can apply the same to show what a build would really do.
+ */
+export function forApi(p: Plan, api: string): Plan {
+  const changes = p.changes.map((c): Change => {
+    const other = c.locked && c.entry && (c.locked.api ?? 'heygen') !== api;
+    if (!other || c.render || c.action === 'remove') return c;
+    if (c.action === 'failed' || c.action === 'unchanged' || c.action === 'metadata' || c.action === 'resume') {
+      return { ...c, action: 'create', render: true, generation: (c.locked?.generation ?? 0) + 1, estimateSeconds: estimateOf(c) };
+    }
+    return c;
+  });
+  return { changes, summary: summarize(changes) };
+}
+
+/** Seconds a change renders: the plan's estimate, or the entry's when the plan said it renders nothing. */
+export function estimateOf(change: Change): number {
+  return change.estimateSeconds > 0 || !change.entry ? change.estimateSeconds : estimateSeconds(change.entry);
+}
+

@@ -1,0 +1,33 @@
+import { HeyGenClient } from '../heygen/client.js';
+import { isLocalUrl, resolveApiSettings } from '../util/env.js';
+import { accountKey } from './catalog.js';
+
+export interface AccountClient {
+  client: HeyGenClient;
+  /** `accountKey(baseUrl, apiKey)`: names the account's cache folder. */
+  account: string;
+  baseUrl: string;
+  /** Requests sent so far (every attempt). */
+  requests(): number;
+}
+
+/**
+ * A client for read-only commands (catalog, `validate --remote`, `status`): key and URL from the
+ * environment or `.env` (a ConfigError when the key is missing), Ctrl-C threaded into every fetch.
+ */
+export async function accountClient(root: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<AccountClient> {
+  const settings = await resolveApiSettings(root, env);
+  let requests = 0;
+  const client = new HeyGenClient({
+    baseUrl: settings.baseUrl,
+    apiKey: settings.apiKey,
+    signal,
+    userAgent: 'reel-cli',
+    // Against a local emulator, the same retry rules with shorter waits.
+    retry: isLocalUrl(settings.baseUrl) ? { baseDelayMs: 100, maxDelayMs: 2000, maxRetries: 4 } : {},
+    onRequest: () => {
+      requests += 1;
+    },
+  });
+  return { client, account: accountKey(settings.baseUrl, settings.apiKey), baseUrl: settings.baseUrl, requests: () => requests };
+}

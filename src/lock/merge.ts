@@ -1,0 +1,143 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LockError } from '../errors.js';
+import { type Shard, shardOf } from '../plan/select.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { canonicalJson, stableJson } from '../util/canonical.js';
+import { parseLock } from './file.js';
+import type { LockEntry, LockedAsset, Lockfile } from './types.js';
+
+/** Where `reel build --shard K/N` writes its fragment, relative to the project root. */
+export const SHARD_DIR = '.reel/shards';
+
+export function shardFragmentPath(root: string, shard: Shard): string {
+  return join(root, SHARD_DIR, `reel.lock.${shard.index}-of-${shard.count}`);
+}
+
+/**
+ * A lockfile to merge. A shard fragment (`shard` set) speaks for every id of its shard: what it
+ * holds is the truth for them, and an id of its shard it lacks was removed. A plain reel.lock
+ * (no `shard`) speaks only for the entries it holds that differ from the base; it never removes.
+ */
+export interface LockFragment {
+  file: string;
+  lock: Lockfile;
+  shard?: Shard;
+}
+
+/** One video that two files changed in different ways. `entry` is absent where a file removed it. */
+export interface LockConflict {
+  id: string;
+  base?: LockEntry;
+  sides: Array<{ file: string; entry?: LockEntry }>;
+}
+
+export interface LockMergeResult {
+  /** The merged lock (meaningful only when `conflicts` is empty). */
+  lock: Lockfile;
+  added: string[];
+  updated: string[];
+  removed: string[];
+  conflicts: LockConflict[];
+  /** Shards of N with no fragment: their videos keep the base's entries. */
+  missingShards: string[];
+  /** Assets that two shards uploaded separately (same bytes, two ids); the earlier upload is kept. */
+  duplicateAssets: string[];
+}
+
+const same = (a: unknown, b: unknown): boolean => canonicalJson(a ?? null) === canonicalJson(b ?? null);
+
+/**
+ * The fragment a shard writes: its own videos only, the assets of the lock, and which shard it
+ * is. Written next to reel.lock's cache (not in git) for the CI job to upload as an artifact.
+ */
+export async function writeShardFragment(root: string, lock: Lockfile, shard: Shard): Promise<string> {
+  const videos: Record<string, LockEntry> = {};
+  for (const [id, entry] of Object.entries(lock.videos)) if (shardOf(id, shard.count) === shard.index) videos[id] = entry;
+  const path = shardFragmentPath(root, shard);
+  await mkdir(join(root, SHARD_DIR), { recursive: true });
+  await writeFileAtomic(path, stableJson({ lockfileVersion: lock.lockfileVersion, shard: { index: shard.index, count: shard.count }, videos, assets: lock.assets }));
+  return path;
+}
+
+/** Read a fragment or a plain reel.lock; `name` is how messages refer to it. */
+export async function readFragment(path: string, name: string): Promise<LockFragment> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new LockError(`cannot read ${name}: ${(error as Error).message}`, { cause: error });
+  }
+  const lock = parseLock(text, name);
+  const raw = (JSON.parse(text) as { shard?: unknown }).shard;
+  if (raw === undefined) return { file: name, lock };
+  const shard = raw as Partial<Shard> | null;
+  const ok = shard !== null && typeof shard === 'object' && Number.isInteger(shard.index) && Number.isInteger(shard.count) && (shard.count as number) >= 1 && (shard.index as number) >= 1 && (shard.index as number) <= (shard.count as number);
+  if (!ok) throw new LockError(`${name}: "shard" must be {"index": K, "count": N} with 1 ≤ K ≤ N; this is not a fragment reel wrote.`);
+  return { file: name, lock, shard: { index: shard.index as number, count: shard.count as number } };
+}
+
+/**
+ * Merge the fragments of a sharded build into `base` (the reel.lock every shard started from).
+ * For every id, each file that speaks for it and differs from the base is a change: none → the
+ * base stays; one distinct change (an update or a removal) → taken; two different changes → a
+ * conflict, reported and never settled by picking a side. Pure: no I/O.
+ */
+export function mergeLocks(base: Lockfile, fragments: readonly LockFragment[]): LockMergeResult {
+  const counts = new Set(fragments.flatMap((f) => (f.shard ? [f.shard.count] : [])));
+  if (counts.size > 1) {
+    throw new LockError(`the fragments come from different shard counts (${[...counts].sort().map((n) => `/${n}`).join(', ')}); merge the fragments of one run, all built with the same --shard K/N`);
+  }
+  const ids = new Set(Object.keys(base.videos));
+  for (const { lock } of fragments) for (const id of Object.keys(lock.videos)) ids.add(id);
+
+  const videos: Record<string, LockEntry> = {};
+  const result: LockMergeResult = {
+    lock: { ...base, videos, assets: {} }, added: [], updated: [], removed: [], conflicts: [], missingShards: [], duplicateAssets: [],
+  };
+  for (const id of [...ids].sort()) {
+    const before = base.videos[id];
+    const changes: Array<{ file: string; entry?: LockEntry }> = [];
+    for (const { file, lock, shard } of fragments) {
+      const entry = lock.videos[id];
+      const speaks = shard ? shardOf(id, shard.count) === shard.index || entry !== undefined : entry !== undefined;
+      if (speaks && !same(entry, before)) changes.push(entry ? { file, entry } : { file });
+    }
+    const distinct = changes.filter((c, i) => changes.findIndex((d) => same(d.entry, c.entry)) === i);
+    if (distinct.length > 1) {
+      result.conflicts.push({ id, ...(before ? { base: before } : {}), sides: changes });
+      if (before) videos[id] = before;
+      continue;
+    }
+    const winner = distinct[0];
+    if (!winner) {
+      if (before) videos[id] = before;
+    } else if (winner.entry) {
+      videos[id] = winner.entry;
+      (before ? result.updated : result.added).push(id);
+    } else {
+      result.removed.push(id);
+    }
+  }
+
+  const count = [...counts][0];
+  if (count !== undefined) {
+    const present = new Set(fragments.flatMap((f) => (f.shard ? [f.shard.index] : [])));
+    for (let k = 1; k <= count; k += 1) if (!present.has(k)) result.missingShards.push(`${k}/${count}`);
+  }
+
+  const assets: Record<string, LockedAsset> = { ...base.assets };
+  for (const { lock } of fragments) {
+    for (const [sha, asset] of Object.entries(lock.assets)) {
+      const held = assets[sha];
+      if (!held) assets[sha] = asset;
+      else if (held.asset_id !== asset.asset_id) {
+        // Both ids name the same bytes on HeyGen, so either works; keep one deterministically.
+        if (!result.duplicateAssets.includes(sha)) result.duplicateAssets.push(sha);
+        if (asset.uploaded_at < held.uploaded_at || (asset.uploaded_at === held.uploaded_at && asset.asset_id < held.asset_id)) assets[sha] = asset;
+      }
+    }
+  }
+  result.lock.assets = assets;
+  return result;
+}

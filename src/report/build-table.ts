@@ -1,0 +1,59 @@
+import type { JobResult } from '../build/events.js';
+
+/** `1.2s`, `42s`, `3:05` — short enough for a table column. */
+export function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export interface BuildTotals {
+  results: JobResult[];
+  /** Entries that needed nothing. */
+  unchanged: number;
+  ms: number;
+  /** HTTP requests to the HeyGen API (file downloads not counted). */
+  requests: number;
+  cancelled: boolean;
+}
+
+const RESULT_ORDER = ['completed', 'updated', 'removed', 'awaiting_review', 'skipped', 'unknown', 'failed', 'cancelled'];
+
+/** The final table: id, action, result, duration, file — then failures explained, then totals. */
+export function formatBuildTable(totals: BuildTotals, color: boolean): string {
+  const paint = (code: number, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const rows = [...totals.results].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const lines: string[] = [];
+  if (rows.length > 0) {
+    const cells = rows.map((r) => [r.id, r.action, r.result, formatDuration(r.ms), r.file ?? '']);
+    const header = ['ID', 'ACTION', 'RESULT', 'DURATION', 'FILE'];
+    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+    const line = (c: string[]): string => c.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    lines.push(line(header));
+    for (const [i, c] of cells.entries()) {
+      const r = rows[i] as JobResult;
+      const text = line(c);
+      const bad = r.result === 'failed' || r.result === 'unknown';
+      lines.push(bad ? paint(31, text) : r.result === 'cancelled' || r.result === 'skipped' ? paint(33, text) : text);
+    }
+    const problems = rows.filter((r) => r.message && r.result !== 'completed');
+    if (problems.length > 0) {
+      lines.push('');
+      for (const r of problems) lines.push(`${r.id}: ${r.code ? `${r.code}: ` : ''}${r.message}`);
+    }
+    lines.push('');
+  }
+  lines.push(summaryLine(totals));
+  return `${lines.join('\n')}\n`;
+}
+
+export function summaryLine(totals: BuildTotals): string {
+  const counts = new Map<string, number>();
+  for (const r of totals.results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
+  const parts = RESULT_ORDER.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k.replace('_', ' ')}`);
+  if (totals.unchanged > 0) parts.push(`${totals.unchanged} unchanged`);
+  const head = totals.cancelled ? 'Build interrupted' : 'Build finished';
+  return `${head}: ${parts.join(', ') || 'nothing to do'} in ${formatDuration(totals.ms)} (${totals.requests} API requests).`;
+}

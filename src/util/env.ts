@@ -1,0 +1,111 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+
+/** HeyGen's production API; `HEYGEN_API_URL` overrides it (e.g. to point at `reel emulator`). */
+export const DEFAULT_API_URL = 'https://api.heygen.com';
+
+export interface ApiSettings {
+  baseUrl: string;
+  apiKey: string;
+  /** Where the key came from, for messages; never the key itself. */
+  keySource: 'environment' | '.env';
+}
+
+/**
+ * Parse a `.env` file: `KEY=value` lines, optional `export ` prefix, `#` comments, single or double
+ * quotes. Only what reel needs; no interpolation, no multi-line values.
+ */
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) continue;
+    const key = match[1] as string;
+    let value = (match[2] as string).trim();
+    const quote = value[0];
+    if ((quote === '"' || quote === "'") && value.length >= 2 && value.endsWith(quote)) {
+      value = value.slice(1, -1);
+    } else {
+      // An unquoted value ends at an inline comment.
+      const hash = value.search(/\s#/);
+      if (hash >= 0) value = value.slice(0, hash).trimEnd();
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+async function readDotEnv(root: string): Promise<Record<string, string>> {
+  try {
+    return parseDotEnv(await readFile(join(root, '.env'), 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`cannot read ${join(root, '.env')}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export interface ApiEnv {
+  baseUrl: string;
+  /** Undefined when neither the environment nor `.env` sets it. */
+  apiKey?: string;
+  keySource?: 'environment' | '.env';
+}
+
+/**
+ * Read HEYGEN_API_URL and HEYGEN_API_KEY: the process environment wins over `.env` in the project
+ * root (as with dotenv). A missing key is not an error here, so that a build with nothing to do
+ * needs none; `requireApiKey` turns it into one.
+ */
+export async function readApiEnv(root: string, env: NodeJS.ProcessEnv): Promise<ApiEnv> {
+  const dot = await readDotEnv(root);
+  const fromEnv = env.HEYGEN_API_KEY?.trim();
+  const fromDot = dot.HEYGEN_API_KEY?.trim();
+  const rawUrl = (env.HEYGEN_API_URL?.trim() || dot.HEYGEN_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch (error) {
+    throw new ConfigError(`HEYGEN_API_URL is not a URL: ${rawUrl}`, { cause: error });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`HEYGEN_API_URL must be an http(s) URL, got ${rawUrl}`);
+  }
+  const out: ApiEnv = { baseUrl: rawUrl };
+  if (fromEnv) {
+    out.apiKey = fromEnv;
+    out.keySource = 'environment';
+  } else if (fromDot) {
+    out.apiKey = fromDot;
+    out.keySource = '.env';
+  }
+  return out;
+}
+
+/** The settings a request needs; throws a ConfigError naming both places when the key is missing. */
+export function requireApiKey(api: ApiEnv): ApiSettings {
+  if (!api.apiKey) {
+    throw new ConfigError(
+      'HEYGEN_API_KEY is not set. Export it (export HEYGEN_API_KEY=...) or add a line HEYGEN_API_KEY=... to .env ' +
+        'in the project root; or run `reel build --emulator` to build against the built-in emulator without a key.',
+    );
+  }
+  return { baseUrl: api.baseUrl, apiKey: api.apiKey, keySource: api.keySource ?? 'environment' };
+}
+
+/** Both at once, for commands that always talk to HeyGen. */
+export async function resolveApiSettings(root: string, env: NodeJS.ProcessEnv): Promise<ApiSettings> {
+  return requireApiKey(await readApiEnv(root, env));
+}
+
+/** True for loopback hosts: the emulator or a local proxy, where fast polling costs nothing. */
+export function isLocalUrl(baseUrl: string): boolean {
+  try {
+    const host = new URL(baseUrl).hostname;
+    return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,20 @@
+import { isAbsolute, relative, sep } from 'node:path';
+import picomatch from 'picomatch';
+import type { ProjectConfig } from '../manifest/index.js';
+
+/**
+ * A predicate equal to what `findManifests` selects (tinyglobby: the config's globs, no dot files,
+ * never under node_modules, .git, .reel or the output directory), for one path at a time: chokidar
+ * reports single paths and has no globs of its own.
+ */
+export function manifestMatcher(root: string, config: ProjectConfig): (file: string) => boolean {
+  const match = picomatch(config.manifests, {
+    dot: false,
+    ignore: ['**/node_modules/**', '**/.git/**', '**/.reel/**', `${config.out.replace(/\/+$/, '')}/**`],
+  });
+  return (file) => {
+    const rel = relative(root, file);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return false;
+    return match(rel.split(sep).join('/'));
+  };
+}

@@ -1,0 +1,136 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import {
+  allVideos, apiGet, cliEnv, countByTag, creates, directManifest, KEY, project, readLockJson, runCli, spawnCli, waitFor,
+} from './helpers.js';
+
+const dirs: string[] = [];
+let emulator: Emulator | undefined;
+
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function setup(files: Record<string, string>, options: Parameters<typeof startEmulator>[0] = {}): Promise<{ dir: string; emu: Emulator }> {
+  emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, ...options });
+  const dir = await project(files);
+  dirs.push(dir);
+  return { dir, emu: emulator };
+}
+
+/** Every fingerprint tag names exactly one video, and there are `n` of them. */
+async function expectExactlyOnce(emu: Emulator, n: number): Promise<void> {
+  const counts = countByTag(await allVideos(emu));
+  expect([...counts.values()].filter((c) => c !== 1)).toEqual([]);
+  expect(counts.size).toBe(n);
+}
+
+const agentManifest = [
+  'version: 1',
+  'videos:',
+  '  tour:',
+  '    mode: agent',
+  '    prompt: A 20-second tour of the Acme dashboard for new users.',
+  '    avatar: Daisy-inskirt-20220818',
+  '    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54',
+  '',
+].join('\n');
+
+async function sessions(emu: Emulator): Promise<Array<{ session_id: string }>> {
+  return (await apiGet<{ data: Array<{ session_id: string }> }>(`${emu.url}/v3/video-agents?limit=100`)).data;
+}
+
+describe('never paying twice', () => {
+  it('survives a create whose answer is lost after the video was made (reset-after)', async () => {
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(3) });
+    emu.inject({ method: 'POST', path: '/v3/videos', kind: 'reset-after', times: 2 });
+    const run = await runCli(['build'], dir, cliEnv(emu));
+    expect(run.code).toBe(0);
+    await expectExactlyOnce(emu, 3);
+    // The lost answers were replayed under the same Idempotency-Key, not created again.
+    const posts = emu.requests().filter((r) => r.method === 'POST' && r.path === '/v3/videos');
+    expect(posts.length).toBe(5);
+    expect(new Set(posts.map((p) => p.idempotency_key)).size).toBe(3);
+  });
+
+  it('adopts an agent session whose create answer was lost instead of creating another', async () => {
+    const { dir, emu } = await setup({ 'videos/a.yaml': agentManifest });
+    emu.inject({ method: 'POST', path: '/v3/video-agents', kind: 'reset-after' });
+    const run = await runCli(['build'], dir, cliEnv(emu));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/found among recent agent sessions/);
+    expect(await sessions(emu)).toHaveLength(1);
+    expect((await readLockJson(dir)).videos.tour?.status).toBe('completed');
+  });
+
+  // REEL_FAULT_SEED=<n> explores other fault sequences locally.
+  it('converges under random faults (--fault-rate 0.2) with one video per fingerprint and generation', async () => {
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(8), 'videos/b.yaml': agentManifest }, { faultRate: 0.2, seed: Number(process.env.REEL_FAULT_SEED ?? 7) });
+    let last = await runCli(['build'], dir, cliEnv(emu));
+    for (let i = 0; i < 6 && last.code !== 0; i += 1) last = await runCli(['build', '--retry-failed'], dir, cliEnv(emu));
+    expect(last.stderr).toBe('');
+    expect(last.code).toBe(0);
+    expect(last.stdout).not.toContain(KEY);
+    expect(await readFile(join(dir, 'reel.lock'), 'utf8')).not.toContain(KEY);
+    const lock = await readLockJson(dir);
+    expect(Object.values(lock.videos).map((v) => v.status)).toEqual(Array(9).fill('completed'));
+    const counts = countByTag(await allVideos(emu));
+    expect([...counts.values()].filter((c) => c !== 1)).toEqual([]);
+    // Every direct entry's current generation is among them.
+    expect(counts.size).toBeGreaterThanOrEqual(8);
+    expect(await sessions(emu)).toHaveLength(
+      1 + Object.values(lock.videos).filter((v) => v.session_id).map((v) => v.generation - 1).reduce((a, b) => a + b, 0),
+    );
+  });
+});
+
+describe('kill -9 and Ctrl-C', () => {
+  for (const [label, afterPosts] of [['while creates are in flight', 2], ['while rendering', 6]] as const) {
+    it(`a build killed ${label} resumes with exactly one video per entry`, async () => {
+      const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(6), 'videos/b.yaml': agentManifest }, { renderSeconds: 0.6 });
+      // Hold some create answers so the kill lands between a POST leaving and its answer arriving.
+      emu.inject({ method: 'POST', path: '/v3/videos', kind: 'slow', delayMs: 1500, times: 2 });
+      const first = spawnCli(['build', '--concurrency', '4'], dir, cliEnv(emu));
+      await waitFor(() => creates(emu) >= afterPosts || first.child.exitCode !== null);
+      first.child.kill('SIGKILL');
+      const killed = await first.done;
+      expect(killed.signal).toBe('SIGKILL');
+      // The lock is readable at any instant.
+      JSON.parse(await readFile(join(dir, 'reel.lock'), 'utf8').catch(() => '{}'));
+
+      const second = await runCli(['build'], dir, cliEnv(emu));
+      expect(second.stderr).toMatch(/^(reel: took over.*\n)?$/);
+      expect(second.code).toBe(0);
+      const lock = await readLockJson(dir);
+      expect(Object.values(lock.videos).map((v) => v.status)).toEqual(Array(7).fill('completed'));
+      await expectExactlyOnce(emu, 6);
+      expect(await sessions(emu)).toHaveLength(1);
+    });
+  }
+
+  it('Ctrl-C stops new submissions, keeps the lock and exits 130; the next run resumes', async () => {
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(9) }, { renderSeconds: 0.8 });
+    const first = spawnCli(['build', '--concurrency', '3'], dir, cliEnv(emu));
+    await waitFor(() => /submitted, video/.test(first.output()));
+    first.child.kill('SIGINT');
+    const stopped = await first.done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toMatch(/stopping/);
+    const postsAtStop = creates(emu);
+    expect(postsAtStop).toBeLessThan(9);
+    const lock = await readLockJson(dir);
+    expect(Object.values(lock.videos).some((v) => v.status === 'submitted' && v.video_id)).toBe(true);
+
+    const second = await runCli(['build'], dir, cliEnv(emu));
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/resume/);
+    await expectExactlyOnce(emu, 9);
+  });
+});

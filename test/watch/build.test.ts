@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { loadProject } from '../../src/manifest/index.js';
+import { fingerprint } from '../../src/plan/index.js';
+import { MAIN, smallProject } from './fixtures.js';
+import { runCli } from '../helpers/cli.js';
+import { makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from './helpers.js';
+
+let emulator: Emulator | undefined;
+let running: WatchProcess | undefined;
+let root: string | undefined;
+
+afterEach(async () => {
+  await running?.stop();
+  await emulator?.close();
+  if (root) removeProject(root);
+  running = undefined;
+  emulator = undefined;
+  root = undefined;
+});
+
+const creates = (e: Emulator): number => e.requests().filter((r) => r.method === 'POST' && r.path === '/v3/videos').length;
+
+async function fingerprintOf(dir: string, id: string): Promise<string> {
+  const { entries } = await loadProject(dir);
+  return fingerprint(entries.find((e) => e.id === id)!);
+}
+
+describe('reel watch --build (against the emulator)', () => {
+  it('renders what is saved, once, and does not wait for a render a newer save made stale', async () => {
+    emulator = await startEmulator({ port: 0, renderSeconds: 1.5, apiKey: 'sk-watch-test' });
+    root = makeProject(smallProject());
+    const w = (running = startWatch(root, ['--build'], {
+      HEYGEN_API_URL: emulator.url,
+      HEYGEN_API_KEY: 'sk-watch-test',
+      REEL_WATCH_QUIET_MS: '200',
+      REEL_POLL_MS: '100,100,300',
+    }));
+    const first = await w.waitFor(/plan: .*\n/);
+    expect(first).toMatch(/plan: 4 to create/);
+    // What was pending before watch started is not rendered behind the user's back.
+    await w.waitFor(/4 entries already needed rendering/);
+    expect(emulator.requests()).toHaveLength(0);
+
+    // One save → one build of that entry only.
+    let mark = w.mark();
+    let main = MAIN.replace('welcome to Acme.', 'welcome to Acme, glad you are here.');
+    writeProjectFile(root, 'videos/main.yaml', main);
+    let out = await w.waitFor(/build: done: .*\n/, mark, 20_000);
+    expect(out).toMatch(/build: rendering welcome\n/);
+    expect(out).toMatch(/build: welcome completed/);
+    expect(creates(emulator)).toBe(1);
+    expect(existsSync(join(root, 'out', 'welcome.mp4'))).toBe(true);
+    // The build wrote the lock; the view follows.
+    await w.waitFor(/= welcome unchanged/, mark);
+
+    // Save support, and save it again while its first render is in flight.
+    mark = w.mark();
+    main = main.replace('Press the question mark', 'Press the help button');
+    writeProjectFile(root, 'videos/main.yaml', main);
+    await w.waitFor(/build: support submitted/, mark, 20_000);
+    const final = main.replace('Press the help button', 'Click the help button');
+    writeProjectFile(root, 'videos/main.yaml', final);
+    out = await w.waitFor(/not waiting for stale renders of support[\s\S]*build: done: .*\n/, mark, 20_000);
+    expect(out).toMatch(/build: support completed/);
+    // Two creates for support: the stale one (abandoned, not waited for) and the final one.
+    expect(creates(emulator)).toBe(3);
+    const lock = JSON.parse(readFileSync(join(root, 'reel.lock'), 'utf8')) as { videos: Record<string, { fingerprint: string; status: string }> };
+    expect(lock.videos.support?.status).toBe('completed');
+    expect(lock.videos.support?.fingerprint).toBe(await fingerprintOf(root, 'support'));
+    expect(lock.videos.welcome?.status).toBe('completed');
+    // Nothing else was rendered.
+    expect(Object.keys(lock.videos).sort()).toEqual(['support', 'welcome']);
+
+    if (process.env.SHOW) console.log(w.stdout());
+    expect(await w.stop()).toBe(0);
+    expect(creates(emulator)).toBe(3);
+  });
+
+  it('Ctrl-C during a render leaves it in the lock, and reel build resumes it without a second create', async () => {
+    emulator = await startEmulator({ port: 0, renderSeconds: 2, apiKey: 'sk-watch-test' });
+    root = makeProject(smallProject());
+    const env = { HEYGEN_API_URL: emulator.url, HEYGEN_API_KEY: 'sk-watch-test', REEL_WATCH_QUIET_MS: '100', REEL_POLL_MS: '100,100,300' };
+    const w = (running = startWatch(root, ['--build'], env));
+    await w.waitFor(/plan: .*\n/);
+    const mark = w.mark();
+    writeProjectFile(root, 'videos/main.yaml', MAIN.replace('welcome to Acme.', 'welcome, and goodbye.'));
+    await w.waitFor(/build: welcome submitted/, mark, 20_000);
+    expect(await w.stop()).toBe(0);
+    running = undefined;
+    const lock = JSON.parse(readFileSync(join(root, 'reel.lock'), 'utf8')) as { videos: Record<string, { status: string }> };
+    expect(lock.videos.welcome?.status).toBe('submitted');
+    expect(creates(emulator)).toBe(1);
+
+    const resumed = await runCli(['build', '--yes', '--target', 'welcome'], { cwd: root, env });
+    expect(resumed.code).toBe(0);
+    expect(creates(emulator)).toBe(1);
+    expect(existsSync(join(root, 'out', 'welcome.mp4'))).toBe(true);
+  });
+});
