@@ -69,6 +69,7 @@ export const COMMANDS: CommandSpec[] = [
       target,
       shard,
       { flags: '--detailed-exitcode', description: 'exit 0 when nothing changes, 2 when something does' },
+      { flags: '--emulator', description: 'plan as `reel build --emulator` would (against what the built-in emulator rendered)' },
     ],
   },
   {

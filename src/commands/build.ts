@@ -10,7 +10,7 @@ import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
 import { type Change, type Plan, parseShard, plan, summarize } from '../plan/index.js';
-import { estimateOf, forApi } from '../build/scope.js';
+import { estimateOf, forApi } from '../plan/api-scope.js';
 import { JsonBuildReporter } from '../report/build-json.js';
 import { PlainBuildReporter } from '../report/build-plain.js';
 import type { BuildReporter } from '../report/build-reporter.js';
