@@ -40,7 +40,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'init',
     module: 'init',
-    description: 'scaffold videos/, reel.config.yaml and a .gitignore entry for out/',
+    description: 'scaffold videos/, reel.config.yaml and .gitignore entries for out/, .reel/ and .env',
     options: [{ flags: '--force', description: 'overwrite files that already exist' }],
   },
   {
