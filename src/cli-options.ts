@@ -40,7 +40,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'init',
     module: 'init',
-    description: 'scaffold videos/, reel.config.yaml and a .gitignore entry for out/',
+    description: 'scaffold videos/, reel.config.yaml and .gitignore entries for out/, .reel/ and .env',
     options: [{ flags: '--force', description: 'overwrite files that already exist' }],
   },
   {
@@ -69,6 +69,7 @@ export const COMMANDS: CommandSpec[] = [
       target,
       shard,
       { flags: '--detailed-exitcode', description: 'exit 0 when nothing changes, 2 when something does' },
+      { flags: '--emulator', description: 'plan as `reel build --emulator` would (against what the built-in emulator rendered)' },
     ],
   },
   {
@@ -89,8 +90,8 @@ export const COMMANDS: CommandSpec[] = [
       shard,
       { flags: '--max-videos <n>', description: 'refuse to start if more than N videos would render', parse: 'int' },
       { flags: '--max-seconds <s>', description: 'refuse to start if more than S seconds of video would render', parse: 'number' },
-      { flags: '-c, --concurrency <n>', description: 'jobs in flight at once', parse: 'int', default: 10 },
-      { flags: '-o, --out <dir>', description: 'output directory', default: 'out' },
+      { flags: '-c, --concurrency <n>', description: 'jobs in flight at once (default 10, or `concurrency` in reel.config.yaml)', parse: 'int' },
+      { flags: '-o, --out <dir>', description: 'output directory (default `out`, or `out` in reel.config.yaml)' },
       { flags: '--no-download', description: 'do not download finished videos' },
       { flags: '--retry-failed', description: 'render entries that failed before again' },
       { flags: '--prune', description: 'also delete the HeyGen videos of removed entries' },
@@ -108,7 +109,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'status',
     module: 'status',
     description: 'compare reel.lock with HeyGen and with the files in out/',
-    options: [json, { flags: '-o, --out <dir>', description: 'output directory', default: 'out' }],
+    options: [json],
   },
   {
     name: 'lock',

@@ -8,7 +8,7 @@ import { FileCache } from '../manifest/assets.js';
 import type { ProjectConfig } from '../manifest/config.js';
 import { findManifests } from '../manifest/find.js';
 import type { FileResult, LoadResult } from '../manifest/load.js';
-import type { Diagnostic } from '../manifest/types.js';
+import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { fingerprint, primeFingerprint } from '../plan/fingerprint.js';
 import { canonicalJson } from '../util/canonical.js';
 import { sha256 } from '../util/hash.js';
@@ -16,7 +16,7 @@ import { sha256 } from '../util/hash.js';
 /** Where the cache lives, relative to the project root. Safe to delete at any time. */
 export const CACHE_DIR = '.reel/cache';
 const PACK = 'manifests.json';
-const FORMAT = 2;
+const FORMAT = 3;
 const READ_CONCURRENCY = 32;
 
 /**
@@ -34,6 +34,7 @@ interface CachedFile {
   key: string;
   /** Data files and local assets the result depends on, with the sha256 of their bytes. */
   deps: Array<[path: string, sha256: string]>;
+  /** The file's result with positions packed (see `pack`); only results without diagnostics are cached. */
   result: FileResult;
   /** `fingerprint()` of each entry of `result`, in order. */
   fingerprints: string[];
@@ -111,6 +112,40 @@ function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
   return d.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
 }
 
+type Position = { file: string; line: number; col: number };
+type Packed = Position | [line: number, col: number];
+
+// Most positions point into the manifest itself; as [line, col] pairs they make the cache about
+// half the size, which is most of the time of reading and writing it.
+function packPos(p: Position, file: string): Packed {
+  return p.file === file ? [p.line, p.col] : p;
+}
+
+function unpackPos(p: Packed, file: string): Position {
+  return Array.isArray(p) ? { file, line: p[0], col: p[1] } : p;
+}
+
+function mapPositions(entries: readonly ResolvedEntry[], map: (p: never) => unknown): ResolvedEntry[] {
+  return entries.map((e) => {
+    const fieldSources: Record<string, unknown> = {};
+    for (const key in e.fieldSources) fieldSources[key] = map(e.fieldSources[key] as never);
+    return {
+      ...e,
+      source: map(e.source as never),
+      fieldSources,
+      assets: e.assets.map((a) => ({ ...a, source: map(a.source as never) })),
+    } as ResolvedEntry;
+  });
+}
+
+function packResult(r: FileResult): FileResult {
+  return { ...r, entries: mapPositions(r.entries, (p: Position) => packPos(p, r.file)) };
+}
+
+function unpackResult(r: FileResult): FileResult {
+  return { ...r, entries: mapPositions(r.entries, (p: Packed) => unpackPos(p, r.file)) };
+}
+
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -184,8 +219,9 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
       if (hit && hit.key === key) {
         const deps = await Promise.all(hit.deps.map(([path]) => depHash(path)));
         if (deps.every((d, k) => d === hit.deps[k]![1])) {
-          hit.result.entries.forEach((e, k) => primeFingerprint(e, hit.fingerprints[k]!));
-          results[i] = hit.result;
+          const unpacked = unpackResult(hit.result);
+          unpacked.entries.forEach((e, k) => primeFingerprint(e, hit.fingerprints[k]!));
+          results[i] = unpacked;
           fresh[file] = hit;
           hits += 1;
           continue;
@@ -198,7 +234,7 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
         if (deps.every(([, d]) => d !== undefined)) {
           const fingerprints = loaded.entries.map((e) => fingerprint(e));
           loaded.entries.forEach((e, k) => primeFingerprint(e, fingerprints[k]!));
-          fresh[file] = { key, deps: deps as Array<[string, string]>, result: loaded, fingerprints };
+          fresh[file] = { key, deps: deps as Array<[string, string]>, result: packResult(loaded), fingerprints };
         }
       }
     }

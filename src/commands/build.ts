@@ -10,7 +10,7 @@ import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
 import { type Change, type Plan, parseShard, plan, summarize } from '../plan/index.js';
-import { estimateOf, forApi } from '../build/scope.js';
+import { estimateOf, forApi } from '../plan/api-scope.js';
 import { JsonBuildReporter } from '../report/build-json.js';
 import { PlainBuildReporter } from '../report/build-plain.js';
 import type { BuildReporter } from '../report/build-reporter.js';
@@ -41,7 +41,6 @@ export interface BuildOptions {
 /** Render time of the in-process emulator behind `--emulator`: quick, yet every status is visible. */
 export const EMULATOR_RENDER_SECONDS = 0.5;
 /** The commander default of `--out`; when it is what arrived, reel.config.yaml's `out` applies. */
-const CLI_DEFAULT_OUT = 'out';
 
 /** `reel build`: plan, guard, confirm, then render what changed and update reel.lock. */
 export async function run(options: BuildOptions, ctx: CommandContext): Promise<number> {
@@ -63,11 +62,9 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     return 1;
   }
   // Commander fills in the defaults, so a flag equal to its default defers to reel.config.yaml.
-  const concurrency =
-    options.concurrency === undefined || (options.concurrency === DEFAULT_CONCURRENCY && project.config.concurrency)
-      ? (project.config.concurrency ?? DEFAULT_CONCURRENCY)
-      : options.concurrency;
-  const outDir = resolve(root, options.out && options.out !== CLI_DEFAULT_OUT ? options.out : project.config.out);
+  // The flag wins over reel.config.yaml, which wins over the built-in default.
+  const concurrency = options.concurrency ?? project.config.concurrency ?? DEFAULT_CONCURRENCY;
+  const outDir = resolve(root, options.out ?? project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, ctx.env);
   const api = options.emulator ? 'emulator' : apiName(apiEnv?.baseUrl ?? DEFAULT_API_URL, false, DEFAULT_API_URL);
   const planOptions = { targets: options.target, shard, retryFailed: options.retryFailed };

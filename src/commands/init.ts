@@ -29,7 +29,9 @@ const CONFIG = `# reel.config.yaml — every key is optional; the values below a
 # callback_url: https://example.com/heygen-webhook
 `;
 
-/** `reel init`: scaffolds videos/, reel.config.yaml and an `out/` line in .gitignore; never overwrites without --force. */
+const IGNORED = ['out/', '.reel/', 'reel.lock.pid', '.env'];
+
+/** `reel init`: scaffolds videos/, reel.config.yaml and .gitignore lines for outputs, caches and secrets; never overwrites without --force. */
 export async function run(options: InitOptions, ctx: CommandContext): Promise<number> {
   const files: Array<[string, string]> = [
     ['videos/welcome.yaml', WELCOME],
@@ -58,13 +60,15 @@ export async function run(options: InitOptions, ctx: CommandContext): Promise<nu
   } catch {
     // no .gitignore yet
   }
-  const lines = current.split(/\r?\n/).map((l) => l.trim());
-  if (lines.includes('out/') || lines.includes('out') || lines.includes('/out/') || lines.includes('/out')) {
-    ctx.stdout.write('kept     .gitignore (already ignores out/)\n');
+  // Outputs, caches, the write lock and the key file never belong in git.
+  const lines = new Set(current.split(/\r?\n/).map((l) => l.trim().replace(/^\//, '').replace(/\/$/, '')));
+  const missing = IGNORED.filter((entry) => !lines.has(entry.replace(/\/$/, '')));
+  if (missing.length === 0) {
+    ctx.stdout.write(`kept     .gitignore (already ignores ${IGNORED.join(', ')})\n`);
   } else {
     const sep = current === '' || current.endsWith('\n') ? '' : '\n';
-    await writeFile(gitignore, `${current}${sep}out/\n`);
-    ctx.stdout.write(`${current === '' ? 'created ' : 'updated '} .gitignore (out/)\n`);
+    await writeFile(gitignore, `${current}${sep}${missing.join('\n')}\n`);
+    ctx.stdout.write(`${current === '' ? 'created ' : 'updated '} .gitignore (${missing.join(', ')})\n`);
   }
   ctx.stdout.write('\nNext: edit videos/welcome.yaml, then run `reel validate`.\n');
   return 0;

@@ -4,6 +4,9 @@ import { currentHolder, describe as describeHolder } from '../lock/mutex.js';
 import { loadProjectCached } from '../cache/manifests.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { hasChanges, plan } from '../plan/plan.js';
+import { forApi } from '../plan/api-scope.js';
+import { apiName } from '../build/identity.js';
+import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
 import { parseShard, targetMatcher } from '../plan/select.js';
 import type { Lockfile } from '../lock/types.js';
 import { formatPlanHuman } from '../report/plan-human.js';
@@ -19,6 +22,7 @@ export interface PlanCommandOptions {
   target?: string[];
   shard?: string;
   detailedExitcode?: boolean;
+  emulator?: boolean;
 }
 
 /** Colours only for a person at a terminal that accepts them. */
@@ -77,7 +81,10 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
       ctx.stderr.write(`reel: warning: --target ${target} matches no video.\n`);
     }
   }
-  const result = plan(entries, lock, { targets, ...(shard ? { shard } : {}) });
+  // Entries rendered against another API (the emulator, say) are rendered again by a build against
+  // this one, so the plan says so instead of calling them unchanged.
+  const api = options.emulator ? 'emulator' : apiName((await readApiEnv(ctx.cwd, ctx.env)).baseUrl, false, DEFAULT_API_URL);
+  const result = forApi(plan(entries, lock, { targets, ...(shard ? { shard } : {}) }), api);
 
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));

@@ -9,7 +9,6 @@ import type { CommandContext } from './context.js';
 export interface StatusOptions {
   json?: boolean;
   /** Accepted for symmetry with build; files are checked where the lock recorded them. */
-  out?: string;
 }
 
 const LABELS: Record<DriftKind, string> = {

@@ -144,7 +144,11 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
 }
 
 /** Loads every manifest of the project at `root`; never throws for bad input. */
-export async function loadProject(root: string, options: { signal?: AbortSignal } = {}): Promise<LoadResult> {
+export interface LoadOptions {
+  signal?: AbortSignal;
+}
+
+export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadResult> {
   root = resolve(root);
   const { config, configFile, diagnostics } = await loadConfig(root);
   const result: LoadResult = { root, config, files: [], entries: [], diagnostics: [...diagnostics] };

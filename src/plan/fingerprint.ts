@@ -26,6 +26,8 @@ export const SHORT_FINGERPRINT = 12;
 
 const DIGEST_LENGTH = 16;
 const metadata = new Set<string>(METADATA_FIELDS);
+/** Fingerprints handed in by primeFingerprint (see there). */
+const primed = new WeakMap<ResolvedEntry, string>();
 
 /** A field of `fieldDigests` that does not touch the rendered video (metadata or output settings). */
 export function isMetadataField(name: string): boolean {
@@ -65,8 +67,6 @@ export function fingerprint(entry: ResolvedEntry): string {
   }
   return sha256(JSON.stringify({ format: FINGERPRINT_VERSION, mode: entry.mode, request }));
 }
-
-const primed = new WeakMap<ResolvedEntry, string>();
 
 /**
  * For caches of loaded entries (.reel/cache): hand back a fingerprint this same code computed for an

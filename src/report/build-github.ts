@@ -1,18 +1,8 @@
-import { appendFile } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { nextStep } from '../agent/transcript.js';
 import type { JobResult } from '../build/events.js';
 import type { SourcePosition } from '../errors.js';
-import { type BuildTotals, formatDuration, summaryLine } from './build-table.js';
-
-/** Workflow commands must not contain raw newlines, `%`, `\r`. */
-function escapeData(text: string): string {
-  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-function escapeProperty(text: string): string {
-  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
-}
+import { workflowCommand } from './workflow-command.js';
 
 /**
  * `::error` annotations for failed and unconfirmed renders, pointing at the manifest entry, so a
@@ -23,24 +13,10 @@ export function formatBuildAnnotations(results: readonly JobResult[], sources: R
   for (const r of results) {
     if (r.result !== 'failed' && r.result !== 'unknown') continue;
     const source = sources.get(r.id);
-    const where = source ? `file=${escapeProperty(relative(cwd, source.file).split(sep).join('/'))},line=${source.line},col=${source.col},` : '';
-    out += `::error ${where}title=${escapeProperty(`reel build: ${r.id}`)}::${escapeData(`${r.code ? `${r.code}: ` : ''}${r.message ?? r.result}`)}\n`;
+    const at = source ? { file: relative(cwd, source.file).split(sep).join('/'), line: source.line, col: source.col } : {};
+    out += workflowCommand('error', `${r.code ? `${r.code}: ` : ''}${r.message ?? r.result}`, { ...at, title: `reel build: ${r.id}` });
   }
   return out;
-}
-
-/** The final table as markdown for `$GITHUB_STEP_SUMMARY`. */
-export function formatBuildSummaryMarkdown(totals: BuildTotals): string {
-  const cell = (s: string): string => s.replace(/\|/g, '\\|');
-  const rows = [...totals.results].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const lines = ['## reel build', '', summaryLine(totals), ''];
-  if (rows.length > 0) {
-    lines.push('| id | action | result | duration | file |', '|---|---|---|---|---|');
-    for (const r of rows) lines.push(`| ${cell(r.id)} | ${r.action} | ${r.result} | ${formatDuration(r.ms)} | ${cell(r.file ?? '')} |`);
-    lines.push('');
-  }
-  lines.push(...awaitingReviewMarkdown(rows));
-  return `${lines.join('\n')}\n`;
 }
 
 /** Markdown lines for entries awaiting review: each with the agent's storyboard and what to do next. */
@@ -55,8 +31,4 @@ export function awaitingReviewMarkdown(results: readonly JobResult[]): string[] 
     lines.push(`  ${nextStep(r.id, 'reviewing')}`);
   }
   return lines;
-}
-
-export async function appendStepSummary(path: string, markdown: string): Promise<void> {
-  await appendFile(path, markdown);
 }

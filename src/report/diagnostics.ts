@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import type { Diagnostic } from '../manifest/types.js';
+import { workflowCommand } from './workflow-command.js';
 
 /** A path as the user should see it: relative to the working directory, forward slashes. */
 export function displayPath(file: string, cwd: string): string {
@@ -26,10 +27,14 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], cwd: strin
 
 /** GitHub Actions workflow commands, so problems show up inline on the pull request. */
 export function formatGithubAnnotations(diagnostics: readonly Diagnostic[], cwd: string): string {
-  const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  const escapeProp = (s: string): string => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
   return diagnostics
-    .map((d) => `::${d.severity === 'warning' ? 'warning' : 'error'} file=${escapeProp(displayPath(d.file, cwd))},line=${d.line},col=${d.col}::${escapeData(`${d.id !== undefined ? `${d.id}: ` : ''}${d.message}`)}\n`)
+    .map((d) =>
+      workflowCommand(d.severity === 'warning' ? 'warning' : 'error', `${d.id !== undefined ? `${d.id}: ` : ''}${d.message}`, {
+        file: displayPath(d.file, cwd),
+        line: d.line,
+        col: d.col,
+      }),
+    )
     .join('');
 }
 

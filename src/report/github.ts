@@ -7,6 +7,7 @@ import { awaitingReviewMarkdown, formatBuildAnnotations } from './build-github.j
 import { type BuildTotals, formatDuration, summaryLine } from './build-table.js';
 import { formatGithubAnnotations } from './diagnostics.js';
 import { formatPlanMarkdown } from './plan-markdown.js';
+import { workflowCommand } from './workflow-command.js';
 
 /**
  * GitHub Actions integration: workflow commands (`::error file=…,line=…,col=…::…`) that GitHub
@@ -25,24 +26,7 @@ export function inGithubActions(env: NodeJS.ProcessEnv): boolean {
   return env.GITHUB_ACTIONS === 'true';
 }
 
-const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
-
-/** One workflow command, its message and properties escaped as the runner expects. */
-export function workflowCommand(
-  level: 'error' | 'warning' | 'notice',
-  message: string,
-  at?: { file: string; line?: number; col?: number; title?: string },
-): string {
-  const props: string[] = [];
-  if (at) {
-    props.push(`file=${escapeProperty(at.file)}`);
-    if (at.line !== undefined) props.push(`line=${at.line}`);
-    if (at.col !== undefined) props.push(`col=${at.col}`);
-    if (at.title !== undefined) props.push(`title=${escapeProperty(at.title)}`);
-  }
-  return `::${level}${props.length > 0 ? ` ${props.join(',')}` : ''}::${escapeData(message)}\n`;
-}
+export { workflowCommand };
 
 /** Manifest diagnostics as annotations (the same lines `reel validate` prints). */
 export function annotateDiagnostics(gh: GithubContext, diagnostics: readonly Diagnostic[]): void {

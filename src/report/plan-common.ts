@@ -57,6 +57,10 @@ export function detail(change: Change): string {
       const why = failure ? `${failure.code}: ${failure.message}` : 'failed earlier';
       return change.render ? `${why} (rendering again)` : `${why} (--retry-failed renders it again)`;
     }
+    case 'create':
+      return change.locked && change.changed.includes('api')
+        ? `(reel.lock holds a render made by ${change.locked.api ?? 'heygen'}, which this API cannot use)`
+        : '';
     case 'resume':
       if (change.continueSession) return '(sends the new messages into the session)';
       return change.locked?.status === 'awaiting_review'

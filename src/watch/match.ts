@@ -1,6 +1,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { ProjectConfig } from '../manifest/index.js';
+import { manifestIgnores } from '../manifest/find.js';
 
 /**
  * A predicate equal to what `findManifests` selects (tinyglobby: the config's globs, no dot files,
@@ -10,7 +11,7 @@ import type { ProjectConfig } from '../manifest/index.js';
 export function manifestMatcher(root: string, config: ProjectConfig): (file: string) => boolean {
   const match = picomatch(config.manifests, {
     dot: false,
-    ignore: ['**/node_modules/**', '**/.git/**', '**/.reel/**', `${config.out.replace(/\/+$/, '')}/**`],
+    ignore: manifestIgnores(config),
   });
   return (file) => {
     const rel = relative(root, file);

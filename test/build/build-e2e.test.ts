@@ -167,6 +167,20 @@ describe('local assets', () => {
 });
 
 describe('lock bookkeeping without renders', () => {
+  it('takes out/ and concurrency from reel.config.yaml, and an explicit flag over both, even one equal to the built-in default', async () => {
+    const dir = await track(project({ 'videos/a.yaml': directManifest(2), 'reel.config.yaml': 'out: renders\nconcurrency: 1\n' }));
+    const fromConfig = await runCli(['build', '--yes'], dir, cliEnv(emulator));
+    expect(fromConfig.code).toBe(0);
+    expect(fromConfig.stdout).toMatch(/concurrency 1\)/);
+    expect((await readdir(join(dir, 'renders'))).filter((f) => f.endsWith('.mp4')).sort()).toEqual(['v001.mp4', 'v002.mp4']);
+
+    await writeFile(join(dir, 'videos/a.yaml'), directManifest(2, () => ' Again.'));
+    const fromFlags = await runCli(['build', '--yes', '--out', 'out', '--concurrency', '10'], dir, cliEnv(emulator));
+    expect(fromFlags.code).toBe(0);
+    expect(fromFlags.stdout).toMatch(/concurrency 10\)/);
+    expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.mp4')).sort()).toEqual(['v001.mp4', 'v002.mp4']);
+  });
+
   it('a title change or a removal rewrites the lock without a key or a request', async () => {
     const dir = await track(project({ 'videos/a.yaml': directManifest(2) }));
     expect((await runCli(['build'], dir, cliEnv(emulator))).code).toBe(0);

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { JobResult } from '../../src/build/events.js';
-import { formatBuildAnnotations, formatBuildSummaryMarkdown } from '../../src/report/build-github.js';
+import { formatBuildAnnotations } from '../../src/report/build-github.js';
 import { JsonBuildReporter } from '../../src/report/build-json.js';
 import { PlainBuildReporter } from '../../src/report/build-plain.js';
 import { formatBuildTable, formatDuration } from '../../src/report/build-table.js';
@@ -87,7 +87,5 @@ describe('build reporters', () => {
     expect(formatBuildAnnotations(results, sources, '/p')).toBe(
       '::error file=videos/a.yaml,line=7,col=3,title=reel build%3A broken::rendering_failed: Avatar rendering timed out\n',
     );
-    const md = formatBuildSummaryMarkdown(totals);
-    expect(md).toContain('| broken | update | failed | 1:05 |  |');
   });
 });

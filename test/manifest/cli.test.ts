@@ -67,13 +67,13 @@ describe('reel init', () => {
     const r = runCli(['init'], root);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('created  videos/welcome.yaml');
-    expect(readFileSync(join(root, '.gitignore'), 'utf8')).toBe('node_modules/\nout/\n');
+    expect(readFileSync(join(root, '.gitignore'), 'utf8')).toBe('node_modules/\nout/\n.reel/\nreel.lock.pid\n.env\n');
     const v = runCli(['validate'], root);
     expect(v.stdout).toBe('1 video in 1 file: valid (1 direct, 0 agent)\n');
     expect(v.status).toBe(0);
     const again = runCli(['init'], root);
     expect(again.stdout).toContain('kept     videos/welcome.yaml (exists; --force overwrites)');
-    expect(again.stdout).toContain('kept     .gitignore (already ignores out/)');
-    expect(readFileSync(join(root, '.gitignore'), 'utf8')).toBe('node_modules/\nout/\n');
+    expect(again.stdout).toContain('kept     .gitignore (already ignores out/, .reel/, reel.lock.pid, .env)');
+    expect(readFileSync(join(root, '.gitignore'), 'utf8')).toBe('node_modules/\nout/\n.reel/\nreel.lock.pid\n.env\n');
   });
 });

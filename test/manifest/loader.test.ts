@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkProject, defaultConfig, getSchema, loadManifestFile, loadProject, type ResolvedEntry } from '../../src/manifest/index.js';
@@ -237,5 +237,3 @@ describe('schema', () => {
     expect(Object.keys(schema.definitions.entry.properties).sort()).toEqual([...DIRECT_FIELDS, ...AGENT_FIELDS, ...COMMON_FIELDS].sort());
   });
 });
-
-void writeFileSync;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forApi } from '../../src/build/scope.js';
+import { forApi } from '../../src/plan/api-scope.js';
 import type { LockEntry } from '../../src/lock/index.js';
 import type { ResolvedEntry } from '../../src/manifest/types.js';
 import { fieldDigests, fingerprint, plan } from '../../src/plan/index.js';

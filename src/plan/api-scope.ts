@@ -1,4 +1,4 @@
-import { type Change, estimateSeconds, type Plan, summarize } from '../plan/index.js';
+import { type Change, estimateSeconds, type Plan, summarize } from './index.js';
 
 /**
  * Which lock entries a build against `api` can trust. Entries made against another API (the
@@ -10,7 +10,7 @@ export function forApi(p: Plan, api: string): Plan {
     const other = c.locked && c.entry && (c.locked.api ?? 'heygen') !== api;
     if (!other || c.render || c.action === 'remove') return c;
     if (c.action === 'failed' || c.action === 'unchanged' || c.action === 'metadata' || c.action === 'resume') {
-      return { ...c, action: 'create', render: true, generation: (c.locked?.generation ?? 0) + 1, estimateSeconds: estimateOf(c) };
+      return { ...c, action: 'create', render: true, changed: ['api'], generation: (c.locked?.generation ?? 0) + 1, estimateSeconds: estimateOf(c) };
     }
     return c;
   });
