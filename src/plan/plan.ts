@@ -178,7 +178,15 @@ export function summarize(changes: readonly Change[]): Summary {
  * being retried (they need attention, but a build leaves them alone). Drives `--detailed-exitcode`.
  */
 export function hasChanges(p: Plan): boolean {
-  return p.changes.some((c) => c.action !== 'unchanged' && (c.action !== 'failed' || c.render));
+  return p.changes.some((c) => c.action !== 'unchanged' && (c.action !== 'failed' || c.render) && !awaitingReviewOnly(c));
+}
+
+/**
+ * An agent session paused for a person, with nothing new for the build to send: it stays in the
+ * plan (people need to see it) but is no change to apply.
+ */
+export function awaitingReviewOnly(c: Change): boolean {
+  return c.action === 'resume' && c.locked?.status === 'awaiting_review' && !c.continueSession && !c.newSession;
 }
 
 /**

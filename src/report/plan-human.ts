@@ -1,5 +1,4 @@
 import type { Action, Plan } from '../plan/plan.js';
-import { hasChanges } from '../plan/plan.js';
 import { SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
@@ -65,7 +64,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   }
 
   const out: string[] = [];
-  if (!hasChanges(p) && p.summary.failed === 0) {
+  if (p.changes.every((c) => c.action === 'unchanged')) {
     if (options.verbose && lines.length) out.push(...lines, '');
     const n = p.summary.unchanged;
     out.push(n === 0 ? 'No videos to plan.' : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);

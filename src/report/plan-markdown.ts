@@ -1,5 +1,4 @@
 import type { Plan } from '../plan/plan.js';
-import { hasChanges } from '../plan/plan.js';
 import { SYMBOLS, countsPhrase, detail, formatSeconds, location, totals } from './plan-common.js';
 
 /** Escape text for a markdown table cell. */
@@ -12,7 +11,7 @@ const code = (text: string): string => (text ? `\`${text.replace(/`/g, "'")}\`` 
 /** The plan as a pull-request comment: a heading with the counts, a table of changes, unchanged folded. */
 export function formatPlanMarkdown(p: Plan, options: { cwd: string }): string {
   const out: string[] = [];
-  if (!hasChanges(p) && p.summary.failed === 0) {
+  if (p.changes.every((c) => c.action === 'unchanged')) {
     out.push(`### reel plan: no changes`, '', `${countsPhrase(p.summary)}.`);
     return `${out.join('\n')}\n`;
   }

@@ -104,6 +104,11 @@ describe('plan', () => {
     expect(fingerprint(before)).toBe(fingerprint(after));
     const open = plan([after], lockOf(['a', locked(before, { status: 'awaiting_review', session_id: 's' })]));
     expect(open.changes[0]).toMatchObject({ action: 'resume', changed: ['revisions'], continueSession: true, render: false });
+    expect(hasChanges(open)).toBe(true);
+    // Waiting for a person with nothing new to send: listed, but nothing for a build to apply.
+    const waiting = plan([before], lockOf(['a', locked(before, { status: 'awaiting_review', session_id: 's' })]));
+    expect(waiting.changes[0]).toMatchObject({ action: 'resume', changed: [] });
+    expect(hasChanges(waiting)).toBe(false);
     const done = plan([after], lockOf(['a', locked(before, { session_id: 's' })]));
     expect(done.changes[0]).toMatchObject({ action: 'update', changed: ['revisions'], continueSession: true, render: true });
     const approved = agent('a', {}, { review: true, revisions: ['Shorter intro.'], approved: true });
