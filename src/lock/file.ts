@@ -32,7 +32,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * trust is a LockError that says what to do; nothing is repaired silently.
  */
 export function parseLock(text: string, file = LOCKFILE_NAME): Lockfile {
-  const conflict = /^(<{7}|={7}|>{7})( |$)/m.exec(text);
+  // The regex is slow on a big lock; markers are rare, so look for them with indexOf first.
+  const maybeConflict = text.includes('<<<<<<<') || text.includes('=======') || text.includes('>>>>>>>');
+  const conflict = maybeConflict ? /^(<{7}|={7}|>{7})( |$)/m.exec(text) : null;
   if (conflict) {
     throw new LockError(
       `${file}:${lineCol(text, conflict.index)}: unresolved git merge conflict. Resolve it by keeping both sides' ` +
