@@ -31,6 +31,9 @@ const manifests: unknown[] = [
   { version: 1, videos: { a: { mode: 'agent', prompt: 'p', review: true, revisions: ['shorter'] } } },
   { version: 2, videos: { a: { scirpt: 'typo', voice_settings: { speed: 9 } } } },
   { version: 1, defaults: { each: 'x.csv' }, videos: { a: { script: '', background: { color: 'red', url: 'http://x' }, files: [1, 2] } } },
+  // maxLength counts code points: 2,600 emoji are 5,200 UTF-16 units but within 5,000 characters.
+  { version: 1, videos: { a: { avatar: 'x', voice: 'v', script: '😀'.repeat(2600) }, b: { avatar: 'x', voice: 'v', script: '😀'.repeat(5001) } } },
+  { version: 1, videos: { a: { avatar: 'x', voice: 'v', script: 'a'.repeat(5001), title: '\uD800' } } },
   { videos: [] },
   'not a mapping',
 ];
