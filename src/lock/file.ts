@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockError } from '../errors.js';
 import { stableJson } from '../util/canonical.js';
@@ -104,7 +104,9 @@ function checkEntry(file: string, id: string, entry: unknown): void {
 export async function readLock(root: string): Promise<Lockfile> {
   let text: string;
   try {
-    text = await readFile(lockPath(root), 'utf8');
+    // One synchronous read: fs.promises.readFile reads a big lock in chunks and decodes them through
+    // a StringDecoder (~10 ms for 10,000 entries); readFileSync decodes once, natively.
+    text = readFileSync(lockPath(root), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyLock();
     throw new LockError(`cannot read ${LOCKFILE_NAME}: ${(error as Error).message}`, { cause: error });
