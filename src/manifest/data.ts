@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import type { Row } from './template.js';
 import { decodeUtf8, parseYaml } from './yaml.js';
 
@@ -48,7 +47,9 @@ export async function readRows(path: string): Promise<DataResult> {
   return { problem: { message: 'has an unknown extension; use .csv, .json, .yaml or .yml' } };
 }
 
-function csvRows(text: string): DataResult {
+async function csvRows(text: string): Promise<DataResult> {
+  // Imported on first use: most projects have no CSV, and every cold validate/plan paid for loading it.
+  const { parse: parseCsv } = await import('csv-parse/sync');
   try {
     const records = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false }) as Record<string, string>[];
     return { rows: records };

@@ -417,12 +417,13 @@ export class FileResolver {
 
   /** Hashes every local file the queued entries refer to and returns the entries that resolved. */
   async finish(): Promise<ResolvedEntry[]> {
-    await Promise.all(this.waiting);
+    // Most files wait for nothing: skip the awaits (two promise turns per file) when there is nothing to wait for.
+    if (this.waiting.length > 0) await Promise.all(this.waiting);
     // Hash each distinct file once (the cache also shares them across files), then fill slots synchronously.
     const facts = new Map<string, FileFacts | { error: string }>();
     const distinct = new Map<string, string>();
     for (const { slots } of this.pending) for (const slot of slots) if (!distinct.has(slot.path)) distinct.set(slot.path, slot.ref);
-    await Promise.all([...distinct].map(async ([path, ref]) => facts.set(path, await this.cache.hash(path, ref))));
+    if (distinct.size > 0) await Promise.all([...distinct].map(async ([path, ref]) => facts.set(path, await this.cache.hash(path, ref))));
     const out: ResolvedEntry[] = [];
     for (const { entry, slots } of this.pending) {
       let ok = true;

@@ -1,11 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
+import { sha256 } from '../util/hash.js';
 import { didYouMean } from './suggest.js';
 
 /**
  * The JSON Schemas in schema/ are the single source of truth for what a manifest and a config may
  * contain (editors use the same files for completion). Validators are compiled once per process, on
  * first use, and their errors are turned into messages that say what to do.
+ *
+ * Compiling the manifest schema with ajv costs about as much as loading a hundred manifests, and
+ * every cold `reel validate`/`plan` paid it (plus loading ajv itself). So `npm run build` also
+ * writes the same validators as standalone code (scripts/build-validators.mjs, with AJV_OPTIONS
+ * below) next to this module; it is used when its recorded schema digests match the schema files,
+ * and ajv compiles at run time otherwise (from source in tests, or a stale build).
  */
 
 export type SchemaName = 'manifest' | 'config';
@@ -15,9 +23,24 @@ const files: Record<SchemaName, URL> = {
   config: new URL('../../schema/config.schema.json', import.meta.url),
 };
 
+/** The Ajv options of every validator, compiled at run time or generated at build time. */
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const satisfies Options;
+/** Keywords the schemas use that Ajv does not know (annotations only). */
+export const AJV_KEYWORDS = ['x-message'] as const;
+/** The generated validators, beside the built schema.js (see scripts/build-validators.mjs). */
+export const PREBUILT_VALIDATORS = 'schema-validators.cjs';
+
+/** The generated module: one validator per schema, and the sha256 of the schema text it was generated from. */
+interface Prebuilt extends Record<SchemaName, ValidateFunction> {
+  schemaDigests: Record<SchemaName, string>;
+}
+
 const schemas = new Map<SchemaName, Record<string, unknown>>();
 const validators = new Map<SchemaName, ValidateFunction>();
-let ajv: Ajv | undefined;
+// ajv and the generated module are CommonJS: required synchronously, and only when first needed.
+const require = createRequire(import.meta.url);
+let ajv: import('ajv').Ajv | undefined;
+let prebuilt: Prebuilt | null | undefined;
 
 /** The parsed schema JSON (what `reel schema` prints). */
 export function getSchema(name: SchemaName): Record<string, unknown> {
@@ -33,11 +56,34 @@ export function schemaText(name: SchemaName): string {
   return readFileSync(files[name], 'utf8');
 }
 
+function loadPrebuilt(): Prebuilt | null {
+  try {
+    return require(`./${PREBUILT_VALIDATORS}`) as Prebuilt;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return null;
+    throw error;
+  }
+}
+
+/** The generated validator for `name`, if there is one and it was generated from the schema as it is now. */
+function prebuiltValidator(name: SchemaName): ValidateFunction | undefined {
+  prebuilt ??= loadPrebuilt();
+  if (!prebuilt || prebuilt.schemaDigests[name] !== sha256(schemaText(name))) return undefined;
+  return prebuilt[name];
+}
+
 function validator(name: SchemaName): ValidateFunction {
   let v = validators.get(name);
   if (!v) {
-    ajv ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).addKeyword('x-message');
-    v = ajv.compile(getSchema(name));
+    v = prebuiltValidator(name);
+    if (!v) {
+      if (!ajv) {
+        const { Ajv } = require('ajv') as typeof import('ajv');
+        ajv = new Ajv(AJV_OPTIONS);
+        for (const keyword of AJV_KEYWORDS) ajv.addKeyword(keyword);
+      }
+      v = ajv.compile(getSchema(name));
+    }
     validators.set(name, v);
   }
   return v;

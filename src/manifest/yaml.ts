@@ -1,4 +1,4 @@
-import { Composer, Parser, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { Composer, Parser, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { CST } from 'yaml';
 
 /**
@@ -81,24 +81,31 @@ function firstInvalidUtf8(b: Uint8Array): number {
 
 type Tok = CST.Token | CST.SourceToken;
 
+function tagError(t: Tok): YamlProblem {
+  return {
+    offset: t.offset,
+    message: `YAML tags such as \`${(t as CST.SourceToken).source}\` are not allowed in manifests; remove the tag (write the value as plain YAML)`,
+  };
+}
+
+function checkTags(tokens: readonly Tok[] | undefined, errors: YamlProblem[]): void {
+  if (!tokens) return;
+  for (let i = 0; i < tokens.length; i++) if (tokens[i]!.type === 'tag') errors.push(tagError(tokens[i]!));
+}
+
 /** Walks the CST without recursion: reports the first node nested deeper than MAX_DEPTH and every explicit tag. */
 function checkCst(doc: CST.Document, errors: YamlProblem[]): boolean {
-  const stack: Array<{ tok: Tok | undefined; depth: number }> = [{ tok: doc.value, depth: 0 }];
-  const tags = (tokens: readonly Tok[] | undefined): void => {
-    if (!tokens) return;
-    for (const t of tokens) {
-      if (t.type === 'tag') {
-        errors.push({
-          offset: t.offset,
-          message: `YAML tags such as \`${(t as CST.SourceToken).source}\` are not allowed in manifests; remove the tag (write the value as plain YAML)`,
-        });
-      }
-    }
-  };
-  tags(doc.start);
-  while (stack.length > 0) {
-    const { tok, depth } = stack.pop()!;
-    if (!tok) continue;
+  // Two parallel stacks instead of one of {tok, depth} objects: this walks every node of every file.
+  const toks: Tok[] = [];
+  const depths: number[] = [];
+  if (doc.value) {
+    toks.push(doc.value);
+    depths.push(0);
+  }
+  checkTags(doc.start, errors);
+  while (toks.length > 0) {
+    const tok = toks.pop()!;
+    const depth = depths.pop()!;
     if (depth > MAX_DEPTH) {
       errors.push({
         offset: tok.offset,
@@ -109,16 +116,25 @@ function checkCst(doc: CST.Document, errors: YamlProblem[]): boolean {
     switch (tok.type) {
       case 'block-map':
       case 'block-seq':
-      case 'flow-collection':
-        for (const item of (tok as CST.BlockMap | CST.FlowCollection).items as CST.CollectionItem[]) {
-          tags(item.start);
-          tags(item.sep);
-          if (item.key) stack.push({ tok: item.key, depth: depth + 1 });
-          if (item.value) stack.push({ tok: item.value, depth: depth + 1 });
+      case 'flow-collection': {
+        const items = (tok as CST.BlockMap | CST.FlowCollection).items as CST.CollectionItem[];
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i]!;
+          checkTags(item.start, errors);
+          checkTags(item.sep, errors);
+          if (item.key) {
+            toks.push(item.key);
+            depths.push(depth + 1);
+          }
+          if (item.value) {
+            toks.push(item.value);
+            depths.push(depth + 1);
+          }
         }
         break;
+      }
       case 'block-scalar':
-        tags((tok as CST.BlockScalar).props as Tok[]);
+        checkTags((tok as CST.BlockScalar).props as Tok[], errors);
         break;
       default:
         break;
@@ -196,7 +212,25 @@ function toValue(node: unknown, doc: Document.Parsed, budget: { left: number }, 
   if (viaAlias && --budget.left < 0) throw new AliasBomb(0);
   if (depth > MAX_DEPTH * 2) throw new AliasBomb(0);
   if (node === null || node === undefined) return null;
-  if (isScalar(node)) return node.value;
+  // instanceof rather than isScalar() & co.: this runs for every node of every manifest, and the
+  // symbol lookups behind those helpers are megamorphic across node classes.
+  if (node instanceof Scalar || isScalar(node)) return node.value;
+  if (node instanceof YAMLMap || isMap(node)) {
+    const out: Record<string, unknown> = {};
+    // A plain scalar value (most of them) is taken inline; the general path spends the alias budget.
+    const inline = !viaAlias && depth + 1 <= MAX_DEPTH * 2;
+    for (const pair of node.items) {
+      const k = pair.key instanceof Scalar ? (pair.key.value as unknown) : pair.key;
+      const key = typeof k === 'string' ? k : k === null ? 'null' : typeof k === 'object' ? JSON.stringify(toValue(k, doc, budget, depth + 1, viaAlias)) : String(k);
+      const item = pair.value;
+      const v = inline && item instanceof Scalar ? (item.value as unknown) : toValue(item, doc, budget, depth + 1, viaAlias);
+      // Own property even for "__proto__", so a manifest cannot reach Object.prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
+    }
+    return out;
+  }
+  if (node instanceof YAMLSeq || isSeq(node)) return node.items.map((item) => toValue(item, doc, budget, depth + 1, viaAlias));
   if (isAlias(node)) {
     const target = node.resolve(doc);
     try {
@@ -206,19 +240,6 @@ function toValue(node: unknown, doc: Document.Parsed, budget: { left: number }, 
       throw e;
     }
   }
-  if (isMap(node)) {
-    const out: Record<string, unknown> = {};
-    for (const pair of node.items) {
-      const k = isScalar(pair.key) ? pair.key.value : pair.key;
-      const key = typeof k === 'string' ? k : k === null ? 'null' : typeof k === 'object' ? JSON.stringify(toValue(k, doc, budget, depth + 1, viaAlias)) : String(k);
-      // Own property even for "__proto__", so a manifest cannot reach Object.prototype.
-      const v = toValue(pair.value, doc, budget, depth + 1, viaAlias);
-      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      else out[key] = v;
-    }
-    return out;
-  }
-  if (isSeq(node)) return node.items.map((item) => toValue(item, doc, budget, depth + 1, viaAlias));
   if (isPair(node)) return toValue(node.value, doc, budget, depth + 1, viaAlias);
   return null;
 }

@@ -148,8 +148,9 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     if (!include(entry.id)) continue;
     changes.push(diffEntry(entry, fingerprint(entry), lock.videos[entry.id], options));
   }
-  for (const [id, locked] of Object.entries(lock.videos)) {
+  for (const id in lock.videos) {
     if (seen.has(id) || !include(id)) continue;
+    const locked = lock.videos[id]!;
     changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
   }
   changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

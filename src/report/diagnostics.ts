@@ -51,5 +51,7 @@ export function diagnosticsJson(diagnostics: readonly Diagnostic[], cwd: string)
 }
 
 export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
+  // Same as toLocaleString('en-US') for whole numbers, without loading ICU data (~15 ms, once).
+  const count = Number.isSafeInteger(n) ? String(n).replace(/\B(?=(\d{3})+$)/g, ',') : n.toLocaleString('en-US');
+  return `${count} ${n === 1 ? word : many}`;
 }

@@ -25,10 +25,23 @@ const PHRASES: Record<Action, string> = {
 
 const ORDER: readonly Action[] = ['create', 'update', 'metadata', 'resume', 'failed', 'remove', 'unchanged'];
 
+// A plan names the same few manifest files for thousands of changes; path.relative is not cheap.
+const displayed = new Map<string, Map<string, string>>();
+
 /** Path for people: relative to `from`, forward slashes. */
 export function displayPath(file: string, from: string): string {
-  const rel = relative(from, file);
-  return (rel === '' ? file : rel).split(sep).join('/');
+  let byFile = displayed.get(from);
+  if (!byFile) {
+    byFile = new Map();
+    displayed.set(from, byFile);
+  }
+  let shown = byFile.get(file);
+  if (shown === undefined) {
+    const rel = relative(from, file);
+    shown = (rel === '' ? file : rel).split(sep).join('/');
+    byFile.set(file, shown);
+  }
+  return shown;
 }
 
 export function location(position: SourcePosition | undefined, from: string): string | undefined {
