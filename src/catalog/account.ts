@@ -1,5 +1,5 @@
-import { HeyGenClient } from '../heygen/client.js';
-import { isLocalUrl, resolveApiSettings } from '../util/env.js';
+import { connect, type HeyGenClient } from '../heygen/client.js';
+import { resolveApiSettings } from '../util/env.js';
 import { accountKey } from './catalog.js';
 
 export interface AccountClient {
@@ -18,13 +18,7 @@ export interface AccountClient {
 export async function accountClient(root: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<AccountClient> {
   const settings = await resolveApiSettings(root, env);
   let requests = 0;
-  const client = new HeyGenClient({
-    baseUrl: settings.baseUrl,
-    apiKey: settings.apiKey,
-    signal,
-    userAgent: 'reel-cli',
-    // Against a local emulator, the same retry rules with shorter waits.
-    retry: isLocalUrl(settings.baseUrl) ? { baseDelayMs: 100, maxDelayMs: 2000, maxRetries: 4 } : {},
+  const client = connect(settings, signal, {
     onRequest: () => {
       requests += 1;
     },

@@ -5,7 +5,7 @@ import { apiName } from '../build/identity.js';
 import { DEFAULT_CONCURRENCY, findMissingOutputs, runBuild } from '../build/executor.js';
 import { HEYGEN_SCHEDULE, LOCAL_SCHEDULE, type PollSchedule } from '../build/poller.js';
 import { ApiError, CancelledError, ConfigError, UsageError } from '../errors.js';
-import { HeyGenClient, type RetryPolicy } from '../heygen/client.js';
+import { connect } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
@@ -148,17 +148,11 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
       current = rerender(current, missing);
       missing = [];
     }
-    const local = options.emulator || isLocalUrl(baseUrl);
-    const client = new HeyGenClient({
-      baseUrl,
-      apiKey,
-      signal: ctx.signal,
+    const client = connect({ baseUrl, apiKey }, ctx.signal, {
       gate: new RateGate(),
-      retry: local ? LOCAL_RETRY : {},
       onRequest: () => {
         requests += 1;
       },
-      userAgent: 'reel-cli',
     });
     const result = await runBuild({
       root,
@@ -172,7 +166,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
       concurrency,
       titleTag: project.config.title_tag !== false,
       approvalMessage: project.config.approval_message,
-      schedule: pollSchedule(local, ctx.env),
+      schedule: pollSchedule(isLocalUrl(baseUrl), ctx.env),
       signal: ctx.signal,
       emit: (event) => reporter.event(event),
       missing,
@@ -212,8 +206,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
  * once, clearly, instead of as a failure of every job.
  */
 async function preflight(settings: ApiSettings, ctx: CommandContext): Promise<void> {
-  const local = isLocalUrl(settings.baseUrl);
-  const client = new HeyGenClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, signal: ctx.signal, retry: local ? LOCAL_RETRY : {} });
+  const client = connect(settings, ctx.signal);
   const me = await client.me();
   if (me.kind === 'ok') return;
   if (me.kind === 'error' && (me.status === 401 || me.status === 403)) {
@@ -224,7 +217,6 @@ async function preflight(settings: ApiSettings, ctx: CommandContext): Promise<vo
 }
 
 /** Retries against a local API: same rules, shorter waits. */
-const LOCAL_RETRY: Partial<RetryPolicy> = { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 2000 };
 
 /**
  * The poll schedule: slow against HeyGen, fast against a local emulator. `REEL_POLL_MS=first,min,max`

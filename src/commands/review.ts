@@ -3,11 +3,11 @@ import { messageHash } from '../build/executor.js';
 import { apiName } from '../build/identity.js';
 import { foreignSession } from '../agent/transcript.js';
 import { ApiError, UsageError } from '../errors.js';
-import { HeyGenClient } from '../heygen/client.js';
+import { connect } from '../heygen/client.js';
 import type { SessionResource } from '../heygen/types.js';
 import { readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
-import { DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import { DEFAULT_API_URL, readApiEnv, requireApiKey } from '../util/env.js';
 import type { CommandContext } from './context.js';
 
 export interface ReviewOptions {
@@ -38,13 +38,7 @@ export async function run(options: ReviewOptions, ctx: CommandContext): Promise<
   if ((locked.api ?? 'heygen') !== api) {
     throw new UsageError(foreignSession(options.id, locked.api, api));
   }
-  const client = new HeyGenClient({
-    baseUrl: settings.baseUrl,
-    apiKey: settings.apiKey,
-    signal: ctx.signal,
-    userAgent: 'reel-cli',
-    retry: isLocalUrl(settings.baseUrl) ? { baseDelayMs: 100, maxDelayMs: 2000, maxRetries: 4 } : {},
-  });
+  const client = connect(settings, ctx.signal);
   const got = await client.getSession(locked.session_id);
   if (got.kind !== 'ok') {
     const detail = got.kind === 'error' ? `${got.code}: ${got.message}` : got.message;

@@ -2,8 +2,8 @@ import { apiName } from '../build/identity.js';
 import { type DriftKind, type DriftReport, type RemoteState, compareDrift } from '../drift/compare.js';
 import { localStates, remoteStates, sessionStates } from '../drift/collect.js';
 import { readLock } from '../lock/index.js';
-import { HeyGenClient } from '../heygen/client.js';
-import { DEFAULT_API_URL, isLocalUrl, readApiEnv } from '../util/env.js';
+import { connect } from '../heygen/client.js';
+import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
 import type { CommandContext } from './context.js';
 
 export interface StatusOptions {
@@ -46,12 +46,7 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
   const asks = ids.length + sessionIds.length;
   if (asks > 0 && !apiEnv.apiKey) noKey = true;
   else if (asks > 0 && apiEnv.apiKey) {
-    const client = new HeyGenClient({
-      baseUrl: apiEnv.baseUrl,
-      apiKey: apiEnv.apiKey,
-      signal: ctx.signal,
-      userAgent: 'reel-cli',
-      retry: isLocalUrl(apiEnv.baseUrl) ? { baseDelayMs: 100, maxDelayMs: 2000, maxRetries: 4 } : {},
+    const client = connect({ baseUrl: apiEnv.baseUrl, apiKey: apiEnv.apiKey }, ctx.signal, {
       onRequest: () => {
         requests += 1;
       },

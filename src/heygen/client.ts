@@ -1,5 +1,6 @@
 import { CancelledError } from '../errors.js';
 import { RateGate, sleep } from './gate.js';
+import { isLocalUrl } from '../util/env.js';
 import type {
   Asset,
   AvatarLook,
@@ -531,4 +532,26 @@ function transportMessage(error: unknown): string {
   const code = causeCode(error);
   const message = error instanceof Error ? error.message : String(error);
   return code ? `${code}: ${message}` : message;
+}
+
+/** Against a loopback API (the emulator, a local proxy): the same retry rules with short waits. */
+export const LOCAL_RETRY: Partial<RetryPolicy> = { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 2000 };
+
+/**
+ * The client every command uses: key and base URL from `settings`, Ctrl-C threaded into every
+ * fetch, reel's user agent, and short retry waits when the API is on this machine.
+ */
+export function connect(
+  settings: { baseUrl: string; apiKey: string },
+  signal: AbortSignal,
+  extra: Omit<Partial<ClientOptions>, 'baseUrl' | 'apiKey' | 'signal'> = {},
+): HeyGenClient {
+  return new HeyGenClient({
+    baseUrl: settings.baseUrl,
+    apiKey: settings.apiKey,
+    signal,
+    userAgent: 'reel-cli',
+    retry: isLocalUrl(settings.baseUrl) ? LOCAL_RETRY : {},
+    ...extra,
+  });
 }
