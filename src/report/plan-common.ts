@@ -13,6 +13,17 @@ export const SYMBOLS: Record<Action, string> = {
   unchanged: '=',
 };
 
+/** SGR colour of each action on a terminal. */
+export const ACTION_COLORS: Record<Action, number> = {
+  create: 32, // green
+  update: 33, // yellow
+  metadata: 36, // cyan
+  resume: 34, // blue
+  failed: 31, // red
+  remove: 31,
+  unchanged: 2, // dim
+};
+
 const PHRASES: Record<Action, string> = {
   create: 'to create',
   update: 'to update',

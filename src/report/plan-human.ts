@@ -1,5 +1,5 @@
 import type { Action, Plan } from '../plan/plan.js';
-import { SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -10,20 +10,11 @@ export interface HumanPlanOptions {
   color?: boolean;
 }
 
-const COLORS: Record<Action, number> = {
-  create: 32, // green
-  update: 33, // yellow
-  metadata: 36, // cyan
-  resume: 34, // blue
-  failed: 31, // red
-  remove: 31,
-  unchanged: 2, // dim
-};
 
 /** The plan for people: one line per change, unchanged entries summarised, a totals line. */
 export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   const paint = (action: Action, text: string): string =>
-    options.color ? `\u001b[${COLORS[action]}m${text}\u001b[0m` : text;
+    options.color ? `\u001b[${ACTION_COLORS[action]}m${text}\u001b[0m` : text;
   const dim = (text: string): string => (options.color ? `\u001b[2m${text}\u001b[0m` : text);
 
   const listed = p.changes.filter((c) => isListed(c, options.verbose ?? false));

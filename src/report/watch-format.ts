@@ -3,17 +3,11 @@ import { relative, sep } from 'node:path';
 import type { Diagnostic } from '../manifest/types.js';
 import type { Action, Change } from '../plan/index.js';
 import type { DeltaItem, WatchSnapshot } from '../watch/engine.js';
+import { SYMBOLS } from './plan-common.js';
 
 /** One character per action, as in `reel plan`. */
-export const ACTION_SYMBOLS: Record<Action, string> = {
-  create: '+',
-  update: '~',
-  metadata: '*',
-  unchanged: '=',
-  resume: '>',
-  failed: '!',
-  remove: '-',
-};
+/** The plan's symbols, so watch and plan speak alike. */
+export const ACTION_SYMBOLS = SYMBOLS;
 
 const SUMMARY_WORDS: Array<[Action, string]> = [
   ['create', 'to create'],

@@ -17,9 +17,9 @@ import {
   planTotals,
   projectTotals,
 } from './watch-format.js';
+import { ACTION_COLORS } from './plan-common.js';
 
 const ESC = '\u001b[';
-const COLORS: Record<Action, number> = { create: 32, update: 33, metadata: 36, unchanged: 90, resume: 34, failed: 31, remove: 31 };
 
 interface Section {
   title: string;
@@ -122,7 +122,7 @@ export class TtyWatchReporter implements WatchReporter {
   }
 
   private paint(action: Action, text: string): string {
-    return this.color ? `${ESC}${COLORS[action]}m${text}${ESC}39m` : text;
+    return this.color ? `${ESC}${ACTION_COLORS[action]}m${text}${ESC}22;39m` : text;
   }
 
   private render(): void {

@@ -75,7 +75,7 @@ describe('the watch screen on a terminal', () => {
     const term = terminal(100, 30);
     const reporter = new TtyWatchReporter(term.stream, root!, true);
     reporter.onRun({ kind: 'initial', delta: [], reloaded: [], durationMs: 1 }, engine.snapshot(), new Date());
-    expect(term.text()).toMatch(/ {2}\u001b\[32m\+\u001b\[39m clip-000/);
+    expect(term.text()).toMatch(/ {2}\u001b\[32m\+\u001b\[22;39m clip-000/);
   });
 
   it('shares the lines fairly between sections', () => {
