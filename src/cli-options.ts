@@ -145,6 +145,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--fault-rate <r>', description: 'share of requests and renders that fail (0-1)', parse: 'number', default: 0 },
       { flags: '--seed <n>', description: 'seed for fault injection', parse: 'int', default: 1 },
       { flags: '--catalog <file>', description: 'JSON file replacing the built-in avatars, voices and styles' },
+      { flags: '--remote-webhooks', description: 'also deliver callback_url webhooks to hosts other than this machine' },
     ],
   },
   {

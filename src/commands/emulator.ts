@@ -16,6 +16,7 @@ export interface EmulatorCommandOptions {
   faultRate?: number;
   seed?: number;
   catalog?: string;
+  remoteWebhooks?: boolean;
 }
 
 function check(condition: boolean, message: string): void {
@@ -48,6 +49,7 @@ export async function run(options: EmulatorCommandOptions, ctx: CommandContext):
     urlTtl: options.urlTtl ?? 600,
     faultRate: options.faultRate ?? 0,
     seed: options.seed ?? 1,
+    remoteWebhooks: options.remoteWebhooks === true,
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(catalog ? { catalog } : {}),
     onRequest: (r) => {

@@ -44,6 +44,11 @@ export interface EmulatorOptions {
   /** Header carrying the webhook HMAC; default X-HeyGen-Signature. */
   signatureHeader?: string;
   /**
+   * Deliver webhooks to hosts other than this machine's loopback addresses; default false, so an
+   * offline emulator never sends traffic out because a manifest names a real `callback_url`.
+   */
+  remoteWebhooks?: boolean;
+  /**
    * Credits each key starts with, one per second of video (rounded up), charged on create and
    * refunded when a render fails; over budget → 402 insufficient_credit. Default unlimited.
    */
@@ -90,6 +95,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     webhookRetryMs: options.webhookRetryMs ?? 500,
     webhookAttempts: options.webhookAttempts ?? 4,
     signatureHeader: options.signatureHeader ?? 'X-HeyGen-Signature',
+    remoteWebhooks: options.remoteWebhooks ?? false,
     credits: options.credits ?? null,
     strict: options.strict ?? false,
   });

@@ -9,6 +9,7 @@ import { Faults } from './faults.js';
 import { HttpError } from './http.js';
 import { GIF, JPEG, PNG, mp4, srt } from './media.js';
 import { ASK_TRIGGER, FAIL_TRIGGER, agentDuration, sessionTitle, spokenText, videoDuration, type Lookup } from './videos.js';
+import { isLocalUrl } from '../util/env.js';
 
 type Body = Record<string, unknown>;
 
@@ -23,6 +24,7 @@ export interface WorldOptions {
   webhookRetryMs: number;
   webhookAttempts: number;
   signatureHeader: string;
+  remoteWebhooks: boolean;
   /** Credits each key starts with (one per second of video); null = unlimited. */
   credits: number | null;
   /** Reject request fields the contract does not declare. */
@@ -739,6 +741,10 @@ export class World {
       if (signal.aborted) return;
       const record: DeliveryRecord = { url, event_type: type, attempt: n, status: null, error: null, time: Date.now() };
       this.deliveries.push(record);
+      if (!this.options.remoteWebhooks && !isLocalUrl(url)) {
+        record.error = 'not delivered: the emulator delivers webhooks only to this machine (localhost, 127.0.0.1, ::1) unless started with remoteWebhooks (--remote-webhooks)';
+        return;
+      }
       try {
         const response = await fetch(url, { method: 'POST', headers, body: payload, signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) });
         record.status = response.status;

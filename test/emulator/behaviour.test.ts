@@ -282,6 +282,17 @@ describe('webhooks', () => {
     }
   });
 
+  it('never sends a webhook off this machine unless told to', async () => {
+    const emu = await emulator({ webhookRetryMs: 10 });
+    await api(emu.url, 'POST', '/v3/videos', avatarBody({ callback_url: 'https://hooks.example.com/heygen', callback_id: 'far' }));
+    await until(async () => (emu.deliveries().length > 0 ? true : undefined), 5000, 'a delivery record');
+    await sleep(100);
+    // One record, no retries, no status: nothing was sent.
+    expect(emu.deliveries()).toEqual([
+      expect.objectContaining({ url: 'https://hooks.example.com/heygen', attempt: 1, status: null, error: expect.stringMatching(/^not delivered: .*--remote-webhooks/) }),
+    ]);
+  });
+
   it('signs deliveries to registered endpoints and reports failures', async () => {
     const hook = await receiver([]);
     try {
