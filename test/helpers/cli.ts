@@ -10,6 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
+function withoutHeygen(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('HEYGEN_')));
+}
+
 /** Run the built `reel` binary the way a user would: a real process, NO_COLOR, no TTY. */
 export function runCli(
   args: string[],
@@ -18,7 +22,8 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
+      // A developer's own HEYGEN_* settings never leak into a test run (no real API, no real key).
+      env: { ...withoutHeygen(process.env), NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
