@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Emulator } from '../../src/emulator/index.js';
+import { type Emulator, type EmulatorOptions, startEmulator } from '../../src/emulator/index.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -134,4 +135,58 @@ export async function readLockJson(dir: string): Promise<LockJson> {
 
 export function creates(emulator: Emulator, path = '/v3/videos'): number {
   return emulator.requests().filter((r) => r.method === 'POST' && r.path === path).length;
+}
+
+/** Temp folders made by a test file, removed after it. */
+export function removedAfterAll(): string[] {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+  return dirs;
+}
+
+/**
+ * A fresh emulator for each test (closed after it): `setup(files, options)` starts it and makes a
+ * temp project; `current()` is the running one.
+ */
+export function emulatorPerTest(): {
+  setup: (files: Record<string, string>, options?: EmulatorOptions) => Promise<{ dir: string; emu: Emulator }>;
+  current: () => Emulator | undefined;
+} {
+  const dirs = removedAfterAll();
+  let emulator: Emulator | undefined;
+  afterEach(async () => {
+    await emulator?.close();
+    emulator = undefined;
+  });
+  return {
+    setup: async (files, options = {}) => {
+      emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, ...options });
+      const dir = await project(files);
+      dirs.push(dir);
+      return { dir, emu: emulator };
+    },
+    current: () => emulator,
+  };
+}
+
+/** One emulator for the whole test file, reset before each test; `dirs` are removed after the file. */
+export function emulatorPerFile(renderSeconds: number): { emulator: () => Emulator; dirs: string[] } {
+  let emulator: Emulator | undefined;
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, renderSeconds, apiKey: KEY });
+  });
+  const dirs = removedAfterAll();
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  beforeEach(() => emulator?.reset());
+  return {
+    emulator: () => {
+      if (!emulator) throw new Error('the emulator starts in beforeAll');
+      return emulator;
+    },
+    dirs,
+  };
 }

@@ -1,30 +1,15 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { downloadTo, TransferError, UrlExpiredError } from '../../src/build/download.js';
 import { idempotencyKey, titleTag } from '../../src/build/identity.js';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { fieldDigests, fingerprint } from '../../src/plan/index.js';
-import { allVideos, cliEnv, countByTag, creates, directManifest, KEY, project, readLockJson, runCli } from './helpers.js';
+import { allVideos, cliEnv, countByTag, creates, directManifest, emulatorPerTest, KEY, readLockJson, runCli } from './helpers.js';
 
-const dirs: string[] = [];
-let emulator: Emulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function setup(files: Record<string, string>, options: Parameters<typeof startEmulator>[0] = {}): Promise<{ dir: string; emu: Emulator }> {
-  emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, ...options });
-  const dir = await project(files);
-  dirs.push(dir);
-  return { dir, emu: emulator };
-}
+const { setup, current } = emulatorPerTest();
 
 async function post(emu: Emulator, path: string, body: unknown, key?: string): Promise<Record<string, unknown>> {
   const headers: Record<string, string> = { 'x-api-key': KEY, 'content-type': 'application/json' };
@@ -40,7 +25,7 @@ async function writeIntent(dir: string, id: string, submittedAt: Date): Promise<
   if (!entry) throw new Error(`no entry ${id}`);
   const fp = fingerprint(entry);
   const intent: Record<string, unknown> = {
-    api: (cliEnv(emulator).HEYGEN_API_URL ?? '').replace(/\/+$/, ''),
+    api: (cliEnv(current()).HEYGEN_API_URL ?? '').replace(/\/+$/, ''),
     fields: fieldDigests(entry),
     fingerprint: fp,
     generation: 1,

@@ -1,28 +1,12 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../../src/emulator/index.js';
 import {
-  allVideos, apiGet, cliEnv, countByTag, creates, directManifest, KEY, project, readLockJson, runCli, spawnCli, waitFor,
+  allVideos, apiGet, cliEnv, countByTag, creates, directManifest, emulatorPerTest, KEY, readLockJson, runCli, spawnCli, waitFor,
 } from './helpers.js';
 
-const dirs: string[] = [];
-let emulator: Emulator | undefined;
-
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function setup(files: Record<string, string>, options: Parameters<typeof startEmulator>[0] = {}): Promise<{ dir: string; emu: Emulator }> {
-  emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, ...options });
-  const dir = await project(files);
-  dirs.push(dir);
-  return { dir, emu: emulator };
-}
+const { setup } = emulatorPerTest();
 
 /** Every fingerprint tag names exactly one video, and there are `n` of them. */
 async function expectExactlyOnce(emu: Emulator, n: number): Promise<void> {

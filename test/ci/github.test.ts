@@ -1,27 +1,19 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, FAIL_TRIGGER, startEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { FAIL_TRIGGER } from '../../src/emulator/index.js';
 import { workflowCommand } from '../../src/report/github.js';
-import { cliEnv, directManifest, KEY, project, runCli } from '../build/helpers.js';
+import { cliEnv, directManifest, KEY, project, runCli, emulatorPerFile } from '../build/helpers.js';
 
-let emulator: Emulator;
-const dirs: string[] = [];
-beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, renderSeconds: 0.2, apiKey: KEY });
-});
-afterAll(async () => {
-  await emulator.close();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-beforeEach(() => emulator.reset());
+const shared = emulatorPerFile(0.2);
+const dirs = shared.dirs;
 
 async function ghProject(files: Record<string, string>): Promise<{ cwd: string; env: NodeJS.ProcessEnv; summary: string }> {
   const cwd = await project(files);
   dirs.push(cwd);
   const summary = join(cwd, 'step-summary.md');
   await writeFile(summary, '');
-  const env = cliEnv(emulator, {
+  const env = cliEnv(shared.emulator(), {
     GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/videos', GITHUB_RUN_ID: '77',
     REEL_POLL_MS: '30,30,100',
   });
@@ -58,7 +50,7 @@ describe('GitHub Actions output', () => {
       expect(r.code, command[0]).toBe(1);
       expect(r.stdout, command[0]).toMatch(/^::error file=videos\/a\.yaml,line=5,col=5::bad: /m);
     }
-    expect(emulator.requests()).toHaveLength(0);
+    expect(shared.emulator().requests()).toHaveLength(0);
   });
 
   it('build annotates failed renders at their manifest entry and summarises results with links', async () => {

@@ -1,24 +1,15 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/plan/select.js';
-import { cliEnv, creates, directManifest, KEY, project, readLockJson, runCli } from '../build/helpers.js';
+import { cliEnv, creates, directManifest, KEY, project, readLockJson, runCli, emulatorPerFile } from '../build/helpers.js';
 
-let emulator: Emulator;
-const dirs: string[] = [];
-beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, renderSeconds: 0.2, apiKey: KEY });
-});
-afterAll(async () => {
-  await emulator.close();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-beforeEach(() => emulator.reset());
+const shared = emulatorPerFile(0.2);
+const dirs = shared.dirs;
 
 const N = 3;
-const env = (): NodeJS.ProcessEnv => cliEnv(emulator, { REEL_POLL_MS: '30,30,100' });
+const env = (): NodeJS.ProcessEnv => cliEnv(shared.emulator(), { REEL_POLL_MS: '30,30,100' });
 
 /** A checkout per CI job: the same commit copied into its own folder. */
 async function checkout(from: string): Promise<string> {
@@ -44,7 +35,7 @@ describe('sharded builds and reel lock merge', () => {
     const main = await project({ 'videos/a.yaml': directManifest(12) });
     dirs.push(main);
     const fragments = await shardedBuild(main);
-    expect(creates(emulator)).toBe(12);
+    expect(creates(shared.emulator())).toBe(12);
 
     for (const [i, file] of fragments.entries()) {
       const fragment = JSON.parse(await readFile(file, 'utf8')) as { shard: { index: number; count: number }; videos: Record<string, unknown> };
@@ -76,13 +67,13 @@ describe('sharded builds and reel lock merge', () => {
     // v002 changes, v006 is deleted from the manifest.
     const edited = directManifest(6, (i) => (i === 2 ? ' Now with more words.' : '')).replace(/ {2}v006:\n.*\n.*\n/, '');
     await writeFile(join(main, 'videos/a.yaml'), edited);
-    const createsBefore = creates(emulator);
+    const createsBefore = creates(shared.emulator());
     const merged = await runCli(['lock', 'merge', ...(await shardedBuild(main))], main, env());
     expect(merged.code, merged.stderr).toBe(0);
     // v002 re-rendered; the others were downloaded again (no out/ in a checkout), which updates their entries.
     expect(merged.stdout).toMatch(/0 added, 5 updated, 1 removed/);
     // One render, in v002's shard; the other shards only download their files again (no out/ in a checkout).
-    expect(creates(emulator) - createsBefore).toBe(1);
+    expect(creates(shared.emulator()) - createsBefore).toBe(1);
     const after = await readLockJson(main);
     expect(Object.keys(after.videos).sort()).toEqual(['v001', 'v002', 'v003', 'v004', 'v005']);
     expect(after.videos.v002?.video_id).not.toBe(before.videos.v002?.video_id);

@@ -1,21 +1,13 @@
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, directManifest, KEY, project, readLockJson, runCli } from '../build/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
+import { cliEnv, directManifest, KEY, project, readLockJson, runCli, emulatorPerFile } from '../build/helpers.js';
 
-let emulator: Emulator;
-const dirs: string[] = [];
-beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, renderSeconds: 0.2, apiKey: KEY });
-});
-afterAll(async () => {
-  await emulator.close();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-beforeEach(() => emulator.reset());
+const shared = emulatorPerFile(0.2);
+const dirs = shared.dirs;
 
-const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cliEnv(emulator, { REEL_POLL_MS: '30,30,100', ...extra });
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cliEnv(shared.emulator(), { REEL_POLL_MS: '30,30,100', ...extra });
 
 interface StatusJson {
   drift: boolean;
@@ -29,12 +21,12 @@ describe('reel status', () => {
     dirs.push(cwd);
     expect((await runCli(['build', '--yes'], cwd, env())).code).toBe(0);
 
-    const statusesBefore = emulator.requests().filter((r) => r.path === '/v3/videos/statuses').length;
+    const statusesBefore = shared.emulator().requests().filter((r) => r.path === '/v3/videos/statuses').length;
     const clean = await runCli(['status'], cwd, env());
     expect(clean.code).toBe(0);
     expect(clean.stdout).toMatch(/4 videos in reel\.lock: 4 ok\.\nIn sync\.\n$/);
     // One bulk status request for all four videos.
-    expect(emulator.requests().filter((r) => r.path === '/v3/videos/statuses').length).toBe(statusesBefore + 1);
+    expect(shared.emulator().requests().filter((r) => r.path === '/v3/videos/statuses').length).toBe(statusesBefore + 1);
 
     const lock = await readLockJson(cwd);
     await rm(join(cwd, 'out/v001.mp4'));
@@ -43,7 +35,7 @@ describe('reel status', () => {
     const handle = await open(join(cwd, 'out/v002.mp4'), 'r+');
     await handle.write(Buffer.from('XXXX'), 0, 4, size - 4);
     await handle.close();
-    const del = await fetch(`${emulator.url}/v3/videos/${lock.videos.v003?.video_id}`, { method: 'DELETE', headers: { 'x-api-key': KEY } });
+    const del = await fetch(`${shared.emulator().url}/v3/videos/${lock.videos.v003?.video_id}`, { method: 'DELETE', headers: { 'x-api-key': KEY } });
     expect(del.status).toBe(200);
 
     const drift = await runCli(['status'], cwd, env());
@@ -61,7 +53,7 @@ describe('reel status', () => {
     });
 
     // build downloads the missing file again from the existing video: no render.
-    const posts = (): number => emulator.requests().filter((r) => r.method === 'POST').length;
+    const posts = (): number => shared.emulator().requests().filter((r) => r.method === 'POST').length;
     const before = posts();
     const rebuilt = await runCli(['build', '--yes'], cwd, env());
     expect(rebuilt.code).toBe(0);
@@ -108,6 +100,6 @@ describe('reel status', () => {
     const r = await runCli(['status'], cwd, env());
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/reel\.lock records no videos yet/);
-    expect(emulator.requests()).toHaveLength(0);
+    expect(shared.emulator().requests()).toHaveLength(0);
   });
 });
