@@ -341,19 +341,8 @@ export class World {
   /** Creates a video whose clock starts now; `failure` decides its end. */
   createVideo(
     owner: string,
-    init: {
-      title: string | null;
-      duration: number;
-      captions: boolean;
-      captionStyle: boolean;
-      outputFormat: string;
-      text: string;
-      callbackUrl: string | null;
-      callbackId: string | null;
-      sessionId?: string | null;
-      batchId?: string | null;
-      failure: Failure | null;
-    },
+    init: Omit<VideoRecord, 'id' | 'owner' | 'seq' | 'createdAt' | 'startAt' | 'doneAt' | 'deleted' | 'sessionId' | 'batchId'> &
+      Partial<Pick<VideoRecord, 'sessionId' | 'batchId'>>,
   ): VideoRecord {
     const now = Date.now();
     const total = this.options.renderSeconds * 1000;
@@ -364,18 +353,10 @@ export class World {
       createdAt: now,
       startAt: now + total * 0.25,
       doneAt: now + total,
+      ...init,
       sessionId: init.sessionId ?? null,
       batchId: init.batchId ?? null,
       deleted: false,
-      title: init.title,
-      duration: init.duration,
-      captions: init.captions,
-      captionStyle: init.captionStyle,
-      outputFormat: init.outputFormat,
-      text: init.text,
-      callbackUrl: init.callbackUrl,
-      callbackId: init.callbackId,
-      failure: init.failure,
     };
     this.videos.set(video.id, video);
     this.later(total, () => this.videoFinished(video));

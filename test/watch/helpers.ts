@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serializeLock, type Lockfile } from '../../src/lock/index.js';
+import { serializeLock, type LockEntry } from '../../src/lock/index.js';
 import { loadProject } from '../../src/manifest/index.js';
-import { fieldDigests, fingerprint } from '../../src/plan/index.js';
+import { locked, lockOf } from '../plan/builders.js';
 
 export const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
 
@@ -31,18 +31,7 @@ export function removeProject(root: string): void {
  */
 export async function completedLock(root: string): Promise<string> {
   const { entries } = await loadProject(root);
-  const lock: Lockfile = { lockfileVersion: 1, videos: {}, assets: {} };
-  for (const entry of entries) {
-    lock.videos[entry.id] = {
-      fingerprint: fingerprint(entry),
-      mode: entry.mode,
-      status: 'completed',
-      generation: 1,
-      fields: fieldDigests(entry),
-      video_id: `v-${entry.id}`,
-      updated_at: '2026-01-01T00:00:00.000Z',
-    };
-  }
+  const lock = lockOf(...entries.map((entry): [string, LockEntry] => [entry.id, locked(entry)]));
   return serializeLock(lock);
 }
 
