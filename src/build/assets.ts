@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname } from '../util/path.js';
 import { ApiError } from '../errors.js';
 import type { HeyGenClient } from '../heygen/client.js';
 import type { LockStore } from '../lock/index.js';

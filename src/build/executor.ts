@@ -1,5 +1,5 @@
 import { stat, unlink } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relativePath, resolve } from '../util/path.js';
 import pLimit from 'p-limit';
 import { ApiError, CancelledError, ReelError } from '../errors.js';
 import type { HeyGenClient, Outcome } from '../heygen/client.js';
@@ -605,7 +605,7 @@ class Executor {
   }
 
   private rel(path: string): string {
-    return relative(this.o.root, path).split(sep).join('/');
+    return relativePath(this.o.root, path);
   }
 
   private async downloadOutputs(entry: ResolvedEntry, lock: LockEntry, known: Video | undefined, action: string, started: number): Promise<JobResult> {
@@ -704,7 +704,7 @@ class Executor {
       if (!file) continue;
       const path = resolve(this.o.root, file.path);
       // Never delete outside the project, whatever a hand-edited lock says.
-      if (isAbsolute(file.path) || relative(this.o.root, path).startsWith('..')) continue;
+      if (isAbsolute(file.path) || relativePath(this.o.root, path).startsWith('..')) continue;
       await unlink(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve } from '../util/path.js';
 import { CancelledError } from '../errors.js';
 // Only light modules are imported eagerly: on a warm run nothing is parsed, so the YAML parser, ajv
 // and the CSV parser (a good share of a warm run's time) are imported only when a file misses.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.js';
 import { createInterface } from 'node:readline/promises';
 import { apiName } from '../build/identity.js';
 import { DEFAULT_CONCURRENCY, findMissingOutputs, runBuild } from '../build/executor.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, relativePath, resolve } from '../util/path.js';
 import { agentChoices, annotateOriginal, ejectedId, ejectedManifest, ejectedPath, FILL_HINTS } from '../agent/eject.js';
 import { apiName } from '../build/identity.js';
 import { foreignSession } from '../agent/transcript.js';
@@ -74,7 +74,7 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
     throw new UsageError(`cannot add ${newId} to ${rel(root, target)}: ${(error as Error).message}`, { cause: error });
   }
   const original = await readFile(manifest, 'utf8');
-  const pointer = `Pinned as ${newId} in ${relative(dirname(manifest), target).split(sep).join('/')} by \`reel eject\`.`;
+  const pointer = `Pinned as ${newId} in ${relativePath(dirname(manifest), target)} by \`reel eject\`.`;
   let annotated: string | undefined;
   try {
     annotated = annotateOriginal(original, entry.source.line, pointer);
@@ -102,5 +102,5 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
 }
 
 function rel(root: string, path: string): string {
-  return relative(root, path).split(sep).join('/');
+  return relativePath(root, path);
 }

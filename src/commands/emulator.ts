@@ -2,7 +2,7 @@
  * `reel emulator`: runs the HeyGen v3 emulator until Ctrl-C (or SIGTERM). The first line on stdout
  * is the URL to point clients at; one line per request goes to stderr.
  */
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { loadCatalog, startEmulator, type Catalog, type EmulatorOptions } from '../emulator/index.js';
 import type { CommandContext } from './context.js';

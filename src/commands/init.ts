@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join } from '../util/path.js';
 import type { CommandContext } from './context.js';
 
 export interface InitOptions {

@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.js';
 import { UsageError } from '../errors.js';
 import { LOCKFILE_NAME, openLock } from '../lock/index.js';
 import { type LockConflict, type LockFragment, mergeLocks, readFragment } from '../lock/merge.js';
 import type { LockEntry } from '../lock/types.js';
-import { displayPath } from '../report/diagnostics.js';
+import { displayPath } from '../util/path.js';
 import type { CommandContext } from './context.js';
 
 export interface LockOptions {

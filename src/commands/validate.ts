@@ -1,5 +1,6 @@
+import { displayPath } from '../util/path.js';
 import { loadProject, type LoadResult } from '../manifest/index.js';
-import { diagnosticsJson, displayPath, formatDiagnostics, formatGithubAnnotations, plural } from '../report/diagnostics.js';
+import { diagnosticsJson, formatDiagnostics, formatGithubAnnotations, plural } from '../report/diagnostics.js';
 import type { CommandContext } from './context.js';
 
 export interface ValidateOptions {

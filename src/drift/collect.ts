@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.js';
 import { ApiError } from '../errors.js';
 import { type HeyGenClient, MAX_STATUS_IDS } from '../heygen/client.js';
 import type { Lockfile } from '../lock/types.js';

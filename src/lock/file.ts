@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { LockError } from '../errors.js';
 import { stableJson } from '../util/canonical.js';
 import { LOCK_STATUSES, LOCKFILE_VERSION, type LockEntry, type Lockfile, emptyLock } from './types.js';

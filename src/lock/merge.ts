@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { LockError } from '../errors.js';
 import { type Shard, shardOf } from '../plan/select.js';
 import { writeFileAtomic } from '../util/atomic.js';

@@ -1,6 +1,6 @@
 import { DEFAULT_APPROVAL_MESSAGE } from '../agent/messages.js';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import type { SourcePosition } from '../errors.js';
 import { validateAgainst } from './schema.js';
 import type { Diagnostic } from './types.js';

@@ -1,8 +1,8 @@
-import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { inside, isAbsolute, relativePath, resolve as resolvePath } from '../util/path.js';
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 import { assetPlaceholder } from '../util/placeholder.js';
-import { classify, FileCache, inside, toPosix, type FileFacts, type Reference } from './assets.js';
+import { classify, FileCache, type FileFacts, type Reference } from './assets.js';
 import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
@@ -392,7 +392,7 @@ export class FileResolver {
       const file = out['file'];
       const abs = resolvePath(this.root, file);
       if (isAbsolute(file) || !inside(this.root, abs) || abs === this.root) err(descend(this.doc, node('output'), ['file']), '`output.file` must be a path relative to the project root, inside it');
-      else output.file = toPosix(relative(this.root, abs));
+      else output.file = relativePath(this.root, abs);
     }
 
     const api = get('api');

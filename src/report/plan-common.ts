@@ -1,5 +1,5 @@
-import { relative, sep } from 'node:path';
 import type { SourcePosition } from '../errors.js';
+import { displayPath } from '../util/path.js';
 import { type Action, type Change, type Plan, type Summary, stoppable } from '../plan/plan.js';
 
 /** One symbol per action, shared by the human and markdown reports. */
@@ -35,25 +35,6 @@ const PHRASES: Record<Action, string> = {
 };
 
 const ORDER: readonly Action[] = ['create', 'update', 'metadata', 'resume', 'failed', 'remove', 'unchanged'];
-
-// A plan names the same few manifest files for thousands of changes; path.relative is not cheap.
-const displayed = new Map<string, Map<string, string>>();
-
-/** Path for people: relative to `from`, forward slashes. */
-export function displayPath(file: string, from: string): string {
-  let byFile = displayed.get(from);
-  if (!byFile) {
-    byFile = new Map();
-    displayed.set(from, byFile);
-  }
-  let shown = byFile.get(file);
-  if (shown === undefined) {
-    const rel = relative(from, file);
-    shown = (rel === '' ? file : rel).split(sep).join('/');
-    byFile.set(file, shown);
-  }
-  return shown;
-}
 
 export function location(position: SourcePosition | undefined, from: string): string | undefined {
   return position ? `${displayPath(position.file, from)}:${position.line}` : undefined;

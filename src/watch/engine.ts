@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import pLimit from 'p-limit';
 import { LockError } from '../errors.js';
 import { emptyLock } from '../lock/index.js';

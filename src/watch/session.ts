@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { ReelError } from '../errors.js';
 import type { WatchDeps } from './deps.js';
 import { CONFIG_FILES, LOCK_FILE, WatchEngine, type RunReport, type WatchSnapshot } from './engine.js';
