@@ -19,6 +19,7 @@ import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlanHuman } from '../report/plan-human.js';
 import { formatPlanJson } from '../report/plan-json.js';
 import { type ApiSettings, DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import { inGithubActions, isCI, useColor } from '../util/terminal.js';
 import type { CommandContext } from './context.js';
 
 export interface BuildOptions {
@@ -57,7 +58,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
-    if (ctx.env.GITHUB_ACTIONS === 'true') (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd }, project.diagnostics);
+    if (inGithubActions(ctx.env)) (await import('../report/github.js')).annotateDiagnostics({ env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd }, project.diagnostics);
     ctx.stderr.write(`reel: ${errors.length} error${errors.length === 1 ? '' : 's'} in the manifests; nothing was sent.\n`);
     return 1;
   }
@@ -178,7 +179,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
     const totals = { results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled };
     reporter.done(totals);
     // Annotations are workflow commands on stdout, except in --json mode where stdout is NDJSON only.
-    if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportBuildToGithub({ env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd }, { ...totals, sources: new Map(project.entries.map((e) => [e.id, e.source])), shard });
+    if (inGithubActions(ctx.env)) await (await import('../report/github.js')).reportBuildToGithub({ env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd }, { ...totals, sources: new Map(project.entries.map((e) => [e.id, e.source])), shard });
     if (result.cancelled || ctx.signal.aborted) return 130;
     return result.results.some((r) => r.result === 'failed' || r.result === 'unknown') || failedEarlier.length > 0 ? 1 : 0;
   } catch (error) {
@@ -289,7 +290,7 @@ function overBudget(p: Plan, options: BuildOptions): string | undefined {
 /** Ask only a person at a terminal: never in CI, never with --yes or --json, never without a TTY. */
 function shouldConfirm(options: BuildOptions, ctx: CommandContext): boolean {
   if (options.yes || options.json || options.emulator) return false;
-  if (ctx.env.CI && ctx.env.CI !== 'false' && ctx.env.CI !== '0') return false;
+  if (isCI(ctx.env)) return false;
   return process.stdin.isTTY === true && ctx.stdout.isTTY === true;
 }
 
@@ -306,12 +307,11 @@ async function confirm(ctx: CommandContext): Promise<boolean> {
 }
 
 function color(ctx: CommandContext): boolean {
-  return ctx.stdout.isTTY === true && !ctx.env.NO_COLOR;
+  return useColor(ctx.stdout, ctx.env);
 }
 
 function pickReporter(options: BuildOptions, ctx: CommandContext): BuildReporter {
   if (options.json) return new JsonBuildReporter(ctx.stdout);
-  const ci = ctx.env.CI && ctx.env.CI !== 'false' && ctx.env.CI !== '0';
-  if (ctx.stdout.isTTY && !ci) return new TtyBuildReporter(ctx.stdout, color(ctx));
+  if (ctx.stdout.isTTY && !isCI(ctx.env)) return new TtyBuildReporter(ctx.stdout, color(ctx));
   return new PlainBuildReporter(ctx.stdout);
 }

@@ -13,6 +13,7 @@ import { formatPlanHuman } from '../report/plan-human.js';
 import { formatPlanJson } from '../report/plan-json.js';
 import { formatPlanMarkdown } from '../report/plan-markdown.js';
 import { diagnosticsJson, formatDiagnostics, formatGithubAnnotations } from '../report/diagnostics.js';
+import { inGithubActions, useColor } from '../util/terminal.js';
 import type { CommandContext } from './context.js';
 
 export interface PlanCommandOptions {
@@ -23,11 +24,6 @@ export interface PlanCommandOptions {
   shard?: string;
   detailedExitcode?: boolean;
   emulator?: boolean;
-}
-
-/** Colours only for a person at a terminal that accepts them. */
-export function useColor(ctx: CommandContext): boolean {
-  return Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR && ctx.env.TERM !== 'dumb';
 }
 
 /**
@@ -50,7 +46,7 @@ export async function loadForPlan(
   if (project.diagnostics.length > 0) {
     ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
     // Annotations go to stdout, where GitHub reads them; never into a --json document.
-    if (ctx.env.GITHUB_ACTIONS === 'true' && !json) ctx.stdout.write(formatGithubAnnotations(project.diagnostics, ctx.cwd));
+    if (inGithubActions(ctx.env) && !json) ctx.stdout.write(formatGithubAnnotations(project.diagnostics, ctx.cwd));
   }
   if (errors.length > 0) {
     const files = new Set(errors.map((d) => d.file)).size;
@@ -88,8 +84,8 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
 
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));
-  else ctx.stdout.write(formatPlanHuman(result, { cwd: ctx.cwd, verbose: Boolean(options.verbose), color: useColor(ctx) }));
+  else ctx.stdout.write(formatPlanHuman(result, { cwd: ctx.cwd, verbose: Boolean(options.verbose), color: useColor(ctx.stdout, ctx.env) }));
 
-  if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportPlanToGithub({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, result, shard);
+  if (inGithubActions(ctx.env)) await (await import('../report/github.js')).reportPlanToGithub({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, result, shard);
   return options.detailedExitcode && hasChanges(result) ? 2 : 0;
 }

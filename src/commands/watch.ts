@@ -4,6 +4,7 @@ import { BUILD_QUIET_MS, BuildController } from '../watch/build.js';
 import { realDeps } from '../watch/deps.js';
 import type { WatchReporter } from '../watch/reporter.js';
 import { runWatchSession } from '../watch/session.js';
+import { useColor } from '../util/terminal.js';
 import type { CommandContext } from './context.js';
 
 export interface WatchOptions {
@@ -25,7 +26,7 @@ function quietMs(env: NodeJS.ProcessEnv): number {
 export async function run(options: WatchOptions, ctx: CommandContext): Promise<number> {
   const deps = await realDeps();
   const reporter: WatchReporter = ctx.stdout.isTTY
-    ? new TtyWatchReporter(ctx.stdout, ctx.cwd, !ctx.env.NO_COLOR)
+    ? new TtyWatchReporter(ctx.stdout, ctx.cwd, useColor(ctx.stdout, ctx.env))
     : new PlainWatchReporter(ctx.stdout, ctx.cwd);
   const listener = options.build ? new BuildController(ctx, reporter, undefined, quietMs(ctx.env)) : undefined;
   await runWatchSession({

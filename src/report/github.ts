@@ -7,6 +7,7 @@ import { awaitingReviewMarkdown, formatBuildAnnotations } from './build-github.j
 import { type BuildTotals, formatDuration, summaryLine } from './build-table.js';
 import { formatGithubAnnotations } from './diagnostics.js';
 import { formatPlanMarkdown } from './plan-markdown.js';
+import { inGithubActions } from '../util/terminal.js';
 import { workflowCommand } from './workflow-command.js';
 
 /**
@@ -20,10 +21,6 @@ export interface GithubContext {
   /** Where workflow commands go. The runner reads both streams; machine output keeps stdout clean. */
   out: { write(text: string): unknown };
   cwd: string;
-}
-
-export function inGithubActions(env: NodeJS.ProcessEnv): boolean {
-  return env.GITHUB_ACTIONS === 'true';
 }
 
 export { workflowCommand };
