@@ -1,3 +1,4 @@
+import { recordedApi, sameApi } from '../util/api.js';
 import { stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relativePath, resolve } from '../util/path.js';
 import pLimit from 'p-limit';
@@ -282,7 +283,7 @@ class Executor {
    */
   private async stopOldSession(change: Change): Promise<void> {
     const old = change.locked;
-    if (!old?.session_id || !stoppable(change) || this.o.ephemeralApi || (old.api ?? 'heygen') !== this.o.api) return;
+    if (!old?.session_id || !stoppable(change) || this.o.ephemeralApi || !sameApi(old.api, this.o.api)) return;
     const outcome = await this.o.client.stopSession(old.session_id);
     if (outcome.kind === 'ok' || (outcome.kind === 'error' && outcome.status === 404)) {
       this.o.emit({ type: 'status', id: change.id, status: `stopped the old session ${old.session_id}` });
@@ -686,8 +687,8 @@ class Executor {
     if (!locked) return { id: change.id, action: 'remove', result: 'skipped', ms: 0 };
     let message: string | undefined;
     if (this.o.prune && locked.video_id) {
-      if ((locked.api ?? 'heygen') !== this.o.api) {
-        message = `not deleted remotely: built against ${locked.api ?? 'heygen'}, this build talks to ${this.o.api}`;
+      if (!sameApi(locked.api, this.o.api)) {
+        message = `not deleted remotely: built against ${recordedApi(locked.api)}, this build talks to ${this.o.api}`;
       } else {
         const outcome = await this.o.client.deleteVideo(locked.video_id);
         if (outcome.kind === 'error' && outcome.status !== 404) {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from '../util/path.js';
 import { createInterface } from 'node:readline/promises';
-import { apiName } from '../build/identity.js';
 import { DEFAULT_CONCURRENCY, findMissingOutputs, runBuild } from '../build/executor.js';
 import { HEYGEN_SCHEDULE, LOCAL_SCHEDULE, type PollSchedule } from '../build/poller.js';
 import { ApiError, CancelledError, ConfigError, UsageError } from '../errors.js';
@@ -18,7 +17,8 @@ import { TtyBuildReporter } from '../report/build-tty.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlanHuman } from '../report/plan-human.js';
 import { formatPlanJson } from '../report/plan-json.js';
-import { type ApiSettings, DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import { apiIdentity, DEFAULT_API_URL, EMULATOR_API, recordedApi } from '../util/api.js';
+import { type ApiSettings, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
 import { inGithubActions, isCI, useColor } from '../util/terminal.js';
 import type { CommandContext } from './context.js';
 
@@ -67,7 +67,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   const concurrency = options.concurrency ?? project.config.concurrency ?? DEFAULT_CONCURRENCY;
   const outDir = resolve(root, options.out ?? project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, ctx.env);
-  const api = options.emulator ? 'emulator' : apiName(apiEnv?.baseUrl ?? DEFAULT_API_URL, false, DEFAULT_API_URL);
+  const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
   const planOptions = { targets: options.target, shard, retryFailed: options.retryFailed };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
@@ -264,11 +264,11 @@ function rerender(p: Plan, again: readonly Change[]): Plan {
 /** `--emulator` never replaces renders that HeyGen made (and billed). */
 function refuseForeign(p: Plan): void {
   // Renders of another local emulator cost nothing either; those of HeyGen (or a remote API) did.
-  const paid = (api: string): boolean => api !== 'emulator' && !isLocalUrl(api);
-  const foreign = p.changes.filter((c) => c.render && c.locked && paid(c.locked.api ?? 'heygen'));
+  const paid = (api: string): boolean => api !== EMULATOR_API && !isLocalUrl(api);
+  const foreign = p.changes.filter((c) => c.render && c.locked && paid(recordedApi(c.locked.api)));
   if (foreign.length > 0) {
     throw new UsageError(
-      `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${foreign[0]?.locked?.api ?? 'heygen'} ` +
+      `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${recordedApi(foreign[0]?.locked?.api)} ` +
         `(${foreign.slice(0, 3).map((c) => c.id).join(', ')}${foreign.length > 3 ? ', …' : ''}); --emulator would replace them with emulator renders. ` +
         'Try the emulator in a copy of the project, or narrow the build with --target.',
     );

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, relativePath, resolve } from '../util/path.js';
 import { agentChoices, annotateOriginal, ejectedId, ejectedManifest, ejectedPath, FILL_HINTS } from '../agent/eject.js';
-import { apiName } from '../build/identity.js';
 import { foreignSession } from '../agent/transcript.js';
 import { ApiError, UsageError } from '../errors.js';
 import { connect } from '../heygen/client.js';
@@ -9,7 +8,8 @@ import type { SessionResource } from '../heygen/types.js';
 import { readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { DEFAULT_API_URL, readApiEnv, requireApiKey } from '../util/env.js';
+import { apiIdentity, sameApi } from '../util/api.js';
+import { readApiEnv, requireApiKey } from '../util/env.js';
 import type { CommandContext } from './context.js';
 
 export interface EjectOptions {
@@ -36,8 +36,8 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
   }
 
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
-  const api = apiName(settings.baseUrl, false, DEFAULT_API_URL);
-  if ((locked.api ?? 'heygen') !== api) {
+  const api = apiIdentity(settings.baseUrl);
+  if (!sameApi(locked.api, api)) {
     throw new UsageError(foreignSession(id, locked.api, api));
   }
   const client = connect(settings, ctx.signal);

@@ -5,8 +5,8 @@ import { loadProjectCached } from '../cache/manifests.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { hasChanges, plan } from '../plan/plan.js';
 import { forApi } from '../plan/api-scope.js';
-import { apiName } from '../build/identity.js';
-import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
+import { apiIdentity, EMULATOR_API } from '../util/api.js';
+import { readApiEnv } from '../util/env.js';
 import { parseShard, targetMatcher } from '../plan/select.js';
 import type { Lockfile } from '../lock/types.js';
 import { formatPlanHuman } from '../report/plan-human.js';
@@ -79,7 +79,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   }
   // Entries rendered against another API (the emulator, say) are rendered again by a build against
   // this one, so the plan says so instead of calling them unchanged.
-  const api = options.emulator ? 'emulator' : apiName((await readApiEnv(ctx.cwd, ctx.env)).baseUrl, false, DEFAULT_API_URL);
+  const api = options.emulator ? EMULATOR_API : apiIdentity((await readApiEnv(ctx.cwd, ctx.env)).baseUrl);
   const result = forApi(plan(entries, lock, { targets, ...(shard ? { shard } : {}) }), api);
 
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));

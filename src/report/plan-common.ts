@@ -1,3 +1,4 @@
+import { recordedApi } from '../util/api.js';
 import type { SourcePosition } from '../errors.js';
 import { displayPath } from '../util/path.js';
 import { type Action, type Change, type Plan, type Summary, stoppable } from '../plan/plan.js';
@@ -64,7 +65,7 @@ export function detail(change: Change): string {
     }
     case 'create':
       return change.locked && change.changed.includes('api')
-        ? `(reel.lock holds a render made by ${change.locked.api ?? 'heygen'}, which this API cannot use)`
+        ? `(reel.lock holds a render made by ${recordedApi(change.locked.api)}, which this API cannot use)`
         : '';
     case 'resume':
       if (change.continueSession) return '(sends the new messages into the session)';
