@@ -20,24 +20,10 @@ import { formatPlanJson } from '../report/plan-json.js';
 import { apiIdentity, DEFAULT_API_URL, EMULATOR_API, recordedApi } from '../util/api.js';
 import { type ApiSettings, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
 import { inGithubActions, isCI, useColor } from '../util/terminal.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface BuildOptions {
-  yes?: boolean;
-  dryRun?: boolean;
-  target?: string[];
-  shard?: string;
-  maxVideos?: number;
-  maxSeconds?: number;
-  concurrency?: number;
-  out?: string;
-  /** `--no-download` sets this to false. */
-  download?: boolean;
-  retryFailed?: boolean;
-  prune?: boolean;
-  json?: boolean;
-  emulator?: boolean;
-}
+type BuildOptions = CommandOptions<'build'>;
 
 /** Render time of the in-process emulator behind `--emulator`: quick, yet every status is visible. */
 export const EMULATOR_RENDER_SECONDS = 0.5;

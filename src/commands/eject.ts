@@ -10,11 +10,10 @@ import { loadProject } from '../manifest/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { apiIdentity, sameApi } from '../util/api.js';
 import { readApiEnv, requireApiKey } from '../util/env.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface EjectOptions {
-  id: string;
-}
+type EjectOptions = CommandOptions<'eject'>;
 
 /**
  * `reel eject ID`: pin a completed agent video as a direct entry. Writes `<manifest>.ejected.yaml`

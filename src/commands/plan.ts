@@ -14,17 +14,10 @@ import { formatPlanJson } from '../report/plan-json.js';
 import { formatPlanMarkdown } from '../report/plan-markdown.js';
 import { diagnosticsJson, formatDiagnostics, formatGithubAnnotations } from '../report/diagnostics.js';
 import { inGithubActions, useColor } from '../util/terminal.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface PlanCommandOptions {
-  json?: boolean;
-  markdown?: boolean;
-  verbose?: boolean;
-  target?: string[];
-  shard?: string;
-  detailedExitcode?: boolean;
-  emulator?: boolean;
-}
+type PlanCommandOptions = CommandOptions<'plan'>;
 
 /**
  * Load the manifests and the lock of the project at `ctx.cwd` (reading only; no write lock is

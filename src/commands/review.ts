@@ -8,12 +8,10 @@ import { readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
 import { apiIdentity, sameApi } from '../util/api.js';
 import { readApiEnv, requireApiKey } from '../util/env.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface ReviewOptions {
-  id: string;
-  json?: boolean;
-}
+type ReviewOptions = CommandOptions<'review'>;
 
 /**
  * `reel review ID`: print an agent entry's session for a person — the conversation, the agent's

@@ -4,12 +4,10 @@ import { readLock } from '../lock/index.js';
 import { connect } from '../heygen/client.js';
 import { apiIdentity, recordedApi, sameApi } from '../util/api.js';
 import { readApiEnv } from '../util/env.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface StatusOptions {
-  json?: boolean;
-  /** Accepted for symmetry with build; files are checked where the lock recorded them. */
-}
+type StatusOptions = CommandOptions<'status'>;
 
 const LABELS: Record<DriftKind, string> = {
   ok: 'ok',

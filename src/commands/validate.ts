@@ -2,12 +2,10 @@ import { displayPath } from '../util/path.js';
 import { loadProject, type LoadResult } from '../manifest/index.js';
 import { diagnosticsJson, formatDiagnostics, formatGithubAnnotations, plural } from '../report/diagnostics.js';
 import { inGithubActions } from '../util/terminal.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface ValidateOptions {
-  json?: boolean;
-  remote?: boolean;
-}
+type ValidateOptions = CommandOptions<'validate'>;
 
 /** `reel validate`: 0 when every manifest is valid, 1 when any is not, 2 on usage errors. Writes nothing. */
 export async function run(options: ValidateOptions, ctx: CommandContext): Promise<number> {

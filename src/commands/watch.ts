@@ -5,12 +5,10 @@ import { realDeps } from '../watch/deps.js';
 import type { WatchReporter } from '../watch/reporter.js';
 import { runWatchSession } from '../watch/session.js';
 import { useColor } from '../util/terminal.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface WatchOptions {
-  build?: boolean;
-  target?: string[];
-}
+type WatchOptions = CommandOptions<'watch'>;
 
 /** `REEL_WATCH_QUIET_MS` overrides the quiet period before `--build` renders (tests, slow editors). */
 function quietMs(env: NodeJS.ProcessEnv): number {
