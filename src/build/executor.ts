@@ -9,7 +9,7 @@ import type { LockEntry, LockedFile, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { approvalHash, messageHash, nextMessage } from '../agent/messages.js';
 import { storyboardLines } from '../agent/transcript.js';
-import { type Change, fieldDigests, type Plan, stoppable, withCurrentFields } from '../plan/index.js';
+import { type Change, fieldDigests, pausedForReview, type Plan, stoppable, withCurrentFields } from '../plan/index.js';
 import { findSession, findVideoByTag } from './adopt.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { downloadTo, TransferError, UrlExpiredError } from './download.js';
@@ -125,8 +125,7 @@ class Executor {
     const { plan, emit } = this.o;
     const removals = plan.changes.filter((c) => c.action === 'remove');
     const metadata = plan.changes.filter((c) => c.action === 'metadata');
-    const paused = (c: Change): boolean => c.action === 'resume' && c.locked?.status === 'awaiting_review' && !c.continueSession;
-    const resumes = plan.changes.filter((c) => c.action === 'resume' && !paused(c));
+    const resumes = plan.changes.filter((c) => c.action === 'resume' && !pausedForReview(c));
     const renders = plan.changes.filter((c) => c.render);
     const skipped = plan.changes.filter((c) => c.action === 'failed' && !c.render);
     const missing = this.o.download ? (this.o.missing ?? (await findMissingOutputs(plan.changes, this.o.root, this.o.outDir))) : [];
@@ -145,7 +144,7 @@ class Executor {
         code: change.locked?.failure?.code, message: 'failed earlier; run with --retry-failed to render it again',
       });
     }
-    for (const change of plan.changes.filter(paused)) {
+    for (const change of plan.changes.filter(pausedForReview)) {
       this.finish({
         id: change.id, action: 'resume', result: 'awaiting_review', ms: 0, sessionId: change.locked?.session_id,
         message: `the agent is waiting for review; see \`reel review ${change.id}\``,

@@ -8,7 +8,8 @@ import { connect } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
-import { type Change, type Plan, parseShard, plan, summarize } from '../plan/index.js';
+import { type Change, type Plan, pausedForReview, plan, summarize } from '../plan/index.js';
+import { parseShard } from '../util/shard.js';
 import { estimateOf, forApi } from '../plan/api-scope.js';
 import { JsonBuildReporter } from '../report/build-json.js';
 import { PlainBuildReporter } from '../report/build-plain.js';
@@ -59,7 +60,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
 
   let current = makePlan(await readLock(root));
   if (options.emulator) refuseForeign(current);
-  const awaitingReview = current.changes.filter(isAwaitingReview);
+  const awaitingReview = current.changes.filter(pausedForReview);
 
   if (options.dryRun) {
     ctx.stdout.write(options.json ? formatPlanJson(current, root) : formatPlanHuman(current, { cwd: ctx.cwd, color: color(ctx) }));
@@ -228,14 +229,6 @@ function needsApi(change: Change, prune: boolean): boolean {
   if (isAwaitingReview(change)) return false;
   if (change.action === 'remove') return prune && change.locked?.video_id !== undefined;
   return change.render || change.action === 'resume';
-}
-
-/**
- * An agent session paused for a person's review, with nothing new to tell it: the build leaves it
- * alone (`reel review` shows it) instead of polling a session that will not move.
- */
-function isAwaitingReview(change: Change): boolean {
-  return change.action === 'resume' && change.locked?.status === 'awaiting_review' && !change.continueSession;
 }
 
 /** The same plan with `ids` rendered again (their earlier renders are unusable). */

@@ -15,7 +15,6 @@ export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 export const MAX_ID_LENGTH = 200;
 export const SCRIPT_MAX = 5000;
 export const PROMPT_MAX = 10000;
-export const FILES_MAX = 20;
 
 /** Direct-mode fields copied into the request under the same name. */
 const PASS_THROUGH = ['voice_settings', 'aspect_ratio', 'resolution', 'fit', 'remove_background', 'output_format', 'motion_prompt', 'expressiveness'] as const;

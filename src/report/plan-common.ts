@@ -1,7 +1,7 @@
 import { recordedApi } from '../util/api.js';
 import type { SourcePosition } from '../errors.js';
 import { displayPath } from '../util/path.js';
-import { type Action, type Change, type Plan, type Summary, stoppable } from '../plan/plan.js';
+import { ACTIONS, type Action, type Change, type Plan, type Summary, stoppable } from '../plan/plan.js';
 
 /** One symbol per action, shared by the human and markdown reports. */
 export const SYMBOLS: Record<Action, string> = {
@@ -35,7 +35,6 @@ const PHRASES: Record<Action, string> = {
   unchanged: 'unchanged',
 };
 
-const ORDER: readonly Action[] = ['create', 'update', 'metadata', 'resume', 'failed', 'remove', 'unchanged'];
 
 export function location(position: SourcePosition | undefined, from: string): string | undefined {
   return position ? `${displayPath(position.file, from)}:${position.line}` : undefined;
@@ -51,7 +50,7 @@ export function formatSeconds(seconds: number): string {
 
 /** "3 to create, 1 to update, 5 unchanged" — only the actions that occur. */
 export function countsPhrase(summary: Summary): string {
-  const parts = ORDER.filter((a) => summary[a] > 0).map((a) => `${summary[a]} ${PHRASES[a]}`);
+  const parts = ACTIONS.filter((a) => summary[a] > 0).map((a) => `${summary[a]} ${PHRASES[a]}`);
   return parts.length ? parts.join(', ') : 'no videos';
 }
 

@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/plan/select.js';
+import { shardOf } from '../../src/util/shard.js';
 import { cliEnv, creates, directManifest, KEY, project, readLockJson, runCli, emulatorPerFile } from '../build/helpers.js';
 
 const shared = emulatorPerFile(0.2);
