@@ -220,13 +220,13 @@ export function pollSchedule(local: boolean, env: NodeJS.ProcessEnv): PollSchedu
 
 /** Changes that send a request when applied. */
 function needsNetwork(change: Change): boolean {
-  if (isAwaitingReview(change)) return false;
+  if (pausedForReview(change)) return false;
   return change.render || change.action === 'resume' || change.action === 'remove' || change.action === 'metadata';
 }
 
 /** Changes whose application sends a request to the API. */
 function needsApi(change: Change, prune: boolean): boolean {
-  if (isAwaitingReview(change)) return false;
+  if (pausedForReview(change)) return false;
   if (change.action === 'remove') return prune && change.locked?.video_id !== undefined;
   return change.render || change.action === 'resume';
 }

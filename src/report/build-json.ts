@@ -27,8 +27,8 @@ export class JsonBuildReporter implements BuildReporter {
   done(totals: BuildTotals): void {
     const counts: Record<string, number> = {};
     for (const r of totals.results) counts[r.result] = (counts[r.result] ?? 0) + 1;
-    const awaitingReview = awaitingReview(totals.results).map((r) => r.id);
-    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts, awaiting_review: awaitingReview });
+    const waiting = awaitingReview(totals.results).map((r) => r.id);
+    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts, awaiting_review: waiting });
   }
 
   close(): void {}
