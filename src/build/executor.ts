@@ -330,7 +330,7 @@ class Executor {
   }
 
   private async submit(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined, started: number, prepared?: Prepared): Promise<LockEntry | JobResult> {
-    const { store, emit, client } = this.o;
+    const { emit, client } = this.o;
     const { body, lock } = prepared ?? (await this.prepare(change, entry, previous));
     const since = Math.floor(Date.parse(lock.submitted_at ?? iso()) / 1000);
     emit({ type: 'submit', id: entry.id, mode: entry.mode });

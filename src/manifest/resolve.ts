@@ -7,7 +7,7 @@ import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
 import { expand, hasTemplate, templateSyntaxError, type Row } from './template.js';
-import type { Diagnostic, LocalAsset, Mode, ResolvedEntry } from './types.js';
+import type { Diagnostic, Mode, ResolvedEntry } from './types.js';
 import { descend } from './yaml.js';
 
 /** A video id must be usable as a file name on every OS and in URLs. */
@@ -365,7 +365,6 @@ export class FileResolver {
         set('files', list, 'files');
       }
       const revisions = get('revisions');
-      const approved = get('approved') === true;
       if (!review && f.has('revisions')) err(node('revisions'), '`revisions` need a chat session; add `review: true`');
       if (!review && f.has('approved')) err(node('approved'), '`approved` only applies with `review: true`');
       for (const [i, r] of (Array.isArray(revisions) ? revisions : []).entries()) {
