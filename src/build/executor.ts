@@ -7,7 +7,7 @@ import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockedFile, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { approvalHash, messageHash, nextMessage } from '../agent/messages.js';
+import { approvalHash, messageHash, nextMessage } from '../lock/messages.js';
 import { storyboardLines } from '../agent/transcript.js';
 import { type Change, fieldDigests, pausedForReview, type Plan, stoppable, withCurrentFields } from '../plan/index.js';
 import { findSession, findVideoByTag } from './adopt.js';
@@ -740,7 +740,7 @@ export async function findMissingOutputs(changes: readonly Change[], root: strin
   return out;
 }
 
-export { messageHash } from '../agent/messages.js';
+export { messageHash } from '../lock/messages.js';
 
 function lastModelMessage(session: Session, type: 'text' | 'error'): string | undefined {
   // Newest first.

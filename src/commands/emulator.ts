@@ -4,7 +4,7 @@
  */
 import { resolve } from '../util/path.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { loadCatalog, startEmulator, type Catalog, type EmulatorOptions } from '../emulator/index.js';
+import { loadCatalog, startEmulator, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
 import { type CommandOptions, withDefaults } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
@@ -50,7 +50,7 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
     },
   };
 
-  let emulator;
+  let emulator: Emulator;
   try {
     emulator = await startEmulator(emulatorOptions);
   } catch (error) {

@@ -23,7 +23,7 @@ export async function localStates(root: string, lock: Lockfile): Promise<Map<str
       const file = files[next++]!;
       const path = resolve(root, file.path);
       const info = await stat(path).catch(() => undefined);
-      if (!info || !info.isFile()) out.set(file.path, 'missing');
+      if (!info?.isFile()) out.set(file.path, 'missing');
       else if (info.size !== file.size) out.set(file.path, 'altered');
       else out.set(file.path, (await hashFile(path)) === file.sha256 ? 'ok' : 'altered');
     }

@@ -9,13 +9,12 @@ import type { FaultRule } from './faults.js';
 import { EmulatorServer, type RequestRecord } from './server.js';
 import { World, type DeliveryRecord } from './world.js';
 
-export type { Catalog, Look, Voice, Style } from './catalog.js';
+export type { Catalog } from './catalog.js';
 export { BUILTIN_CATALOG, loadCatalog } from './catalog.js';
-export type { FaultRule, FaultKind } from './faults.js';
+export type { FaultRule } from './faults.js';
 export type { RequestRecord } from './server.js';
 export type { DeliveryRecord } from './world.js';
-export { APPROVAL, DEMO_ASSET_ID } from './world.js';
-export { ASK_TRIGGER, FAIL_TRIGGER } from './videos.js';
+export { FAIL_TRIGGER } from './videos.js';
 
 export interface EmulatorOptions {
   /** 0 = a free port (the default in-process). */

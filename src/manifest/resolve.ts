@@ -2,7 +2,7 @@ import { inside, isAbsolute, relativePath, resolve as resolvePath } from '../uti
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 import { assetPlaceholder } from '../util/placeholder.js';
-import { classify, FileCache, type FileFacts, type Reference } from './assets.js';
+import { classify, type FileCache, type FileFacts, type Reference } from './assets.js';
 import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
@@ -132,7 +132,7 @@ export class FileResolver {
       for (const p of node.items) {
         if (!isScalar(p.key)) continue;
         const k = String(p.key.value);
-        if (Object.prototype.hasOwnProperty.call(value, k)) out.set(k, { value: value[k], node: (p.value ?? p.key) as Node });
+        if (Object.hasOwn(value, k)) out.set(k, { value: value[k], node: (p.value ?? p.key) as Node });
       }
     }
     return out;

@@ -1,5 +1,5 @@
 import type { LockEntry, Lockfile } from '../lock/types.js';
-import { sentRevisionsStillHold } from '../agent/messages.js';
+import { sentRevisionsStillHold } from '../lock/messages.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { estimateSeconds } from './estimate.js';
 import {
