@@ -127,9 +127,12 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const outDir = resolve(root, options.out ?? project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
   const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
-  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed };
+  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, drafts: project.drafts };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
+  for (const d of project.drafts) {
+    reporter.note(`${d.id} is a draft and is not rendered (${d.needs.length > 0 ? `needs ${d.needs.join(', ')}` : 'remove `draft: true` to render it'})`);
+  }
   let current = makePlan(await readLock(root));
   if (options.emulator) refuseForeign(current);
   const awaitingReview = current.changes.filter(pausedForReview);
@@ -299,7 +302,7 @@ function rerender(p: Plan, again: readonly Change[]): Plan {
   const changes = p.changes.map((c): Change =>
     ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
   );
-  return { changes, summary: summarize(changes) };
+  return { ...p, changes, summary: summarize(changes) };
 }
 
 /** `--emulator` never replaces renders that HeyGen made (and billed). */

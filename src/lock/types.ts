@@ -40,6 +40,12 @@ export interface LockEntry {
   failure?: { code: string; message: string };
   /** Which API the ids belong to (`heygen`, or `emulator` for a build against the emulator). */
   api?: string;
+  /**
+   * `reel eject --replace` took the entry out of the manifest in favour of this direct entry: the
+   * record, its files and its HeyGen video are kept: a plan lists it as retained, never as a removal.
+   * Should an entry of this id come back, it is planned against the record as usual.
+   */
+  ejected_to?: string;
 }
 
 export interface LockedAsset {
