@@ -132,6 +132,7 @@ export const COMMANDS = [
       { flags: '--fault-rate <r>', description: 'share of requests and renders that fail (0-1)', parse: 'number', default: EMULATOR_DEFAULTS.faultRate },
       { flags: '--seed <n>', description: 'seed for fault injection', parse: 'int', default: EMULATOR_DEFAULTS.seed },
       { flags: '--catalog <file>', description: 'JSON file replacing the built-in avatars, voices and styles' },
+      { flags: '--agent-resources <level>', description: 'what agent sessions tell about their avatar, voice and script: ids, no-ids (preview URLs only) or hidden', default: 'ids' },
       { flags: '--remote-webhooks', description: 'also deliver callback_url webhooks to hosts other than this machine' },
     ],
   },

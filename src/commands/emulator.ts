@@ -4,7 +4,7 @@
  */
 import { resolve } from '../util/path.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { loadCatalog, startEmulator, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
+import { AGENT_RESOURCES, loadCatalog, startEmulator, type AgentResources, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
 import { type CommandOptions, withDefaults } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
@@ -23,6 +23,8 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
   check(options.urlTtl > 0, '--url-ttl must be greater than 0');
   check(options.faultRate >= 0 && options.faultRate <= 1, '--fault-rate must be between 0 and 1');
   check(options.apiKey === undefined || options.apiKey.trim() !== '', '--api-key must not be empty');
+  const agentResources = options.agentResources as AgentResources;
+  check(AGENT_RESOURCES.includes(agentResources), `--agent-resources must be one of ${AGENT_RESOURCES.join(', ')}, got ${options.agentResources}`);
 
   let catalog: Catalog | undefined;
   if (options.catalog) {
@@ -42,6 +44,7 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
     faultRate: options.faultRate,
     seed: options.seed,
     remoteWebhooks: options.remoteWebhooks === true,
+    agentResources,
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(catalog ? { catalog } : {}),
     onRequest: (r) => {
