@@ -116,9 +116,13 @@ export const COMMANDS = [
   },
   {
     name: 'eject',
-    description: 'turn a completed agent entry into a pinned direct entry',
+    description: 'pin a completed agent video as a direct entry (avatar, voice and script the agent chose)',
     args: ['<id>'],
-    options: [],
+    options: [
+      { flags: '--avatar <id>', description: "avatar look id to use when the agent's is not exposed (or to override it)" },
+      { flags: '--voice <id>', description: "voice id to use when the agent's is not exposed (or to override it)" },
+      { flags: '--replace', description: 'take the agent entry out of its manifest (its lock record, video and files are kept)' },
+    ],
   },
   {
     name: 'emulator',
