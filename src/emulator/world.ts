@@ -582,12 +582,13 @@ export class World {
 
   /**
    * The first time the agent gets past thinking it chooses avatar, voice and script, lists them as
-   * session resources and names them in a message, as much as `agentResources` lets it.
+   * session resources, as much as `agentResources` lets it. Returns the resource ids and the
+   * sentence naming the choices, for the caller's message (undefined when it chose before).
    */
-  private choose(session: SessionRecord, draft: boolean): void {
-    if (session.pick) return;
+  private choose(session: SessionRecord, draft: boolean): { ids: string[]; sentence: string } | undefined {
+    if (session.pick) return undefined;
     const pick = pickChoices(this.lookup(session.owner), session.asked, session.prompt);
-    if (!pick) return;
+    if (!pick) return undefined;
     session.pick = pick;
     const exposure = this.options.agentResources ?? 'ids';
     const now = unix(Date.now());
@@ -621,11 +622,11 @@ export class World {
       session.resources.set(resource.resource_id, resource);
       ids.push(resource.resource_id);
     }
-    this.say(session, ids.length > 0 ? 'resource' : 'text', choiceMessage(pick, exposure), ids.length > 0 ? ids : null);
+    return { ids, sentence: choiceMessage(pick, exposure) };
   }
 
   private storyboard(session: SessionRecord, request: string | null): void {
-    this.choose(session, false);
+    const named = this.choose(session, false);
     const exposure = this.options.agentResources ?? 'ids';
     const script = session.pick && exposure !== 'hidden' ? { script: session.pick.script } : {};
     const seconds = agentDuration(session.prompt);
@@ -644,17 +645,18 @@ export class World {
     session.status = 'reviewing';
     session.progress = 40;
     const intro = request === null ? 'Here is the storyboard.' : `I revised the storyboard as you asked: "${request}".`;
-    this.say(session, 'text', `${intro} Reply with changes, or tell me to go ahead and render.`);
+    this.say(session, 'text', `${intro}${named ? ` ${named.sentence}` : ''} Reply with changes, or tell me to go ahead and render.`);
     this.say(
       session,
       'resource',
       `${request === null ? 'Storyboard draft' : `Storyboard revision ${session.revisions}`} (${scenes} scenes, ~${seconds}s)`,
-      [resource.resource_id],
+      [resource.resource_id, ...(named?.ids ?? [])],
     );
   }
 
   private startRendering(session: SessionRecord): void {
-    this.choose(session, true);
+    const named = this.choose(session, true);
+    if (named) this.say(session, named.ids.length > 0 ? 'resource' : 'text', named.sentence, named.ids.length > 0 ? named.ids : null);
     const failure = this.faults.renderFails('POST', '/v3/video-agents') || session.prompt.includes(FAIL_TRIGGER)
       ? { code: 'rendering_failed', message: 'Avatar rendering timed out' }
       : null;
