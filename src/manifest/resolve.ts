@@ -470,8 +470,8 @@ export function draftNeeds(mode: Mode, has: (field: string) => boolean): string[
   const needs: string[] = [];
   if (!has('avatar') && !has('image')) needs.push('avatar');
   if (!has('audio')) {
-    if (!has('script')) needs.push('script');
     if (!has('voice')) needs.push('voice');
+    if (!has('script')) needs.push('script');
   }
   return needs;
 }
