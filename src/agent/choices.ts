@@ -117,7 +117,7 @@ function fromMessages<T extends { name: string }>(messages: readonly SessionMess
     const named = kind.items.filter((i) => {
       const id = kind.id(i).toLowerCase();
       const name = i.name.toLowerCase();
-      return (id.length >= 4 && content.includes(id)) || (name.length >= 3 && new RegExp(`(^|[^\\p{L}\\p{N}])${escape(name)}($|[^\\p{L}\\p{N}])`, 'u').test(content));
+      return (id.length >= 4 && content.includes(id)) || (name.length >= 3 && new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(name)}($|[^\\p{L}\\p{N}])`, 'u').test(content));
     });
     const outer = named.filter((i) => !named.some((o) => o !== i && o.name.toLowerCase().includes(i.name.toLowerCase())));
     if (outer.length === 1) {
@@ -128,7 +128,7 @@ function fromMessages<T extends { name: string }>(messages: readonly SessionMess
   return undefined;
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -56,8 +56,8 @@ export async function pickCandidate(
   }
 }
 
-function candidateLines(list: readonly Candidate[]): string[] {
-  return list.map((c, i) => `  ${i + 1}. ${c.name}  ${c.id}  (${c.why})${c.preview ? `\n     preview: ${c.preview}` : ''}`);
+function candidateLines(list: readonly Candidate[], indent = '  '): string[] {
+  return list.flatMap((c, i) => [`${indent}${i + 1}. ${c.name}  ${c.id}  (${c.why})`, ...(c.preview ? [`${indent}   preview: ${c.preview}`] : [])]);
 }
 
 /** What eject did, for people. */
@@ -78,7 +78,7 @@ export function describe(r: EjectResult): string {
     out.push(`Still to fill in: ${r.missing.join(', ')}. It is written with \`draft: true\`: it validates with a warning and never renders.`);
     for (const field of r.missing) {
       out.push(`  ${field}: ${FILL_HINTS[field]}`);
-      if (field !== 'script') out.push(...candidateLines(r.candidates[field]).map((l) => `  ${l}`));
+      if (field !== 'script') out.push(...candidateLines(r.candidates[field], '    '));
     }
     out.push('Then remove `draft: true`; `reel plan` shows its first render.');
   } else {

@@ -128,7 +128,7 @@ describe('reel eject against the emulator', () => {
     expect(eject.stdout).toContain('Wrote teaser-direct (draft) to videos/launch.ejected.yaml');
     expect(eject.stdout).toContain('Still to fill in: avatar, voice, script.');
     // The likeliest looks, with their preview images, for a person to compare with the video.
-    expect(eject.stdout).toMatch(/1\. Tyler in casual suit {2}Tyler-incasualsuit-20220721 {2}\(made for portrait\)\n\s+preview: https:\/\/\S+tyler\.jpg/);
+    expect(eject.stdout).toMatch(/ {4}1\. Tyler in casual suit {2}Tyler-incasualsuit-20220721 {2}\(made for portrait\)\n {7}preview: https:\/\/\S+tyler\.jpg/);
 
     const valid = await runCli(['validate'], dir, env);
     expect(valid.code).toBe(0);
