@@ -2,7 +2,9 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { apiGet, cliEnv, KEY, project, readLockJson, runCli } from '../build/helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { project, readLockJson } from '../helpers/project.js';
+import { apiGet } from '../helpers/emulator.js';
 
 /**
  * The review flow end to end against the emulator, through the CLI as a person or CI runs it. Each

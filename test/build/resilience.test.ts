@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
-import {
-  allVideos, apiGet, cliEnv, countByTag, creates, directManifest, emulatorPerTest, KEY, readLockJson, runCli, spawnCli, waitFor,
-} from './helpers.js';
+import { cliEnv, KEY, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { directManifest, readLockJson } from '../helpers/project.js';
+import { allVideos, apiGet, countByTag, creates, emulatorPerTest } from '../helpers/emulator.js';
 
 const { setup } = emulatorPerTest();
 
@@ -102,7 +102,7 @@ describe('kill -9 and Ctrl-C', () => {
   it('Ctrl-C stops new submissions, keeps the lock and exits 130; the next run resumes', async () => {
     const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(9) }, { renderSeconds: 0.8 });
     const first = spawnCli(['build', '--concurrency', '3'], dir, cliEnv(emu));
-    await waitFor(() => /submitted, video/.test(first.output()));
+    await waitFor(() => /submitted, video/.test(first.stdout()));
     first.child.kill('SIGINT');
     const stopped = await first.done;
     expect(stopped.code).toBe(130);
