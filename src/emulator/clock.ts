@@ -46,7 +46,7 @@ export class ManualClock implements Clock {
   private seq = 0;
   private pending = new Set<ManualTimer>();
 
-  constructor(start = Date.UTC(2026, 0, 1)) {
+  constructor(start = Date.now()) {
     this.time = start;
   }
 

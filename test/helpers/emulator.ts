@@ -1,6 +1,6 @@
 /** Emulators for CLI tests, and what tests read back from them over the API. */
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { type Emulator, type EmulatorOptions, startEmulator } from '../../src/emulator/index.js';
+import { type Emulator, type EmulatorOptions, type ManualClock, startEmulator } from '../../src/emulator/index.js';
 import { KEY } from './cli.js';
 import { type Files, project, removedAfterAll } from './project.js';
 
@@ -96,4 +96,18 @@ export function emulatorPerFile(renderSeconds: number): { emulator: () => Emulat
     },
     dirs,
   };
+}
+
+/**
+ * Lets an emulator's ManualClock run (at `rate`× real time) while `during` runs, then stops it
+ * again: time stands still while a test kills a build mid-flight, and moves for the resume.
+ */
+export async function whileTicking<T>(clock: ManualClock, during: () => Promise<T>, rate = 5): Promise<T> {
+  const step = 20;
+  const ticking = setInterval(() => clock.advance(step * rate), step);
+  try {
+    return await during();
+  } finally {
+    clearInterval(ticking);
+  }
 }
