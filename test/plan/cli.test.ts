@@ -1,7 +1,6 @@
 /** `reel plan` and `reel explain` as a user runs them: the built binary, real files, NO_COLOR. */
-import { cp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openLock } from '../../src/lock/index.js';
 import { lockAll } from './project.js';
