@@ -20,7 +20,7 @@ describe('reel CLI conventions', () => {
       .split('\n')
       .filter((line) => /^ {2}\S/.test(line))
       .map((line) => line.trim().split(/ {2,}/)[0]!.replace(' [options]', ''));
-    const declared = COMMANDS.map((spec) => [spec.name, ...(spec.args ?? [])].join(' '));
+    const declared = COMMANDS.map((spec) => [spec.name, ...('args' in spec ? spec.args : [])].join(' '));
     expect(listed).toEqual([...declared, 'help [command]']);
   });
 

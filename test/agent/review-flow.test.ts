@@ -2,7 +2,6 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { run as eject } from '../../src/commands/eject.js';
 import { run as plan } from '../../src/commands/plan.js';
 import { run as reviewCommand } from '../../src/commands/review.js';
 import { run as validate } from '../../src/commands/validate.js';
@@ -207,7 +206,7 @@ describe('review flow', () => {
   });
 
   it('`reel eject` pins the video as a direct entry with placeholders that fail validation until filled', async () => {
-    const run = await callCommand(eject, { id: 'teaser' }, dir, env());
+    const run = await runCli(['eject', 'teaser'], dir, env());
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Wrote teaser-direct to videos/teaser.ejected.yaml');

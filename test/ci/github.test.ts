@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAIL_TRIGGER } from '../../src/emulator/index.js';
 import { workflowCommand } from '../../src/report/github.js';
-import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
 import { directManifest, project } from '../helpers/project.js';
 import { emulatorPerFile } from '../helpers/emulator.js';
 

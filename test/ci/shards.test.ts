@@ -2,8 +2,8 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/plan/select.js';
-import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { shardOf } from '../../src/util/shard.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
 import { directManifest, project, readLockJson } from '../helpers/project.js';
 import { creates, emulatorPerFile } from '../helpers/emulator.js';
 

@@ -37,8 +37,6 @@ export async function lockAll(root: string, over: { status?: 'completed' | 'subm
   await store.close();
 }
 
-export const HEADER = 'version: 1\n';
-
 /**
  * A `reel.lock` in which every entry of the project is `completed` with its current fingerprint,
  * as a build elsewhere would leave it. Built with the real loader and fingerprint.
