@@ -2,9 +2,11 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_CATALOG } from '../../src/emulator/index.js';
+import { BUILTIN_CATALOG, type Emulator } from '../../src/emulator/index.js';
 import { pickCandidate } from '../../src/commands/eject.js';
-import { cliEnv, creates, emulatorPerTest, readLockJson, runCli } from '../build/helpers.js';
+import { cliEnv, type Env, runCli } from '../helpers/cli.js';
+import { creates, emulatorPerTest } from '../helpers/emulator.js';
+import { readLockJson } from '../helpers/project.js';
 
 /**
  * Explore with the agent, pin as direct, end to end through the CLI against a standalone emulator
@@ -40,12 +42,12 @@ function field(text: string, id: string, name: string): string | undefined {
 
 const { setup } = emulatorPerTest();
 
-async function built(agentResources: 'ids' | 'no-ids' | 'hidden'): Promise<{ dir: string; env: NodeJS.ProcessEnv; emu: ReturnType<typeof emulatorPerTest>['current'] extends () => infer E ? NonNullable<E> : never }> {
+async function built(agentResources: 'ids' | 'no-ids' | 'hidden'): Promise<{ dir: string; env: Env; emu: Emulator }> {
   const { dir, emu } = await setup({ 'videos/launch.yaml': MANIFEST }, { agentResources });
   const env = cliEnv(emu);
   const build = await runCli(['build'], dir, env);
   expect(build.code).toBe(0);
-  expect((await readLockJson(dir)).videos.teaser?.status).toBe('completed');
+  expect(readLockJson(dir).videos.teaser?.status).toBe('completed');
   return { dir, env, emu };
 }
 
@@ -100,7 +102,7 @@ describe('reel eject against the emulator', () => {
     // Only the agent entry's lines are gone; comments and the other entry stay byte for byte.
     const without = MANIFEST.split('\n').filter((_, i) => i < 3 || i > 7).join('\n');
     expect(await readFile(join(dir, 'videos/launch.yaml'), 'utf8')).toBe(without);
-    const lock = (await readLockJson(dir)).videos as Record<string, { ejected_to?: string; status: string }>;
+    const lock = readLockJson(dir).videos as Record<string, { ejected_to?: string; status: string }>;
     expect(lock.teaser).toMatchObject({ status: 'completed', ejected_to: 'teaser-direct' });
 
     expect((await runCli(['validate'], dir, env)).code).toBe(0);
@@ -118,7 +120,7 @@ describe('reel eject against the emulator', () => {
     expect(creates(emu) - rendered).toBe(1);
     expect(emu.requests().slice(before).filter((r) => r.method === 'DELETE')).toEqual([]);
     expect((await stat(videoFile)).size).toBe(size);
-    expect((await readLockJson(dir)).videos.teaser?.status).toBe('completed');
+    expect(readLockJson(dir).videos.teaser?.status).toBe('completed');
   });
 
   it('nothing exposed (--agent-resources hidden): a draft that validates and never renders; --avatar/--voice fill it; completing it renders once', async () => {
