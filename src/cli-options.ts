@@ -146,6 +146,12 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--seed <n>', description: 'seed for fault injection', parse: 'int', default: 1 },
       { flags: '--catalog <file>', description: 'JSON file replacing the built-in avatars, voices and styles' },
       { flags: '--remote-webhooks', description: 'also deliver callback_url webhooks to hosts other than this machine' },
+      { flags: '--no-agent-video-at-create', description: 'agent creates answer video_id: null (HeyGen answers an id at once)' },
+      { flags: '--status-lag <s>', description: 'bulk statuses answer not_found for videos younger than S seconds', parse: 'number', default: 0 },
+      { flags: '--statuses-failing', description: 'GET /v3/videos/statuses answers 500 to every request' },
+      { flags: '--session-list-lag <s>', description: 'GET /v3/video-agents leaves out sessions younger than S seconds', parse: 'number', default: 0 },
+      { flags: '--no-replay-errors', description: 'do not replay 4xx answers under an Idempotency-Key (only successes)' },
+      { flags: '--chat-auto-proceed', description: 'chat sessions render without waiting for approval' },
     ],
   },
   {

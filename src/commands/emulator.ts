@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { loadCatalog, startEmulator, type Catalog, type EmulatorOptions } from '../emulator/index.js';
+import { DEFAULT_BEHAVIOURS, loadCatalog, startEmulator, type Catalog, type EmulatorOptions } from '../emulator/index.js';
 import type { CommandContext } from './context.js';
 
 export interface EmulatorCommandOptions {
@@ -17,6 +17,13 @@ export interface EmulatorCommandOptions {
   seed?: number;
   catalog?: string;
   remoteWebhooks?: boolean;
+  /** Commander's `--no-agent-video-at-create`: false turns the behaviour off. */
+  agentVideoAtCreate?: boolean;
+  statusLag?: number;
+  statusesFailing?: boolean;
+  sessionListLag?: number;
+  replayErrors?: boolean;
+  chatAutoProceed?: boolean;
 }
 
 function check(condition: boolean, message: string): void {
@@ -30,6 +37,8 @@ export async function run(options: EmulatorCommandOptions, ctx: CommandContext):
   check(options.concurrencyLimit === undefined || options.concurrencyLimit >= 1, '--concurrency-limit must be at least 1');
   check(options.urlTtl === undefined || options.urlTtl > 0, '--url-ttl must be greater than 0');
   check(options.faultRate === undefined || (options.faultRate >= 0 && options.faultRate <= 1), '--fault-rate must be between 0 and 1');
+  check(options.statusLag === undefined || options.statusLag >= 0, '--status-lag must not be negative');
+  check(options.sessionListLag === undefined || options.sessionListLag >= 0, '--session-list-lag must not be negative');
   check(options.apiKey === undefined || options.apiKey.trim() !== '', '--api-key must not be empty');
 
   let catalog: Catalog | undefined;
@@ -50,6 +59,14 @@ export async function run(options: EmulatorCommandOptions, ctx: CommandContext):
     faultRate: options.faultRate ?? 0,
     seed: options.seed ?? 1,
     remoteWebhooks: options.remoteWebhooks === true,
+    behaviours: {
+      agentVideoAtCreate: options.agentVideoAtCreate !== false,
+      statusLagSeconds: options.statusLag ?? 0,
+      statusesFailing: options.statusesFailing === true,
+      sessionListLagSeconds: options.sessionListLag ?? 0,
+      replayErrors: options.replayErrors !== false,
+      chatAutoProceed: options.chatAutoProceed === true,
+    },
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(catalog ? { catalog } : {}),
     onRequest: (r) => {
@@ -67,6 +84,8 @@ export async function run(options: EmulatorCommandOptions, ctx: CommandContext):
     throw error;
   }
   ctx.stdout.write(`HeyGen emulator listening on ${emulator.url}\n`);
+  const flipped = Object.entries(emulatorOptions.behaviours ?? {}).filter(([k, v]) => DEFAULT_BEHAVIOURS[k as keyof typeof DEFAULT_BEHAVIOURS] !== v);
+  if (flipped.length > 0) ctx.stderr.write(`Behaviours changed from the defaults: ${flipped.map(([k, v]) => `${k}=${String(v)}`).join(', ')}\n`);
   ctx.stderr.write(`Use any API key${options.apiKey ? ' (only the one given with --api-key)' : ''}; e.g. HEYGEN_API_URL=${emulator.url}. Ctrl-C stops it.\n`);
 
   await new Promise<void>((done) => {

@@ -7,11 +7,14 @@ import { BUILTIN_CATALOG, type Catalog } from './catalog.js';
 import type { FaultRule } from './faults.js';
 import { EmulatorServer, type RequestRecord } from './server.js';
 import { World, type DeliveryRecord } from './world.js';
+import { behaviours, type Behaviours } from './behaviours.js';
 
 export type { Catalog, Look, Voice, Style } from './catalog.js';
 export { BUILTIN_CATALOG, loadCatalog } from './catalog.js';
 export type { FaultRule, FaultKind } from './faults.js';
 export type { RequestRecord } from './server.js';
+export type { Behaviours } from './behaviours.js';
+export { DEFAULT_BEHAVIOURS } from './behaviours.js';
 export type { DeliveryRecord } from './world.js';
 export { APPROVAL, DEMO_ASSET_ID } from './world.js';
 export { ASK_TRIGGER, FAIL_TRIGGER } from './videos.js';
@@ -55,6 +58,13 @@ export interface EmulatorOptions {
   credits?: number;
   /** Reject body fields the contract does not declare (HeyGen's behaviour is unconfirmed); default false. */
   strict?: boolean;
+  /**
+   * How the emulator behaves where HeyGen's live behaviour is unconfirmed or differs from the
+   * contract (agent video id at create, lagging or failing bulk statuses, session listing lag,
+   * error replay, chat auto-proceed): see behaviours.ts and docs/emulator.md. Each unset switch
+   * keeps its default.
+   */
+  behaviours?: Partial<Behaviours>;
   /** Called once per answered API request (e.g. to log it). */
   onRequest?: (record: RequestRecord) => void;
 }
@@ -98,6 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     remoteWebhooks: options.remoteWebhooks ?? false,
     credits: options.credits ?? null,
     strict: options.strict ?? false,
+    behaviours: behaviours(options.behaviours),
   });
   const server = new EmulatorServer(world, {
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),

@@ -184,6 +184,8 @@ const getBatch: Handler = (world, req) => {
 };
 
 const statuses: Handler = (world, req) => {
+  // Behaviour statusesFailing: the endpoint is new and keeps failing (API.md §2.6).
+  if (world.behaviours.statusesFailing) throw new HttpError(500, 'internal_error', 'An internal error occurred. Please retry.');
   const split = (name: string): string[] =>
     (req.query.get(name) ?? '')
       .split(',')
@@ -196,10 +198,12 @@ const statuses: Handler = (world, req) => {
     throw invalid('video_ids', `at most ${STATUS_IDS_MAX} ids per request (video_ids and batch_ids together)`);
   }
   const now = Date.now();
+  const lagMs = world.behaviours.statusLagSeconds * 1000;
   const data: Body[] = [];
   for (const id of videoIds) {
     const video = world.ownedVideo(req.owner, id);
-    if (!video) {
+    // Behaviour statusLagSeconds: this read model has not heard of a young video yet.
+    if (!video || now - video.createdAt < lagMs) {
       data.push({ video_id: id, status: 'not_found' });
       continue;
     }
@@ -278,7 +282,11 @@ const stopSession: Handler = async (world, req) => {
 
 const listSessions: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 20, 100);
-  const items = [...world.sessions.values()].filter((s) => s.owner === req.owner).sort((a, b) => b.seq - a.seq);
+  // Behaviour sessionListLagSeconds: a new session is not listed at once.
+  const listedBefore = Date.now() - world.behaviours.sessionListLagSeconds * 1000;
+  const items = [...world.sessions.values()]
+    .filter((s) => s.owner === req.owner && (world.behaviours.sessionListLagSeconds === 0 || s.createdAt <= listedBefore))
+    .sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, 'sessions', limit, req.query.get('token'));
   return {
     status: 200,
