@@ -80,6 +80,8 @@ export interface Emulator {
   reset(): void;
   /** Queues a deterministic one-off fault. */
   inject(fault: FaultRule): void;
+  /** Tops up the credits of an API key (only meaningful with the `credits` option). */
+  addCredits(apiKey: string, credits: number): void;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       server.reset();
     },
     inject: (fault) => world.faults.inject(fault),
+    addCredits: (apiKey, credits) => world.addCredits(apiKey, credits),
     close: async () => {
       world.close();
       await server.close();

@@ -2,6 +2,7 @@
  * The HeyGen v3 endpoints. Each handler gets the parsed request and returns a Reply or throws an
  * HttpError; the server (server.ts) does auth, faults, idempotency and the wire format around them.
  */
+import { createHash } from 'node:crypto';
 import type { Look } from './catalog.js';
 import type { BatchRecord, EndpointRecord, SessionRecord, World } from './world.js';
 import { newId } from './world.js';
@@ -516,7 +517,8 @@ const listEvents: Handler = (world, req) => {
 
 // ---- assets ---------------------------------------------------------------------------------
 
-export const ASSET_MAX_BYTES = 32 * 1024 * 1024;
+/** "32 MB" (API.md §2.17), taken as the smaller reading: 32,000,000 bytes. */
+export const ASSET_MAX_BYTES = 32_000_000;
 
 function assetUrl(world: World, id: string, name: string): string {
   return `${world.baseUrl}/assets/${id}/${encodeURIComponent(name)}`;
@@ -550,7 +552,10 @@ const directUpload: Handler = async (world, req) => {
   const body = await req.json();
   const size = Number(body.size_bytes);
   if (!Number.isInteger(size) || size < 1) throw invalid('size_bytes', 'size_bytes must be a positive integer');
+  const checksum = str(body.checksum_sha256);
+  if (checksum !== undefined && !/^[0-9a-f]{64}$/i.test(checksum)) throw invalid('checksum_sha256', 'checksum_sha256 must be 64 hex digits');
   const id = newId('ast_');
+  if (checksum !== undefined) world.uploadChecksums.set(id, checksum.toLowerCase());
   world.assets.set(id, {
     id,
     owner: req.owner,
@@ -574,8 +579,13 @@ const directUpload: Handler = async (world, req) => {
 const completeUpload: Handler = async (world, req) => {
   const asset = world.assets.get(req.params.asset_id!);
   if (!asset || asset.owner !== req.owner) throw notFound('asset_not_found', `Asset ${req.params.asset_id} was not found.`, 'asset_id');
-  await req.json();
+  const body = await req.json();
   if (!asset.bytes) throw new HttpError(409, 'conflict', 'Nothing was uploaded to upload_url yet.');
+  // The checksum given at create or here must match the bytes that arrived.
+  const expected = str(body.checksum_sha256)?.toLowerCase() ?? world.uploadChecksums.get(asset.id);
+  if (expected !== undefined && createHash('sha256').update(asset.bytes).digest('hex') !== expected) {
+    throw invalid('checksum_sha256', 'checksum_sha256 does not match the uploaded bytes');
+  }
   asset.status = 'completed';
   return ok({ asset_id: asset.id, url: assetUrl(world, asset.id, asset.name), mime_type: asset.mime, size_bytes: asset.size, status: 'completed' });
 };

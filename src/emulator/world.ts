@@ -188,6 +188,8 @@ export class World {
   sessions = new Map<string, SessionRecord>();
   batches = new Map<string, BatchRecord>();
   assets = new Map<string, AssetRecord>();
+  /** Direct uploads: the checksum_sha256 announced at create, by asset id. */
+  uploadChecksums = new Map<string, string>();
   endpoints = new Map<string, EndpointRecord>();
   events: EventRecord[] = [];
   deliveries: DeliveryRecord[] = [];
@@ -267,6 +269,7 @@ export class World {
     this.sessions = new Map();
     this.batches = new Map();
     this.assets = new Map();
+    this.uploadChecksums = new Map();
     this.endpoints = new Map();
     this.events = [];
     this.deliveries = [];
@@ -331,6 +334,11 @@ export class World {
       throw new HttpError(402, 'insufficient_credit', `Your account has ${left} credits but this video requires ${cost} credits.`);
     }
     this.spent.set(owner, (this.spent.get(owner) ?? 0) + cost);
+  }
+
+  /** A top-up: `credits` more for the key (tests of what happens after a 402). */
+  addCredits(owner: string, credits: number): void {
+    this.spent.set(owner, (this.spent.get(owner) ?? 0) - credits);
   }
 
   /** A failed render is not paid for. */
