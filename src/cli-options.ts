@@ -112,6 +112,12 @@ export const COMMANDS: CommandSpec[] = [
     options: [json],
   },
   {
+    name: 'doctor',
+    module: 'doctor',
+    description: "check reel's assumptions about the HeyGen API with your key, using only calls that cannot be billed",
+    options: [json],
+  },
+  {
     name: 'lock',
     module: 'lock',
     description: 'merge the reel.lock files of a sharded build: reel lock merge FILES…',

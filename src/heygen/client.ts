@@ -117,6 +117,19 @@ interface Envelope {
   next_token?: unknown;
 }
 
+/** What `HeyGenClient.probe` saw; status 0 when no HTTP answer arrived. */
+export interface ProbeAnswer {
+  status: number;
+  ms: number;
+  /** HeyGen marked the answer as replayed under the Idempotency-Key (`Idempotent-Replayed: true`). */
+  replayed: boolean;
+  data?: unknown;
+  hasMore?: boolean;
+  code?: string;
+  message?: string;
+  requestId?: string;
+}
+
 /** A typed client for the HeyGen v3 endpoints reel uses. One instance per run. */
 export class HeyGenClient {
   readonly baseUrl: string;
@@ -389,6 +402,44 @@ export class HeyGenClient {
     });
   }
 
+  /**
+   * One request exactly as given, never retried, for `reel doctor`: what HeyGen answered, how fast,
+   * and whether it said the answer was replayed under the Idempotency-Key. Only cancellation throws.
+   */
+  async probe(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { query?: Record<string, string | number | undefined>; json?: unknown; idempotencyKey?: string } = {},
+  ): Promise<ProbeAnswer> {
+    const kind = method === 'GET' ? 'read' : 'write';
+    await this.gate.wait(kind, this.signal).catch((error: unknown) => this.cancelled(error));
+    const spec: RequestSpec = {
+      method,
+      path,
+      ...(options.query ? { query: options.query } : {}),
+      ...(options.json !== undefined ? { json: options.json } : {}),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      retry: 'never',
+      timeoutMs: method === 'GET' ? this.timeouts.readMs : this.timeouts.writeMs,
+    };
+    const started = Date.now();
+    const attempt = await this.attempt(spec);
+    if (attempt.type === 'transport') {
+      return { status: 0, ms: Date.now() - started, replayed: false, code: attempt.timedOut ? 'timeout' : 'network_error', message: transportMessage(attempt.error) };
+    }
+    const { status, envelope } = attempt;
+    const answer: ProbeAnswer = { status, ms: attempt.ms, replayed: attempt.replayed, data: envelope.data, hasMore: envelope.has_more === true };
+    if (attempt.requestId) answer.requestId = attempt.requestId;
+    if (status >= 400 || envelope.error) {
+      const failed = this.errorOutcome(status, envelope);
+      if (failed.kind === 'error') {
+        answer.code = failed.code;
+        answer.message = failed.message;
+      }
+    }
+    return answer;
+  }
+
   private async page<T>(spec: RequestSpec): Promise<Outcome<Page<T>>> {
     const outcome = await this.send(spec);
     if (outcome.kind !== 'ok') return outcome;
@@ -479,7 +530,7 @@ export class HeyGenClient {
   private async attempt(
     spec: RequestSpec,
   ): Promise<
-    | { type: 'response'; status: number; envelope: Envelope; requestId?: string; retryAfterMs?: number }
+    | { type: 'response'; status: number; envelope: Envelope; requestId?: string; retryAfterMs?: number; replayed: boolean; ms: number }
     | { type: 'transport'; error: unknown; timedOut: boolean; refused: boolean }
   > {
     const url = new URL(this.baseUrl + spec.path);
@@ -511,6 +562,8 @@ export class HeyGenClient {
         envelope: parseEnvelope(text),
         requestId,
         retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        replayed: response.headers.get('idempotent-replayed') === 'true',
+        ms: Date.now() - started,
       };
     } catch (error) {
       if (this.signal?.aborted) this.cancelled(error);
