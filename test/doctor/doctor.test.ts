@@ -43,8 +43,8 @@ describe('reel doctor', () => {
     const posts = emu.requests().filter((r) => r.method !== 'GET');
     expect(posts.length).toBeGreaterThan(0);
     for (const post of posts) expect(post.status, `${post.method} ${post.path}`).toBeGreaterThanOrEqual(400);
-    const videos = await (await fetch(`${emu.url}/v3/videos`, { headers: { 'x-api-key': KEY } })).json();
-    const sessions = await (await fetch(`${emu.url}/v3/video-agents`, { headers: { 'x-api-key': KEY } })).json();
+    const videos = (await (await fetch(`${emu.url}/v3/videos`, { headers: { 'x-api-key': KEY } })).json()) as any;
+    const sessions = (await (await fetch(`${emu.url}/v3/video-agents`, { headers: { 'x-api-key': KEY } })).json()) as any;
     expect(videos.data).toEqual([]);
     expect(sessions.data).toEqual([]);
     // The key never appears in what the doctor prints.
