@@ -95,6 +95,8 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--no-download', description: 'do not download finished videos' },
       { flags: '--retry-failed', description: 'render entries that failed before again' },
       { flags: '--prune', description: 'also delete the HeyGen videos of removed entries' },
+      { flags: '--deadline <minutes>', description: 'wait at most this long for each render before leaving it unconfirmed (default 90, agents 180)', parse: 'number' },
+      { flags: '--recreate-unconfirmed', description: 'create agent sessions anew whose earlier create could not be confirmed (may pay twice)' },
       { flags: '--json', description: 'NDJSON events on stdout' },
       { flags: '--emulator', description: 'build against the built-in HeyGen emulator (no key needed)' },
     ],

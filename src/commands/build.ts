@@ -24,6 +24,9 @@ export interface BuildOptions {
   download?: boolean;
   retryFailed?: boolean;
   prune?: boolean;
+  /** Minutes per render before it is left unconfirmed (both modes). */
+  deadline?: number;
+  recreateUnconfirmed?: boolean;
   json?: boolean;
   emulator?: boolean;
 }
@@ -39,6 +42,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   }
   if (options.maxVideos !== undefined && options.maxVideos < 0) throw new UsageError('--max-videos must not be negative.');
   if (options.maxSeconds !== undefined && options.maxSeconds < 0) throw new UsageError('--max-seconds must not be negative.');
+  if (options.deadline !== undefined && !(options.deadline > 0)) throw new UsageError('--deadline must be a number of minutes greater than 0.');
   const shard = options.shard ? parseShard(options.shard) : undefined;
 
   const reporter: BuildReporter = Object.assign(pickReporter(options, ctx), {
@@ -62,6 +66,8 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
       download: options.download,
       retryFailed: options.retryFailed,
       prune: options.prune,
+      deadlineMinutes: options.deadline,
+      recreateUnconfirmed: options.recreateUnconfirmed,
       emulator: options.emulator,
     });
   } finally {

@@ -272,6 +272,17 @@ export class HeyGenClient {
     });
   }
 
+  /** `GET /v3/video-agents/{id}/videos`: every video the session made, newest first. */
+  async listSessionVideos(sessionId: string): Promise<Outcome<Video[]>> {
+    const outcome = await this.page<Video>({
+      method: 'GET',
+      path: `/v3/video-agents/${encodeURIComponent(sessionId)}/videos`,
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
+    });
+    return outcome.kind === 'ok' ? { ...outcome, value: outcome.value.items } : outcome;
+  }
+
   /** `POST /v3/video-agents/{id}`: a chat message (revision or approval). Not resent when ambiguous. */
   sendMessage(sessionId: string, body: { message: string } & Record<string, unknown>): Promise<Outcome<{ session_id: string; run_id: string }>> {
     return this.call({
