@@ -2,43 +2,28 @@
  * `reel emulator`: runs the HeyGen v3 emulator until Ctrl-C (or SIGTERM). The first line on stdout
  * is the URL to point clients at; one line per request goes to stderr.
  */
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { DEFAULT_BEHAVIOURS, loadCatalog, startEmulator, type Catalog, type EmulatorOptions } from '../emulator/index.js';
+import { DEFAULT_BEHAVIOURS, loadCatalog, startEmulator, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
+import { type CommandOptions, withDefaults } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface EmulatorCommandOptions {
-  port?: number;
-  apiKey?: string;
-  renderSeconds?: number;
-  concurrencyLimit?: number;
-  urlTtl?: number;
-  faultRate?: number;
-  seed?: number;
-  catalog?: string;
-  remoteWebhooks?: boolean;
-  /** Commander's `--no-agent-video-at-create`: false turns the behaviour off. */
-  agentVideoAtCreate?: boolean;
-  statusLag?: number;
-  statusesFailing?: boolean;
-  sessionListLag?: number;
-  replayErrors?: boolean;
-  chatAutoProceed?: boolean;
-}
+type EmulatorCommandOptions = CommandOptions<'emulator'>;
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new UsageError(message);
 }
 
-export async function run(options: EmulatorCommandOptions, ctx: CommandContext): Promise<number> {
-  const port = options.port ?? 4010;
+export async function run(given: EmulatorCommandOptions, ctx: CommandContext): Promise<number> {
+  const options = withDefaults('emulator', given);
+  const port = options.port;
   check(Number.isInteger(port) && port >= 0 && port <= 65535, `--port must be between 0 and 65535, got ${port}`);
-  check(options.renderSeconds === undefined || options.renderSeconds >= 0, '--render-seconds must not be negative');
-  check(options.concurrencyLimit === undefined || options.concurrencyLimit >= 1, '--concurrency-limit must be at least 1');
-  check(options.urlTtl === undefined || options.urlTtl > 0, '--url-ttl must be greater than 0');
-  check(options.faultRate === undefined || (options.faultRate >= 0 && options.faultRate <= 1), '--fault-rate must be between 0 and 1');
-  check(options.statusLag === undefined || options.statusLag >= 0, '--status-lag must not be negative');
-  check(options.sessionListLag === undefined || options.sessionListLag >= 0, '--session-list-lag must not be negative');
+  check(options.renderSeconds >= 0, '--render-seconds must not be negative');
+  check(options.concurrencyLimit >= 1, '--concurrency-limit must be at least 1');
+  check(options.urlTtl > 0, '--url-ttl must be greater than 0');
+  check(options.faultRate >= 0 && options.faultRate <= 1, '--fault-rate must be between 0 and 1');
+  check(options.statusLag >= 0, '--status-lag must not be negative');
+  check(options.sessionListLag >= 0, '--session-list-lag must not be negative');
   check(options.apiKey === undefined || options.apiKey.trim() !== '', '--api-key must not be empty');
 
   let catalog: Catalog | undefined;
@@ -53,17 +38,17 @@ export async function run(options: EmulatorCommandOptions, ctx: CommandContext):
   const emulatorOptions: EmulatorOptions = {
     port,
     host: '127.0.0.1',
-    renderSeconds: options.renderSeconds ?? 2,
-    concurrencyLimit: options.concurrencyLimit ?? 10,
-    urlTtl: options.urlTtl ?? 600,
-    faultRate: options.faultRate ?? 0,
-    seed: options.seed ?? 1,
+    renderSeconds: options.renderSeconds,
+    concurrencyLimit: options.concurrencyLimit,
+    urlTtl: options.urlTtl,
+    faultRate: options.faultRate,
+    seed: options.seed,
     remoteWebhooks: options.remoteWebhooks === true,
     behaviours: {
       agentVideoAtCreate: options.agentVideoAtCreate !== false,
-      statusLagSeconds: options.statusLag ?? 0,
+      statusLagSeconds: options.statusLag,
       statusesFailing: options.statusesFailing === true,
-      sessionListLagSeconds: options.sessionListLag ?? 0,
+      sessionListLagSeconds: options.sessionListLag,
       replayErrors: options.replayErrors !== false,
       chatAutoProceed: options.chatAutoProceed === true,
     },
@@ -75,7 +60,7 @@ export async function run(options: EmulatorCommandOptions, ctx: CommandContext):
     },
   };
 
-  let emulator;
+  let emulator: Emulator;
   try {
     emulator = await startEmulator(emulatorOptions);
   } catch (error) {
