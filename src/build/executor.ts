@@ -476,11 +476,13 @@ class Executor {
       return unconfirmed(this.o.store, change, current, started, `video ${videoId}`, terminal.lastStatus);
     }
     if (terminal.status === 'not_found') {
-      // GET /v3/videos/{id} said 404. For an agent entry the session must agree before it is gone.
+      // GET /v3/videos/{id} said 404. For an agent entry the session must agree before it is gone:
+      // while it still lists the video (or cannot be read), nothing is recorded.
       if (current.session_id) {
-        const session = await this.o.client.getSession(current.session_id);
-        if (!(session.kind === 'error' && session.status === 404)) {
-          return unconfirmed(this.o.store, change, current, started, `video ${videoId} (HeyGen does not find it, but its agent session ${current.session_id} still exists)`, 'not_found');
+        const listed = await this.o.client.listSessionVideos(current.session_id);
+        const gone = listed.kind === 'ok' ? !listed.value.some((v) => v.id === videoId) : listed.kind === 'error' && listed.status === 404;
+        if (!gone) {
+          return unconfirmed(this.o.store, change, current, started, `video ${videoId} (HeyGen does not find it, but its agent session ${current.session_id} still lists it or cannot be read)`, 'not_found');
         }
       }
       return this.recordFailure(change, current, 'not_found', `HeyGen no longer knows video ${videoId} (deleted?); run with --retry-failed to render it again`, started);

@@ -4,7 +4,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allVideos, cliEnv, countByTag, creates, directManifest, emulatorPerTest, KEY, readLockJson, runCli } from './helpers.js';
+import { loadProject } from '../../src/manifest/index.js';
+import { fieldDigests, fingerprint } from '../../src/plan/index.js';
+import { allVideos, cliEnv, countByTag, creates, directManifest, emulatorPerTest, KEY, readLockJson, runCli, waitFor } from './helpers.js';
 
 const { setup } = emulatorPerTest();
 
@@ -60,6 +62,36 @@ describe('chat sessions that do not wait for review', () => {
     expect(lock.messages_sent ?? []).toEqual([]);
     // reel sent nothing into the session.
     expect(posts(emu, /^\/v3\/video-agents\/[^/]+$/)).toHaveLength(0);
+  });
+});
+
+describe('a video HeyGen no longer finds', () => {
+  it('of an agent entry is recorded gone only when its session does not list it either', async () => {
+    const prompt = 'A 20-second teaser that someone deleted.';
+    const { dir, emu } = await setup({ 'videos/a.yaml': agentManifest([{ id: 'gone', prompt }]) });
+    const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
+    const made = (await (await fetch(`${emu.url}/v3/video-agents`, { method: 'POST', headers, body: JSON.stringify({ prompt }) })).json()) as { data: { session_id: string; video_id: string } };
+    const { session_id, video_id } = made.data;
+    await waitFor(async () => ((await (await fetch(`${emu.url}/v3/video-agents/${session_id}`, { headers })).json()) as { data: { status: string } }).data.status === 'completed');
+    await fetch(`${emu.url}/v3/videos/${video_id}`, { method: 'DELETE', headers });
+    // The lock of a build that submitted it ten minutes ago and was killed while it rendered.
+    const entry = (await loadProject(dir)).entries.find((e) => e.id === 'gone');
+    if (!entry) throw new Error('no entry');
+    const when = new Date(Date.now() - 10 * 60_000).toISOString();
+    const locked = {
+      api: emu.url, fields: fieldDigests(entry), fingerprint: fingerprint(entry), generation: 1, mode: 'agent',
+      session_id, video_id, status: 'submitted', submitted_at: when, updated_at: when,
+    };
+    await writeFile(join(dir, 'reel.lock'), `${JSON.stringify({ assets: {}, lockfileVersion: 1, videos: { gone: locked } }, null, 2)}\n`);
+
+    const run = await runCli(['build', '--deadline', '1'], dir, cliEnv(emu));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/gone\s+resume\s+failed/);
+    expect((await readLockJson(dir)).videos.gone?.failure?.code).toBe('not_found');
+    // Confirmed with the video itself and with the session's own list before anything was recorded.
+    expect(emu.requests().some((r) => r.method === 'GET' && r.path === `/v3/videos/${video_id}`)).toBe(true);
+    expect(emu.requests().some((r) => r.method === 'GET' && r.path === `/v3/video-agents/${session_id}/videos`)).toBe(true);
+    expect(creates(emu, '/v3/video-agents')).toBe(1);
   });
 });
 
