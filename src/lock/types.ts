@@ -40,6 +40,11 @@ export interface LockEntry {
   failure?: { code: string; message: string };
   /** Which API the ids belong to (`heygen`, or `emulator` for a build against the emulator). */
   api?: string;
+  /**
+   * A chat (`review: true`) session rendered this video without reel's approval message: HeyGen's
+   * agent does not always stop for review. Recorded so that nobody mistakes it for approved.
+   */
+  unreviewed?: boolean;
 }
 
 export interface LockedAsset {
