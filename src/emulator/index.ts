@@ -10,6 +10,7 @@ import type { FaultRule } from './faults.js';
 import { EmulatorServer, type RequestRecord } from './server.js';
 import { World, type DeliveryRecord } from './world.js';
 import { AGENT_RESOURCES, type AgentResources } from './agent-choices.js';
+import { behaviours, type Behaviours } from './behaviours.js';
 
 export type { Catalog } from './catalog.js';
 export { BUILTIN_CATALOG, loadCatalog } from './catalog.js';
@@ -17,6 +18,8 @@ export type { Clock } from './clock.js';
 export { ManualClock } from './clock.js';
 export type { FaultRule } from './faults.js';
 export type { RequestRecord } from './server.js';
+export type { Behaviours } from './behaviours.js';
+export { DEFAULT_BEHAVIOURS } from './behaviours.js';
 export type { DeliveryRecord } from './world.js';
 export { FAIL_TRIGGER } from './videos.js';
 export type { AgentResources } from './agent-choices.js';
@@ -62,6 +65,13 @@ export interface EmulatorOptions {
   /** Reject body fields the contract does not declare (HeyGen's behaviour is unconfirmed); default false. */
   strict?: boolean;
   /**
+   * How the emulator behaves where HeyGen's live behaviour is unconfirmed or differs from the
+   * contract (agent video id at create, lagging or failing bulk statuses, session listing lag,
+   * error replay, chat auto-proceed): see behaviours.ts and docs/emulator.md. Each unset switch
+   * keeps its default.
+   */
+  behaviours?: Partial<Behaviours>;
+  /**
    * How much agent sessions tell about the avatar, voice and script they chose: `ids` (default:
    * avatar/voice resources with ids in `metadata`, a message naming them, the script in the
    * storyboard draft), `no-ids` (resources with preview URLs only, and the message) or `hidden`
@@ -88,6 +98,8 @@ export interface Emulator {
   reset(): void;
   /** Queues a deterministic one-off fault. */
   inject(fault: FaultRule): void;
+  /** Tops up the credits of an API key (only meaningful with the `credits` option). */
+  addCredits(apiKey: string, credits: number): void;
   close(): Promise<void>;
 }
 
@@ -123,6 +135,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credits: options.credits ?? null,
     strict: options.strict ?? false,
     agentResources: agentResources(options.agentResources),
+    behaviours: behaviours(options.behaviours),
   }, options.clock);
   const server = new EmulatorServer(world, {
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
@@ -143,6 +156,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       server.reset();
     },
     inject: (fault) => world.faults.inject(fault),
+    addCredits: (apiKey, credits) => world.addCredits(apiKey, credits),
     close: async () => {
       world.close();
       await server.close();

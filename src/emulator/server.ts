@@ -180,8 +180,10 @@ export class EmulatorServer {
       reply = error.toReply();
     }
     if (idemScope) {
-      // A 429 or 5xx did nothing, so the same key may be tried again; anything else is replayed.
-      if (reply.status === 429 || reply.status >= 500) this.idempotency.delete(idemScope);
+      // A 429 or 5xx did nothing, so the same key may be tried again; anything else is replayed
+      // (errors only while the replayErrors behaviour is on).
+      const forgotten = reply.status === 429 || reply.status >= 500 || (reply.status >= 400 && !this.world.behaviours.replayErrors);
+      if (forgotten) this.idempotency.delete(idemScope);
       else this.idempotency.set(idemScope, { state: 'done', reply, expires: this.world.now() + IDEMPOTENCY_TTL_MS });
     }
     return this.finish(res, reply, fault, record);

@@ -201,20 +201,16 @@ describe('video agents', () => {
     const created = await call('POST /v3/video-agents', '/v3/video-agents', example('video-agent-create.generate.request.json'));
     expectShape(created.body, example('video-agent-create.generate.response.json'));
     const id = created.body.data.session_id;
-    expect(created.body.data).toMatchObject({ status: 'thinking', video_id: null });
-    // Poll through the clock: statuses come in order, video_id appears with generating.
+    // As on the live API (behaviour agentVideoAtCreate), the video id comes with the create answer
+    // and stays the same through generating and completed.
+    expect(created.body.data).toMatchObject({ status: 'thinking', video_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const seen: string[] = [];
-    let videoId: string | null = null;
+    const videoId: string = created.body.data.video_id;
     const done = await until(async () => {
       const a = await call('GET /v3/video-agents/{session_id}', `/v3/video-agents/${id}`);
       const { status, video_id } = a.body.data;
       if (seen.at(-1) !== status) seen.push(status);
-      if (status === 'thinking') expect(video_id).toBeNull();
-      if (status === 'generating' || status === 'completed') {
-        expect(video_id).toMatch(/^[0-9a-f]{32}$/);
-        videoId ??= video_id;
-        expect(video_id).toBe(videoId);
-      }
+      expect(video_id).toBe(videoId);
       return status === 'completed' ? a : undefined;
     });
     const order = ['thinking', 'generating', 'completed'];
@@ -250,7 +246,9 @@ describe('video agents', () => {
       expect(resource).toMatchObject({ role: 'model', type: 'resource' });
       expect(text).toMatchObject({ role: 'model', type: 'text' });
       expect(prompt).toMatchObject({ role: 'user', content: example('video-agent-create.chat.request.json').prompt });
-      expect(reviewing.body.data.video_id).toBeNull();
+      // The id answered at create, still pending: nothing renders before approval.
+      expect(reviewing.body.data.video_id).toBe(created.body.data.video_id);
+      expect((await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data.status).toBe('pending');
 
       const storyboard = await call(
         'GET /v3/video-agents/{session_id}/resources/{resource_id}',
@@ -272,7 +270,7 @@ describe('video agents', () => {
       await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, example('video-agent-send.request.json'));
       const generating = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
       expect(generating.body.data.status).toBe('generating');
-      expect(generating.body.data.video_id).not.toBeNull();
+      expect(generating.body.data.video_id).toBe(created.body.data.video_id);
       await until(async () => {
         const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
         return a.body.data.status === 'completed' ? a : undefined;
@@ -300,7 +298,8 @@ describe('video agents', () => {
       return a.body.data.status === 'waiting_for_input' ? a : undefined;
     });
     expect(waiting.body.data.messages[0]).toMatchObject({ role: 'model', type: 'text' });
-    expect(waiting.body.data.video_id).toBeNull();
+    expect(waiting.body.data.video_id).toBe(created.body.data.video_id);
+    expect((await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data.status).toBe('pending');
     // An answer resumes it: it renders as a generate session would.
     await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Use any voice.' });
     const done = await until(async () => {
