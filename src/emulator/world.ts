@@ -174,6 +174,14 @@ export function newId(prefix: string, bytes = 8): string {
 
 const unix = (ms: number): number => Math.floor(ms / 1000);
 
+/** One `POST /v3/voices/speech` answer. */
+export interface SpeechRecord {
+  id: string;
+  owner: string;
+  text: string;
+  duration: number;
+}
+
 export class World {
   readonly faults: Faults;
   readonly looks = new Map<string, Look>();
@@ -183,6 +191,8 @@ export class World {
   sessions = new Map<string, SessionRecord>();
   batches = new Map<string, BatchRecord>();
   assets = new Map<string, AssetRecord>();
+  /** Text-to-speech results by id (their audio is made when downloaded). */
+  speeches = new Map<string, SpeechRecord>();
   endpoints = new Map<string, EndpointRecord>();
   events: EventRecord[] = [];
   deliveries: DeliveryRecord[] = [];
@@ -258,6 +268,7 @@ export class World {
     this.sessions = new Map();
     this.batches = new Map();
     this.assets = new Map();
+    this.speeches = new Map();
     this.endpoints = new Map();
     this.events = [];
     this.deliveries = [];
@@ -405,6 +416,12 @@ export class World {
       const batch = this.batches.get(video.batchId);
       if (batch) this.maybeFinishBatch(batch);
     }
+  }
+
+  createSpeech(owner: string, text: string, duration: number): SpeechRecord {
+    const speech: SpeechRecord = { id: newId('speech_'), owner, text, duration };
+    this.speeches.set(speech.id, speech);
+    return speech;
   }
 
   /** A presigned-looking URL for one of a video's files, valid for `urlTtl` seconds. */

@@ -1,5 +1,5 @@
 import type { Action, Plan } from '../plan/plan.js';
-import { ACTION_COLORS, SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, displayPath, isListed, location, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -22,7 +22,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     change: c,
     id: c.id,
     action: c.action,
-    estimate: c.render ? formatSeconds(c.estimateSeconds) : '',
+    estimate: c.render ? changeSeconds(c) : '',
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
     fields: c.changed.join(', '),
     note: detail(c),
