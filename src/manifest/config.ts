@@ -19,6 +19,8 @@ export interface ProjectConfig {
   /** Message that approves an agent storyboard. */
   approval_message: string;
   concurrency?: number;
+  /** `reel studio`'s open-in-editor command ({file}, {line}, {col} are replaced). */
+  editor?: string;
   /** Where each key was written in the config file (for `reel explain` and diagnostics). */
   sources?: Record<string, SourcePosition>;
 }
