@@ -106,6 +106,18 @@ export const COMMANDS: CommandSpec[] = [
     options: [{ flags: '--build', description: 'render changed entries after a quiet period (costs money)' }, target],
   },
   {
+    name: 'studio',
+    module: 'studio',
+    description: 'a local web page: live plan, exact requests, text diffs, players, Listen, storyboard review',
+    options: [
+      { flags: '-p, --port <n>', description: 'port on 127.0.0.1 (0 picks a free one)', parse: 'int', default: 4020 },
+      { flags: '--open', description: 'open the page in the default browser' },
+      { flags: '--emulator', description: 'against the built-in HeyGen emulator (Listen, review and Build cost nothing)' },
+      target,
+      { flags: '--allow-build', description: 'let the page build (always allowed with --emulator)' },
+    ],
+  },
+  {
     name: 'status',
     module: 'status',
     description: 'compare reel.lock with HeyGen and with the files in out/',
