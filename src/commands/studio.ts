@@ -5,7 +5,8 @@ import { accountKey, CatalogSource, cachedCatalogNames } from '../catalog/catalo
 import { UsageError } from '../errors.js';
 import { connect, type HeyGenClient } from '../heygen/client.js';
 import { spokenDurations } from '../speech/cache.js';
-import { StudioServer, type StudioBuild } from '../studio/server.js';
+import { studioBuild } from '../studio/build.js';
+import { StudioServer } from '../studio/server.js';
 import type { CatalogNames } from '../studio/view.js';
 import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
 import { realDeps } from '../watch/deps.js';
@@ -79,11 +80,14 @@ export async function run(options: StudioCommandOptions, ctx: CommandContext): P
   }
 
   let engine: WatchEngine | undefined;
-  const build: StudioBuild = {
+  const build = studioBuild({
+    cwd: root,
+    env: ctx.env,
+    signal: ctx.signal,
     allowed: Boolean(options.allowBuild || options.emulator),
-    running: () => false,
-    start: () => Promise.reject(new Error('building from the page is not available in this version of reel')),
-  };
+    ...(options.target ? { targets: options.target } : {}),
+    ...(emulator && apiKey ? { emulator: { url: emulator.url, apiKey } } : {}),
+  });
   const server = new StudioServer({
     root,
     engine: () => engine,

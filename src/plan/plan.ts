@@ -11,6 +11,7 @@ import {
   outsideDigests,
 } from './fingerprint.js';
 import { type Shard, shardOf, targetMatcher } from './select.js';
+import { textFields } from './text.js';
 
 export type Action = 'create' | 'update' | 'metadata' | 'unchanged' | 'resume' | 'failed' | 'remove';
 
@@ -214,5 +215,9 @@ export function awaitingReviewOnly(c: Change): boolean {
  * field digests, so that the change is not reported again on the next plan.
  */
 export function withCurrentFields(locked: LockEntry, entry: ResolvedEntry, updatedAt: string): LockEntry {
-  return { ...locked, fields: fieldDigests(entry), updated_at: updatedAt };
+  const text = textFields(entry);
+  const out: LockEntry = { ...locked, fields: fieldDigests(entry), updated_at: updatedAt };
+  if (Object.keys(text).length > 0) out.text = text;
+  else delete out.text;
+  return out;
 }

@@ -435,7 +435,8 @@ function showProgress() {
     box = document.createElement('section');
     box.id = 'progress';
     box.className = 'progress';
-    box.innerHTML = '<h2>Build</h2><ol></ol>';
+    box.innerHTML = '<h2>Build <span class="spacer"></span><button class="close" title="hide">×</button></h2><ol></ol>';
+    box.querySelector('.close').addEventListener('click', () => box.remove());
     document.body.append(box);
   }
   return box;
@@ -447,11 +448,13 @@ function onBuild(event) {
   if (event.kind === 'progress') li.textContent = `${event.id}: ${event.state}${event.detail ? ` — ${event.detail}` : ''}`;
   else if (event.kind === 'start') {
     box.querySelector('ol').innerHTML = '';
-    li.textContent = `Rendering ${event.ids.length}: ${event.ids.join(', ')}`;
+    delete box.dataset.done;
+    li.textContent = 'Build started';
   } else if (event.kind === 'done') {
     li.textContent = event.summary;
     li.className = event.ok ? 'ok' : 'bad';
     box.dataset.done = event.ok ? 'ok' : 'failed';
+    refresh();
   } else li.textContent = event.message ?? JSON.stringify(event);
   box.querySelector('ol').append(li);
 }
