@@ -80,6 +80,13 @@ export const COMMANDS: CommandSpec[] = [
     options: [json],
   },
   {
+    name: 'show',
+    module: 'show',
+    description: 'show the exact request an entry sends, and what changed in its words since the last render',
+    args: ['<id>'],
+    options: [json],
+  },
+  {
     name: 'build',
     module: 'build',
     description: 'render what changed through HeyGen, wait, download and update reel.lock',

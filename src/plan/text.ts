@@ -62,3 +62,10 @@ export function textChanges(entry: ResolvedEntry | undefined, locked: LockEntry 
 export function formatWordDiff(parts: readonly TextPart[]): string {
   return parts.map((p) => (p.op === 'same' ? p.text : p.op === 'del' ? `[-${p.text}-]` : `{+${p.text}+}`)).join('');
 }
+
+/** The request with asset placeholders shown as the project paths they stand for (`file:assets/bg.png`). */
+export function readableRequest(entry: ResolvedEntry): Record<string, unknown> {
+  let text = JSON.stringify(entry.request);
+  for (const asset of entry.assets) text = text.split(asset.placeholder).join(`file:${asset.relPath}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}

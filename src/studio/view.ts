@@ -10,7 +10,7 @@ import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { explain } from '../plan/explain.js';
 import type { Action, Change, Plan } from '../plan/plan.js';
 import { speechKey, speechRequest } from '../plan/speech.js';
-import { type TextChange, textChanges } from '../plan/text.js';
+import { type TextChange, readableRequest, textChanges } from '../plan/text.js';
 
 /** Paths the page shows: relative to the project root, with forward slashes. */
 export function rel(root: string, file: string): string {
@@ -129,13 +129,6 @@ export interface EntryView {
   outputs: EntryOutputs;
   speech: { key?: string; reason?: string; duration?: number };
   agent?: { review: boolean; revisions: string[]; approved: boolean; session: boolean };
-}
-
-/** The request with asset placeholders replaced by the project path of the file they stand for. */
-function readableRequest(entry: ResolvedEntry): Record<string, unknown> {
-  let text = JSON.stringify(entry.request);
-  for (const asset of entry.assets) text = text.split(asset.placeholder).join(`file:${asset.relPath}`);
-  return JSON.parse(text) as Record<string, unknown>;
 }
 
 export function entryView(

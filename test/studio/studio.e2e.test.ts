@@ -7,6 +7,9 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, project, removedAfterAll } from '../build/helpers.js';
 
+// Functions passed to page.evaluate run in the page; the test's tsconfig has no DOM types.
+declare const document: any;
+
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -138,7 +141,7 @@ describe('reel studio in a browser', () => {
 
     // Listen: text to speech plays, and its exact length replaces the estimate in the plan.
     await page.click('#listen');
-    await page.waitForFunction(() => (document.querySelector<HTMLAudioElement>('#audio')?.readyState ?? 0) >= 2, null, { timeout: 20_000 });
+    await page.waitForFunction(() => (document.querySelector('#audio')?.readyState ?? 0) >= 2, null, { timeout: 20_000 });
     await page.waitForFunction(() => document.querySelector('.listen')?.textContent?.includes('the plan uses this exact length') === true, null, { timeout: 20_000 });
     await page.goto(`${studio!.url}#/`);
     await page.waitForSelector('tr[data-id="welcome"] .tag');
@@ -204,7 +207,7 @@ describe('reel studio in a browser', () => {
     const unknown = await post('/api/review-edit', { ...edit, id: '../reel.lock' }, { origin, 'x-reel-token': token });
     expect(unknown.status).toBe(404);
     const direct = await post('/api/review-edit', { ...edit, id: 'welcome' }, { origin, 'x-reel-token': token });
-    expect([direct.status, (await direct.json()).error]).toEqual([409, 'only agent entries are reviewed']);
+    expect([direct.status, ((await direct.json()) as { error: string }).error]).toEqual([409, 'only agent entries are reviewed']);
     expect(await readFile(join(dir, 'videos/agents.yaml'), 'utf8')).toBe(manifest);
   }, 60_000);
 });
