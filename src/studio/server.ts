@@ -107,6 +107,8 @@ export class StudioServer {
   private version = 0;
   private readonly clients = new Set<ServerResponse>();
   private lastBuildEvents: Record<string, unknown>[] = [];
+  /** The overview's JSON for the current version: made once per plan, however many pages ask. */
+  private cachedState: Buffer | undefined;
 
   constructor(private readonly options: StudioOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url');
@@ -141,6 +143,7 @@ export class StudioServer {
   /** The plan changed: tell every open page (it fetches the overview again). */
   publish(): void {
     this.version += 1;
+    this.cachedState = undefined;
     this.broadcast('plan', { version: this.version });
   }
 
@@ -236,9 +239,14 @@ export class StudioServer {
   private async get(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     switch (url.pathname) {
       case '/api/state': {
-        const view = this.overview();
-        if (!view) throw new HttpFailure(503, 'still loading');
-        return this.json(res, 200, view);
+        if (!this.cachedState) {
+          const view = this.overview();
+          if (!view) throw new HttpFailure(503, 'still loading');
+          this.cachedState = Buffer.from(JSON.stringify(view));
+        }
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': this.cachedState.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+        res.end(this.cachedState);
+        return;
       }
       case '/api/events': {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
@@ -358,6 +366,7 @@ export class StudioServer {
         }
         this.lastBuildEvents = [];
         const emit = (event: Record<string, unknown>): void => {
+          this.cachedState = undefined;
           this.lastBuildEvents.push(event);
           this.broadcast('build', event);
         };

@@ -45,7 +45,10 @@ function toast(text, bad = false) {
 
 function connect() {
   const events = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
-  events.addEventListener('hello', () => refresh());
+  // On (re)connect: fetch again only if the plan moved on while the stream was down.
+  events.addEventListener('hello', (e) => {
+    if (!ui.state || ui.state.version !== JSON.parse(e.data).version) refresh();
+  });
   events.addEventListener('plan', () => refresh());
   events.addEventListener('build', (e) => onBuild(JSON.parse(e.data)));
   events.onerror = () => {
@@ -213,7 +216,9 @@ function renderOverview() {
 }
 
 function renderList() {
+  const started = performance.now();
   $('#list').innerHTML = listHtml();
+  document.body.dataset.renderMs = String(Math.round(performance.now() - started));
   const shown = ui.state.entries.filter(matches).length;
   $('#count').textContent = `${shown} of ${ui.state.entries.length}`;
 }
@@ -468,4 +473,5 @@ document.addEventListener(
   true,
 );
 
+refresh();
 connect();
