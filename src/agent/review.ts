@@ -1,4 +1,4 @@
-import { messageHash } from './messages.js';
+import { messageHash } from '../lock/messages.js';
 import { ApiError } from '../errors.js';
 import type { HeyGenClient } from '../heygen/client.js';
 import type { SessionResource } from '../heygen/types.js';

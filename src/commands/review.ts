@@ -1,18 +1,16 @@
 import { loadReview } from '../agent/review.js';
 import { formatReview } from '../agent/transcript.js';
-import { apiName } from '../build/identity.js';
 import { foreignSession } from '../agent/transcript.js';
 import { UsageError } from '../errors.js';
 import { connect } from '../heygen/client.js';
 import { readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
-import { DEFAULT_API_URL, readApiEnv, requireApiKey } from '../util/env.js';
+import { apiIdentity, sameApi } from '../util/api.js';
+import { readApiEnv, requireApiKey } from '../util/env.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface ReviewOptions {
-  id: string;
-  json?: boolean;
-}
+type ReviewOptions = CommandOptions<'review'>;
 
 /**
  * `reel review ID`: print an agent entry's session for a person — the conversation, the agent's
@@ -33,8 +31,8 @@ export async function run(options: ReviewOptions, ctx: CommandContext): Promise<
     throw new UsageError(`${options.id} has no agent session in reel.lock (${locked.mode === 'agent' ? 'it was not created yet; run `reel build`' : 'it is a direct entry'}).`);
   }
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
-  const api = apiName(settings.baseUrl, false, DEFAULT_API_URL);
-  if ((locked.api ?? 'heygen') !== api) {
+  const api = apiIdentity(settings.baseUrl);
+  if (!sameApi(locked.api, api)) {
     throw new UsageError(foreignSession(options.id, locked.api, api));
   }
   const client = connect(settings, ctx.signal);

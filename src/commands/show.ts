@@ -1,15 +1,14 @@
 import { didYouMean } from '../manifest/suggest.js';
 import { explain } from '../plan/explain.js';
 import { type TextChange, readableRequest } from '../plan/text.js';
-import { SYMBOLS, changeSeconds, displayPath } from '../report/plan-common.js';
+import { SYMBOLS, changeSeconds } from '../report/plan-common.js';
+import { displayPath } from '../util/path.js';
+import type { CommandOptions } from '../cli-options.js';
 import { textDiffLines } from '../report/plan-explain.js';
 import type { CommandContext } from './context.js';
 import { loadForPlan } from './plan.js';
 
-export interface ShowCommandOptions {
-  id: string;
-  json?: boolean;
-}
+type ShowCommandOptions = CommandOptions<'show'>;
 
 /**
  * `reel show ID`: the exact request reel will send for an entry (defaults, templates and `api:`

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { apiName } from '../build/identity.js';
 import { accountKey, CatalogSource, cachedCatalogNames } from '../catalog/catalog.js';
 import { UsageError } from '../errors.js';
 import { connect, type HeyGenClient } from '../heygen/client.js';
@@ -8,23 +7,16 @@ import { spokenDurations } from '../speech/cache.js';
 import { studioBuild } from '../studio/build.js';
 import { StudioServer } from '../studio/server.js';
 import type { CatalogNames } from '../studio/view.js';
-import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
+import { readApiEnv } from '../util/env.js';
+import { EMULATOR_API, apiIdentity } from '../util/api.js';
+import { type CommandOptions, withDefaults } from '../cli-options.js';
 import { realDeps } from '../watch/deps.js';
 import type { WatchEngine } from '../watch/engine.js';
 import type { WatchReporter } from '../watch/reporter.js';
 import { runWatchSession } from '../watch/session.js';
 import type { CommandContext } from './context.js';
 
-export interface StudioCommandOptions {
-  port?: number;
-  open?: boolean;
-  emulator?: boolean;
-  target?: string[];
-  allowBuild?: boolean;
-}
-
-/** `reel studio`'s default port; `--port 0` picks a free one. */
-export const DEFAULT_STUDIO_PORT = 4020;
+type StudioCommandOptions = CommandOptions<'studio'>;
 
 /** Render time of the in-process emulator behind `--emulator` (as `reel build --emulator`). */
 const EMULATOR_RENDER_SECONDS = 1;
@@ -41,9 +33,10 @@ function openBrowser(url: string): void {
  * (exit 0). Nothing is rendered unless the page's Build button is used, which needs `--allow-build`
  * or `--emulator`.
  */
-export async function run(options: StudioCommandOptions, ctx: CommandContext): Promise<number> {
+export async function run(given: StudioCommandOptions, ctx: CommandContext): Promise<number> {
+  const options = withDefaults('studio', given);
   const root = ctx.cwd;
-  const port = options.port ?? DEFAULT_STUDIO_PORT;
+  const port = options.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${port}`);
 
   let client: HeyGenClient | undefined;
@@ -57,12 +50,12 @@ export async function run(options: StudioCommandOptions, ctx: CommandContext): P
     const { startEmulator } = await import('../emulator/index.js');
     emulator = await startEmulator({ port: 0, renderSeconds: EMULATOR_RENDER_SECONDS, apiKey });
     baseUrl = emulator.url;
-    api = 'emulator';
+    api = EMULATOR_API;
   } else {
     const env = await readApiEnv(root, ctx.env);
     baseUrl = env.baseUrl;
     apiKey = env.apiKey;
-    api = apiName(env.baseUrl, false, DEFAULT_API_URL);
+    api = apiIdentity(env.baseUrl);
     if (!apiKey) noClientReason = 'HEYGEN_API_KEY is not set (put it in the environment or .env, or start `reel studio --emulator`)';
   }
   if (apiKey && baseUrl) client = connect({ baseUrl, apiKey }, ctx.signal);

@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/plan.js';
-import { SYMBOLS, countsPhrase, changeSeconds, detail, formatSeconds, location, totals } from './plan-common.js';
+import { SYMBOLS, countsPhrase, changeSeconds, detail, location, totals } from './plan-common.js';
 
 /** Escape text for a markdown table cell. */
 function cell(text: string): string {

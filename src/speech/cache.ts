@@ -4,7 +4,7 @@
  * replaces the words-per-minute estimate in the plan.
  */
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { downloadTo } from '../build/download.js';
 import type { HeyGenClient } from '../heygen/client.js';
 import { type SpeechRequest, speechKey } from '../plan/speech.js';

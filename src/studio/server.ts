@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { inside, isAbsolute, lastSegment, relativePath, resolve } from '../util/path.js';
 import { loadReview } from '../agent/review.js';
 import { ReelError } from '../errors.js';
 import type { HeyGenClient } from '../heygen/client.js';
@@ -25,6 +25,7 @@ import { speechRequest } from '../plan/speech.js';
 import { summarize } from '../plan/plan.js';
 import { cachedSpeech, spokenDurations, synthesize } from '../speech/cache.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { sameApi } from '../util/api.js';
 import type { WatchEngine } from '../watch/engine.js';
 import { applyReviewEdit, EditRefused, type ReviewEdit } from './edit.js';
 import { type CatalogNames, entryView, type Overview, overviewEntry, problemsOf, totalsOf } from './view.js';
@@ -88,7 +89,7 @@ async function insideRoot(root: string, path: string): Promise<string | undefine
   const full = isAbsolute(path) ? path : resolve(root, path);
   const real = await realpath(full).catch(() => undefined);
   const realRoot = await realpath(root).catch(() => root);
-  if (!real || !(real === realRoot || real.startsWith(realRoot + sep))) return undefined;
+  if (!real || !inside(realRoot, real)) return undefined;
   return real;
 }
 
@@ -161,13 +162,13 @@ export class StudioServer {
     const planned = forApi({ changes, summary: summarize(changes) }, this.options.api);
     return {
       version: this.version,
-      project: root.split(sep).pop() ?? root,
+      project: lastSegment(root) || root,
       api: this.options.api,
       build: { allowed: this.options.build?.allowed ?? false, running: this.options.build?.running() ?? false },
       listen: this.options.client ? { available: true } : { available: false, reason: this.options.noClientReason ?? 'no API key' },
       totals: totalsOf(planned),
       problems: problemsOf(root, snapshot.diagnostics),
-      staleFiles: snapshot.staleFiles.map((f) => f.slice(root.length + 1).split(sep).join('/')),
+      staleFiles: snapshot.staleFiles.map((f) => relativePath(root, f)),
       entries: planned.changes.map((c) => overviewEntry(root, c)),
     };
   }
@@ -223,9 +224,9 @@ export class StudioServer {
       res.destroy();
       return;
     }
-    if (error instanceof HttpFailure) return this.json(res, error.status, { error: error.message });
-    if (error instanceof EditRefused || error instanceof ReelError) return this.json(res, 409, { error: error.message });
-    this.json(res, 500, { error: `internal error: ${error instanceof Error ? error.message : String(error)}` });
+    if (error instanceof HttpFailure) this.json(res, error.status, { error: error.message });
+    else if (error instanceof EditRefused || error instanceof ReelError) this.json(res, 409, { error: error.message });
+    else this.json(res, 500, { error: `internal error: ${error instanceof Error ? error.message : String(error)}` });
   }
 
   private change(id: string | null) {
@@ -274,7 +275,7 @@ export class StudioServer {
         const change = this.change(url.searchParams.get('id'));
         if (!change.locked?.session_id) throw new HttpFailure(409, 'no agent session yet: build the entry first');
         if (!this.options.client) throw new HttpFailure(409, `cannot read the session: ${this.options.noClientReason ?? 'no API key'}`);
-        if ((change.locked.api ?? 'heygen') !== this.options.api) throw new HttpFailure(409, `the session was made by ${change.locked.api ?? 'heygen'}, not ${this.options.api}`);
+        if (!sameApi(change.locked.api, this.options.api)) throw new HttpFailure(409, `the session was made by ${change.locked.api ?? 'heygen'}, not ${this.options.api}`);
         return this.json(res, 200, await loadReview(this.options.client, change.id, change.locked, change.entry));
       }
       case '/api/media': {
@@ -335,7 +336,7 @@ export class StudioServer {
         if (!edit) throw new HttpFailure(400, 'kind must be "approve", or "revise" with a text');
         if (edit.kind === 'revise' && edit.text.length > 10_000) throw new HttpFailure(400, 'a revision is at most 10,000 characters');
         const entry = change.entry;
-        if (!entry || entry.mode !== 'agent') throw new HttpFailure(409, 'only agent entries are reviewed');
+        if (entry?.mode !== 'agent') throw new HttpFailure(409, 'only agent entries are reviewed');
         if (!entry.agent?.review) throw new HttpFailure(409, 'the entry is not reviewed (set `review: true` first)');
         const file = await this.manifestFile(entry.source.file);
         const source = await readFile(file, 'utf8');

@@ -3,10 +3,10 @@
  * problems) and one entry's page (the exact request, names from the catalog cache, the text diff,
  * the lock record and outputs). Pure: built from the watch engine's state.
  */
-import { relative, sep } from 'node:path';
+import { relativePath } from '../util/path.js';
 import type { AvatarLook, VoiceInfo } from '../heygen/types.js';
 import type { LockEntry } from '../lock/types.js';
-import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
+import type { Diagnostic } from '../manifest/types.js';
 import { explain } from '../plan/explain.js';
 import type { Action, Change, Plan } from '../plan/plan.js';
 import { speechKey, speechRequest } from '../plan/speech.js';
@@ -14,7 +14,7 @@ import { type TextChange, readableRequest, textChanges } from '../plan/text.js';
 
 /** Paths the page shows: relative to the project root, with forward slashes. */
 export function rel(root: string, file: string): string {
-  return relative(root, file).split(sep).join('/');
+  return relativePath(root, file);
 }
 
 export interface OverviewEntry {
