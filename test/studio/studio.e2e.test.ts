@@ -31,6 +31,17 @@ videos:
     script: Create a project, invite your team, and publish your first page.
 `;
 
+const LEADS = `version: 1
+defaults:
+  avatar: Daisy-inskirt-20220818
+  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54
+videos:
+  hello-{{ row.slug }}:
+    each: ../data/leads.csv
+    title: Hello {{ row.name }}
+    script: Hi {{ row.name }}, thanks for trying Acme! Here is how {{ row.company }} can start today.
+`;
+
 const AGENT = `# Reviewed by marketing: keep this comment.
 version: 1
 videos:
@@ -80,7 +91,7 @@ async function rowAction(page: Page, id: string, action: string): Promise<void> 
   await page.waitForFunction(
     ([i, a]) => document.querySelector(`tr[data-id="${i}"] td.action`)?.textContent?.startsWith(a) === true,
     [id, action] as const,
-    { timeout: 20_000 },
+    { timeout: 45_000 },
   );
 }
 
@@ -92,7 +103,12 @@ describe('reel studio in a browser', () => {
 
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    dir = await project({ 'videos/onboarding.yaml': DIRECT, 'videos/agents.yaml': AGENT });
+    dir = await project({
+      'videos/onboarding.yaml': DIRECT,
+      'videos/agents.yaml': AGENT,
+      'videos/leads.yaml': LEADS,
+      'data/leads.csv': 'slug,name,company\nada,Ada,Analytical Engines\ngrace,Grace,Compilers Inc\n',
+    });
     dirs.push(dir);
     studio = await startStudio(dir);
   }, 60_000);
@@ -111,11 +127,11 @@ describe('reel studio in a browser', () => {
     // The plan, as `reel plan` has it.
     await rowAction(page, 'welcome', 'create');
     await rowAction(page, 'teaser', 'create');
-    expect(await page.textContent('.totals')).toContain('3 to create');
+    expect(await page.textContent('.totals')).toContain('5 to create');
 
     // Build: the dialog shows the plan; nothing is sent before "Render".
     await page.click('#build');
-    expect(await page.textContent('#confirm-body')).toContain('3 videos');
+    expect(await page.textContent('#confirm-body')).toContain('5 videos');
     await page.click('#confirm-go');
     await page.waitForSelector('#progress[data-done]', { timeout: 60_000 });
     expect(await page.getAttribute('#progress', 'data-done')).toBe('ok');
@@ -134,15 +150,15 @@ describe('reel studio in a browser', () => {
     await page.waitForSelector('#diff');
     expect(await page.textContent('#diff del')).toContain('short video');
     expect(await page.textContent('#diff ins')).toContain('quick tour');
-    await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 2, null, { timeout: 20_000 });
+    await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 2, null, { timeout: 45_000 });
     await page.evaluate(() => document.querySelector('video')!.play());
-    await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0.2, null, { timeout: 20_000 });
+    await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0.2, null, { timeout: 45_000 });
     expect(await page.evaluate(() => document.querySelector('video track')?.getAttribute('kind'))).toBe('captions');
 
     // Listen: text to speech plays, and its exact length replaces the estimate in the plan.
     await page.click('#listen');
-    await page.waitForFunction(() => (document.querySelector('#audio')?.readyState ?? 0) >= 2, null, { timeout: 20_000 });
-    await page.waitForFunction(() => document.querySelector('.listen')?.textContent?.includes('the plan uses this exact length') === true, null, { timeout: 20_000 });
+    await page.waitForFunction(() => (document.querySelector('#audio')?.readyState ?? 0) >= 2, null, { timeout: 45_000 });
+    await page.waitForFunction(() => document.querySelector('.listen')?.textContent?.includes('the plan uses this exact length') === true, null, { timeout: 45_000 });
     await page.goto(`${studio!.url}#/`);
     await page.waitForSelector('tr[data-id="welcome"] .tag');
     expect(await page.textContent('tr[data-id="welcome"] td.secs')).toContain('measured');
@@ -152,25 +168,25 @@ describe('reel studio in a browser', () => {
 
     // Storyboard review: Request changes, then Approve, each edits the YAML and the plan follows.
     await page.goto(`${studio!.url}#/entry/teaser`);
-    await page.waitForSelector('#review .storyboard', { timeout: 20_000 });
+    await page.waitForSelector('#review .storyboard', { timeout: 45_000 });
     await page.fill('#revision', 'Make the intro shorter.');
     await page.click('#revise');
     await expect.poll(() => readFile(join(dir, 'videos/agents.yaml'), 'utf8'), { timeout: 10_000 }).toContain('- Make the intro shorter.');
     await page.evaluate(() => document.querySelector('#review')!.scrollIntoView());
     await page.screenshot({ path: join(ROOT, 'docs/studio-review.png') });
     await page.goto(`${studio!.url}#/`);
-    await page.waitForFunction(() => document.querySelector('tr[data-id="teaser"] td.changed')?.textContent?.includes('revisions') === true, null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('tr[data-id="teaser"] td.changed')?.textContent?.includes('revisions') === true, null, { timeout: 45_000 });
     await page.goto(`${studio!.url}#/entry/teaser`);
-    await page.waitForSelector('#approve:not([disabled])', { timeout: 20_000 });
+    await page.waitForSelector('#approve:not([disabled])', { timeout: 45_000 });
     await page.click('#approve');
     await expect.poll(() => readFile(join(dir, 'videos/agents.yaml'), 'utf8'), { timeout: 10_000 }).toContain('    approved: true\n');
     const yaml = await readFile(join(dir, 'videos/agents.yaml'), 'utf8');
     expect(yaml).toBe(`${AGENT}    revisions:\n      - Make the intro shorter.\n    approved: true\n`);
     await page.goto(`${studio!.url}#/`);
-    await page.waitForFunction(() => document.querySelector('tr[data-id="teaser"] td.changed')?.textContent?.includes('approved') === true, null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('tr[data-id="teaser"] td.changed')?.textContent?.includes('approved') === true, null, { timeout: 45_000 });
     expect(errors).toEqual([]);
     await page.close();
-  }, 180_000);
+  }, 300_000);
 
   it('refuses requests without the token, from another origin or host, and paths outside the project', async () => {
     const { origin, token } = studio!;

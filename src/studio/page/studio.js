@@ -155,6 +155,11 @@ function rowHtml(e) {
   </tr>`;
 }
 
+function groupNote(list) {
+  const secs = list.reduce((n, e) => n + (e.render ? e.seconds : 0), 0);
+  return `${list.length} ${list.length === 1 ? 'video' : 'videos'}${secs ? ` · ${seconds(secs)} to render` : ''}`;
+}
+
 function groupsOf(entries) {
   const groups = new Map();
   for (const e of entries) {
@@ -174,7 +179,7 @@ function listHtml() {
   }
   return groupsOf(shown)
     .map(
-      ([name, list]) => `<section class="group"><h3><span>${esc(name)}</span><span class="muted">${list.length} ${list.length === 1 ? 'video' : 'videos'} · ${seconds(list.reduce((n, e) => n + (e.render ? e.seconds : 0), 0))}</span></h3>
+      ([name, list]) => `<section class="group"><h3><span>${esc(name)}</span><span class="muted">${groupNote(list)}</span></h3>
       <table><tbody>${list.map(rowHtml).join('')}</tbody></table></section>`,
     )
     .join('');
