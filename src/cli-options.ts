@@ -144,9 +144,13 @@ export const COMMANDS = [
   },
   {
     name: 'eject',
-    description: 'turn a completed agent entry into a pinned direct entry',
+    description: 'pin a completed agent video as a direct entry (avatar, voice and script the agent chose)',
     args: ['<id>'],
-    options: [],
+    options: [
+      { flags: '--avatar <id>', description: "avatar look id to use when the agent's is not exposed (or to override it)" },
+      { flags: '--voice <id>', description: "voice id to use when the agent's is not exposed (or to override it)" },
+      { flags: '--replace', description: 'take the agent entry out of its manifest (its lock record, video and files are kept)' },
+    ],
   },
   {
     name: 'emulator',
@@ -160,6 +164,7 @@ export const COMMANDS = [
       { flags: '--fault-rate <r>', description: 'share of requests and renders that fail (0-1)', parse: 'number', default: EMULATOR_DEFAULTS.faultRate },
       { flags: '--seed <n>', description: 'seed for fault injection', parse: 'int', default: EMULATOR_DEFAULTS.seed },
       { flags: '--catalog <file>', description: 'JSON file replacing the built-in avatars, voices and styles' },
+      { flags: '--agent-resources <level>', description: 'what agent sessions tell about their avatar, voice and script: ids, no-ids (preview URLs only) or hidden', default: 'ids' },
       { flags: '--remote-webhooks', description: 'also deliver callback_url webhooks to hosts other than this machine' },
       { flags: '--no-agent-video-at-create', description: 'agent creates answer video_id: null (HeyGen answers an id at once)' },
       { flags: '--status-lag <s>', description: 'bulk statuses answer not_found for videos younger than S seconds', parse: 'number', default: DEFAULT_BEHAVIOURS.statusLagSeconds },

@@ -137,9 +137,12 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
   const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
   // Text-to-speech previews give exact seconds: the guards use them as the plan shows them.
-  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root) };
+  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root), drafts: project.drafts };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
+  for (const d of project.drafts) {
+    reporter.note(`${d.id} is a draft and is not rendered (${d.needs.length > 0 ? `needs ${d.needs.join(', ')}` : 'remove `draft: true` to render it'})`);
+  }
   let current = makePlan(await readLock(root));
   if (options.emulator) refuseForeign(current);
   const awaitingReview = current.changes.filter(pausedForReview);
@@ -316,7 +319,7 @@ function rerender(p: Plan, again: readonly Change[]): Plan {
   const changes = p.changes.map((c): Change =>
     ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
   );
-  return { changes, summary: summarize(changes) };
+  return { ...p, changes, summary: summarize(changes) };
 }
 
 /** `--emulator` never replaces renders that HeyGen made (and billed). */

@@ -3,7 +3,7 @@ import { readLock } from '../lock/file.js';
 import { currentHolder, describe as describeHolder } from '../lock/mutex.js';
 import { loadProjectCached } from '../cache/manifests.js';
 import { spokenDurations } from '../speech/cache.js';
-import type { ResolvedEntry } from '../manifest/types.js';
+import type { DraftEntry, ResolvedEntry } from '../manifest/types.js';
 import { hasChanges, plan } from '../plan/plan.js';
 import { forApi } from '../plan/api-scope.js';
 import { apiIdentity, EMULATOR_API } from '../util/api.js';
@@ -28,7 +28,7 @@ type PlanCommandOptions = CommandOptions<'plan'>;
 export async function loadForPlan(
   ctx: CommandContext,
   json: boolean,
-): Promise<{ entries: ResolvedEntry[]; lock: Lockfile; spoken: Map<string, number> } | { exitCode: number }> {
+): Promise<{ entries: ResolvedEntry[]; drafts: DraftEntry[]; lock: Lockfile; spoken: Map<string, number> } | { exitCode: number }> {
   const [project, lock, writer, spoken] = await Promise.all([
     loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }),
     readLock(ctx.cwd),
@@ -54,7 +54,7 @@ export async function loadForPlan(
     }
     return { exitCode: 1 };
   }
-  return { entries: project.entries, lock, spoken };
+  return { entries: project.entries, drafts: project.drafts, lock, spoken };
 }
 
 /** `reel plan`: what a build would render, update, resume or remove, and why. Never writes. */
@@ -65,18 +65,18 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
 
   const loaded = await loadForPlan(ctx, Boolean(options.json));
   if ('exitCode' in loaded) return loaded.exitCode;
-  const { entries, lock, spoken } = loaded;
+  const { entries, drafts, lock, spoken } = loaded;
 
   for (const target of targets) {
     const matches = targetMatcher([target]);
-    if (!entries.some((e) => matches(e.id)) && !Object.keys(lock.videos).some(matches)) {
+    if (!entries.some((e) => matches(e.id)) && !drafts.some((d) => matches(d.id)) && !Object.keys(lock.videos).some(matches)) {
       ctx.stderr.write(`reel: warning: --target ${target} matches no video.\n`);
     }
   }
   // Entries rendered against another API (the emulator, say) are rendered again by a build against
   // this one, so the plan says so instead of calling them unchanged.
   const api = options.emulator ? EMULATOR_API : apiIdentity((await readApiEnv(ctx.cwd, ctx.env)).baseUrl);
-  const result = forApi(plan(entries, lock, { targets, spoken, ...(shard ? { shard } : {}) }), api);
+  const result = forApi(plan(entries, lock, { targets, drafts, spoken, ...(shard ? { shard } : {}) }), api);
 
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));

@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/plan.js';
-import { SYMBOLS, countsPhrase, changeSeconds, detail, location, totals } from './plan-common.js';
+import { SYMBOLS, countsPhrase, changeSeconds, detail, draftNeeds, location, totals } from './plan-common.js';
 
 /** Escape text for a markdown table cell. */
 function cell(text: string): string {
@@ -11,8 +11,10 @@ const code = (text: string): string => (text ? `\`${text.replace(/`/g, "'")}\`` 
 /** The plan as a pull-request comment: a heading with the counts, a table of changes, unchanged folded. */
 export function formatPlanMarkdown(p: Plan, options: { cwd: string }): string {
   const out: string[] = [];
+  const drafts = (p.drafts ?? []).map((d) => `- ${code(d.id)} draft: ${cell(draftNeeds(d.needs))} (${code(location(d.source, options.cwd) ?? '')}); not rendered`);
   if (p.changes.every((c) => c.action === 'unchanged')) {
     out.push(`### reel plan: no changes`, '', `${countsPhrase(p.summary)}.`);
+    if (drafts.length) out.push('', ...drafts);
     return `${out.join('\n')}\n`;
   }
   out.push(`### reel plan: ${countsPhrase(p.summary)}`, '', totals(p), '');
@@ -24,6 +26,7 @@ export function formatPlanMarkdown(p: Plan, options: { cwd: string }): string {
       `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${c.render ? changeSeconds(c) : ''} | ${code(location(c.entry?.source, options.cwd) ?? 'reel.lock')} |`,
     );
   }
+  if (drafts.length) out.push('', ...drafts);
   const unchanged = p.changes.filter((c) => c.action === 'unchanged');
   if (unchanged.length > 0) {
     out.push('', `<details><summary>${unchanged.length} unchanged</summary>`, '', unchanged.map((c) => code(c.id)).join(', '), '', '</details>');
