@@ -116,7 +116,7 @@ export const COMMANDS: CommandSpec[] = [
     module: 'lock',
     description: 'merge the reel.lock files of a sharded build: reel lock merge FILES…',
     args: ['<action>', '<files...>'],
-    options: [json],
+    options: [json, { flags: '--driver', description: "run as git's merge driver for reel.lock: FILES are %O %A %B [%P] (set up by `reel init`)" }],
   },
   {
     name: 'review',
