@@ -70,6 +70,9 @@ export const COMMANDS: CommandSpec[] = [
       shard,
       { flags: '--detailed-exitcode', description: 'exit 0 when nothing changes, 2 when something does' },
       { flags: '--emulator', description: 'plan as `reel build --emulator` would (against what the built-in emulator rendered)' },
+      { flags: '--max-videos <n>', description: 'exit 1 if more than N videos would render (with --shares: the whole build, every shard)', parse: 'int' },
+      { flags: '--max-seconds <s>', description: 'exit 1 if more than S seconds of video would render', parse: 'number' },
+      { flags: '--shares <n>', description: "split the build into N shards and hand each its share of the budget (a `matrix` step output in GitHub Actions)", parse: 'int' },
     ],
   },
   {
