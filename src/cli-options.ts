@@ -40,8 +40,12 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'init',
     module: 'init',
-    description: 'scaffold videos/, reel.config.yaml and .gitignore entries for out/, .reel/ and .env',
-    options: [{ flags: '--force', description: 'overwrite files that already exist' }],
+    description: 'scaffold videos/, reel.config.yaml, .gitignore and .gitattributes (the reel.lock merge driver)',
+    options: [
+      { flags: '--force', description: 'overwrite files that already exist' },
+      { flags: '--ci <provider>', description: 'also write the CI workflow: `github` (.github/workflows/videos.yml)' },
+      { flags: '--git-config', description: "set the reel.lock merge driver in this clone's git config (otherwise the line is printed)" },
+    ],
   },
   {
     name: 'validate',
