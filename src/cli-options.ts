@@ -97,7 +97,7 @@ export const COMMANDS: CommandSpec[] = [
       shard,
       { flags: '--max-videos <n>', description: 'refuse to start if more than N videos would render', parse: 'int' },
       { flags: '--max-seconds <s>', description: 'refuse to start if more than S seconds of video would render', parse: 'number' },
-      { flags: '-c, --concurrency <n>', description: 'jobs in flight at once (default 10, or `concurrency` in reel.config.yaml)', parse: 'int' },
+      { flags: '-c, --concurrency <n>', description: 'jobs in flight at once (default: `concurrency` in reel.config.yaml or 10, the whole account\'s limit; with --shard K/N, its share)', parse: 'int' },
       { flags: '-o, --out <dir>', description: 'output directory (default `out`, or `out` in reel.config.yaml)' },
       { flags: '--no-download', description: 'do not download finished videos' },
       { flags: '--retry-failed', description: 'render entries that failed before again' },
