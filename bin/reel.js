@@ -10,6 +10,11 @@ import { fileURLToPath } from 'node:url';
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
+  if (!existsSync(new URL('../src/cli.ts', import.meta.url))) {
+    // An installed copy without its build: `npm i <git URL>` packs without running `prepack`.
+    process.stderr.write(`reel: this copy of reel (${root}) was installed without dist/. Install a tarball made by \`npm pack\` in a clone of reel instead (see its README).\n`);
+    process.exit(1);
+  }
   process.stderr.write('reel: no dist/ yet (a source checkout): building it once with `npm run build`…\n');
   // The build's own output goes to stderr: stdout may be a --json document.
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', 2, 2], shell: process.platform === 'win32' });
