@@ -1,5 +1,5 @@
 import { stat, unlink } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relativePath, resolve } from '../util/path.js';
 import { ApiError, CancelledError } from '../errors.js';
 import type { HeyGenClient } from '../heygen/client.js';
 import type { Video } from '../heygen/types.js';
@@ -10,6 +10,7 @@ import { downloadTo, TransferError, UrlExpiredError } from './download.js';
 import type { Emit, JobResult } from './events.js';
 import { pause } from './poller.js';
 import { iso } from './records.js';
+import { recordedApi, sameApi } from '../util/api.js';
 import { canonicalJson } from '../util/canonical.js';
 
 /**
@@ -32,7 +33,7 @@ export interface OutputContext {
   store: LockStore;
   signal: AbortSignal;
   emit: Emit;
-  /** Which API this build talks to (see identity.apiName). */
+  /** Which API this build talks to (see util/api). */
   api: string;
   /** `--prune`: delete removed entries' videos on the API too. */
   prune: boolean;
@@ -96,7 +97,7 @@ async function transfer(o: OutputContext, url: string, dest: string): Promise<Lo
   for (let attempt = 1; ; attempt += 1) {
     try {
       const file = await downloadTo(url, dest, o.signal);
-      return { path: relative(o.root, dest).split(sep).join('/'), size: file.size, sha256: file.sha256 };
+      return { path: relativePath(o.root, dest), size: file.size, sha256: file.sha256 };
     } catch (error) {
       if (!(error instanceof TransferError) || attempt >= TRANSFER_ATTEMPTS) throw error;
       await pause(Math.min(200 * 2 ** attempt, 5000), o.signal);
@@ -111,8 +112,8 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
   if (!locked) return { id: change.id, action: 'remove', result: 'skipped', ms: 0 };
   let message: string | undefined;
   if (o.prune && locked.video_id) {
-    if ((locked.api ?? 'heygen') !== o.api) {
-      message = `not deleted remotely: built against ${locked.api ?? 'heygen'}, this build talks to ${o.api}`;
+    if (!sameApi(locked.api, o.api)) {
+      message = `not deleted remotely: built against ${recordedApi(locked.api)}, this build talks to ${o.api}`;
     } else {
       const outcome = await o.client.deleteVideo(locked.video_id);
       if (outcome.kind === 'error' && outcome.status !== 404) {
@@ -129,7 +130,7 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
     if (!file) continue;
     const path = resolve(o.root, file.path);
     // Never delete outside the project, whatever a hand-edited lock says.
-    if (isAbsolute(file.path) || relative(o.root, path).startsWith('..')) continue;
+    if (isAbsolute(file.path) || relativePath(o.root, path).startsWith('..')) continue;
     await unlink(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });

@@ -1,17 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join } from '../util/path.js';
+import type { CommandOptions } from '../cli-options.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { GIT_ATTRIBUTE, GIT_CONFIG_LINE, GIT_DRIVER_COMMAND, GIT_DRIVER_NAME } from './lock.js';
 
-export interface InitOptions {
-  force?: boolean;
-  /** `github`: also write the GitHub Actions workflow. */
-  ci?: string;
-  /** Set the reel.lock merge driver in this clone's git config. */
-  gitConfig?: boolean;
-}
+type InitOptions = CommandOptions<'init'>;
 
 const WELCOME = `# yaml-language-server: $schema=../node_modules/reel/schema/manifest.schema.json
 # Run \`reel validate\` after every edit; \`reel schema\` prints the schema for your editor.

@@ -1,22 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import type { CommandOptions } from '../cli-options.js';
 import { LockError, UsageError } from '../errors.js';
 import { parseLock, serializeLock } from '../lock/file.js';
 import { LOCKFILE_NAME, openLock } from '../lock/index.js';
 import { type LockConflict, type LockFragment, formatConflictedLock, mergeForGit, mergeLocks, readFragment } from '../lock/merge.js';
 import { type LockEntry, type Lockfile, emptyLock } from '../lock/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { displayPath } from '../report/diagnostics.js';
+import { displayPath, resolve } from '../util/path.js';
 import type { CommandContext } from './context.js';
 
-export interface LockOptions {
-  /** The subcommand; only `merge` exists. */
-  action: string;
-  files?: string[];
-  json?: boolean;
-  /** Run as git's merge driver: FILES are `%O %A %B [%P]`, the result replaces `%A`. */
-  driver?: boolean;
-}
+type LockOptions = CommandOptions<'lock'>;
 
 /** What `reel init` sets up: the attribute and the git config line naming the driver. */
 export const GIT_DRIVER_NAME = 'reel-lock';

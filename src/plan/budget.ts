@@ -1,5 +1,5 @@
 import type { Plan } from './plan.js';
-import { type Shard, shardOf } from './select.js';
+import { type Shard, shardOf } from '../util/shard.js';
 
 /** `--max-videos` / `--max-seconds`: limits on what one build may render. */
 export interface Budget {

@@ -1,5 +1,5 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join } from '../util/path.js';
 import type { JobResult } from '../build/events.js';
 import type { SourcePosition } from '../errors.js';
 import type { Diagnostic } from '../manifest/types.js';
@@ -9,6 +9,7 @@ import type { BuildTotals } from '../build/reporter.js';
 import { formatDuration, summaryLine } from './build-table.js';
 import { formatGithubAnnotations } from './diagnostics.js';
 import { STEP_SUMMARY_LIMIT, formatPlanMarkdown } from './plan-markdown.js';
+import { inGithubActions } from '../util/terminal.js';
 import { workflowCommand } from './workflow-command.js';
 
 /**
@@ -22,10 +23,6 @@ export interface GithubContext {
   /** Where workflow commands go. The runner reads both streams; machine output keeps stdout clean. */
   out: { write(text: string): unknown };
   cwd: string;
-}
-
-export function inGithubActions(env: NodeJS.ProcessEnv): boolean {
-  return env.GITHUB_ACTIONS === 'true';
 }
 
 export { workflowCommand };

