@@ -1,6 +1,6 @@
 import type { Action, Change, Plan } from '../plan/plan.js';
 import { ACTIONS } from '../plan/plan.js';
-import { SYMBOLS, countsPhrase, detail, formatSeconds, location, totals } from './plan-common.js';
+import { SYMBOLS, changeSeconds, countsPhrase, detail, formatSeconds, location, totals } from './plan-common.js';
 
 /** GitHub refuses an issue or pull-request comment longer than this many characters. */
 export const COMMENT_LIMIT = 65_536;
@@ -45,7 +45,7 @@ const HEADER = ['| | Video | Action | Changed | Estimate | Source |', '|---|---|
 function videoRow(c: Change, cwd: string): Row {
   const changed = [c.changed.map(code).join(', '), cell(detail(c))].filter(Boolean).join(' — ');
   return {
-    text: `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${c.render ? formatSeconds(c.estimateSeconds) : ''} | ${code(location(c.entry?.source, cwd) ?? 'reel.lock')} |`,
+    text: `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${c.render ? changeSeconds(c) : ''} | ${code(location(c.entry?.source, cwd) ?? 'reel.lock')} |`,
     videos: 1,
   };
 }

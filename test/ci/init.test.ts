@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../build/helpers.js';
+import { ROOT } from '../helpers/project.js';
 import { actionlint } from '../helpers/actionlint.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -16,7 +16,7 @@ describe('reel init --ci github', () => {
     dirs.push(dir);
     execFileSync('git', ['init', '-q'], { cwd: dir });
     await writeFile(join(dir, '.gitattributes'), '*.png binary\n');
-    const r = await runCli(['init', '--ci', 'github', '--git-config'], { cwd: dir });
+    const r = await runCli(['init', '--ci', 'github', '--git-config'], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(await readFile(join(dir, '.github/workflows/videos.yml'), 'utf8')).toBe(await readFile(join(ROOT, 'docs/github-actions.yml'), 'utf8'));
     expect(await readFile(join(dir, '.gitattributes'), 'utf8')).toBe('*.png binary\nreel.lock merge=reel-lock\n');
@@ -29,7 +29,7 @@ describe('reel init --ci github', () => {
     expect(lint.ok, lint.output).toBe(true);
 
     // Run again: nothing duplicated, nothing overwritten.
-    const again = await runCli(['init', '--ci', 'github'], { cwd: dir });
+    const again = await runCli(['init', '--ci', 'github'], dir);
     expect(again.stdout).toContain('kept     .github/workflows/videos.yml');
     expect(again.stdout).toContain('kept     git merge driver reel-lock (configured)');
     expect(await readFile(join(dir, '.gitattributes'), 'utf8')).toBe('*.png binary\nreel.lock merge=reel-lock\n');
@@ -38,10 +38,10 @@ describe('reel init --ci github', () => {
   it('prints the git config line without --git-config, and refuses an unknown CI', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'reel-init-'));
     dirs.push(dir);
-    const r = await runCli(['init'], { cwd: dir });
+    const r = await runCli(['init'], dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('git config merge.reel-lock.driver "npx --no reel lock merge --driver %O %A %B %P"');
-    const bad = await runCli(['init', '--ci', 'gitlab'], { cwd: dir });
+    const bad = await runCli(['init', '--ci', 'gitlab'], dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--ci supports `github`');
   });

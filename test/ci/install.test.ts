@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../build/helpers.js';
+import { ROOT } from '../helpers/project.js';
 import { actionlint } from '../helpers/actionlint.js';
 
 /**

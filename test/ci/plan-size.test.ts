@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { plan } from '../../src/plan/plan.js';
 import { COMMENT_LIMIT, formatPlanMarkdown } from '../../src/report/plan-markdown.js';
 import { direct, lockOf } from '../plan/builders.js';
-import { project } from '../build/helpers.js';
+import { project } from '../helpers/project.js';
 import { runCli } from '../helpers/cli.js';
 
 const dirs: string[] = [];
@@ -43,7 +43,7 @@ describe('plans of CSV batches fit in a pull-request comment', () => {
     const dir = await csvProject();
     const summary = join(dir, 'summary.md');
     await writeFile(summary, '');
-    const r = await runCli(['plan', '--markdown'], { cwd: dir, env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary } });
+    const r = await runCli(['plan', '--markdown'], dir, { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.length).toBeLessThan(COMMENT_LIMIT);
     expect(r.stdout.startsWith('<!-- reel plan -->\n')).toBe(true);
@@ -71,7 +71,7 @@ describe('plans of CSV batches fit in a pull-request comment', () => {
   it('a plan that fails replaces the comment with the errors; annotations stay out of the markdown', async () => {
     const dir = await project({ 'videos/bad.yaml': 'version: 1\nvideos:\n  broken:\n    title: 3\n' });
     dirs.push(dir);
-    const r = await runCli(['plan', '--markdown'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
+    const r = await runCli(['plan', '--markdown'], dir, { GITHUB_ACTIONS: 'true' });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^<!-- reel plan -->\n### reel plan failed: \d+ errors? in the manifests\n/);
     expect(r.stdout).toContain('- `videos/bad.yaml:');

@@ -7,7 +7,8 @@ import { parse } from 'yaml';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { ShardShare } from '../../src/plan/budget.js';
 import { GIT_DRIVER_COMMAND, GIT_DRIVER_NAME } from '../../src/commands/lock.js';
-import { CLI, KEY, ROOT } from '../build/helpers.js';
+import { CLI, KEY } from '../helpers/cli.js';
+import { ROOT } from '../helpers/project.js';
 
 /**
  * A team on GitHub, played with real git repositories: a bare origin, developers' clones, and the

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import type { ShardShare } from '../../src/plan/budget.js';
-import { cliEnv, creates, directManifest, emulatorPerTest, runCli, spawnCli } from '../build/helpers.js';
+import { cliEnv, runCli, spawnCli } from '../helpers/cli.js';
+import { creates, emulatorPerTest } from '../helpers/emulator.js';
+import { directManifest } from '../helpers/project.js';
 
 const emu = emulatorPerTest();
 const tooMany = (e: Emulator): number => e.requests().filter((r) => r.status === 429).length;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMMANDS } from '../../src/cli-options.js';
-import { ROOT } from '../build/helpers.js';
+import { ROOT } from '../helpers/project.js';
 import { actionlint } from '../helpers/actionlint.js';
 
 interface Step { name?: string; run?: string; uses?: string; if?: string; with?: Record<string, unknown> }
