@@ -309,7 +309,8 @@ class Executor {
       submitted_at: previous?.submitted_at ?? now,
       api: this.o.api,
     };
-    if (entry.mode === 'direct') out.idempotency_key = key;
+    if (entry.mode !== 'agent') out.idempotency_key = key;
+    if (entry.locale) out.source = entry.locale.source;
     return out;
   }
 

@@ -23,6 +23,7 @@ export interface LockEntry {
   generation: number;
   /** `fieldDigests(entry)` at submission: lets a later plan name the fields that changed. */
   fields: Record<string, string>;
+  /** For `translate` locales: the video translation id. */
   video_id?: string;
   session_id?: string;
   idempotency_key?: string;
@@ -40,6 +41,8 @@ export interface LockEntry {
   failure?: { code: string; message: string };
   /** Which API the ids belong to (`heygen`, or `emulator` for a build against the emulator). */
   api?: string;
+  /** Locales: the source entry's id (the plan groups locales under it). */
+  source?: string;
 }
 
 export interface LockedAsset {

@@ -19,6 +19,8 @@ export interface ProjectConfig {
   /** Message that approves an agent storyboard. */
   approval_message: string;
   concurrency?: number;
+  /** Target languages for every entry (see docs/localization.md); entries and defaults override them key by key. */
+  locales?: Record<string, Record<string, unknown>>;
   /** Where each key was written in the config file (for `reel explain` and diagnostics). */
   sources?: Record<string, SourcePosition>;
 }

@@ -4,3 +4,4 @@ export * from './estimate.js';
 export * from './select.js';
 export * from './plan.js';
 export * from './explain.js';
+export * from './l10n.js';

@@ -58,7 +58,7 @@ export type Summary = { [A in Action]: number } & {
 };
 
 export interface Plan {
-  /** Sorted by id. */
+  /** Sorted by id, each locale right after its source (see `sourceOf`). */
   changes: Change[];
   summary: Summary;
 }
@@ -153,8 +153,25 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     const locked = lock.videos[id]!;
     changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
   }
-  changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Locales follow their source (`welcome`, `welcome.de-de`, `welcome.fr-fr`, then `welcome-2`).
+  const keys = new Map<Change, string>();
+  for (const c of changes) keys.set(c, groupKey(c));
+  changes.sort((a, b) => {
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
   return { changes, summary: summarize(changes) };
+}
+
+/** The id of the entry a change localizes, if it is a locale. */
+export function sourceOf(c: Pick<Change, 'entry' | 'locked'>): string | undefined {
+  return c.entry?.locale?.source ?? c.locked?.source;
+}
+
+function groupKey(c: Change): string {
+  const source = sourceOf(c);
+  return source === undefined ? c.id : `${source}\u0000${c.id}`;
 }
 
 /** Whether the build stops the entry's old session before creating a new one (it may still run). */

@@ -1,5 +1,5 @@
 import type { Action, Plan } from '../plan/plan.js';
-import { ACTION_COLORS, SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, detail, displayPath, formatSeconds, groupedId, isListed, location, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -20,7 +20,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   const listed = p.changes.filter((c) => isListed(c, options.verbose ?? false));
   const rows = listed.map((c) => ({
     change: c,
-    id: c.id,
+    id: groupedId(c),
     action: c.action,
     estimate: c.render ? formatSeconds(c.estimateSeconds) : '',
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
