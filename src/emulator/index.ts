@@ -55,6 +55,8 @@ export interface EmulatorOptions {
   credits?: number;
   /** Reject body fields the contract does not declare (HeyGen's behaviour is unconfirmed); default false. */
   strict?: boolean;
+  /** What a finished translation's GET says: `completed` (default, the spec) or `succeeded` (HeyGen's skills); UNCONFIRMED. */
+  translationDoneStatus?: string;
   /** Called once per answered API request (e.g. to log it). */
   onRequest?: (record: RequestRecord) => void;
 }
@@ -98,6 +100,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     remoteWebhooks: options.remoteWebhooks ?? false,
     credits: options.credits ?? null,
     strict: options.strict ?? false,
+    translationDoneStatus: options.translationDoneStatus ?? 'completed',
   });
   const server = new EmulatorServer(world, {
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
