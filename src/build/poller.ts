@@ -1,5 +1,5 @@
 import { ApiError, CancelledError } from '../errors.js';
-import { type HeyGenClient, MAX_STATUS_IDS } from '../heygen/client.js';
+import { type HeyGenClient, MAX_STATUS_IDS, type Outcome } from '../heygen/client.js';
 import { sleep } from '../heygen/gate.js';
 import type { StatusRow } from '../heygen/types.js';
 
@@ -64,6 +64,8 @@ export class StatusPoller {
     private readonly signal: AbortSignal,
     private readonly onStatus?: (videoId: string, status: string) => void,
     private readonly now: () => number = Date.now,
+    /** The bulk status call (≤ MAX_STATUS_IDS ids); translations pass their own (see build/translation.ts). */
+    private readonly statuses: (ids: string[]) => Promise<Outcome<StatusRow[]>> = (ids) => client.videoStatuses(ids),
   ) {}
 
   /**
@@ -132,7 +134,7 @@ export class StatusPoller {
     for (let i = 0; i < ids.length; i += MAX_STATUS_IDS) {
       const chunk = ids.slice(i, i + MAX_STATUS_IDS);
       this.polls += 1;
-      const outcome = await this.client.videoStatuses(chunk);
+      const outcome = await this.statuses(chunk);
       if (outcome.kind === 'ok') {
         for (const row of outcome.value) if (row.video_id) rows.set(row.video_id, row);
       } else if (outcome.kind === 'error' && (outcome.status === 401 || outcome.status === 403)) {
