@@ -119,6 +119,17 @@ export const COMMANDS: CommandSpec[] = [
     options: [json],
   },
   {
+    name: 'l10n',
+    module: 'l10n',
+    description: "localization: `reel l10n pull ID` writes HeyGen's proofread subtitles of a translate locale to its `proofread:` file for review",
+    args: ['<action>', '<id>'],
+    options: [
+      json,
+      { flags: '--force', description: 'replace a proofread file that already exists (it may hold corrections)' },
+      { flags: '--timeout <minutes>', description: 'give up waiting for the proofread after this long (default 45)', parse: 'number' },
+    ],
+  },
+  {
     name: 'review',
     module: 'review',
     description: "print an agent session's conversation and storyboard",

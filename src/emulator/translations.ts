@@ -8,6 +8,7 @@ import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from 
 import { mp4, srt } from './media.js';
 import type { Handler, Route } from './routes.js';
 import { FAIL_TRIGGER } from './videos.js';
+import { isSrt } from '../util/srt.js';
 import { newId, type Failure, type World } from './world.js';
 
 type Body = Record<string, unknown>;
@@ -270,12 +271,6 @@ export class Translations {
 export function translatedSrt(language: string, text: string, duration: number): string {
   const words = text.trim() === '' ? ['…'] : text.split(/\s+/).filter(Boolean);
   return srt(`[${language}] ${words.join(' ')}`, duration);
-}
-
-/** A well-formed SRT: numbered cues, `hh:mm:ss,mmm --> hh:mm:ss,mmm` timings, text. */
-export function isSrt(text: string): boolean {
-  const blocks = text.replace(/^\uFEFF/, '').trim().split(/\r?\n\r?\n+/);
-  return blocks.length > 0 && blocks.every((b) => /^\d+\r?\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\r?\n.+/s.test(b));
 }
 
 // ---- routes --------------------------------------------------------------------------------

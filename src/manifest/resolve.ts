@@ -7,6 +7,7 @@ import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
 import { expand, hasTemplate, templateSyntaxError, type Row } from './template.js';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fingerprint } from '../plan/fingerprint.js';
 import { estimateSeconds } from '../plan/estimate.js';
@@ -501,7 +502,16 @@ export class FileResolver {
       request['srt'] = null;
       fieldSources['srt'] = at('proofread').pos;
       locale.proofread = where.relPath;
-      slots.push({ ref: proofread, path: where.path, relPath: where.relPath, pos: at('proofread').pos, fill: (p) => (request['srt'] = { type: 'asset_id', asset_id: p }) });
+      if (!existsSync(where.path)) {
+        // Not translated until the reviewed file exists (the plan leaves it out), but `reel l10n
+        // pull` finds the locale here and writes the file.
+        locale.awaitingProofread = true;
+        this.dependencies.add(where.path);
+        this.diagnostics.push({
+          ...at('proofread').pos, id: lid, severity: 'warning',
+          message: `locale \`${key}\` waits for its reviewed subtitles: ${where.relPath} does not exist yet; run \`reel l10n pull ${lid}\` once ${source.entry.id} is rendered, correct the file and commit it (or remove \`proofread\`)`,
+        });
+      } else slots.push({ ref: proofread, path: where.path, relPath: where.relPath, pos: at('proofread').pos, fill: (p) => (request['srt'] = { type: 'asset_id', asset_id: p }) });
     }
     const entry: ResolvedEntry = { id: lid, mode: 'translate', request, assets: [], output: {}, source: keyPos, fieldSources, locale };
     if (title !== undefined) entry.title = title;

@@ -27,6 +27,8 @@ export interface LocaleOf {
   sourceSeconds?: number;
   /** `translate` with `proofread:`: the committed SRT, relative to the project root. */
   proofread?: string;
+  /** The `proofread:` file does not exist yet: nothing is translated until `reel l10n pull` writes it. */
+  awaitingProofread?: boolean;
 }
 
 /**

@@ -146,7 +146,14 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     if (seen.has(entry.id)) continue;
     seen.add(entry.id);
     if (!include(entry.id)) continue;
-    changes.push(diffEntry(entry, fingerprint(entry), lock.videos[entry.id], options));
+    const locked = lock.videos[entry.id];
+    if (entry.locale?.awaitingProofread) {
+      // Waiting for `reel l10n pull` (a loader warning says so): nothing to translate yet, and an
+      // earlier translation stays as it is rather than being removed.
+      if (locked) changes.push(change(entry.id, 'unchanged', entry, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
+      continue;
+    }
+    changes.push(diffEntry(entry, fingerprint(entry), locked, options));
   }
   for (const id in lock.videos) {
     if (seen.has(id) || !include(id)) continue;

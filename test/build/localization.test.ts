@@ -184,4 +184,63 @@ describe('localization end to end', () => {
     expect(fixed.code).toBe(0);
     expect(await perLanguage(emu)).toEqual({ 'German (Germany)': 1, 'French (France)': 1 });
   });
+
+  it('proofread in git: pull writes HeyGen\'s SRT, the corrected file is translated once, never again', async () => {
+    const { 'videos/l10n/launch.de-DE.srt': _reviewed, ...rest } = FILES;
+    const { dir, emu } = await setup(rest);
+    const validate = await runCli(['validate'], dir, cliEnv(emu));
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toMatch(/videos\/launch\.yaml:12:20 +launch\.de-de +warning: .*does not exist yet; run `reel l10n pull launch\.de-de`/);
+    // Pulling before the source exists says what to do.
+    const early = await runCli(['l10n', 'pull', 'launch@de-DE'], dir, cliEnv(emu));
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/source launch is not rendered.*reel build -t launch/);
+
+    // The build renders everything else; the German translation waits for its reviewed file.
+    expect((await runCli(['build'], dir, cliEnv(emu))).code).toBe(0);
+    expect((await readLockJson(dir)).videos['launch.de-de']).toBeUndefined();
+    expect(await perLanguage(emu)).toEqual({ 'French (France)': 1 });
+
+    const pull = await runCli(['l10n', 'pull', 'launch@de-DE'], dir, cliEnv(emu));
+    expect(pull.stderr).toMatch(/proofreading ~\d+ s of launch into German \(Germany\)/);
+    expect(pull.code).toBe(0);
+    expect(pull.stdout).toMatch(/^Wrote videos\/l10n\/launch\.de-DE\.srt \(\d+ cues\) from HeyGen proofread pr_[0-9a-f]+\./m);
+    const srtFile = join(dir, 'videos/l10n/launch.de-DE.srt');
+    const pulled = await readFile(srtFile, 'utf8');
+    expect(pulled).toMatch(/^1\n00:00:00,000 --> \d\d:\d\d:\d\d,\d{3}\n\[German \(Germany\)\] Acme/);
+    expect(emu.requests().filter((r) => r.path === '/v3/video-translations/proofreads')).toHaveLength(1);
+    // A second pull would overwrite corrections.
+    const again = await runCli(['l10n', 'pull', 'launch.de-de'], dir, cliEnv(emu));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/exists and may hold a reviewer's corrections; pass --force/);
+
+    // The reviewer corrects the text in a pull request; the next build translates with it, once.
+    await writeFile(srtFile, pulled.replace('[German (Germany)] Acme', 'Acme'));
+    const plan = await runCli(['plan'], dir, cliEnv(emu));
+    expect(plan.stdout).toMatch(/^ {2}\+ {3}launch\.de-de\s+create/m);
+    expect((await runCli(['build'], dir, cliEnv(emu))).code).toBe(0);
+    expect(await perLanguage(emu)).toEqual({ 'French (France)': 1, 'German (Germany)': 1 });
+    const captions = await readFile(join(dir, 'out/launch.de-de.srt'), 'utf8');
+    expect(captions).toContain('Acme 2.0');
+    expect(captions).not.toContain('[German (Germany)]');
+    expect((await runCli(['plan'], dir, cliEnv(emu))).stdout).toMatch(/^No changes\./m);
+
+    // `reel status` asks the translation status endpoint for the locales.
+    const status = await runCli(['status', '--json'], dir, cliEnv(emu));
+    expect(status.code).toBe(0);
+    expect(emu.requests().some((r) => r.path === '/v3/video-translations/statuses')).toBe(true);
+    const report = JSON.parse(status.stdout) as { drift: boolean; videos: Array<{ id: string }> };
+    expect(report.drift).toBe(false);
+    expect(report.videos.map((v) => v.id)).toEqual(expect.arrayContaining(['launch.de-de', 'launch.fr-fr']));
+  });
+
+  it('validate --remote checks language names against HeyGen\'s list, with close matches', async () => {
+    const { dir, emu } = await setup({ ...FILES, 'videos/launch.yaml': MANIFEST.replace('language: French (France)', 'language: French (Frnace)') });
+    const run = await runCli(['validate', '--remote'], dir, cliEnv(emu));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/videos\/launch\.yaml:14:19 +launch\.fr-fr +`language`: HeyGen does not translate into `French \(Frnace\)`; did you mean `French \(France\)`/);
+    expect(emu.requests().some((r) => r.path === '/v3/video-translations/languages')).toBe(true);
+    await writeFile(join(dir, 'videos/launch.yaml'), MANIFEST);
+    expect((await runCli(['validate', '--remote'], dir, cliEnv(emu))).code).toBe(0);
+  });
 });
