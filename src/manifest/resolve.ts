@@ -460,7 +460,7 @@ export class FileResolver {
       };
       const lid = localeId(id, key);
       const strategy = spec['strategy'] === 'rerender' ? 'rerender' : 'translate';
-      const wrong = (strategy === 'translate' ? RERENDER_ONLY : TRANSLATE_ONLY).filter((k) => k in spec && !(strategy === 'rerender' && k === 'mode'));
+      const wrong = (strategy === 'translate' ? RERENDER_ONLY : TRANSLATE_ONLY).filter((k) => k in spec);
       for (const k of wrong) fail(k, `locale \`${key}\`: \`${k}\` is for ${strategy === 'translate' ? '`strategy: rerender`' : '`strategy: translate` (the default)'} locales; remove it or change the strategy`);
       if (wrong.length > 0) continue;
       const title = typeof spec['title'] === 'string' ? spec['title'] : typeof source.entry.title === 'string' ? `${source.entry.title} (${key})` : undefined;
