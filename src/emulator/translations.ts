@@ -198,7 +198,7 @@ export class Translations {
       callback_id: t.callbackId,
       translate_audio_only: t.audioOnly,
       video_url: done && !t.audioOnly ? this.world.signedUrl(t.id, 'video.mp4', now) : null,
-      audio_url: done ? this.world.signedUrl(t.id, 'audio.mp4', now) : null,
+      audio_url: done ? this.world.signedUrl(t.id, 'audio.mp3', now) : null,
       srt_caption_url: done && t.captions ? this.world.signedUrl(t.id, 'captions.srt', now) : null,
       vtt_caption_url: null,
       failure_message: status === 'failed' && t.failure ? t.failure.message : null,
@@ -211,7 +211,7 @@ export class Translations {
     const t = this.records.get(id);
     if (t && !t.deleted && this.status(t) !== 'failed' && Date.now() >= t.doneAt) {
       if (file === 'video.mp4' && !t.audioOnly) return { body: mp4(`${t.id}/${t.language}`, t.duration), type: 'video/mp4' };
-      if (file === 'audio.mp4') return { body: mp4(`${t.id}/audio`, t.duration), type: 'audio/mp4' };
+      if (file === 'audio.mp3') return { body: mp3(`${t.id}/audio`, t.duration), type: 'audio/mpeg' };
       if (file === 'captions.srt' && t.captions) return { body: Buffer.from(t.subtitles), type: 'application/x-subrip' };
       return null;
     }
@@ -265,6 +265,12 @@ export class Translations {
     if (!p || p.owner !== owner) throw notFound('not_found', `Proofread ${id} was not found.`, 'proofread_id');
     return p;
   }
+}
+
+/** The dubbed soundtrack: an ID3v2 header (what HeyGen's MP3s and a sniffer recognise) before seeded bytes. */
+function mp3(seed: string, duration: number): Buffer {
+  const id3 = Buffer.from([0x49, 0x44, 0x33, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+  return Buffer.concat([id3, mp4(seed, duration).subarray(8)]);
 }
 
 /** An SRT "in" the target language: each cue of the source's text, marked with the language's name. */
