@@ -59,7 +59,7 @@ export class StatusPoller {
   polls = 0;
 
   constructor(
-    private readonly client: HeyGenClient,
+    client: HeyGenClient,
     private readonly schedule: PollSchedule,
     private readonly signal: AbortSignal,
     private readonly onStatus?: (videoId: string, status: string) => void,

@@ -1,6 +1,5 @@
-import { relative, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { apiName } from '../build/identity.js';
+import { displayPath, resolve } from '../util/path.js';
 import { pause } from '../build/poller.js';
 import { ApiError, UsageError } from '../errors.js';
 import { connect, type HeyGenClient } from '../heygen/client.js';
@@ -8,18 +7,13 @@ import { readLock } from '../lock/index.js';
 import { loadProject, type ResolvedEntry } from '../manifest/index.js';
 import { localeId } from '../manifest/resolve.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import { apiIdentity, recordedApi, sameApi } from '../util/api.js';
+import { isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
 import { srtCues } from '../util/srt.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface L10nOptions {
-  action: string;
-  id: string;
-  json?: boolean;
-  force?: boolean;
-  /** Minutes to wait for the proofread (HeyGen's skills: treat more than 30 min as stuck). */
-  timeout?: number;
-}
+type L10nOptions = CommandOptions<'l10n'>;
 
 /** HeyGen's skills: SRT extraction takes minutes; more than 30 is stuck. */
 export const DEFAULT_PROOFREAD_TIMEOUT_MINUTES = 45;
@@ -66,9 +60,9 @@ export async function run(options: L10nOptions, ctx: CommandContext): Promise<nu
     throw new UsageError(`the source ${sourceId} is not rendered at its current version; run \`reel build -t ${sourceId}\` first (a proofread transcribes the rendered video).`);
   }
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
-  const api = apiName(settings.baseUrl, false, DEFAULT_API_URL);
-  if ((source.api ?? 'heygen') !== api) {
-    throw new UsageError(`${sourceId} was rendered by ${source.api ?? 'heygen'}, but this command talks to ${api}.`);
+  const api = apiIdentity(settings.baseUrl);
+  if (!sameApi(source.api, api)) {
+    throw new UsageError(`${sourceId} was rendered by ${recordedApi(source.api)}, but this command talks to ${api}.`);
   }
   const client = connect(settings, ctx.signal);
   const seconds = source.duration ?? entry.locale.sourceSeconds ?? 0;
@@ -86,7 +80,7 @@ export async function run(options: L10nOptions, ctx: CommandContext): Promise<nu
   const cues = srtCues(text);
   if (!cues) throw new ApiError(`HeyGen's subtitles for proofread ${proofreadId} are not a valid SRT file; ${proofread} was left as it was.`);
   await writeFileAtomic(dest, text.endsWith('\n') ? text : `${text}\n`);
-  const shown = relative(root, dest).split('\\').join('/');
+  const shown = displayPath(dest, root);
   if (options.json) {
     ctx.stdout.write(`${JSON.stringify({ id, proofread_id: proofreadId, file: shown, cues: cues.length })}\n`);
   } else {
