@@ -130,7 +130,7 @@ export class Translations {
   /** The reviewed SRT from an `srt` AssetInput (asset ids only are read; URLs are trusted). */
   private givenSrt(owner: string, value: unknown): string | undefined {
     const v = value as Body | null | undefined;
-    if (!v || v.type !== 'asset_id') return undefined;
+    if (v?.type !== 'asset_id') return undefined;
     const asset = this.world.assets.get(String(v.asset_id));
     if (!asset || !this.world.lookup(owner).hasAsset(asset.id) || !asset.bytes) throw invalid('srt', `asset ${String(v.asset_id)} was not found`);
     if (asset.mime !== 'application/x-subrip') throw invalid('srt', `asset ${asset.id} is not an SRT file`);

@@ -483,8 +483,14 @@ export class FileResolver {
       enable_caption: spec['captions'] === true,
     };
     const fieldSources: Record<string, SourcePosition> = { output_languages: at('language').pos, mode: at('mode').pos };
-    if (typeof spec['speakers'] === 'number') (request['speaker_num'] = spec['speakers'], fieldSources['speaker_num'] = at('speakers').pos);
-    if (typeof spec['glossary'] === 'string') (request['brand_glossary_id'] = spec['glossary'], fieldSources['brand_glossary_id'] = at('glossary').pos);
+    if (typeof spec['speakers'] === 'number') {
+      request['speaker_num'] = spec['speakers'];
+      fieldSources['speaker_num'] = at('speakers').pos;
+    }
+    if (typeof spec['glossary'] === 'string') {
+      request['brand_glossary_id'] = spec['glossary'];
+      fieldSources['brand_glossary_id'] = at('glossary').pos;
+    }
     if (title !== undefined) request['title'] = title;
     const slots: Slot[] = [];
     const locale: LocaleOf = { source: source.entry.id, key, strategy: 'translate' };

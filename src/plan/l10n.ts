@@ -27,7 +27,7 @@ export function translationRate(entry: ResolvedEntry): TranslationRate {
 /** Estimated dollars a change spends on a translation (0 for everything else, or when it translates nothing). */
 export function translationCost(change: Change): number {
   const entry = change.entry;
-  if (!entry || entry.mode !== 'translate' || !change.render) return 0;
+  if (entry?.mode !== 'translate' || !change.render) return 0;
   return TRANSLATION_RATES_USD[translationRate(entry)] * change.estimateSeconds;
 }
 
