@@ -138,7 +138,8 @@ function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefin
 export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options: PlanOptions = {}): Plan {
   const selected = targetMatcher(options.targets);
   const shard = options.shard;
-  const include = (id: string): boolean => selected(id) && (!shard || shardOf(id, shard.count) === shard.index);
+  // A locale goes to its source's shard: it is translated from the video that shard renders.
+  const include = (id: string, source: string | undefined): boolean => selected(id) && (!shard || shardOf(source ?? id, shard.count) === shard.index);
 
   const changes: Change[] = [];
   const seen = new Set<string>();
@@ -146,7 +147,7 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     // Duplicate ids are a loader diagnostic; the first one wins here so that watch can still plan.
     if (seen.has(entry.id)) continue;
     seen.add(entry.id);
-    if (!include(entry.id)) continue;
+    if (!include(entry.id, entry.locale?.source)) continue;
     const locked = lock.videos[entry.id];
     if (entry.locale?.awaitingProofread) {
       // Waiting for `reel l10n pull` (a loader warning says so): nothing to translate yet, and an
@@ -157,7 +158,7 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     changes.push(diffEntry(entry, fingerprint(entry), locked, options));
   }
   for (const id in lock.videos) {
-    if (seen.has(id) || !include(id)) continue;
+    if (seen.has(id) || !include(id, lock.videos[id]!.source)) continue;
     const locked = lock.videos[id]!;
     changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
   }
