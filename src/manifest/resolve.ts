@@ -482,7 +482,11 @@ export class FileResolver {
       translate_audio_only: spec['audio_only'] === true,
       enable_caption: spec['captions'] === true,
     };
-    const fieldSources: Record<string, SourcePosition> = { output_languages: at('language').pos, mode: at('mode').pos };
+    // `source` is where the source video is defined: editing it is what re-translates (`reel explain`).
+    const fieldSources: Record<string, SourcePosition> = {
+      output_languages: at('language').pos, mode: at('mode').pos, enable_caption: at('captions').pos,
+      translate_audio_only: at('audio_only').pos, source: source.entry.source,
+    };
     if (typeof spec['speakers'] === 'number') {
       request['speaker_num'] = spec['speakers'];
       fieldSources['speaker_num'] = at('speakers').pos;
