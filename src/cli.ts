@@ -29,6 +29,7 @@ const COMMAND_MODULES: { [N in CommandName]: Loader<N> } = {
   build: () => import('./commands/build.js'),
   watch: () => import('./commands/watch.js'),
   status: () => import('./commands/status.js'),
+  doctor: () => import('./commands/doctor.js'),
   lock: () => import('./commands/lock.js'),
   review: () => import('./commands/review.js'),
   l10n: () => import('./commands/l10n.js'),

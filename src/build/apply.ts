@@ -4,6 +4,7 @@ import { connect } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
+import { DEFAULT_AGENT_DEADLINE_MINUTES, DEFAULT_RENDER_DEADLINE_MINUTES } from '../manifest/config.js';
 import type { Diagnostic } from '../manifest/types.js';
 import { type Change, pausedForReview, type Plan, plan, summarize } from '../plan/index.js';
 import { estimateOf, forApi } from '../plan/api-scope.js';
@@ -50,6 +51,10 @@ export interface ApplyBuildOptions {
   retryFailed?: boolean;
   /** Delete removed entries' videos on the API too. */
   prune?: boolean;
+  /** Minutes each render may take before it is left unconfirmed; else reel.config.yaml's deadlines. */
+  deadlineMinutes?: number;
+  /** Create agent sessions anew whose earlier create could not be confirmed (the user's decision). */
+  recreateUnconfirmed?: boolean;
   /** Render against a throwaway in-process emulator instead of HeyGen. */
   emulator?: boolean;
 }
@@ -209,6 +214,11 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
       titleTag: project.config.title_tag !== false,
       approvalMessage: project.config.approval_message,
       schedule: pollSchedule(isLocalUrl(baseUrl), env),
+      deadlines: {
+        directMs: (options.deadlineMinutes ?? project.config.render_deadline_minutes ?? DEFAULT_RENDER_DEADLINE_MINUTES) * 60_000,
+        agentMs: (options.deadlineMinutes ?? project.config.agent_deadline_minutes ?? DEFAULT_AGENT_DEADLINE_MINUTES) * 60_000,
+      },
+      recreateUnconfirmed: options.recreateUnconfirmed === true,
       signal,
       emit: (event) => reporter.event(event),
       missing,

@@ -1,8 +1,9 @@
 import { ApiError } from '../errors.js';
-import type { HeyGenClient, Outcome } from '../heygen/client.js';
+import type { HeyGenClient } from '../heygen/client.js';
 import type { StatusRow, Translation, Video } from '../heygen/types.js';
 import type { LockEntry } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
+import type { JobReads } from './poller.js';
 
 /**
  * The HeyGen side of a `translate` locale (API.md §2.18): the create body, the status vocabulary,
@@ -24,39 +25,27 @@ export function normalizeTranslationStatus(status: string): string {
 }
 
 /**
- * Bulk status for translations: `GET /v3/video-translations/statuses`, rows normalized. Should
- * the endpoint be missing (404 without a row) or keep failing, fall back to one GET per id for
- * the rest of the build. A `not_found` row is confirmed by a GET before it counts (the status store
- * may lag behind creation, as with videos, §2.6).
+ * How the poller reads translations: `GET /v3/video-translations/statuses` (rows carry the
+ * translation id in `video_id`) and `GET /v3/video-translations/{id}`, statuses normalized. The
+ * poller confirms a `not_found` row with the GET and falls back to GETs if the bulk call keeps failing.
  */
-export function translationStatuses(client: HeyGenClient): (ids: string[]) => Promise<Outcome<StatusRow[]>> {
-  let bulk = true;
-  const one = async (id: string): Promise<StatusRow> => {
-    const got = await client.getTranslation(id);
-    if (got.kind === 'ok') {
-      const status = normalizeTranslationStatus(got.value.status);
-      return status === 'failed' ? { video_id: id, status, error: { code: 'translation_failed', message: got.value.failure_message ?? 'the translation failed' } } : { video_id: id, status };
-    }
-    if (got.kind === 'error' && got.status === 404) return { video_id: id, status: 'not_found' };
-    return { video_id: id, status: 'processing' };
-  };
-  return async (ids) => {
-    if (bulk) {
+export function translationReads(client: HeyGenClient): JobReads {
+  return {
+    noun: 'video translation',
+    statuses: async (ids) => {
       const outcome = await client.translationStatuses(ids);
-      if (outcome.kind === 'ok') {
-        const rows: StatusRow[] = [];
-        for (const row of outcome.value) {
-          const status = normalizeTranslationStatus(row.status);
-          rows.push(status === 'not_found' && row.video_id ? await one(row.video_id) : { ...row, status });
-        }
-        return { ...outcome, value: rows };
-      }
-      if (outcome.kind === 'error' && (outcome.status === 401 || outcome.status === 403)) return outcome;
-      if (outcome.kind === 'error' && outcome.status === 404) bulk = false;
-    }
-    const rows: StatusRow[] = [];
-    for (const id of ids) rows.push(await one(id));
-    return { kind: 'ok', status: 200, value: rows };
+      if (outcome.kind !== 'ok') return outcome;
+      return { ...outcome, value: outcome.value.map((row) => ({ ...row, status: normalizeTranslationStatus(row.status) })) };
+    },
+    read: async (id) => {
+      const got = await client.getTranslation(id);
+      if (got.kind !== 'ok') return got;
+      const status = normalizeTranslationStatus(got.value.status);
+      const row: StatusRow = status === 'failed'
+        ? { video_id: id, status, error: { code: 'translation_failed', message: got.value.failure_message ?? 'the translation failed' } }
+        : { video_id: id, status };
+      return { ...got, value: row };
+    },
   };
 }
 

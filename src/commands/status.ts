@@ -1,6 +1,6 @@
 import { type DriftKind, type DriftReport, type RemoteState, compareDrift } from '../drift/compare.js';
 import { localStates, remoteStates, sessionStates } from '../drift/collect.js';
-import { translationStatuses } from '../build/translation.js';
+import { translationReads } from '../build/translation.js';
 import { readLock } from '../lock/index.js';
 import { connect } from '../heygen/client.js';
 import { apiIdentity, recordedApi, sameApi } from '../util/api.js';
@@ -54,7 +54,7 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
     });
     if (ids.length > 0) remote = await remoteStates(client, ids);
     if (translationIds.length > 0) {
-      for (const [id, state] of await remoteStates(client, translationIds, translationStatuses(client), 'video translation')) remote.set(id, state);
+      for (const [id, state] of await remoteStates(client, translationIds, translationReads(client).statuses, 'video translation')) remote.set(id, state);
     }
     if (sessionIds.length > 0) sessions = await sessionStates(client, sessionIds);
   }

@@ -92,6 +92,17 @@ export interface Asset {
   size_bytes: number;
 }
 
+/** `POST /v3/assets/direct-uploads` answer (API.md §2.17). */
+export interface DirectUpload {
+  asset_id: string;
+  upload_url: string;
+  /** Sent verbatim with the PUT. */
+  upload_headers?: Record<string, string> | null;
+  max_bytes?: number | null;
+  expires_in_seconds?: number | null;
+  status?: string;
+}
+
 export interface Page<T> {
   items: T[];
   hasMore: boolean;

@@ -43,6 +43,11 @@ export interface LockEntry {
   api?: string;
   /** Locales: the source entry's id (the plan groups locales under it). */
   source?: string;
+  /**
+   * A chat (`review: true`) session rendered this video without reel's approval message: HeyGen's
+   * agent does not always stop for review. Recorded so that nobody mistakes it for approved.
+   */
+  unreviewed?: boolean;
 }
 
 export interface LockedAsset {

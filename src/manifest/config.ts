@@ -24,10 +24,18 @@ export interface ProjectConfig {
   concurrency?: number;
   /** Target languages for every entry (see docs/localization.md); entries and defaults override them key by key. */
   locales?: Record<string, Record<string, unknown>>;
+  /** Minutes a build waits for a direct render before leaving it unconfirmed (DEFAULT_RENDER_DEADLINE_MINUTES). */
+  render_deadline_minutes?: number;
+  /** The same for an agent session and its render (DEFAULT_AGENT_DEADLINE_MINUTES). */
+  agent_deadline_minutes?: number;
   /** Where each key was written in the config file (for `reel explain` and diagnostics). */
   sources?: Record<string, SourcePosition>;
 }
 
+/** Renders take 5–20 minutes (API.md §2.2): 90 is generous. */
+export const DEFAULT_RENDER_DEADLINE_MINUTES = 90;
+/** Agent videos take 20–45 minutes and may think for long when many are queued (API.md §2.8). */
+export const DEFAULT_AGENT_DEADLINE_MINUTES = 180;
 export const DEFAULT_MANIFEST_GLOBS = ['videos/**/*.{yaml,yml}'];
 
 export function defaultConfig(): ProjectConfig {

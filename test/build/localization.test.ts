@@ -6,7 +6,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
-import { apiGet, cliEnv, creates, emulatorPerTest, KEY, readLockJson, runCli, spawnCli, waitFor } from './helpers.js';
+import { cliEnv, KEY, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { apiGet, creates, emulatorPerTest } from '../helpers/emulator.js';
+import { readLockJson } from '../helpers/project.js';
 
 const { setup } = emulatorPerTest();
 
@@ -69,7 +71,7 @@ describe('localization end to end', () => {
     const run = await runCli(['build'], dir, cliEnv(emu));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const lock = await readLockJson(dir);
+    const lock = readLockJson(dir);
     expect(Object.keys(lock.videos).sort()).toEqual(['launch', 'launch.de-de', 'launch.es-es', 'launch.fr-fr']);
     expect(Object.values(lock.videos).map((v) => v.status)).toEqual(Array(4).fill('completed'));
     expect(lock.videos['launch.de-de']).toMatchObject({ mode: 'translate', source: 'launch' });
@@ -161,7 +163,7 @@ describe('localization end to end', () => {
       const second = await runCli(['build'], dir, cliEnv(emu));
       expect(second.stderr).toMatch(/^(reel: took over.*\n)?$/);
       expect(second.code).toBe(0);
-      const lock = await readLockJson(dir);
+      const lock = readLockJson(dir);
       expect(Object.values(lock.videos).map((v) => v.status)).toEqual(Array(4).fill('completed'));
       // The killed create left (or was held) with its key; the resumed build replayed or polled it.
       await waitFor(async () => (await translations(emu)).length >= 2);
@@ -177,7 +179,7 @@ describe('localization end to end', () => {
     expect(run.code).not.toBe(0);
     expect(run.stdout).toMatch(/launch\.de-de: source_not_ready: its source launch is failed/);
     expect(translationCreates(emu)).toBe(0);
-    expect((await readLockJson(dir)).videos['launch.de-de']).toBeUndefined();
+    expect((readLockJson(dir)).videos['launch.de-de']).toBeUndefined();
 
     await writeFile(join(dir, 'videos/launch.yaml'), FILES['videos/launch.yaml']);
     const fixed = await runCli(['build'], dir, cliEnv(emu));
@@ -198,7 +200,7 @@ describe('localization end to end', () => {
 
     // The build renders everything else; the German translation waits for its reviewed file.
     expect((await runCli(['build'], dir, cliEnv(emu))).code).toBe(0);
-    expect((await readLockJson(dir)).videos['launch.de-de']).toBeUndefined();
+    expect((readLockJson(dir)).videos['launch.de-de']).toBeUndefined();
     expect(await perLanguage(emu)).toEqual({ 'French (France)': 1 });
 
     const pull = await runCli(['l10n', 'pull', 'launch@de-DE'], dir, cliEnv(emu));

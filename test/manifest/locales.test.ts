@@ -6,7 +6,7 @@ import { emptyLock } from '../../src/lock/types.js';
 import { loadProject, type ResolvedEntry } from '../../src/manifest/index.js';
 import { fingerprint, fieldDigests, plan } from '../../src/plan/index.js';
 import { translationCost } from '../../src/plan/l10n.js';
-import { HEADER, project } from './helpers.js';
+import { MANIFEST_HEADER as HEADER, project } from '../helpers/project.js';
 
 const roots: string[] = [];
 const make = (files: Record<string, string>): string => {
