@@ -75,21 +75,21 @@ export class Translations {
   }
 
   /** Unfinished translations of a key (they count toward the concurrent job limit, §5). */
-  active(owner: string, now = Date.now()): number {
+  active(owner: string, now = this.world.now()): number {
     let n = 0;
     for (const t of this.records.values()) if (t.owner === owner && !t.deleted && now < t.doneAt) n += 1;
     return n;
   }
 
   /** GET speaks `pending → running → completed|failed`; the finished word is configurable (UNCONFIRMED). */
-  status(t: TranslationRecord, now = Date.now()): string {
+  status(t: TranslationRecord, now = this.world.now()): string {
     if (now < t.startAt) return 'pending';
     if (now < t.doneAt) return 'running';
     return t.failure ? 'failed' : this.world.options.translationDoneStatus;
   }
 
   /** `/statuses` speaks the batch vocabulary: `queued`, `processing`, `completed`, `failed`. */
-  rowStatus(t: TranslationRecord, now = Date.now()): string {
+  rowStatus(t: TranslationRecord, now = this.world.now()): string {
     const s = this.status(t, now);
     return s === 'pending' ? 'queued' : s === 'running' ? 'processing' : s === 'failed' ? 'failed' : 'completed';
   }
@@ -144,7 +144,7 @@ export class Translations {
     // Each language is a job of its own: all must fit under the limit, and all are charged.
     for (let i = 0; i < languages.length; i++) this.world.admit(owner, i);
     for (let i = 0; i < languages.length; i++) this.world.charge(owner, source.duration);
-    const now = Date.now();
+    const now = this.world.now();
     const total = this.world.options.renderSeconds * 1000;
     return languages.map((language) => {
       const failure = source.text.includes(FAIL_TRIGGER) || this.world.faults.renderFails('POST', requestPath)
@@ -184,7 +184,7 @@ export class Translations {
     this.world.emit(t.owner, t.failure ? 'video_translate.fail' : 'video_translate.success', data, t.id, t.callbackUrl);
   }
 
-  json(t: TranslationRecord, now = Date.now()): Body {
+  json(t: TranslationRecord, now = this.world.now()): Body {
     const status = this.status(t, now);
     const done = status !== 'pending' && status !== 'running' && status !== 'failed';
     const out: Body = {
@@ -209,14 +209,14 @@ export class Translations {
   /** The bytes behind a translation's or proofread's file name. */
   fileOf(id: string, file: string): { body: Buffer; type: string } | null {
     const t = this.records.get(id);
-    if (t && !t.deleted && this.status(t) !== 'failed' && Date.now() >= t.doneAt) {
+    if (t && !t.deleted && this.status(t) !== 'failed' && this.world.now() >= t.doneAt) {
       if (file === 'video.mp4' && !t.audioOnly) return { body: mp4(`${t.id}/${t.language}`, t.duration), type: 'video/mp4' };
       if (file === 'audio.mp3') return { body: mp3(`${t.id}/audio`, t.duration), type: 'audio/mpeg' };
       if (file === 'captions.srt' && t.captions) return { body: Buffer.from(t.subtitles), type: 'application/x-subrip' };
       return null;
     }
     const p = this.proofreads.get(id);
-    if (p && Date.now() >= p.doneAt) {
+    if (p && this.world.now() >= p.doneAt) {
       if (file === 'proofread.srt') return { body: Buffer.from(p.srt), type: 'application/x-subrip' };
       if (file === 'original.srt') return { body: Buffer.from(p.original), type: 'application/x-subrip' };
     }
@@ -227,7 +227,7 @@ export class Translations {
     const languages = this.checkLanguages(body.output_languages);
     if (typeof body.title !== 'string' || body.title === '') throw invalid('title', 'title is required (it also names the SRT files)');
     const source = this.source(owner, body.video);
-    const now = Date.now();
+    const now = this.world.now();
     const total = this.world.options.renderSeconds * 1000;
     return languages.map((language) => {
       const p: ProofreadRecord = {
@@ -248,7 +248,7 @@ export class Translations {
     });
   }
 
-  proofreadJson(p: ProofreadRecord, now = Date.now()): Body {
+  proofreadJson(p: ProofreadRecord, now = this.world.now()): Body {
     return {
       id: p.id,
       status: now < p.doneAt ? 'processing' : 'completed',
@@ -299,7 +299,7 @@ const listTranslations: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 10, 100);
   const items = [...world.translations.records.values()].filter((t) => t.owner === req.owner && !t.deleted).sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, 'video-translations', limit, req.query.get('token'));
-  const now = Date.now();
+  const now = world.now();
   return { status: 200, body: { data: page.map((t) => world.translations.json(t, now)), has_more, next_token } };
 };
 
@@ -315,7 +315,7 @@ const translationStatuses: Handler = (world, req) => {
   const batches = split(req.query.get('batch_ids'));
   if (ids.length + batches.length === 0) throw invalid('video_translation_ids', 'video_translation_ids or batch_ids is required');
   if (ids.length + batches.length > 100) throw invalid('video_translation_ids', 'at most 100 ids per request');
-  const now = Date.now();
+  const now = world.now();
   const data: Body[] = ids.map((id) => {
     const t = world.translations.owned(req.owner, id);
     if (!t) return { video_id: id, status: 'not_found' };
@@ -338,7 +338,7 @@ const getProofread: Handler = (world, req) => ok(world.translations.proofreadJso
 
 const getProofreadSrt: Handler = (world, req) => {
   const p = world.translations.ownedProofread(req.owner, req.params.proofread_id!);
-  if (Date.now() < p.doneAt) throw new HttpError(409, 'resource_not_ready', 'The proofread is still processing; poll it until it is completed.');
+  if (world.now() < p.doneAt) throw new HttpError(409, 'resource_not_ready', 'The proofread is still processing; poll it until it is completed.');
   return ok({ srt_url: world.signedUrl(p.id, 'proofread.srt'), original_srt_url: world.signedUrl(p.id, 'original.srt') });
 };
 
@@ -357,7 +357,7 @@ const putProofreadSrt: Handler = async (world, req) => {
 const generateProofread: Handler = async (world, req): Promise<Reply> => {
   const body = await req.json();
   const p = world.translations.ownedProofread(req.owner, req.params.proofread_id!);
-  if (Date.now() < p.doneAt) throw new HttpError(409, 'resource_not_ready', 'The proofread is still processing.');
+  if (world.now() < p.doneAt) throw new HttpError(409, 'resource_not_ready', 'The proofread is still processing.');
   const [t] = world.translations.create(req.owner, { ...p.body, output_languages: [p.language], enable_caption: body.captions === true, callback_url: body.callback_url, callback_id: body.callback_id }, req.path, p.srt);
   return ok({ video_translation_id: t!.id, status: 'processing' });
 };
