@@ -7,6 +7,9 @@
 import { EMULATOR_DEFAULTS, EMULATOR_PORT } from './emulator/defaults.js';
 import { DEFAULT_BEHAVIOURS } from './emulator/behaviours.js';
 
+/** `reel studio`'s default port; `--port 0` picks a free one. */
+export const STUDIO_PORT = 4020;
+
 export interface OptionSpec {
   /** Commander flag syntax, e.g. `--port <n>` or `--json`. */
   readonly flags: string;
@@ -75,6 +78,12 @@ export const COMMANDS = [
     options: [json],
   },
   {
+    name: 'show',
+    description: 'show the exact request an entry sends, and what changed in its words since the last render',
+    args: ['<id>'],
+    options: [json],
+  },
+  {
     name: 'build',
     description: 'render what changed through HeyGen, wait, download and update reel.lock',
     options: [
@@ -99,6 +108,17 @@ export const COMMANDS = [
     name: 'watch',
     description: 're-plan on every save; with --build, also render what changed',
     options: [{ flags: '--build', description: 'render changed entries after a quiet period (costs money)' }, target],
+  },
+  {
+    name: 'studio',
+    description: 'a local web page: live plan, exact requests, text diffs, players, Listen, storyboard review',
+    options: [
+      { flags: '-p, --port <n>', description: 'port on 127.0.0.1 (0 picks a free one)', parse: 'int', default: STUDIO_PORT },
+      { flags: '--open', description: 'open the page in the default browser' },
+      { flags: '--emulator', description: 'against the built-in HeyGen emulator (Listen, review and Build cost nothing)' },
+      target,
+      { flags: '--allow-build', description: 'let the page build (always allowed with --emulator)' },
+    ],
   },
   {
     name: 'status',

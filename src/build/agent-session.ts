@@ -5,7 +5,7 @@ import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { Session } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { type Change, fieldDigests, stoppable } from '../plan/index.js';
+import { type Change, fieldDigests, stoppable, textFields } from '../plan/index.js';
 import type { Emit, JobResult } from './events.js';
 import { pause, type PollSchedule } from './poller.js';
 import { iso, recordFailure } from './records.js';
@@ -54,7 +54,7 @@ export async function awaitSession(
   const sessionId = lock.session_id as string;
   // A session continued for new revisions already made a video: wait for the next one.
   const oldVideo = change.continueSession ? lock.video_id : undefined;
-  let current: LockEntry = change.continueSession ? { ...lock, fields: fieldDigests(entry), generation: change.generation } : lock;
+  let current: LockEntry = change.continueSession ? { ...lock, fields: fieldDigests(entry), text: textFields(entry), generation: change.generation } : lock;
   let checks = 0;
   let lastStatus = '';
   let failures = 0;

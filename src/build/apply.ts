@@ -15,6 +15,7 @@ import type { Shard } from '../util/shard.js';
 import type { JobResult } from './events.js';
 import { DEFAULT_CONCURRENCY, runBuild } from './executor.js';
 import { findMissingOutputs } from './outputs.js';
+import { spokenDurations } from '../speech/cache.js';
 import { HEYGEN_SCHEDULE, LOCAL_SCHEDULE, type PollSchedule } from './poller.js';
 import type { BuildReporter, BuildTotals } from './reporter.js';
 
@@ -55,8 +56,11 @@ export interface ApplyBuildOptions {
   deadlineMinutes?: number;
   /** Create agent sessions anew whose earlier create could not be confirmed (the user's decision). */
   recreateUnconfirmed?: boolean;
-  /** Render against a throwaway in-process emulator instead of HeyGen. */
-  emulator?: boolean;
+  /**
+   * Render against the emulator instead of HeyGen: `true` starts a throwaway in-process one; a
+   * running one (`reel studio --emulator`, whose sessions outlive the build) is used as it is.
+   */
+  emulator?: boolean | { url: string; apiKey: string };
 }
 
 /** How a build ended; the caller words it and picks the exit code (see `buildOutcome`). */
@@ -132,7 +136,8 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const outDir = resolve(root, options.out ?? project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
   const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
-  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed };
+  // Text-to-speech previews give exact seconds: the guards use them as the plan shows them.
+  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root) };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
   let current = makePlan(await readLock(root));
@@ -165,7 +170,9 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   let emulator: { url: string; close(): Promise<void> } | undefined;
   let baseUrl: string;
   let apiKey: string;
-  if (options.emulator) {
+  if (typeof options.emulator === 'object') {
+    ({ url: baseUrl, apiKey } = options.emulator);
+  } else if (options.emulator) {
     apiKey = `reel-emulator-${randomBytes(12).toString('hex')}`;
     const { startEmulator } = await import('../emulator/index.js');
     emulator = await startEmulator({ port: 0, renderSeconds: EMULATOR_RENDER_SECONDS, apiKey });
@@ -222,7 +229,7 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
       signal,
       emit: (event) => reporter.event(event),
       missing,
-      ephemeralApi: options.emulator === true,
+      ephemeralApi: Boolean(options.emulator),
     });
     await store.close();
     store = undefined;

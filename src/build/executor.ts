@@ -4,7 +4,7 @@ import type { HeyGenClient } from '../heygen/client.js';
 import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { type Change, fieldDigests, pausedForReview, type Plan, withCurrentFields } from '../plan/index.js';
+import { type Change, fieldDigests, pausedForReview, type Plan, textFields, withCurrentFields } from '../plan/index.js';
 import { findSession, findVideoByTag } from './adopt.js';
 import { awaitSession, stopOldSession, unconfirmed } from './agent-session.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
@@ -335,6 +335,8 @@ class Executor {
       submitted_at: previous?.submitted_at ?? now,
       api: this.o.api,
     };
+    const text = textFields(entry);
+    if (Object.keys(text).length > 0) out.text = text;
     if (entry.mode !== 'agent') out.idempotency_key = key;
     if (entry.locale) out.source = entry.locale.source;
     return out;

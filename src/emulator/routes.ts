@@ -20,6 +20,7 @@ import {
   checkAssetInput,
   checkUrl,
   checkVideoBody,
+  speechSeconds,
   videoDuration,
 } from './videos.js';
 
@@ -415,6 +416,36 @@ const listVoices: Handler = (world, req) => {
   return { status: 200, body: { data, has_more, next_token } };
 };
 
+/**
+ * `POST /v3/voices/speech` (API.md §2.21): synchronous, the audio is ready in the answer. The voice
+ * must support the starfish engine; the error for one that does not is UNCONFIRMED (here: 400
+ * `invalid_parameter` on `voice_id`). The audio is a WAV of the text's length at 150 words a minute.
+ */
+const createSpeech: Handler = async (world, req) => {
+  const body = (await req.json()) as Record<string, unknown>;
+  const text = typeof body.text === 'string' ? body.text : '';
+  if (text.trim().length === 0 || [...text].length > 5000) throw invalid('text', 'text must be 1-5000 characters');
+  const voice = world.voices.get(String(body.voice_id));
+  if (!voice) throw notFound('voice_not_found', `Voice ${String(body.voice_id)} was not found.`, 'voice_id');
+  if (voice.engines && !voice.engines.includes('starfish')) {
+    throw invalid('voice_id', `Voice ${voice.voice_id} (${voice.name}) does not support the starfish engine, the only text-to-speech engine.`);
+  }
+  const inputType = body.input_type ?? 'text';
+  if (inputType !== 'text' && inputType !== 'ssml') throw invalid('input_type', 'input_type must be one of: text, ssml');
+  const speed = body.speed === undefined ? 1 : body.speed;
+  if (typeof speed !== 'number' || speed < 0.5 || speed > 2) throw invalid('speed', 'speed must be between 0.5 and 2.0');
+  const speech = world.createSpeech(req.owner, text, speechSeconds(text, speed));
+  const words = text.split(/\s+/).filter(Boolean);
+  const step = speech.duration / Math.max(1, words.length);
+  const round = (n: number): number => Math.round(n * 1000) / 1000;
+  return ok({
+    audio_url: world.signedUrl(speech.id, 'speech.wav'),
+    duration: speech.duration,
+    request_id: speech.id,
+    word_timestamps: words.map((word, i) => ({ word, start: round(i * step), end: round((i + 1) * step) })),
+  });
+};
+
 const me: Handler = (world, req) =>
   ok({
     username: `emulator-${req.owner.slice(0, 4)}`,
@@ -627,6 +658,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: '/v3/avatars/looks', handler: listLooks },
   { method: 'GET', pattern: '/v3/avatars/looks/{look_id}', handler: getLook },
   { method: 'GET', pattern: '/v3/voices', handler: listVoices },
+  { method: 'POST', pattern: '/v3/voices/speech', handler: createSpeech },
   { method: 'GET', pattern: '/v3/users/me', handler: me },
   { method: 'POST', pattern: '/v3/webhooks/endpoints', handler: createEndpoint },
   { method: 'GET', pattern: '/v3/webhooks/endpoints', handler: listEndpoints },

@@ -9,6 +9,7 @@ import { FAULT_KINDS, type ChosenFault, type FaultRule } from './faults.js';
 import { HttpError, type Reply } from './http.js';
 import { ROUTES, Router, validateBody, type Route, type RouteRequest } from './routes.js';
 import type { World } from './world.js';
+import { wav } from './media.js';
 
 /** One request as `GET /__emulator/requests` shows it. */
 export interface RequestRecord {
@@ -302,6 +303,8 @@ export class EmulatorServer {
         this.send(res, new HttpError(403, verdict === 'expired' ? 'url_expired' : 'forbidden', message).toReply());
         return;
       }
+      const speech = this.world.speeches.get(videoId);
+      if (speech && name === 'speech.wav') file = { body: wav(speech.id, speech.duration), type: 'audio/wav' };
       const video = this.world.videos.get(videoId);
       if (video && !video.deleted && this.world.videoStatus(video) === 'completed') file = this.world.fileOf(video, name);
       else if (!video) file = this.world.translations.fileOf(videoId, name);

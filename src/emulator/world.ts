@@ -183,6 +183,14 @@ export function newId(prefix: string, bytes = 8): string {
 
 const unix = (ms: number): number => Math.floor(ms / 1000);
 
+/** One `POST /v3/voices/speech` answer. */
+export interface SpeechRecord {
+  id: string;
+  owner: string;
+  text: string;
+  duration: number;
+}
+
 export class World {
   readonly faults: Faults;
   readonly looks = new Map<string, Look>();
@@ -195,6 +203,8 @@ export class World {
   assets = new Map<string, AssetRecord>();
   /** Direct uploads: the checksum_sha256 announced at create, by asset id. */
   uploadChecksums = new Map<string, string>();
+  /** Text-to-speech results by id (their audio is made when downloaded). */
+  speeches = new Map<string, SpeechRecord>();
   endpoints = new Map<string, EndpointRecord>();
   events: EventRecord[] = [];
   deliveries: DeliveryRecord[] = [];
@@ -284,6 +294,7 @@ export class World {
     this.translations.reset();
     this.assets = new Map();
     this.uploadChecksums = new Map();
+    this.speeches = new Map();
     this.endpoints = new Map();
     this.events = [];
     this.deliveries = [];
@@ -447,6 +458,12 @@ export class World {
       const batch = this.batches.get(video.batchId);
       if (batch) this.maybeFinishBatch(batch);
     }
+  }
+
+  createSpeech(owner: string, text: string, duration: number): SpeechRecord {
+    const speech: SpeechRecord = { id: newId('speech_'), owner, text, duration };
+    this.speeches.set(speech.id, speech);
+    return speech;
   }
 
   /** A presigned-looking URL for one of a video's files, valid for `urlTtl` seconds. */

@@ -3,6 +3,7 @@ import { RateGate, sleep } from './gate.js';
 import { isLocalUrl } from '../util/env.js';
 import { randomBytes } from 'node:crypto';
 import type {
+  Speech,
   Asset,
   DirectUpload,
   AvatarLook,
@@ -404,6 +405,14 @@ export class HeyGenClient {
       retry: 'idempotent',
       timeoutMs: this.timeouts.readMs,
     });
+  }
+
+  /**
+   * `POST /v3/voices/speech` (API.md §2.21): synchronous text to speech. Billed per second of audio
+   * and with no documented Idempotency-Key, so an ambiguous failure is never resent.
+   */
+  createSpeech(body: { text: string; voice_id: string; speed?: number; locale?: string }): Promise<Outcome<Speech>> {
+    return this.call({ method: 'POST', path: '/v3/voices/speech', json: body, retry: 'never', timeoutMs: this.timeouts.writeMs });
   }
 
   /** One page of `GET /v3/video-agents/styles`. */

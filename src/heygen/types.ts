@@ -143,6 +143,15 @@ export interface VoiceInfo {
   preview_audio_url?: string | null;
 }
 
+/** `POST /v3/voices/speech` data (API.md §2.21). */
+export interface Speech {
+  audio_url: string;
+  /** Seconds of audio. */
+  duration: number;
+  request_id?: string | null;
+  word_timestamps?: Array<{ word: string; start: number; end: number }> | null;
+}
+
 /** `GET /v3/video-agents/styles` items (API.md §2.12). */
 export interface StyleInfo {
   style_id: string;

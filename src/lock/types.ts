@@ -23,6 +23,12 @@ export interface LockEntry {
   generation: number;
   /** `fieldDigests(entry)` at submission: lets a later plan name the fields that changed. */
   fields: Record<string, string>;
+  /**
+   * The prose of the request at submission (`textFields(entry)`: script, prompt, motion_prompt,
+   * title), so that `reel show`, `explain` and the studio can diff words, not digests. The text is
+   * the manifest's own (already in git); never a URL reel was given, never a key.
+   */
+  text?: Record<string, string>;
   /** For `translate` locales: the video translation id. */
   video_id?: string;
   session_id?: string;

@@ -28,6 +28,8 @@ export interface ProjectConfig {
   render_deadline_minutes?: number;
   /** The same for an agent session and its render (DEFAULT_AGENT_DEADLINE_MINUTES). */
   agent_deadline_minutes?: number;
+  /** `reel studio`'s open-in-editor command ({file}, {line}, {col} are replaced). */
+  editor?: string;
   /** Where each key was written in the config file (for `reel explain` and diagnostics). */
   sources?: Record<string, SourcePosition>;
 }

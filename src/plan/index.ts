@@ -5,3 +5,5 @@ export * from './select.js';
 export * from './plan.js';
 export * from './explain.js';
 export * from './l10n.js';
+export * from './speech.js';
+export * from './text.js';

@@ -1,6 +1,6 @@
 import type { Action, Plan } from '../plan/plan.js';
 import { displayPath } from '../util/path.js';
-import { ACTION_COLORS, SYMBOLS, detail, formatSeconds, groupedId, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, groupedId, isListed, location, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -23,7 +23,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     change: c,
     id: groupedId(c),
     action: c.action,
-    estimate: c.render ? formatSeconds(c.estimateSeconds) : '',
+    estimate: c.render ? changeSeconds(c) : '',
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
     fields: c.changed.join(', '),
     note: detail(c),

@@ -346,6 +346,23 @@ describe('catalog and account', () => {
     const me = await call('GET /v3/users/me', '/v3/users/me');
     expect(me.body.data.billing_type).toBe('wallet');
   });
+
+  it('speaks text with a starfish voice: a WAV of the reported duration, word timestamps; other voices are refused', async () => {
+    // The example's voice id is invented (API.md §12); Paul is the emulator's starfish-only voice.
+    const body = { ...example('voice-speech.request.json'), voice_id: '1bd001e7e50f421d891986aad5158bc8' };
+    const speech = await call('POST /v3/voices/speech', '/v3/voices/speech', body);
+    expectShape(speech.body, example('voice-speech.response.json'));
+    const { audio_url, duration, word_timestamps } = speech.body.data;
+    expect(word_timestamps).toHaveLength(10);
+    expect(word_timestamps.at(-1).end).toBeCloseTo(duration, 2);
+    const audio = Buffer.from(await (await fetch(audio_url)).arrayBuffer());
+    expect(audio.toString('latin1', 0, 4)).toBe('RIFF');
+    expect(audio.readUInt32LE(40) / audio.readUInt32LE(28)).toBeCloseTo(duration, 2); // data bytes / bytes a second
+    const refused = await api(emu.url, 'POST', '/v3/voices/speech', { ...body, voice_id: '6e7d2a1c9b8f4e3d8a7b6c5d4e3f2a1b' });
+    expect([refused.status, refused.body.error.param]).toEqual([400, 'voice_id']);
+    expect(refused.body.error.message).toMatch(/starfish/);
+    expect((await api(emu.url, 'POST', '/v3/voices/speech', { ...body, speed: 2.5 })).body.error.param).toBe('speed');
+  });
 });
 
 describe('webhook endpoints and assets', () => {
@@ -543,7 +560,6 @@ const NOT_YET_EMULATED = new Set([
   'GET /v3/templates',
   'GET /v3/templates/{template_id}',
   'POST /v3/templates/{template_id}',
-  'POST /v3/voices/speech',
   'GET /v3/brand-kits',
 ]);
 
