@@ -307,7 +307,7 @@ export class EmulatorServer {
       if (speech && name === 'speech.wav') file = { body: wav(speech.id, speech.duration), type: 'audio/wav' };
       const video = this.world.videos.get(videoId);
       if (video && !video.deleted && this.world.videoStatus(video) === 'completed') file = this.world.fileOf(video, name);
-      else if (!video) file = this.world.translations.fileOf(videoId, name);
+      else if (!video && !speech) file = this.world.translations.fileOf(videoId, name);
     }
     if (!file) {
       this.send(res, new HttpError(404, 'not_found', 'No such file.').toReply());
