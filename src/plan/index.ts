@@ -4,6 +4,7 @@ export * from './estimate.js';
 export * from './select.js';
 export * from './plan.js';
 export * from './explain.js';
+export * from './budget.js';
 export * from './l10n.js';
 export * from './speech.js';
 export * from './text.js';
