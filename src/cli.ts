@@ -34,6 +34,7 @@ const COMMAND_MODULES: { [N in CommandName]: Loader<N> } = {
   doctor: () => import('./commands/doctor.js'),
   lock: () => import('./commands/lock.js'),
   review: () => import('./commands/review.js'),
+  l10n: () => import('./commands/l10n.js'),
   eject: () => import('./commands/eject.js'),
   emulator: () => import('./commands/emulator.js'),
   avatars: () => import('./commands/catalog.js'),

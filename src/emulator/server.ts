@@ -140,7 +140,7 @@ export class EmulatorServer {
     if (download) return this.download(req, res, method, path, query, fault);
     if (method === 'OPTIONS') {
       this.noteStatus(res, 200);
-      res.writeHead(200, { allow: 'GET, POST, PATCH, DELETE, OPTIONS', 'content-length': 0 });
+      res.writeHead(200, { allow: 'GET, POST, PUT, PATCH, DELETE, OPTIONS', 'content-length': 0 });
       res.end();
       return;
     }
@@ -307,6 +307,7 @@ export class EmulatorServer {
       if (speech && name === 'speech.wav') file = { body: wav(speech.id, speech.duration), type: 'audio/wav' };
       const video = this.world.videos.get(videoId);
       if (video && !video.deleted && this.world.videoStatus(video) === 'completed') file = this.world.fileOf(video, name);
+      else if (!video && !speech) file = this.world.translations.fileOf(videoId, name);
     }
     if (!file) {
       this.send(res, new HttpError(404, 'not_found', 'No such file.').toReply());

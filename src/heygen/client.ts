@@ -7,6 +7,8 @@ import type {
   Asset,
   DirectUpload,
   AvatarLook,
+  BrandGlossary,
+  CreatedProofreads,
   CreatedSession,
   CreatedVideo,
   Me,
@@ -16,6 +18,8 @@ import type {
   SessionSummary,
   StatusRow,
   StyleInfo,
+  Translation,
+  Proofread,
   Video,
   VoiceInfo,
 } from './types.js';
@@ -101,7 +105,7 @@ type RetryMode =
   | 'harmless';
 
 interface RequestSpec {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   query?: Record<string, string | number | undefined>;
   json?: unknown;
@@ -419,6 +423,82 @@ export class HeyGenClient {
       query: { tag: query.tag, limit: query.limit ?? 100, token: query.token },
       retry: 'idempotent',
       timeoutMs: this.timeouts.readMs,
+    });
+  }
+
+  // ---- video translation and proofreads (API.md §2.18, §2.19) ------------------------------------
+
+  /**
+   * `POST /v3/video-translations` with an Idempotency-Key (documented for this endpoint): an
+   * ambiguous failure is resent with the same key. One id per output language.
+   */
+  createTranslation(body: Record<string, unknown>, idempotencyKey: string): Promise<Outcome<{ video_translation_ids: string[] }>> {
+    return this.call({ method: 'POST', path: '/v3/video-translations', json: body, idempotencyKey, retry: 'keyed', timeoutMs: this.timeouts.writeMs });
+  }
+
+  getTranslation(id: string): Promise<Outcome<Translation>> {
+    return this.call({ method: 'GET', path: `/v3/video-translations/${encodeURIComponent(id)}`, retry: 'idempotent', timeoutMs: this.timeouts.readMs });
+  }
+
+  /** One page of `GET /v3/video-translations`. */
+  listTranslations(query: { limit?: number; token?: string } = {}): Promise<Outcome<Page<Translation>>> {
+    return this.page<Translation>({
+      method: 'GET', path: '/v3/video-translations', query: { limit: query.limit ?? 100, token: query.token }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
+    });
+  }
+
+  /** `GET /v3/video-translations/statuses` for at most MAX_STATUS_IDS ids; rows carry the id in `video_id`. */
+  translationStatuses(ids: readonly string[]): Promise<Outcome<StatusRow[]>> {
+    if (ids.length === 0 || ids.length > MAX_STATUS_IDS) throw new RangeError(`translationStatuses takes 1-${MAX_STATUS_IDS} ids, got ${ids.length}`);
+    return this.call({
+      method: 'GET', path: '/v3/video-translations/statuses', query: { video_translation_ids: ids.join(',') }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
+    });
+  }
+
+  /** `GET /v3/video-translations/languages`: the exact names `output_languages` takes. */
+  translationLanguages(): Promise<Outcome<{ languages: string[] }>> {
+    return this.call({ method: 'GET', path: '/v3/video-translations/languages', retry: 'idempotent', timeoutMs: this.timeouts.readMs });
+  }
+
+  deleteTranslation(id: string): Promise<Outcome<{ id: string }>> {
+    return this.call({ method: 'DELETE', path: `/v3/video-translations/${encodeURIComponent(id)}`, retry: 'idempotent', timeoutMs: this.timeouts.writeMs });
+  }
+
+  /**
+   * `POST /v3/video-translations/proofreads`. Idempotency is UNCONFIRMED here: the key is sent (a
+   * server that honours it replays), but an ambiguous answer is never resent.
+   */
+  createProofreads(body: Record<string, unknown>, idempotencyKey: string): Promise<Outcome<CreatedProofreads>> {
+    return this.call({ method: 'POST', path: '/v3/video-translations/proofreads', json: body, idempotencyKey, retry: 'never', timeoutMs: this.timeouts.writeMs });
+  }
+
+  getProofread(id: string): Promise<Outcome<Proofread>> {
+    return this.call({ method: 'GET', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}`, retry: 'idempotent', timeoutMs: this.timeouts.readMs });
+  }
+
+  getProofreadSrt(id: string): Promise<Outcome<{ srt_url: string; original_srt_url?: string | null }>> {
+    return this.call({ method: 'GET', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}/srt`, retry: 'idempotent', timeoutMs: this.timeouts.readMs });
+  }
+
+  /** `PUT …/srt`: replacing the subtitles twice with the same file is harmless, so it is resent. */
+  putProofreadSrt(id: string, srt: Record<string, unknown>): Promise<Outcome<Proofread>> {
+    return this.call({ method: 'PUT', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}/srt`, json: { srt }, retry: 'harmless', timeoutMs: this.timeouts.writeMs });
+  }
+
+  /**
+   * `POST …/generate`: the billed render of a proofread. The key is sent (UNCONFIRMED whether it is
+   * honoured) and an ambiguous answer is never resent: the caller falls back to a keyed create.
+   */
+  generateProofread(id: string, body: Record<string, unknown>, idempotencyKey: string): Promise<Outcome<{ video_translation_id: string; status: string }>> {
+    return this.call({
+      method: 'POST', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}/generate`, json: body, idempotencyKey, retry: 'never', timeoutMs: this.timeouts.writeMs,
+    });
+  }
+
+  /** One page of `GET /v3/brand-glossaries`. */
+  listGlossaries(query: { limit?: number; token?: string } = {}): Promise<Outcome<Page<BrandGlossary>>> {
+    return this.page<BrandGlossary>({
+      method: 'GET', path: '/v3/brand-glossaries', query: { limit: query.limit ?? 100, token: query.token }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
     });
   }
 

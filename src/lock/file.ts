@@ -87,7 +87,7 @@ function checkEntry(file: string, id: string, entry: unknown): void {
   if (typeof entry.fingerprint !== 'string' || !FINGERPRINT.test(entry.fingerprint)) {
     problem('"fingerprint" must be a 64-character hex sha256');
   }
-  if (entry.mode !== 'direct' && entry.mode !== 'agent') problem('"mode" must be "direct" or "agent"');
+  if (entry.mode !== 'direct' && entry.mode !== 'agent' && entry.mode !== 'translate') problem('"mode" must be "direct", "agent" or "translate"');
   if (!(LOCK_STATUSES as readonly unknown[]).includes(entry.status)) {
     problem(`"status" must be one of ${LOCK_STATUSES.join(', ')}`);
   }

@@ -61,7 +61,7 @@ const same = (a: unknown, b: unknown): boolean => canonicalJson(a ?? null) === c
  */
 export async function writeShardFragment(root: string, lock: Lockfile, shard: Shard): Promise<string> {
   const videos: Record<string, LockEntry> = {};
-  for (const [id, entry] of Object.entries(lock.videos)) if (shardOf(id, shard.count) === shard.index) videos[id] = entry;
+  for (const [id, entry] of Object.entries(lock.videos)) if (shardOf(entry.source ?? id, shard.count) === shard.index) videos[id] = entry;
   const path = shardFragmentPath(root, shard);
   await mkdir(join(root, SHARD_DIR), { recursive: true });
   await writeFileAtomic(path, stableJson({ lockfileVersion: lock.lockfileVersion, shard: { index: shard.index, count: shard.count }, videos, assets: lock.assets }));
@@ -108,7 +108,9 @@ export function mergeLocks(base: Lockfile, fragments: readonly LockFragment[]): 
     const changes: Array<{ file: string; entry?: LockEntry }> = [];
     for (const { file, lock, shard, complete } of fragments) {
       const entry = own(lock.videos, id);
-      const speaks = complete || entry !== undefined || (shard !== undefined && shardOf(id, shard.count) === shard.index);
+      // A locale belongs to its source's shard (see plan()).
+      const owner = (entry ?? before)?.source ?? id;
+      const speaks = complete || entry !== undefined || (shard !== undefined && shardOf(owner, shard.count) === shard.index);
       if (speaks && !same(entry, before)) changes.push(entry ? { file, entry } : { file });
     }
     const distinct = changes.filter((c, i) => changes.findIndex((d) => same(d.entry, c.entry)) === i);

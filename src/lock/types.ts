@@ -29,6 +29,7 @@ export interface LockEntry {
    * the manifest's own (already in git); never a URL reel was given, never a key.
    */
   text?: Record<string, string>;
+  /** For `translate` locales: the video translation id. */
   video_id?: string;
   session_id?: string;
   idempotency_key?: string;
@@ -46,6 +47,8 @@ export interface LockEntry {
   failure?: { code: string; message: string };
   /** Which API the ids belong to (`heygen`, or `emulator` for a build against the emulator). */
   api?: string;
+  /** Locales: the source entry's id (the plan groups locales under it). */
+  source?: string;
   /**
    * A chat (`review: true`) session rendered this video without reel's approval message: HeyGen's
    * agent does not always stop for review. Recorded so that nobody mistakes it for approved.

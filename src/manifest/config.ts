@@ -22,6 +22,8 @@ export interface ProjectConfig {
   /** Message that approves an agent storyboard. */
   approval_message: string;
   concurrency?: number;
+  /** Target languages for every entry (see docs/localization.md); entries and defaults override them key by key. */
+  locales?: Record<string, Record<string, unknown>>;
   /** Minutes a build waits for a direct render before leaving it unconfirmed (DEFAULT_RENDER_DEADLINE_MINUTES). */
   render_deadline_minutes?: number;
   /** The same for an agent session and its render (DEFAULT_AGENT_DEADLINE_MINUTES). */

@@ -1,6 +1,6 @@
 import type { Action, Plan } from '../plan/plan.js';
 import { displayPath } from '../util/path.js';
-import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, draftLines, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, draftLines, groupedId, isListed, location, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -21,7 +21,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   const listed = p.changes.filter((c) => isListed(c, options.verbose ?? false));
   const rows = listed.map((c) => ({
     change: c,
-    id: c.id,
+    id: groupedId(c),
     action: c.action,
     estimate: c.render ? changeSeconds(c) : '',
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
