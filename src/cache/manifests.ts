@@ -246,7 +246,7 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
     result.diagnostics.push(...r.diagnostics);
   }
   const allHit = pack !== undefined && hits === result.files.length && sameList(pack.project.files, result.files);
-  const projectDiagnostics = allHit ? pack!.project.diagnostics : (await loader()).checkProject(results, root);
+  const projectDiagnostics = allHit ? pack!.project.diagnostics : (await loader()).checkProject(results, root, config.out);
   result.diagnostics.push(...projectDiagnostics);
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
   sortDiagnostics(result.diagnostics);

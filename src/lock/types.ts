@@ -57,5 +57,15 @@ export interface Lockfile {
 }
 
 export function emptyLock(): Lockfile {
-  return { lockfileVersion: LOCKFILE_VERSION, videos: {}, assets: {} };
+  return { lockfileVersion: LOCKFILE_VERSION, videos: idMap(), assets: idMap() };
+}
+
+/**
+ * A record keyed by ids or hashes, without a prototype: `constructor`, `toString` or `__proto__`
+ * are ids like any other, never Object.prototype's members. Copies `from` when given.
+ */
+export function idMap<T>(from?: Readonly<Record<string, T>>): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  if (from) for (const key of Object.keys(from)) out[key] = from[key] as T;
+  return out;
 }

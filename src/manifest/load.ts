@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
-import { CancelledError } from '../errors.js';
+import { CancelledError, type SourcePosition } from '../errors.js';
 import { FileCache, toPosix } from './assets.js';
 import { loadConfig, type ProjectConfig } from './config.js';
 import { findManifests } from './find.js';
+import { outputKey } from './output.js';
 import { FileResolver } from './resolve.js';
 import { validateAgainst } from './schema.js';
 import type { Diagnostic, ResolvedEntry } from './types.js';
@@ -98,6 +99,13 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
         continue;
       }
       const id = String(pair.key.value);
+      const written = pair.key.source;
+      if (typeof pair.key.value !== 'string' && typeof written === 'string' && written !== id) {
+        // `0x10:` is the number 16 and `007:` is 7 to YAML: the id must be what the file says.
+        const p = at(offsetOf(pair.key as Node));
+        fail(p.line, p.col, `YAML reads the id \`${written}\` as ${typeof pair.key.value === 'number' ? `the number ${id}` : `\`${id}\``}; quote it ("${written}") to keep it as written`, written);
+        continue;
+      }
       if (badEntries.has(id)) continue;
       const raw = videos[id];
       resolver.add(id, raw ?? {}, pair.key as Node, (pair.value ?? undefined) as Node | undefined);
@@ -114,7 +122,7 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
  * Cross-file checks: an id defined twice (in one file via `each`, or in two files) names both places
  * (paths in messages relative to `root`; absolute without it).
  */
-export function checkProject(results: FileResult[], root?: string): Diagnostic[] {
+export function checkProject(results: FileResult[], root?: string, out = 'out'): Diagnostic[] {
   // One map entry per id; lists only for the rare duplicates.
   const first = new Map<string, ResolvedEntry>();
   const byId = new Map<string, ResolvedEntry[]>();
@@ -129,7 +137,8 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
       }
     }
   }
-  const out: Diagnostic[] = [];
+  const outDir = out;
+  const found: Diagnostic[] = [];
   for (const [id, list] of byId) {
     if (list.length < 2) continue;
     for (const e of list) {
@@ -137,10 +146,46 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
         .filter((o) => o !== e)
         .map((o) => `${(root === undefined ? o.source.file : toPosix(relative(root, o.source.file)))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
       const row = e.origin ? ` (row ${e.origin.row} of ${e.origin.data})` : '';
-      out.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
+      found.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }
   }
-  return sortDiagnostics(out);
+  found.push(...outputCollisions(results, root, outDir));
+  return sortDiagnostics(found);
+}
+
+/**
+ * Two entries writing one file would overwrite each other's video (and share a temporary file on
+ * the way): an error at each, naming the other. Default outputs (`<out>/<id>.mp4`) count too.
+ */
+function outputCollisions(results: FileResult[], root: string | undefined, outDir: string): Diagnostic[] {
+  const dir = toPosix(outDir).replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const byKey = new Map<string, ResolvedEntry[]>();
+  const shown = new Map<ResolvedEntry, string>();
+  for (const r of results) {
+    for (const e of r.entries) {
+      const rel = e.output.file ?? `${dir}/${e.id}.${e.request.output_format === 'webm' ? 'webm' : 'mp4'}`;
+      const key = outputKey(rel);
+      const list = byKey.get(key);
+      if (list) list.push(e);
+      else byKey.set(key, [e]);
+      shown.set(e, rel);
+    }
+  }
+  const at = (e: ResolvedEntry): SourcePosition => e.fieldSources['output.file'] ?? e.source;
+  const where = (e: ResolvedEntry): string => {
+    const p = at(e);
+    return `${root === undefined ? p.file : toPosix(relative(root, p.file))}:${p.line}:${p.col}`;
+  };
+  const diagnostics: Diagnostic[] = [];
+  for (const list of byKey.values()) {
+    // Same id twice is already reported as a duplicate id.
+    if (list.length < 2 || list.every((e) => e.id === list[0]!.id)) continue;
+    for (const e of list) {
+      const others = list.filter((o) => o !== e).map((o) => `\`${o.id}\` (${where(o)})`);
+      diagnostics.push({ ...at(e), id: e.id, severity: 'error', message: `\`${e.id}\` writes ${shown.get(e)}${e.output.file ? '' : ' (its default output)'}, as does ${others.join(', ')}; give each entry its own \`output.file\`` });
+    }
+  }
+  return diagnostics;
 }
 
 /** Loads every manifest of the project at `root`; never throws for bad input. */
@@ -174,7 +219,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     result.entries.push(...r.entries);
     result.diagnostics.push(...r.diagnostics);
   }
-  result.diagnostics.push(...checkProject(results, root));
+  result.diagnostics.push(...checkProject(results, root, config.out));
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
   sortDiagnostics(result.diagnostics);
   return result;

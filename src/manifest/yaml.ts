@@ -148,6 +148,14 @@ export function parseYaml(text: string, what = 'manifest', options: { allowEmpty
   const lineCounter = new LineCounter();
   const errors: YamlProblem[] = [];
   const result: ParsedYaml = { text, lineCounter, value: undefined, errors };
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    // Nothing reel writes or sends may hold one (HeyGen, file names and terminals all choke on it).
+    lineCounter.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0 && i < nul; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+    errors.push({ offset: nul, message: `a NUL byte (\\0) in the ${what} file; remove it (save the file as plain UTF-8 text)` });
+    return result;
+  }
   const parser = new Parser(lineCounter.addNewLine);
   const cstDocs: CST.Document[] = [];
   for (const token of parser.parse(text)) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { LockError } from '../errors.js';
-import { emptyLock } from '../lock/index.js';
+import { emptyLock, idMap } from '../lock/index.js';
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
 import type { Action, Change, FileResult, Lockfile, ProjectConfig, WatchDeps } from './deps.js';
@@ -240,7 +240,7 @@ export class WatchEngine {
       this.remember(file, bytes, result, affected, previous);
       reloaded.push(file);
     }
-    if (toLoad.size > 0 || toDrop.length > 0) this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root);
+    if (toLoad.size > 0 || toDrop.length > 0) this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root, this.config.out);
 
     const delta = lockChanged ? this.replanAll() : this.diff(this.replan(affected), affected);
     if (toLoad.size > 0 || toDrop.length > 0) await this.trackDependencies();
@@ -314,7 +314,7 @@ export class WatchEngine {
     );
     const ignored = new Set<string>();
     for (const item of loaded) if (item) this.remember(item.file, item.bytes, item.result, ignored, undefined);
-    this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root);
+    this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root, this.config.out);
     await this.trackDependencies();
     return [...(configFile ? [configFile] : []), ...manifests];
   }
@@ -390,7 +390,7 @@ export class WatchEngine {
   private replan(ids: Set<string>): ViewState {
     const before: ViewState = new Map();
     const entries: ResolvedEntry[] = [];
-    const videos: Lockfile['videos'] = {};
+    const videos: Lockfile['videos'] = idMap();
     for (const id of ids) {
       const entry = this.entryFor(id);
       if (entry) entries.push(entry);
