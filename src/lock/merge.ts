@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LockError } from '../errors.js';
 import { type Shard, shardOf } from '../plan/select.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { confinedWrite } from '../util/confine.js';
 import { canonicalJson, stableJson } from '../util/canonical.js';
 import { parseLock } from './file.js';
 import { idMap, type LockEntry, type LockedAsset, type Lockfile } from './types.js';
@@ -55,6 +56,7 @@ export async function writeShardFragment(root: string, lock: Lockfile, shard: Sh
   const videos = idMap<LockEntry>();
   for (const [id, entry] of Object.entries(lock.videos)) if (shardOf(id, shard.count) === shard.index) videos[id] = entry;
   const path = shardFragmentPath(root, shard);
+  await confinedWrite(root, path);
   await mkdir(join(root, SHARD_DIR), { recursive: true });
   await writeFileAtomic(path, stableJson({ lockfileVersion: lock.lockfileVersion, shard: { index: shard.index, count: shard.count }, videos, assets: lock.assets }));
   return path;
