@@ -36,6 +36,7 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
   }
 
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
+  if (settings.notice) ctx.stderr.write(`${settings.notice}\n`);
   const api = apiName(settings.baseUrl, false, DEFAULT_API_URL);
   if ((locked.api ?? 'heygen') !== api) {
     throw new UsageError(foreignSession(id, locked.api, api));

@@ -4,6 +4,7 @@ import { localStates, remoteStates, sessionStates } from '../drift/collect.js';
 import { readLock } from '../lock/index.js';
 import { connect } from '../heygen/client.js';
 import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
+import { ConfigError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
 export interface StatusOptions {
@@ -44,8 +45,10 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
   let noKey = false;
   let requests = 0;
   const asks = ids.length + sessionIds.length;
+  if (asks > 0 && apiEnv.withheld) throw new ConfigError(apiEnv.withheld);
   if (asks > 0 && !apiEnv.apiKey) noKey = true;
   else if (asks > 0 && apiEnv.apiKey) {
+    if (apiEnv.notice) ctx.stderr.write(`${apiEnv.notice}\n`);
     const client = connect({ baseUrl: apiEnv.baseUrl, apiKey: apiEnv.apiKey }, ctx.signal, {
       onRequest: () => {
         requests += 1;

@@ -13,7 +13,8 @@ describe('reel plan and the API a lock entry was rendered against', () => {
     const dir = await mkdtemp(join(tmpdir(), 'reel-scope-'));
     dirs.push(dir);
     for (const sub of ['videos', 'assets', 'data']) await cp(join(ROOT, sub), join(dir, sub), { recursive: true });
-    const env = { HEYGEN_API_URL: '', HEYGEN_API_KEY: '' };
+    // runCli never passes a developer's HEYGEN_* on (an empty HEYGEN_API_URL is an error).
+    const env = {};
 
     const build = await runCli(['build', '--emulator'], { cwd: dir, env });
     expect(build.code).toBe(0);
