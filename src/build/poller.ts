@@ -2,6 +2,7 @@ import { ApiError, CancelledError } from '../errors.js';
 import { type HeyGenClient, MAX_STATUS_IDS } from '../heygen/client.js';
 import { sleep } from '../heygen/gate.js';
 import type { StatusRow } from '../heygen/types.js';
+import { minOf } from '../util/array.js';
 
 /**
  * When to look at a job again. The first check comes `firstMs` after submission (or, once some
@@ -94,7 +95,7 @@ export class StatusPoller {
     try {
       while (this.watchers.size > 0) {
         if (this.signal.aborted) throw new CancelledError('cancelled');
-        const due = Math.min(...[...this.watchers.values()].map((w) => w.nextAt));
+        const due = minOf([...this.watchers.values()].map((w) => w.nextAt));
         const delay = due - this.now();
         if (delay > 0) {
           await this.sleepOrWake(delay);

@@ -14,6 +14,7 @@ import { fingerprint, primeFingerprint } from '../plan/fingerprint.js';
 import { canonicalJson } from '../util/canonical.js';
 import { confinedWrite } from '../util/confine.js';
 import { sha256 } from '../util/hash.js';
+import { append } from '../util/array.js';
 
 /** Where the cache lives, relative to the project root. Safe to delete at any time. */
 export const CACHE_DIR = '.reel/cache';
@@ -225,7 +226,7 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
     const loaded = await (await loader()).loadConfig(root);
     config = loaded.config;
     configFile = loaded.configFile;
-    result.diagnostics.push(...loaded.diagnostics);
+    append(result.diagnostics, loaded.diagnostics);
   }
   result.config = config;
   if (configFile) result.configFile = configFile;
@@ -269,7 +270,7 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
           continue;
         }
       }
-      const loaded = await (await loader()).loadManifestFile(root, config, file, bytes, files);
+      const loaded = await (await loader()).loadManifestFile(root, config, file, bytes, files, options.signal);
       results[i] = loaded;
       if (bytes && loaded.diagnostics.length === 0) {
         const deps = await Promise.all(loaded.dependencies.map(async (p) => [p, await depHash(p)] as const));
@@ -284,12 +285,12 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, result.files.length) }, worker));
 
   for (const r of results) {
-    result.entries.push(...r.entries);
-    result.diagnostics.push(...r.diagnostics);
+    append(result.entries, r.entries);
+    append(result.diagnostics, r.diagnostics);
   }
   const allHit = pack !== undefined && hits === result.files.length && sameList(pack.project.files, result.files);
   const projectDiagnostics = allHit ? pack!.project.diagnostics : (await loader()).checkProject(results, root, config.out);
-  result.diagnostics.push(...projectDiagnostics);
+  append(result.diagnostics, projectDiagnostics);
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
   sortDiagnostics(result.diagnostics);
 

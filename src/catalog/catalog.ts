@@ -5,6 +5,7 @@ import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { AvatarLook, Page, StyleInfo, VoiceInfo } from '../heygen/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { sha256 } from '../util/hash.js';
+import { append } from '../util/array.js';
 
 /** What the account offers, one list per kind, every page followed. */
 export type CatalogKind = 'avatars' | 'voices' | 'styles';
@@ -54,7 +55,7 @@ export async function allPages<T>(what: string, fetchPage: (token: string | unde
     if (outcome.kind === 'error') {
       throw new ApiError(`cannot list ${what}: HeyGen answered ${outcome.status === 0 ? outcome.message : `${outcome.status} ${outcome.code}: ${outcome.message}`}`, outcome.status, outcome.code);
     }
-    items.push(...outcome.value.items);
+    append(items, outcome.value.items);
     if (!outcome.value.hasMore || !outcome.value.nextToken) return items;
     token = outcome.value.nextToken;
   }

@@ -6,6 +6,7 @@ import { connect } from '../heygen/client.js';
 import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
 import { ConfigError } from '../errors.js';
 import type { CommandContext } from './context.js';
+import { maxOf } from '../util/array.js';
 
 export interface StatusOptions {
   json?: boolean;
@@ -79,7 +80,7 @@ function formatStatus(report: DriftReport, info: { noKey: boolean; requests: num
   if (report.videos.length === 0) return 'reel.lock records no videos yet; run `reel plan` to see what a build would render.\n';
   const rows = report.videos.filter((v) => v.kinds[0] !== 'ok');
   if (rows.length > 0) {
-    const width = Math.max(...rows.map((v) => v.id.length));
+    const width = maxOf(rows.map((v) => v.id.length));
     for (const v of rows) {
       const what = v.kinds.map((k) => (k === 'in_flight' && v.status === 'awaiting_review' ? `awaiting review (see \`reel review ${v.id}\`)` : LABELS[k])).join(', ');
       lines.push(`${v.id.padEnd(width)}  ${what}${v.message ? `: ${v.message}` : ''}`);

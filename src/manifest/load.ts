@@ -11,6 +11,8 @@ import { FileResolver } from './resolve.js';
 import { validateAgainst } from './schema.js';
 import type { Diagnostic, ResolvedEntry } from './types.js';
 import { decodeUtf8, nodeAt, offsetOf, parseYaml } from './yaml.js';
+import { append } from '../util/array.js';
+import { BREATHE_EVERY, breathe } from '../util/signal.js';
 
 /** One manifest file, loaded on its own. */
 export interface FileResult {
@@ -44,7 +46,7 @@ function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
  * hash local assets. Never throws for bad input; every problem is a Diagnostic. `bytes` lets a
  * caller that already read the file (watch) skip the read. `cache` shares file hashes across files.
  */
-export async function loadManifestFile(root: string, config: ProjectConfig, file: string, bytes?: Uint8Array, cache?: FileCache): Promise<FileResult> {
+export async function loadManifestFile(root: string, config: ProjectConfig, file: string, bytes?: Uint8Array, cache?: FileCache, signal?: AbortSignal): Promise<FileResult> {
   root = resolve(root);
   file = resolve(root, file);
   const result: FileResult = { file, entries: [], diagnostics: [], dependencies: [] };
@@ -88,11 +90,13 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
     return result;
   }
 
-  const resolver = new FileResolver(root, config, file, doc, at, cache ?? new FileCache(root), manifest as Record<string, unknown>);
+  const resolver = new FileResolver(root, config, file, doc, at, cache ?? new FileCache(root), manifest as Record<string, unknown>, signal);
   const videosNode = nodeAt(doc, ['videos']);
   const videos = (manifest as { videos: Record<string, Record<string, unknown> | null> }).videos;
   if (isMap(videosNode)) {
+    let n = 0;
     for (const pair of videosNode.items) {
+      if (++n % BREATHE_EVERY === 0) await breathe(signal);
       if (!isScalar(pair.key)) {
         const p = at(offsetOf(pair.key as Node | undefined));
         fail(p.line, p.col, 'a video id must be plain text (a YAML scalar), not a list or mapping');
@@ -112,7 +116,7 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
     }
   }
   result.entries = await resolver.finish();
-  result.diagnostics.push(...resolver.diagnostics);
+  append(result.diagnostics, resolver.diagnostics);
   result.diagnostics = sortDiagnostics(result.diagnostics);
   result.dependencies = [...resolver.dependencies].sort();
   return result;
@@ -149,7 +153,7 @@ export function checkProject(results: FileResult[], root?: string, out = 'out'):
       found.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }
   }
-  found.push(...outputCollisions(results, root, outDir));
+  append(found, outputCollisions(results, root, outDir));
   return sortDiagnostics(found);
 }
 
@@ -213,13 +217,14 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     } catch {
       bytes = undefined; // loadManifestFile reads again and reports why it cannot
     }
-    results.push(await loadManifestFile(root, config, file, bytes, cache));
+    results.push(await loadManifestFile(root, config, file, bytes, cache, options.signal));
+    await breathe(options.signal);
   }
   for (const r of results) {
-    result.entries.push(...r.entries);
-    result.diagnostics.push(...r.diagnostics);
+    append(result.entries, r.entries);
+    append(result.diagnostics, r.diagnostics);
   }
-  result.diagnostics.push(...checkProject(results, root, config.out));
+  append(result.diagnostics, checkProject(results, root, config.out));
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
   sortDiagnostics(result.diagnostics);
   return result;

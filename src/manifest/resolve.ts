@@ -10,6 +10,7 @@ import { expand, hasTemplate, templateSyntaxError, type Row } from './template.j
 import type { Diagnostic, LocalAsset, Mode, ResolvedEntry } from './types.js';
 import { realpath } from 'node:fs/promises';
 import { realTarget, within } from '../util/confine.js';
+import { BREATHE_EVERY, breathe } from '../util/signal.js';
 import { checkOutputFile } from './output.js';
 import { descend } from './yaml.js';
 
@@ -85,6 +86,7 @@ export class FileResolver {
     private readonly at: (offset: number) => { line: number; col: number },
     private readonly cache: FileCache,
     manifest: Json,
+    private readonly signal?: AbortSignal,
   ) {
     this.defaults = this.fields(isPlainObject(manifest['defaults']) ? manifest['defaults'] : {}, this.child(doc.contents as Node, 'defaults'));
   }
@@ -207,7 +209,7 @@ export class FileResolver {
     this.waiting.push(this.rows(String(each.value), each.node, id).then((rows) => rows && this.expandRows(id, mode, merged, keyNodeArg, rows)));
   }
 
-  private expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): void {
+  private async expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): Promise<void> {
     const dataRel = rows.relPath;
     const reported = new Set<string>();
     const columns = (row: Row): string => Object.keys(row).join(', ') || '(none)';
@@ -218,9 +220,14 @@ export class FileResolver {
       const names = missing.map((m) => `\`${m}\``).join(', ');
       this.error(node, `${what}: row ${i + 1} of ${dataRel} has no column ${names}; columns: ${columns(row)}`, id);
     };
-    rows.rows.forEach((row, i) => {
+    for (let i = 0; i < rows.rows.length; i++) {
+      if (i > 0 && i % BREATHE_EVERY === 0) await breathe(this.signal);
+      const row = rows.rows[i]!;
       const rowId = expand(id, row);
-      if (rowId.missing.length > 0) return missingError(keyNodeArg, row, i, rowId.missing, 'id');
+      if (rowId.missing.length > 0) {
+        missingError(keyNodeArg, row, i, rowId.missing, 'id');
+        continue;
+      }
       const expanded = new Map<string, Field>();
       let ok = true;
       for (const [k, f] of merged) {
@@ -236,7 +243,7 @@ export class FileResolver {
         expanded.set(k, { value, node: f.node });
       }
       if (ok) this.build(rowId.value, mode, expanded, keyNodeArg, { data: dataRel, row: i + 1 });
-    });
+    }
   }
 
   private async rows(ref: string, node: Node | undefined, id: string): Promise<{ rows: Row[]; relPath: string } | undefined> {

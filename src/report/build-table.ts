@@ -1,5 +1,6 @@
 import { nextStep } from '../agent/transcript.js';
 import type { JobResult } from '../build/events.js';
+import { maxOf } from '../util/array.js';
 
 /** `1.2s`, `42s`, `3:05` — short enough for a table column. */
 export function formatDuration(ms: number): string {
@@ -30,7 +31,7 @@ export function formatBuildTable(totals: BuildTotals, color: boolean): string {
   if (rows.length > 0) {
     const cells = rows.map((r) => [r.id, r.action, r.result, formatDuration(r.ms), r.file ?? '']);
     const header = ['ID', 'ACTION', 'RESULT', 'DURATION', 'FILE'];
-    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+    const widths = header.map((h, i) => maxOf(cells.map((c) => (c[i] ?? '').length), h.length));
     const line = (c: string[]): string => c.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
     lines.push(line(header));
     for (const [i, c] of cells.entries()) {

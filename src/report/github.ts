@@ -8,6 +8,7 @@ import { type BuildTotals, formatDuration, summaryLine } from './build-table.js'
 import { formatGithubAnnotations } from './diagnostics.js';
 import { formatPlanMarkdown } from './plan-markdown.js';
 import { workflowCommand } from './workflow-command.js';
+import { append } from '../util/array.js';
 
 /**
  * GitHub Actions integration: workflow commands (`::error file=…,line=…,col=…::…`) that GitHub
@@ -91,7 +92,7 @@ export function formatBuildSummary(report: BuildReport, env: NodeJS.ProcessEnv):
       out.push('', '**Failures**', '');
       for (const r of problems) out.push(`- \`${r.id}\`: ${cell(`${r.code ? `${r.code}: ` : ''}${r.message ?? ''}`)}`);
     }
-    out.push(...awaitingReviewMarkdown(rows));
+    append(out, awaitingReviewMarkdown(rows));
   }
   return `${out.join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 import type { Action, Plan } from '../plan/plan.js';
 import { ACTION_COLORS, SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
+import { append, maxOf } from '../util/array.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -27,7 +28,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     fields: c.changed.join(', '),
     note: detail(c),
   }));
-  const width = (pick: (r: (typeof rows)[number]) => string): number => Math.max(0, ...rows.map((r) => pick(r).length));
+  const width = (pick: (r: (typeof rows)[number]) => string): number => maxOf(rows.map((r) => pick(r).length), 0);
   const wId = width((r) => r.id);
   const wAction = width((r) => r.action);
   const wEst = width((r) => r.estimate);
@@ -56,11 +57,12 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
 
   const out: string[] = [];
   if (p.changes.every((c) => c.action === 'unchanged')) {
-    if (options.verbose && lines.length) out.push(...lines, '');
+    if (options.verbose && lines.length) append(out, lines).push('');
     const n = p.summary.unchanged;
     out.push(n === 0 ? 'No videos to plan.' : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
     return `${out.join('\n')}\n`;
   }
-  out.push('reel plan:', '', ...lines, '', totals(p));
+  out.push('reel plan:', '');
+  append(out, lines).push('', totals(p));
   return `${out.join('\n')}\n`;
 }

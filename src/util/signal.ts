@@ -1,3 +1,5 @@
+import { CancelledError } from '../errors.js';
+
 /**
  * A signal that aborts when `parent` does or after `timeoutMs`, and lets go of `parent` when the
  * caller is done. `AbortSignal.any` keeps a listener on the parent until garbage collection, so a
@@ -23,4 +25,16 @@ export function linkedSignal(parent: AbortSignal | undefined, timeoutMs: number)
       parent?.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/** Items handled between two turns of the event loop in long synchronous work (see `breathe`). */
+export const BREATHE_EVERY = 1000;
+
+/**
+ * Let the event loop turn once, so that a SIGTERM or Ctrl-C that arrived during long synchronous
+ * work (a 100,000-row CSV) is handled, then stop if it was. Signal handlers run only between turns.
+ */
+export async function breathe(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (signal?.aborted) throw new CancelledError('cancelled while loading manifests');
 }

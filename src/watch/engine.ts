@@ -7,6 +7,7 @@ import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
 import type { Action, Change, FileResult, Lockfile, ProjectConfig, WatchDeps } from './deps.js';
 import type { ChangeBatch } from './scheduler.js';
+import { append } from '../util/array.js';
 
 /** Names of the project's config file, at the root; a change to either reloads everything. */
 export const CONFIG_FILES = ['reel.config.yaml', 'reel.config.yml'] as const;
@@ -268,7 +269,7 @@ export class WatchEngine {
     const diagnostics = [...this.configDiagnostics, ...this.lockDiagnostics, ...this.crossDiagnostics];
     const staleFiles: string[] = [];
     for (const [file, state] of this.files) {
-      diagnostics.push(...state.latest.diagnostics);
+      append(diagnostics, state.latest.diagnostics);
       if (state.good && state.good !== state.latest) staleFiles.push(file);
     }
     diagnostics.sort(byPosition);
