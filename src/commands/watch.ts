@@ -4,12 +4,11 @@ import { BUILD_QUIET_MS, BuildController } from '../watch/build.js';
 import { realDeps } from '../watch/deps.js';
 import type { WatchReporter } from '../watch/reporter.js';
 import { runWatchSession } from '../watch/session.js';
+import { useColor } from '../util/terminal.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface WatchOptions {
-  build?: boolean;
-  target?: string[];
-}
+type WatchOptions = CommandOptions<'watch'>;
 
 /** `REEL_WATCH_QUIET_MS` overrides the quiet period before `--build` renders (tests, slow editors). */
 function quietMs(env: NodeJS.ProcessEnv): number {
@@ -25,7 +24,7 @@ function quietMs(env: NodeJS.ProcessEnv): number {
 export async function run(options: WatchOptions, ctx: CommandContext): Promise<number> {
   const deps = await realDeps();
   const reporter: WatchReporter = ctx.stdout.isTTY
-    ? new TtyWatchReporter(ctx.stdout, ctx.cwd, !ctx.env.NO_COLOR)
+    ? new TtyWatchReporter(ctx.stdout, ctx.cwd, useColor(ctx.stdout, ctx.env))
     : new PlainWatchReporter(ctx.stdout, ctx.cwd);
   const listener = options.build ? new BuildController(ctx, reporter, undefined, quietMs(ctx.env)) : undefined;
   await runWatchSession({

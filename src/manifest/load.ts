@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { relativePath, resolve } from '../util/path.js';
 import { isMap, isScalar, type Node } from 'yaml';
 import { CancelledError, type SourcePosition } from '../errors.js';
-import { FileCache, toPosix } from './assets.js';
+import { FileCache } from './assets.js';
 import { loadConfig, type ProjectConfig } from './config.js';
 import { findManifests } from './find.js';
 import { outputKey } from './output.js';
@@ -148,7 +148,7 @@ export function checkProject(results: FileResult[], root?: string, out = 'out'):
     for (const e of list) {
       const others = list
         .filter((o) => o !== e)
-        .map((o) => `${(root === undefined ? o.source.file : toPosix(relative(root, o.source.file)))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
+        .map((o) => `${(root === undefined ? o.source.file : relativePath(root, o.source.file))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
       const row = e.origin ? ` (row ${e.origin.row} of ${e.origin.data})` : '';
       found.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }
@@ -162,7 +162,7 @@ export function checkProject(results: FileResult[], root?: string, out = 'out'):
  * the way): an error at each, naming the other. Default outputs (`<out>/<id>.mp4`) count too.
  */
 function outputCollisions(results: FileResult[], root: string | undefined, outDir: string): Diagnostic[] {
-  const dir = toPosix(outDir).replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const dir = outDir.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
   const byKey = new Map<string, ResolvedEntry[]>();
   const shown = new Map<ResolvedEntry, string>();
   for (const r of results) {
@@ -178,7 +178,7 @@ function outputCollisions(results: FileResult[], root: string | undefined, outDi
   const at = (e: ResolvedEntry): SourcePosition => e.fieldSources['output.file'] ?? e.source;
   const where = (e: ResolvedEntry): string => {
     const p = at(e);
-    return `${root === undefined ? p.file : toPosix(relative(root, p.file))}:${p.line}:${p.col}`;
+    return `${root === undefined ? p.file : relativePath(root, p.file)}:${p.line}:${p.col}`;
   };
   const diagnostics: Diagnostic[] = [];
   for (const list of byKey.values()) {

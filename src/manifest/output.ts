@@ -1,6 +1,4 @@
-import { isAbsolute, relative, resolve } from 'node:path';
-import { toPosix } from './assets.js';
-import { within } from '../util/confine.js';
+import { inside, isAbsolute, relativePath, resolve } from '../util/path.js';
 
 /**
  * Where `output.file` may point: a `.mp4` (or, for `output_format: webm`, `.webm`) file inside the
@@ -11,10 +9,10 @@ import { within } from '../util/confine.js';
 export function checkOutputFile(root: string, file: string, format: unknown): { rel: string } | { problem: string } {
   const ext = format === 'webm' ? 'webm' : 'mp4';
   const abs = resolve(root, file);
-  if (isAbsolute(file) || !within(root, abs) || abs === root) {
+  if (isAbsolute(file) || !inside(root, abs) || abs === root) {
     return { problem: '`output.file` must be a path relative to the project root, inside it' };
   }
-  const rel = toPosix(relative(root, abs));
+  const rel = relativePath(root, abs);
   if (!rel.toLowerCase().endsWith(`.${ext}`)) {
     return { problem: `\`output.file\` must end in \`.${ext}\`${format === 'webm' ? ' (the entry sets `output_format: webm`)' : ''}; reel writes only video files there (e.g. \`renders/intro.${ext}\`)` };
   }

@@ -1,17 +1,17 @@
-import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { inside, resolve as resolvePath } from '../util/path.js';
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 import { assetPlaceholder } from '../util/placeholder.js';
-import { classify, FileCache, inside, toPosix, type FileFacts, type Reference } from './assets.js';
+import { classify, type FileCache, type FileFacts, type Reference } from './assets.js';
 import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
 import { expand, hasTemplate, templateSyntaxError, type Row } from './template.js';
-import type { Diagnostic, LocalAsset, Mode, ResolvedEntry } from './types.js';
 import { realpath } from 'node:fs/promises';
-import { realTarget, within } from '../util/confine.js';
+import { realTarget } from '../util/confine.js';
 import { BREATHE_EVERY, breathe } from '../util/signal.js';
 import { checkOutputFile } from './output.js';
+import type { Diagnostic, Mode, ResolvedEntry } from './types.js';
 import { descend } from './yaml.js';
 
 /** A video id must be usable as a file name on every OS and in URLs. */
@@ -21,7 +21,6 @@ export const MAX_ID_LENGTH = 200;
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(\.|$)/;
 export const SCRIPT_MAX = 5000;
 export const PROMPT_MAX = 10000;
-export const FILES_MAX = 20;
 
 /** Direct-mode fields copied into the request under the same name. */
 const PASS_THROUGH = ['voice_settings', 'aspect_ratio', 'resolution', 'fit', 'remove_background', 'output_format', 'motion_prompt', 'expressiveness'] as const;
@@ -140,7 +139,7 @@ export class FileResolver {
       for (const p of node.items) {
         if (!isScalar(p.key)) continue;
         const k = String(p.key.value);
-        if (Object.prototype.hasOwnProperty.call(value, k)) out.set(k, { value: value[k], node: (p.value ?? p.key) as Node });
+        if (Object.hasOwn(value, k)) out.set(k, { value: value[k], node: (p.value ?? p.key) as Node });
       }
     }
     return out;
@@ -381,7 +380,6 @@ export class FileResolver {
         set('files', list, 'files');
       }
       const revisions = get('revisions');
-      const approved = get('approved') === true;
       if (!review && f.has('revisions')) err(node('revisions'), '`revisions` need a chat session; add `review: true`');
       if (!review && f.has('approved')) err(node('approved'), '`approved` only applies with `review: true`');
       for (const [i, r] of (Array.isArray(revisions) ? revisions : []).entries()) {
@@ -453,7 +451,7 @@ export class FileResolver {
       const realRoot = await realpath(this.root).catch(() => this.root);
       await Promise.all(outputs.map(async ({ entry }) => {
         const real = await realTarget(resolvePath(this.root, entry.output.file!)).catch(() => undefined);
-        if (real === undefined || !within(realRoot, real)) {
+        if (real === undefined || !inside(realRoot, real)) {
           escapes.add(entry);
           this.diagnostics.push({ ...(entry.fieldSources['output.file'] ?? entry.source), id: entry.id, severity: 'error', message: `\`output.file\` ${entry.output.file} leads (through a symlink) outside the project; reel writes only inside it` });
         }

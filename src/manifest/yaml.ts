@@ -240,7 +240,7 @@ function toValue(node: unknown, doc: Document.Parsed, budget: Budget, depth: num
       const key = typeof k === 'string' ? k : k === null ? 'null' : typeof k === 'object' ? JSON.stringify(toValue(k, doc, budget, depth + 1, viaAlias)) : String(k);
       const item = pair.value;
       const v = inline && item instanceof Scalar ? (item.value as unknown) : toValue(item, doc, budget, depth + 1, viaAlias);
-      if (Object.prototype.hasOwnProperty.call(out, key) && !viaAlias) {
+      if (Object.hasOwn(out, key) && !viaAlias) {
         const shown = pair.key instanceof Scalar && typeof pair.key.source === 'string' ? pair.key.source : key;
         budget.duplicates.push({ offset: (pair.key as Node | null)?.range?.[0] ?? 0, message: `duplicate key \`${shown}\`; each key may appear once in a mapping — rename or remove one` });
       }

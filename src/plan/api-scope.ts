@@ -1,3 +1,4 @@
+import { sameApi } from '../util/api.js';
 import { type Change, estimateSeconds, type Plan, summarize } from './index.js';
 
 /**
@@ -7,7 +8,7 @@ import { type Change, estimateSeconds, type Plan, summarize } from './index.js';
  */
 export function forApi(p: Plan, api: string): Plan {
   const changes = p.changes.map((c): Change => {
-    const other = c.locked && c.entry && (c.locked.api ?? 'heygen') !== api;
+    const other = c.locked && c.entry && !sameApi(c.locked.api, api);
     if (!other || c.render || c.action === 'remove') return c;
     if (c.action === 'failed' || c.action === 'unchanged' || c.action === 'metadata' || c.action === 'resume') {
       return { ...c, action: 'create', render: true, changed: ['api'], generation: (c.locked?.generation ?? 0) + 1, estimateSeconds: estimateOf(c) };

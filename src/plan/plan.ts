@@ -1,5 +1,5 @@
 import type { LockEntry, Lockfile } from '../lock/types.js';
-import { sentRevisionsStillHold } from '../agent/messages.js';
+import { sentRevisionsStillHold } from '../lock/messages.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { estimateSeconds } from './estimate.js';
 import {
@@ -10,7 +10,8 @@ import {
   isReviewField,
   outsideDigests,
 } from './fingerprint.js';
-import { type Shard, shardOf, targetMatcher } from './select.js';
+import { type Shard, shardOf } from '../util/shard.js';
+import { targetMatcher } from './select.js';
 
 export type Action = 'create' | 'update' | 'metadata' | 'unchanged' | 'resume' | 'failed' | 'remove';
 
@@ -183,11 +184,19 @@ export function hasChanges(p: Plan): boolean {
 }
 
 /**
- * An agent session paused for a person, with nothing new for the build to send: it stays in the
- * plan (people need to see it) but is no change to apply.
+ * An agent session paused for a person's review, with no revision or approval to send: a build
+ * leaves it alone (`reel review` shows it) instead of polling a session that will not move.
+ */
+export function pausedForReview(c: Change): boolean {
+  return c.action === 'resume' && c.locked?.status === 'awaiting_review' && !c.continueSession;
+}
+
+/**
+ * Paused for review and not replaced by a new session either: it stays in the plan (people need to
+ * see it) but is no change to apply.
  */
 export function awaitingReviewOnly(c: Change): boolean {
-  return c.action === 'resume' && c.locked?.status === 'awaiting_review' && !c.continueSession && !c.newSession;
+  return pausedForReview(c) && !c.newSession;
 }
 
 /**

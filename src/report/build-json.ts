@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
-import type { BuildEvent } from '../build/events.js';
-import type { BuildReporter } from './build-reporter.js';
-import type { BuildTotals } from './build-table.js';
+import { awaitingReview, type BuildEvent } from '../build/events.js';
+import type { BuildReporter, BuildTotals } from '../build/reporter.js';
 
 /**
  * NDJSON on stdout: one JSON object per line, each with `type` and `time`; the last has
@@ -27,8 +26,8 @@ export class JsonBuildReporter implements BuildReporter {
   done(totals: BuildTotals): void {
     const counts: Record<string, number> = {};
     for (const r of totals.results) counts[r.result] = (counts[r.result] ?? 0) + 1;
-    const awaitingReview = totals.results.filter((r) => r.result === 'awaiting_review').map((r) => r.id).sort();
-    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts, awaiting_review: awaitingReview });
+    const waiting = awaitingReview(totals.results).map((r) => r.id);
+    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts, awaiting_review: waiting });
   }
 
   close(): void {}

@@ -4,9 +4,11 @@ import type { SourcePosition } from '../errors.js';
 import type { Diagnostic } from '../manifest/types.js';
 import type { Plan } from '../plan/plan.js';
 import { awaitingReviewMarkdown, formatBuildAnnotations } from './build-github.js';
-import { type BuildTotals, formatDuration, summaryLine } from './build-table.js';
+import type { BuildTotals } from '../build/reporter.js';
+import { formatDuration, summaryLine } from './build-table.js';
 import { formatGithubAnnotations } from './diagnostics.js';
 import { formatPlanMarkdown } from './plan-markdown.js';
+import { inGithubActions } from '../util/terminal.js';
 import { workflowCommand } from './workflow-command.js';
 import { append } from '../util/array.js';
 
@@ -21,10 +23,6 @@ export interface GithubContext {
   /** Where workflow commands go. The runner reads both streams; machine output keeps stdout clean. */
   out: { write(text: string): unknown };
   cwd: string;
-}
-
-export function inGithubActions(env: NodeJS.ProcessEnv): boolean {
-  return env.GITHUB_ACTIONS === 'true';
 }
 
 export { workflowCommand };

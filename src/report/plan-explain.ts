@@ -1,6 +1,7 @@
 import type { Explanation } from '../plan/explain.js';
 import { shortFingerprint } from '../plan/fingerprint.js';
-import { SYMBOLS, displayPath } from './plan-common.js';
+import { displayPath } from '../util/path.js';
+import { SYMBOLS } from './plan-common.js';
 
 const fp = (value: string | undefined): string => (value ? shortFingerprint(value) : '(none)');
 

@@ -1,6 +1,7 @@
 import type { Action, Plan } from '../plan/plan.js';
-import { ACTION_COLORS, SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
 import { append, maxOf } from '../util/array.js';
+import { displayPath } from '../util/path.js';
+import { ACTION_COLORS, SYMBOLS, detail, formatSeconds, isListed, location, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */

@@ -1,5 +1,5 @@
 import type { Change, Plan, Summary } from '../plan/plan.js';
-import { displayPath } from './plan-common.js';
+import { displayPath } from '../util/path.js';
 
 /** Version of the `reel plan --json` document; bumped on incompatible changes. */
 export const PLAN_JSON_VERSION = 1;

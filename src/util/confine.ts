@@ -1,12 +1,6 @@
 import { lstat, realpath } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UnsafePathError } from '../errors.js';
-
-/** True when `path` is `root` or below it (lexically; both absolute). */
-export function within(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
+import { basename, dirname, inside, join, relativePath, resolve } from './path.js';
 
 /**
  * The real path `path` would have if it were created now: its deepest existing ancestor resolved
@@ -34,10 +28,10 @@ export async function realTarget(path: string): Promise<string> {
  * the project's real root whatever symlinks lie on the way (a symlinked `out/`, `.reel` or file
  * would otherwise carry a write outside). Throws UnsafePathError naming `shown`.
  */
-export async function confinedWrite(root: string, path: string, shown = relative(root, path)): Promise<string> {
+export async function confinedWrite(root: string, path: string, shown = relativePath(root, path)): Promise<string> {
   const realRoot = await realpath(root).catch(() => resolve(root));
   const real = await realTarget(path);
-  if (!within(realRoot, real) || real === realRoot) {
+  if (!inside(realRoot, real) || real === realRoot) {
     throw new UnsafePathError(`refusing to write ${shown}: it resolves (through a symlink) to ${real}, outside the project; reel writes only inside the project`);
   }
   return real;
@@ -50,7 +44,7 @@ export async function confinedWrite(root: string, path: string, shown = relative
  */
 export async function confinedDelete(root: string, path: string): Promise<string | undefined> {
   const realRoot = await realpath(root).catch(() => resolve(root));
-  if (!within(resolve(root), resolve(path))) return undefined;
+  if (!inside(resolve(root), resolve(path))) return undefined;
   let dir: string;
   try {
     dir = await realpath(dirname(resolve(path)));
@@ -58,7 +52,7 @@ export async function confinedDelete(root: string, path: string): Promise<string
     return undefined;
   }
   const target = join(dir, basename(path));
-  if (!within(realRoot, target) || target === realRoot) return undefined;
+  if (!inside(realRoot, target) || target === realRoot) return undefined;
   const st = await lstat(target).catch(() => undefined);
   return st && !st.isDirectory() ? target : undefined;
 }

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { ConfigError } from '../errors.js';
-
-/** HeyGen's production API; `HEYGEN_API_URL` overrides it (e.g. to point at `reel emulator`). */
-export const DEFAULT_API_URL = 'https://api.heygen.com';
+import { DEFAULT_API_URL, normalizeApiUrl, redactUrl } from './api.js';
+import { join } from './path.js';
 
 export interface ApiSettings {
   baseUrl: string;
@@ -15,29 +14,11 @@ export interface ApiSettings {
 }
 
 /**
- * Parse a `.env` file: `KEY=value` lines, optional `export ` prefix, `#` comments, single or double
- * quotes. Only what reel needs; no interpolation, no multi-line values.
+ * Parse a `.env` file with Node's own parser (`KEY=value`, `export `, `#` comments, quotes), the
+ * one `node --env-file` uses.
  */
 export function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    const key = match[1] as string;
-    let value = (match[2] as string).trim();
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.length >= 2 && value.endsWith(quote)) {
-      value = value.slice(1, -1);
-    } else {
-      // An unquoted value ends at an inline comment.
-      const hash = value.search(/\s#/);
-      if (hash >= 0) value = value.slice(0, hash).trimEnd();
-    }
-    out[key] = value;
-  }
-  return out;
+  return parseEnv(text) as Record<string, string>;
 }
 
 async function readDotEnv(root: string): Promise<Record<string, string>> {
@@ -75,27 +56,7 @@ export async function readApiEnv(root: string, env: NodeJS.ProcessEnv): Promise<
   const fromEnv = env.HEYGEN_API_KEY?.trim();
   const fromDot = dot.HEYGEN_API_KEY?.trim();
   const urlSource = env.HEYGEN_API_URL !== undefined ? 'environment' : dot.HEYGEN_API_URL !== undefined ? '.env' : 'default';
-  const given = urlSource === 'environment' ? env.HEYGEN_API_URL : urlSource === '.env' ? dot.HEYGEN_API_URL : DEFAULT_API_URL;
-  const where = urlSource === '.env' ? 'in .env' : 'in the environment';
-  if ((given ?? '').trim() === '') {
-    throw new ConfigError(`HEYGEN_API_URL is set ${where} but empty; remove it to use HeyGen (${DEFAULT_API_URL}), or set it to the API's address`);
-  }
-  const rawUrl = (given as string).trim().replace(/\/+$/, '');
-  let url: URL;
-  try {
-    url = new URL(rawUrl);
-  } catch (error) {
-    throw new ConfigError(`HEYGEN_API_URL ${where} is not a URL; set it to an address such as ${DEFAULT_API_URL}`, { cause: error });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`HEYGEN_API_URL ${where} must be an http(s) URL, got ${url.protocol}//…`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    // Never echoed: the message names the host only.
-    throw new ConfigError(`HEYGEN_API_URL ${where} carries a user name or password (${url.protocol}//…@${url.host}); remove them — reel authenticates with HEYGEN_API_KEY`);
-  }
-  const out: ApiEnv = { baseUrl: rawUrl, urlSource };
-  const production = url.origin === new URL(DEFAULT_API_URL).origin;
+  const out: ApiEnv = { baseUrl: apiUrl(env.HEYGEN_API_URL ?? dot.HEYGEN_API_URL, urlSource === '.env' ? '.env' : 'the environment'), urlSource };
   if (fromEnv) {
     out.apiKey = fromEnv;
     out.keySource = 'environment';
@@ -103,16 +64,44 @@ export async function readApiEnv(root: string, env: NodeJS.ProcessEnv): Promise<
     out.apiKey = fromDot;
     out.keySource = '.env';
   }
+  const production = out.baseUrl === DEFAULT_API_URL;
+  const origin = new URL(out.baseUrl).origin;
   if (out.keySource === 'environment' && urlSource === '.env' && !production) {
     delete out.apiKey;
     out.withheld =
-      `HEYGEN_API_URL comes from the project's .env (${url.origin}) but HEYGEN_API_KEY from your environment; reel does not send your key ` +
-      "to an address a repository names. If you trust this API, export HEYGEN_API_URL yourself (or put the key in .env); otherwise remove HEYGEN_API_URL from .env.";
+      `HEYGEN_API_URL comes from the project's .env (${origin}) but HEYGEN_API_KEY from your environment; reel does not send your key ` +
+      'to an address a repository names. If you trust this API, export HEYGEN_API_URL yourself (or put the key in .env); otherwise remove HEYGEN_API_URL from .env.';
   }
-  if (!production && (urlSource === '.env' || !isLocalUrl(rawUrl))) {
-    out.notice = `reel: using the API at ${url.origin} (HEYGEN_API_URL ${where}), not HeyGen's ${DEFAULT_API_URL}`;
+  if (!production && (urlSource === '.env' || !isLocalUrl(out.baseUrl))) {
+    out.notice = `reel: using the API at ${out.baseUrl} (HEYGEN_API_URL ${urlSource === '.env' ? 'in .env' : 'in the environment'}), not HeyGen's ${DEFAULT_API_URL}`;
   }
   return out;
+}
+
+/**
+ * The base URL `HEYGEN_API_URL` names, normalised (see normalizeApiUrl); HeyGen's when it is unset.
+ * Set but empty is a mistake, not a request for production; credentials in the URL are refused
+ * (the key goes in HEYGEN_API_KEY) and never repeated in the message.
+ */
+function apiUrl(raw: string | undefined, source: string): string {
+  if (raw === undefined) return DEFAULT_API_URL;
+  const text = raw.trim();
+  if (text === '') {
+    throw new ConfigError(`HEYGEN_API_URL is set but empty in ${source}; remove it to use HeyGen (${DEFAULT_API_URL}) or give the API's URL`);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (error) {
+    throw new ConfigError(`HEYGEN_API_URL is not a URL: ${redactUrl(text)}`, { cause: error });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`HEYGEN_API_URL must be an http(s) URL, got ${redactUrl(text)}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(`HEYGEN_API_URL must not contain credentials (${redactUrl(text)}); put the API key in HEYGEN_API_KEY`);
+  }
+  return normalizeApiUrl(text);
 }
 
 /** The settings a request needs; throws a ConfigError naming both places when the key is missing. */
