@@ -5,7 +5,7 @@ import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { type Change, fieldDigests, pausedForReview, type Plan, withCurrentFields } from '../plan/index.js';
-import { findSession, findVideoByTag } from './adopt.js';
+import { findSession, findVideoByTag, type Found, promptsShared } from './adopt.js';
 import { awaitSession, stopOldSession } from './agent-session.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { TransferError, UrlExpiredError } from './download.js';
@@ -99,6 +99,8 @@ class Executor {
   private readonly o: ExecutorOptions;
   /** Every agent session the lock held at the start or this run adopted: never adopted again. */
   private readonly knownSessions: Set<string>;
+  /** Prompts of agent requests in this build that another request shares with other settings. */
+  private readonly sharedPrompts: Set<string>;
   /** video id → entry id, for status events. */
   private readonly byVideo = new Map<string, string>();
   /** asset sha256 → entry id that asked for it, for upload events. */
@@ -107,6 +109,11 @@ class Executor {
   constructor(options: ExecutorOptions) {
     this.o = options;
     this.knownSessions = new Set(Object.values(options.store.data.videos).flatMap((v) => (v.session_id ? [v.session_id] : [])));
+    this.sharedPrompts = promptsShared(
+      // Only entries that may create (or reconcile) a session now: a sibling whose session the lock
+      // holds is claimed already.
+      options.plan.changes.flatMap((c) => (c.entry?.mode === 'agent' && (c.render || (c.action === 'resume' && !c.locked?.session_id)) ? [{ prompt: c.entry.request.prompt, fingerprint: c.fingerprint ?? '' }] : [])),
+    );
     this.slots = pLimit(Math.max(1, options.concurrency));
     this.ahead = pLimit(Math.max(1, options.concurrency) * 2);
     this.downloads = pLimit(options.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY);
@@ -339,13 +346,22 @@ class Executor {
       }
     }
 
-    const prompt = typeof body.prompt === 'string' ? body.prompt : '';
     // Sessions the lock knew when the build began (including this entry's earlier generations,
     // which its intent has since replaced) or that this run adopted belong to someone already.
     const claimed = this.knownSessions;
+    const reconcile = async (): Promise<Found<Session> | { kind: 'ambiguous' }> =>
+      this.sharedPrompts.has(String(body.prompt)) ? { kind: 'ambiguous' } : findSession(client, body, since, claimed);
+    const ambiguous = (): JobResult =>
+      this.unknown(
+        change,
+        'another entry of this build has the same prompt with other settings (a session shows only its prompt), so reel cannot tell which session is whose; nothing was adopted or created again. ' +
+          'Make the prompts differ (say, name the orientation) or check the sessions in HeyGen',
+        started,
+      );
     if (previous) {
       // A create may have left before reel died: agent sessions have no idempotency, so look first.
-      const found = await findSession(client, prompt, since, claimed);
+      const found = await reconcile();
+      if (found.kind === 'ambiguous') return ambiguous();
       if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
       if (found.kind === 'error') return this.unknown(change, `cannot list agent sessions to reconcile: ${found.message}`, started);
     }
@@ -360,7 +376,8 @@ class Executor {
         });
       }
       if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
-      const found = await findSession(client, prompt, since, claimed);
+      const found = await reconcile();
+      if (found.kind === 'ambiguous') return ambiguous();
       if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
       if (found.kind === 'error' || attempt >= CREATE_ATTEMPTS) return this.unknown(change, outcome.message, started);
     }
