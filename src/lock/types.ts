@@ -28,6 +28,12 @@ export interface LockEntry {
   idempotency_key?: string;
   /** Content hashes of agent messages already sent into the session. */
   messages_sent?: string[];
+  /**
+   * Set while a message reel sent awaits the agent's answer: a digest of the session's newest
+   * message just before the send. Until the session moves past it, no further message is sent, in
+   * this build or a later one (an interrupted build must not skip a revision that was lost).
+   */
+  awaiting_answer?: string;
   /** ISO timestamps. */
   submitted_at?: string;
   completed_at?: string;
