@@ -35,7 +35,7 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
   }
 
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
-  if (settings.notice) ctx.stderr.write(`${settings.notice}\n`);
+  if (settings.notice) ctx.stderr.write(`reel: ${settings.notice}\n`);
   const api = apiIdentity(settings.baseUrl);
   if (!sameApi(locked.api, api)) {
     throw new UsageError(foreignSession(id, locked.api, api));

@@ -47,7 +47,7 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
   if (asks > 0 && apiEnv.withheld) throw new ConfigError(apiEnv.withheld);
   if (asks > 0 && !apiEnv.apiKey) noKey = true;
   else if (asks > 0 && apiEnv.apiKey) {
-    if (apiEnv.notice) ctx.stderr.write(`${apiEnv.notice}\n`);
+    if (apiEnv.notice) ctx.stderr.write(`reel: ${apiEnv.notice}\n`);
     const client = connect({ baseUrl: apiEnv.baseUrl, apiKey: apiEnv.apiKey }, ctx.signal, {
       onRequest: () => {
         requests += 1;

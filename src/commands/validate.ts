@@ -67,7 +67,7 @@ async function withRemoteChecks(result: LoadResult, ctx: CommandContext): Promis
     import('../catalog/catalog.js'),
     import('../catalog/remote.js'),
   ]);
-  const { client, account } = await accountClient(result.root, ctx.env, ctx.signal, (line) => ctx.stderr.write(`${line}\n`));
+  const { client, account } = await accountClient(result.root, ctx.env, ctx.signal, (line) => ctx.stderr.write(`reel: ${line}\n`));
   const remote = await remoteDiagnostics(result.entries, new CatalogSource({ root: result.root, client, account, ttlMs: catalogTtl(ctx.env) }));
   const diagnostics = [...result.diagnostics, ...remote].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
   return { ...result, diagnostics };

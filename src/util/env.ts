@@ -73,7 +73,7 @@ export async function readApiEnv(root: string, env: NodeJS.ProcessEnv): Promise<
       'to an address a repository names. If you trust this API, export HEYGEN_API_URL yourself (or put the key in .env); otherwise remove HEYGEN_API_URL from .env.';
   }
   if (!production && (urlSource === '.env' || !isLocalUrl(out.baseUrl))) {
-    out.notice = `reel: using the API at ${out.baseUrl} (HEYGEN_API_URL ${urlSource === '.env' ? 'in .env' : 'in the environment'}), not HeyGen's ${DEFAULT_API_URL}`;
+    out.notice = `using the API at ${out.baseUrl} (HEYGEN_API_URL ${urlSource === '.env' ? 'in .env' : 'in the environment'}), not HeyGen's ${DEFAULT_API_URL}`;
   }
   return out;
 }

@@ -124,13 +124,15 @@ describe('which API the key may go to', () => {
     const r = await runCli(['validate', '--remote'], d, cliEnv(undefined));
     expect(r.stderr.split('\n')[0]).toBe(`reel: using the API at ${api.url} (HEYGEN_API_URL in .env), not HeyGen's https://api.heygen.com`);
     expect(api.seen.length).toBeGreaterThan(0);
+    const build = await runCli(['build', '--no-download'], d, cliEnv(undefined));
+    expect(build.stdout.split('\n')[0]).toMatch(new RegExp(`using the API at ${api.url.replace(/\./g, '\\.')} \\(HEYGEN_API_URL in \\.env\\)`));
   });
 
   it('an empty HEYGEN_API_URL is an error, not production', async () => {
     const d = await dir();
     const r = await runCli(['build'], d, cliEnv(undefined, { HEYGEN_API_URL: '', HEYGEN_API_KEY: KEY }));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('HEYGEN_API_URL is set in the environment but empty');
+    expect(r.stderr).toContain('HEYGEN_API_URL is set but empty');
   });
 
   it('credentials in HEYGEN_API_URL are refused and never echoed', async () => {
@@ -140,7 +142,7 @@ describe('which API the key may go to', () => {
     for (const args of [['build'], ['plan'], ['validate', '--remote']]) {
       const r = await runCli(args, d, cliEnv(undefined, { HEYGEN_API_URL: url, HEYGEN_API_KEY: KEY }));
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('carries a user name or password');
+      expect(r.stderr).toContain('must not contain credentials');
       expect(`${r.stdout}${r.stderr}`).not.toContain('hunter2');
     }
     expect(api.seen).toEqual([]);

@@ -24,7 +24,7 @@ describe('a revision whose answer was lost', () => {
     emu.inject({ method: 'POST', path: '/v3/video-agents/', kind: 'reset' });
     const first = spawnCli(['build'], dir, cliEnv(emu));
     await waitFor(() => /may not have reached the agent/.test(first.output()) || sends() >= 1);
-    await waitFor(async () => (await readLockJson(dir)).videos.teaser?.messages_sent?.length === 1);
+    await waitFor(async () => ((await readLockJson(dir)).videos.teaser as { messages_sent?: string[] } | undefined)?.messages_sent?.length === 1);
     first.child.kill('SIGINT');
     await first.done;
     expect(sends()).toBe(1);
