@@ -2,6 +2,7 @@ import type { Action, Plan } from '../plan/plan.js';
 import { append, maxOf } from '../util/array.js';
 import { displayPath } from '../util/path.js';
 import { ACTION_COLORS, SYMBOLS, detail, formatSeconds, isListed, location, totals } from './plan-common.js';
+import { oneLine } from './safe-text.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -27,7 +28,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     estimate: c.render ? formatSeconds(c.estimateSeconds) : '',
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
     fields: c.changed.join(', '),
-    note: detail(c),
+    note: oneLine(detail(c)),
   }));
   const width = (pick: (r: (typeof rows)[number]) => string): number => maxOf(rows.map((r) => pick(r).length), 0);
   const wId = width((r) => r.id);
