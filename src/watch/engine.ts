@@ -97,6 +97,8 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 export class WatchEngine {
   private config!: ProjectConfig;
   private configDiagnostics: Diagnostic[] = [];
+  /** Whether a usable config was loaded once: a broken one later keeps the state it gave. */
+  private loadedOnce = false;
   private configHash = '';
   private lock!: Lockfile;
   private lockHash = '';
@@ -295,8 +297,14 @@ export class WatchEngine {
     const { config, configFile, diagnostics } = await this.deps.loadConfig(this.root);
     const configBytes = await Promise.all(CONFIG_FILES.map((name) => readBytes(join(this.root, name))));
     this.configHash = sha256(configBytes.map((b) => (b ? sha256(b) : '-')).join(','));
-    this.config = config;
     this.configDiagnostics = diagnostics;
+    if (this.loadedOnce && diagnostics.some((d) => d.severity === 'error')) {
+      // A config that cannot be used (a bad manifests glob, a typo) would otherwise mean the defaults
+      // and drop every entry from the view: keep the last good state and show the problem.
+      return configFile ? [configFile] : [];
+    }
+    this.loadedOnce = true;
+    this.config = config;
     const manifests = await this.deps.findManifests(this.root, config);
     this.files.clear();
     this.owners.clear();
