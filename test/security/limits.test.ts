@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI, cliEnv, project, removedAfterAll, runCli } from '../build/helpers.js';
+import { CLI, cliEnv, directManifest, project, removedAfterAll, runCli } from '../build/helpers.js';
 
 /** Large inputs: no recursion that grows with the input, and signals honoured while busy. */
 const dirs = removedAfterAll();
@@ -48,5 +48,16 @@ describe('large inputs', () => {
       expect(code).toBe(130);
       expect(stderr).toContain('reel: stopping');
     } else expect(signal).toBe('SIGTERM');
+  }, 120_000);
+
+  it('a larger build adds no abort listener per request (no MaxListenersExceeded warning)', async () => {
+    for (const concurrency of ['4', '20']) {
+      const dir = await project({ 'videos/a.yaml': directManifest(40, () => '\n    captions: true') });
+      dirs.push(dir);
+      const r = await runCli(['build', '--emulator', '--concurrency', concurrency], dir, cliEnv(undefined));
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/40 completed/);
+      expect(r.stderr).not.toMatch(/MaxListeners|memory leak/);
+    }
   }, 120_000);
 });
