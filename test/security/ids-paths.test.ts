@@ -55,18 +55,22 @@ describe('ids: prototype names, Windows names, YAML-typed keys', () => {
     ['123', '123'],
     ['../escape', /not safe as a file name/],
   ];
-  it.each(cases)('%s', (key, expected) => {
-    const root = make({ 'videos/a.yaml': `${HEADER}  ${key}:\n    script: Hi.\n` });
-    const r = validate(root);
-    if (typeof expected === 'string') {
-      expect(r.diagnostics).toEqual([]);
-      expect(r.ids).toEqual([expected]);
-    } else {
-      expect(r.status).toBe(1);
-      expect(r.diagnostics).toHaveLength(1);
-      expect(r.diagnostics[0]).toMatchObject({ file: 'videos/a.yaml', line: 6, col: 3 });
-      expect(r.diagnostics[0]!.message).toMatch(expected);
-    }
+  it('all at once in one project: each row is accepted or refused at its own line', () => {
+    const yaml = cases.map(([key]) => `  ${key}:\n    script: Hi.\n`).join('');
+    const r = validate(make({ 'videos/a.yaml': `${HEADER}${yaml}` }));
+    cases.forEach(([key, expected], k) => {
+      const line = 6 + 2 * k;
+      const here = r.diagnostics.filter((d) => d.line === line);
+      if (typeof expected === 'string') {
+        expect(here, key).toEqual([]);
+        expect(r.ids, key).toContain(expected);
+      } else {
+        expect(here, key).toHaveLength(1);
+        expect(here[0], key).toMatchObject({ file: 'videos/a.yaml', col: 3 });
+        expect(here[0]!.message, key).toMatch(expected);
+      }
+    });
+    expect(r.diagnostics).toHaveLength(cases.filter(([, e]) => typeof e !== 'string').length);
   });
 });
 
@@ -90,16 +94,18 @@ describe('output.file and out: where videos may be written', () => {
     ['/tmp/abs.mp4', /inside it/],
     ['renders/../../x.mp4', /inside it/],
   ];
-  it.each(cases)('%s', (file, expected) => {
-    const root = make({ 'videos/a.yaml': `${HEADER}  a:\n    script: Hi.\n    output:\n      file: ${file}\n` });
-    const r = validate(root);
-    if (expected === undefined) {
-      expect(r.diagnostics).toEqual([]);
-    } else {
-      expect(r.diagnostics).toHaveLength(1);
-      expect(r.diagnostics[0]).toMatchObject({ file: 'videos/a.yaml', line: 9, col: 13, id: 'a' });
-      expect(r.diagnostics[0]!.message).toMatch(expected);
-    }
+  it('all at once in one project: each output.file is accepted or refused where it is written', () => {
+    const yaml = cases.map(([file], k) => `  o${k}:\n    script: Hi.\n    output:\n      file: ${file}\n`).join('');
+    const r = validate(make({ 'videos/a.yaml': `${HEADER}${yaml}` }));
+    cases.forEach(([file, expected], k) => {
+      const here = r.diagnostics.filter((d) => d.id === `o${k}`);
+      if (expected === undefined) expect(here, file).toEqual([]);
+      else {
+        expect(here, file).toHaveLength(1);
+        expect(here[0], file).toMatchObject({ file: 'videos/a.yaml', line: 9 + 4 * k, col: 13 });
+        expect(here[0]!.message, file).toMatch(expected);
+      }
+    });
   });
 
   it('a webm entry writes .webm', () => {
@@ -173,5 +179,21 @@ describe('prototype names through build, plan and lock merge', () => {
     const merged = runCli(['lock', 'merge', 'other/reel.lock'], root);
     expect(merged.status).toBe(0);
     expect(Object.keys((JSON.parse(readFileSync(join(root, 'reel.lock'), 'utf8')) as { videos: object }).videos)).toEqual(['constructor', 'valueof']);
+  });
+});
+
+describe('prototype names in a lock', () => {
+  it.each([['toString'], ['hasOwnProperty'], ['__proto__'], ['constructor'], ['valueOf'], ['isPrototypeOf']])('reel lock merge keeps an entry `%s`', (id) => {
+    const root = make({ 'videos/a.yaml': `${HEADER}  a:\n    script: Hi.\n` });
+    const entry = { fingerprint: 'a'.repeat(64), mode: 'direct', status: 'completed', generation: 1, fields: {}, video_id: 'v1', updated_at: '2026-01-01T00:00:00.000Z' };
+    writeFileSync(join(root, 'reel.lock'), '{"lockfileVersion":1,"videos":{},"assets":{}}\n');
+    mkdirSync(join(root, 'other'));
+    writeFileSync(join(root, 'other/reel.lock'), `{"lockfileVersion":1,"assets":{},"videos":{${JSON.stringify(id)}:${JSON.stringify(entry)}}}`);
+    const merged = runCli(['lock', 'merge', 'other/reel.lock'], root);
+    expect(merged.status).toBe(0);
+    const text = readFileSync(join(root, 'reel.lock'), 'utf8');
+    expect(text).toContain(`${JSON.stringify(id)}: {`);
+    const videos = (JSON.parse(text) as { videos: object }).videos;
+    expect(Object.getOwnPropertyDescriptor(videos, id)?.value).toMatchObject({ video_id: 'v1' });
   });
 });
