@@ -4,6 +4,7 @@
  * from the shell with `reel emulator`. Importing this module starts nothing.
  */
 import { BUILTIN_CATALOG, type Catalog } from './catalog.js';
+import type { Clock } from './clock.js';
 import { EMULATOR_DEFAULTS } from './defaults.js';
 import type { FaultRule } from './faults.js';
 import { EmulatorServer, type RequestRecord } from './server.js';
@@ -11,6 +12,8 @@ import { World, type DeliveryRecord } from './world.js';
 
 export type { Catalog } from './catalog.js';
 export { BUILTIN_CATALOG, loadCatalog } from './catalog.js';
+export type { Clock } from './clock.js';
+export { ManualClock } from './clock.js';
 export type { FaultRule } from './faults.js';
 export type { RequestRecord } from './server.js';
 export type { DeliveryRecord } from './world.js';
@@ -57,6 +60,11 @@ export interface EmulatorOptions {
   strict?: boolean;
   /** Called once per answered API request (e.g. to log it). */
   onRequest?: (record: RequestRecord) => void;
+  /**
+   * Where the emulator's time comes from; default the system clock. Pass a `ManualClock` to move
+   * renders, sessions, retries and URL expiry forward without waiting.
+   */
+  clock?: Clock;
 }
 
 export interface Emulator {
@@ -98,7 +106,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     remoteWebhooks: options.remoteWebhooks ?? false,
     credits: options.credits ?? null,
     strict: options.strict ?? false,
-  });
+  }, options.clock);
   const server = new EmulatorServer(world, {
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),

@@ -111,7 +111,7 @@ const listVideos: Handler = (world, req) => {
     .filter(() => !folder)
     .sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, `videos:${title ?? ''}:${folder ?? ''}`, limit, req.query.get('token'));
-  const now = Date.now();
+  const now = world.now();
   return { status: 200, body: { data: page.map((v) => world.videoJson(v, now)), has_more, next_token } };
 };
 
@@ -132,7 +132,7 @@ const createBatch: Handler = async (world, req) => {
     owner: req.owner,
     seq: world.nextSeq(),
     title: str(body.title) ?? null,
-    createdAt: Date.now(),
+    createdAt: world.now(),
     callbackUrl: str(body.callback_url) ?? null,
     items: videos.map((v, index) => ({ index, body: v, videoId: null, error: null })),
     notified: false,
@@ -159,7 +159,7 @@ const getBatch: Handler = (world, req) => {
   const batch = world.batches.get(req.params.batch_id!);
   if (!batch || batch.owner !== req.owner) throw notFound('not_found', `Batch ${req.params.batch_id} was not found.`, 'batch_id');
   const limit = limitOf(req.query.get('limit'), 100, 100);
-  const now = Date.now();
+  const now = world.now();
   const counts: Record<string, number> = { queued: 0, processing: 0, completed: 0, failed: 0 };
   for (const item of batch.items) counts[world.batchItemStatus(item, now)]! += 1;
   // Items go oldest index first; the cursor helper pages by descending seq, so invert the index.
@@ -195,7 +195,7 @@ const statuses: Handler = (world, req) => {
   if (videoIds.length + batchIds.length > STATUS_IDS_MAX) {
     throw invalid('video_ids', `at most ${STATUS_IDS_MAX} ids per request (video_ids and batch_ids together)`);
   }
-  const now = Date.now();
+  const now = world.now();
   const data: Body[] = [];
   for (const id of videoIds) {
     const video = world.ownedVideo(req.owner, id);
@@ -288,7 +288,7 @@ const listSessions: Handler = (world, req) => {
 
 const sessionVideos: Handler = (world, req) => {
   const session = ownedSession(world, req);
-  const now = Date.now();
+  const now = world.now();
   const data = [...session.videoIds]
     .reverse()
     .map((id) => world.videos.get(id))
@@ -451,7 +451,7 @@ const createEndpoint: Handler = async (world, req) => {
     events: Array.isArray(body.events) ? (body.events as string[]) : null,
     entityId: str(body.entity_id) ?? null,
     status: 'enabled',
-    createdAt: Date.now(),
+    createdAt: world.now(),
     secret: newId('whsec_', 16),
   };
   world.endpoints.set(endpoint.id, endpoint);
@@ -534,7 +534,7 @@ const uploadAsset: Handler = async (world, req) => {
   if (!mime) throw invalid('file', 'unsupported file type (accepted: png, jpeg, mp4, webm, mp3, wav, pdf, srt)');
   const id = newId('ast_');
   const name = file.name || 'upload';
-  world.assets.set(id, { id, owner: req.owner, name, mime, bytes, size: bytes.length, uploadedAt: Date.now(), status: 'completed' });
+  world.assets.set(id, { id, owner: req.owner, name, mime, bytes, size: bytes.length, uploadedAt: world.now(), status: 'completed' });
   return ok({ asset_id: id, url: assetUrl(world, id, name), mime_type: mime, size_bytes: bytes.length });
 };
 
@@ -550,7 +550,7 @@ const directUpload: Handler = async (world, req) => {
     mime: String(body.content_type),
     bytes: null,
     size,
-    uploadedAt: Date.now(),
+    uploadedAt: world.now(),
     status: 'pending_upload',
   });
   return ok({

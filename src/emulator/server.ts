@@ -108,7 +108,7 @@ export class EmulatorServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const arrived = Date.now();
+    const arrived = this.world.now();
     this.requestCounter += 1;
     res.setHeader('x-request-id', `req_${arrived.toString(36)}_${this.requestCounter.toString(36)}`);
     const raw = req.url ?? '/';
@@ -162,7 +162,7 @@ export class EmulatorServer {
           idemScope = null;
           throw new HttpError(409, 'request_in_progress', 'A request with this Idempotency-Key is still being processed.');
         }
-        if (stored?.state === 'done' && stored.expires > Date.now()) {
+        if (stored?.state === 'done' && stored.expires > this.world.now()) {
           idemScope = null;
           const headers = { ...stored.reply.headers, 'idempotent-replayed': 'true' };
           reply = { ...stored.reply, headers };
@@ -182,7 +182,7 @@ export class EmulatorServer {
     if (idemScope) {
       // A 429 or 5xx did nothing, so the same key may be tried again; anything else is replayed.
       if (reply.status === 429 || reply.status >= 500) this.idempotency.delete(idemScope);
-      else this.idempotency.set(idemScope, { state: 'done', reply, expires: Date.now() + IDEMPOTENCY_TTL_MS });
+      else this.idempotency.set(idemScope, { state: 'done', reply, expires: this.world.now() + IDEMPOTENCY_TTL_MS });
     }
     return this.finish(res, reply, fault, record);
   }

@@ -5,6 +5,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Catalog, Look, Style, Voice } from './catalog.js';
+import { type Clock, type ClockTimer, systemClock } from './clock.js';
 import { Faults } from './faults.js';
 import { HttpError } from './http.js';
 import { GIF, JPEG, PNG, mp4, srt } from './media.js';
@@ -96,7 +97,7 @@ export interface SessionRecord {
   callbackId: string | null;
   revisions: number;
   resources: Map<string, Resource>;
-  timer: NodeJS.Timeout | null;
+  timer: ClockTimer | null;
 }
 
 export interface BatchItem {
@@ -188,13 +189,16 @@ export class World {
   deliveries: DeliveryRecord[] = [];
   private seq = 0;
   private readonly spent = new Map<string, number>();
-  private timers = new Set<NodeJS.Timeout>();
+  private timers = new Set<ClockTimer>();
   private deliveriesAbort = new AbortController();
   private readonly urlSecret = randomBytes(32);
   /** Base URL of the server, known once it listens. */
   baseUrl = '';
 
-  constructor(readonly options: WorldOptions) {
+  constructor(
+    readonly options: WorldOptions,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.faults = new Faults(options.faultRate, options.seed);
     for (const look of options.catalog.looks) this.looks.set(look.id, look);
     for (const voice of options.catalog.voices) this.voices.set(voice.voice_id, voice);
@@ -210,7 +214,7 @@ export class World {
       mime: 'image/png',
       bytes: PNG,
       size: PNG.length,
-      uploadedAt: Date.now(),
+      uploadedAt: this.clock.now(),
       status: 'completed',
     });
   }
@@ -233,8 +237,8 @@ export class World {
   }
 
   /** Runs `fn` after `ms`, unless the world is reset or closed first. */
-  later(ms: number, fn: () => void): NodeJS.Timeout {
-    const timer = setTimeout(() => {
+  later(ms: number, fn: () => void): ClockTimer {
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(timer);
       fn();
     }, Math.max(0, ms));
@@ -242,15 +246,20 @@ export class World {
     return timer;
   }
 
-  cancel(timer: NodeJS.Timeout | null): void {
+  cancel(timer: ClockTimer | null): void {
     if (!timer) return;
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
     this.timers.delete(timer);
+  }
+
+  /** The emulator's time, in ms since the epoch (see clock.ts). */
+  now(): number {
+    return this.clock.now();
   }
 
   /** Forgets every video, session, batch, asset, endpoint, event and fault, and stops all clocks. */
   reset(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.deliveriesAbort.abort();
     this.deliveriesAbort = new AbortController();
@@ -267,7 +276,7 @@ export class World {
   }
 
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.deliveriesAbort.abort();
   }
@@ -280,7 +289,7 @@ export class World {
    * batch items are queued by HeyGen and are not counted. Paused sessions (`reviewing`,
    * `waiting_for_input`) wait for a person, so they do not hold a render slot.
    */
-  activeJobs(owner: string, now = Date.now()): number {
+  activeJobs(owner: string, now = this.clock.now()): number {
     let n = 0;
     for (const v of this.videos.values()) {
       if (v.owner === owner && !v.deleted && v.sessionId === null && v.batchId === null && now < v.doneAt) n += 1;
@@ -332,7 +341,7 @@ export class World {
 
   // ---- videos -----------------------------------------------------------------------------
 
-  videoStatus(v: VideoRecord, now = Date.now()): VideoStatus {
+  videoStatus(v: VideoRecord, now = this.clock.now()): VideoStatus {
     if (now < v.startAt) return 'pending';
     if (now < v.doneAt) return 'processing';
     return v.failure ? 'failed' : 'completed';
@@ -344,7 +353,7 @@ export class World {
     init: Omit<VideoRecord, 'id' | 'owner' | 'seq' | 'createdAt' | 'startAt' | 'doneAt' | 'deleted' | 'sessionId' | 'batchId'> &
       Partial<Pick<VideoRecord, 'sessionId' | 'batchId'>>,
   ): VideoRecord {
-    const now = Date.now();
+    const now = this.clock.now();
     const total = this.options.renderSeconds * 1000;
     const video: VideoRecord = {
       id: randomBytes(16).toString('hex'),
@@ -408,7 +417,7 @@ export class World {
   }
 
   /** A presigned-looking URL for one of a video's files, valid for `urlTtl` seconds. */
-  signedUrl(videoId: string, file: string, now = Date.now()): string {
+  signedUrl(videoId: string, file: string, now = this.clock.now()): string {
     const expires = Math.ceil(now / 1000 + this.options.urlTtl);
     return `${this.baseUrl}/files/${videoId}/${file}?expires=${expires}&sig=${this.sign(videoId, file, expires)}`;
   }
@@ -418,7 +427,7 @@ export class World {
   }
 
   /** Checks a download URL's signature and expiry: 'ok', 'bad-signature' or 'expired'. */
-  checkSignature(videoId: string, file: string, expires: string | null, sig: string | null, now = Date.now()): 'ok' | 'bad-signature' | 'expired' {
+  checkSignature(videoId: string, file: string, expires: string | null, sig: string | null, now = this.clock.now()): 'ok' | 'bad-signature' | 'expired' {
     if (!expires || !sig || !/^\d+$/.test(expires)) return 'bad-signature';
     const expected = Buffer.from(this.sign(videoId, file, Number(expires)));
     const given = Buffer.from(sig);
@@ -446,7 +455,7 @@ export class World {
   }
 
   /** The §2.2 object. Nullable fields are sent as null; failure fields only on failed videos. */
-  videoJson(v: VideoRecord, now = Date.now()): Record<string, unknown> {
+  videoJson(v: VideoRecord, now = this.clock.now()): Record<string, unknown> {
     const status = this.videoStatus(v, now);
     const done = status === 'completed';
     const out: Record<string, unknown> = {
@@ -478,7 +487,7 @@ export class World {
 
   // ---- batches ----------------------------------------------------------------------------
 
-  batchItemStatus(item: BatchItem, now = Date.now()): 'queued' | 'processing' | 'completed' | 'failed' {
+  batchItemStatus(item: BatchItem, now = this.clock.now()): 'queued' | 'processing' | 'completed' | 'failed' {
     if (item.error) return 'failed';
     if (!item.videoId) return 'queued';
     const video = this.videos.get(item.videoId);
@@ -494,7 +503,7 @@ export class World {
   }
 
   /** processing while any item is unfinished; failed when every item failed; else completed. */
-  batchStatus(batch: BatchRecord, now = Date.now()): 'processing' | 'completed' | 'failed' {
+  batchStatus(batch: BatchRecord, now = this.clock.now()): 'processing' | 'completed' | 'failed' {
     const statuses = batch.items.map((i) => this.batchItemStatus(i, now));
     if (statuses.some((s) => !TERMINAL.has(s))) return 'processing';
     return statuses.every((s) => s === 'failed') ? 'failed' : 'completed';
@@ -517,7 +526,7 @@ export class World {
   // ---- agent sessions ---------------------------------------------------------------------
 
   private say(session: SessionRecord, type: Message['type'], content: string, resourceIds: string[] | null = null, role: Message['role'] = 'model'): void {
-    session.messages.push({ role, type, content, resource_ids: resourceIds, created_at: unix(Date.now()) });
+    session.messages.push({ role, type, content, resource_ids: resourceIds, created_at: unix(this.clock.now()) });
   }
 
   private get thinkMs(): number {
@@ -533,7 +542,7 @@ export class World {
       mode: body.mode === 'chat' ? 'chat' : 'generate',
       prompt,
       title: sessionTitle(prompt),
-      createdAt: Date.now(),
+      createdAt: this.clock.now(),
       status: 'thinking',
       progress: 10,
       messages: [],
@@ -582,7 +591,7 @@ export class World {
       preview_url: null,
       thumbnail_url: null,
       metadata: { scenes, duration_seconds: seconds, revision: session.revisions },
-      created_at: unix(Date.now()),
+      created_at: unix(this.clock.now()),
     };
     session.resources.set(resource.resource_id, resource);
     session.status = 'reviewing';
@@ -701,7 +710,7 @@ export class World {
       event_type: type,
       event_data: data,
       entity_id: entityId,
-      created_at: new Date().toISOString(),
+      created_at: new Date(this.clock.now()).toISOString(),
     };
     this.events.push(event);
     const payload = JSON.stringify({ event_type: type, event_data: data });
@@ -720,7 +729,7 @@ export class World {
     if (secret) headers[this.options.signatureHeader] = createHmac('sha256', secret).update(payload).digest('hex');
     const attempt = async (n: number): Promise<void> => {
       if (signal.aborted) return;
-      const record: DeliveryRecord = { url, event_type: type, attempt: n, status: null, error: null, time: Date.now() };
+      const record: DeliveryRecord = { url, event_type: type, attempt: n, status: null, error: null, time: this.clock.now() };
       this.deliveries.push(record);
       if (!this.options.remoteWebhooks && !isLocalUrl(url)) {
         record.error = 'not delivered: the emulator delivers webhooks only to this machine (localhost, 127.0.0.1, ::1) unless started with remoteWebhooks (--remote-webhooks)';
