@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { apiGet, cliEnv, emulatorPerTest, readLockJson, runCli } from '../build/helpers.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
+import { apiGet, emulatorPerTest } from '../helpers/emulator.js';
+import { readLockJson } from '../helpers/project.js';
 import type { Emulator } from '../../src/emulator/index.js';
 
 /** A lost agent create is adopted by one entry at most, and only when the session is surely its own. */

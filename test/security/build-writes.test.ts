@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rename, symlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliEnv, emulatorPerTest, readLockJson, removedAfterAll, runCli } from '../build/helpers.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
+import { emulatorPerTest } from '../helpers/emulator.js';
+import { readLockJson, removedAfterAll } from '../helpers/project.js';
 
 /** What a build writes and deletes: real paths inside the project only, and only real videos. */
 const emulators = emulatorPerTest();

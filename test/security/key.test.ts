@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, directManifest, KEY, project, removedAfterAll, runCli } from '../build/helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { directManifest, project, removedAfterAll } from '../helpers/project.js';
 
 /** Where the API key may go: only to the API named as trusted as the key, never along a redirect. */
 const dirs = removedAfterAll();

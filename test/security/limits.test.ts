@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI, cliEnv, directManifest, project, removedAfterAll, runCli } from '../build/helpers.js';
+import { CLI, cliEnv, runCli, testEnv } from '../helpers/cli.js';
+import { directManifest, project, removedAfterAll } from '../helpers/project.js';
 
 /** Large inputs: no recursion that grows with the input, and signals honoured while busy. */
 const dirs = removedAfterAll();
@@ -32,7 +33,7 @@ describe('large inputs', () => {
 
   it('SIGTERM while loading a large CSV stops reel with exit 130', async () => {
     const dir = await csvProject(150_000);
-    const child = spawn(process.execPath, [CLI, 'validate'], { cwd: dir, env: cliEnv(undefined), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'validate'], { cwd: dir, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cliEnv, emulatorPerTest, readLockJson, runCli, spawnCli, waitFor } from '../build/helpers.js';
+import { cliEnv, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { emulatorPerTest } from '../helpers/emulator.js';
+import { readLockJson } from '../helpers/project.js';
 
 /** A chat revision whose answer was lost is held back across builds: the state lives in the lock. */
 const emulators = emulatorPerTest();
@@ -23,7 +25,7 @@ describe('a revision whose answer was lost', () => {
     // The first revision's send is dropped before the agent sees it: the answer never comes.
     emu.inject({ method: 'POST', path: '/v3/video-agents/', kind: 'reset' });
     const first = spawnCli(['build'], dir, cliEnv(emu));
-    await waitFor(() => /may not have reached the agent/.test(first.output()) || sends() >= 1);
+    await waitFor(() => /may not have reached the agent/.test(first.stdout()) || sends() >= 1);
     await waitFor(async () => ((await readLockJson(dir)).videos.teaser as { messages_sent?: string[] } | undefined)?.messages_sent?.length === 1);
     first.child.kill('SIGINT');
     await first.done;

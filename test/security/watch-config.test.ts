@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { smallProject } from '../watch/fixtures.js';
-import { makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from '../watch/helpers.js';
+import { type CliProcess, spawnCli } from '../helpers/cli.js';
+import { project, removeProject, writeProjectFile } from '../helpers/project.js';
 
-let running: WatchProcess | undefined;
+let running: CliProcess | undefined;
 let root: string | undefined;
 afterEach(async () => {
   await running?.stop();
@@ -13,8 +14,8 @@ afterEach(async () => {
 
 describe('reel watch and a config that cannot be used', () => {
   it('an invalid manifests glob keeps the last good state and shows the problem', async () => {
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root));
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\(2 files, 4 videos\)\n/);
     const mark = w.mark();
     writeProjectFile(root, 'reel.config.yaml', 'manifests:\n  - ../elsewhere/*.yaml\n');

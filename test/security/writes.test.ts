@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliEnv, project, removedAfterAll, runCli } from '../build/helpers.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
+import { project, removedAfterAll } from '../helpers/project.js';
 
 /** Where reel writes: never outside the project, and its cache never makes plan and build disagree. */
 const dirs = removedAfterAll();
