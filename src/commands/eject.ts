@@ -12,6 +12,7 @@ import { apiIdentity, sameApi } from '../util/api.js';
 import { readApiEnv, requireApiKey } from '../util/env.js';
 import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
+import { confinedWrite } from '../util/confine.js';
 
 type EjectOptions = CommandOptions<'eject'>;
 
@@ -82,6 +83,9 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
     // The original stays as it is; the ejected file's own comment still names where it came from.
     annotated = undefined;
   }
+  // Both files must really be inside the project (a symlinked folder could lead elsewhere).
+  await confinedWrite(root, target);
+  await confinedWrite(root, manifest);
   await writeFileAtomic(target, ejected.text);
   if (annotated !== undefined && annotated !== original) await writeFileAtomic(manifest, annotated);
 

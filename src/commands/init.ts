@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from '../util/path.js';
 import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
+import { confinedWrite } from '../util/confine.js';
 
 type InitOptions = CommandOptions<'init'>;
 
@@ -48,6 +49,7 @@ export async function run(options: InitOptions, ctx: CommandContext): Promise<nu
       ctx.stdout.write(`kept     ${rel} (exists; --force overwrites)\n`);
       continue;
     }
+    await confinedWrite(ctx.cwd, path);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, content);
     ctx.stdout.write(`${exists ? 'replaced' : 'created '} ${rel}\n`);
@@ -66,6 +68,7 @@ export async function run(options: InitOptions, ctx: CommandContext): Promise<nu
     ctx.stdout.write(`kept     .gitignore (already ignores ${IGNORED.join(', ')})\n`);
   } else {
     const sep = current === '' || current.endsWith('\n') ? '' : '\n';
+    await confinedWrite(ctx.cwd, gitignore);
     await writeFile(gitignore, `${current}${sep}${missing.join('\n')}\n`);
     ctx.stdout.write(`${current === '' ? 'created ' : 'updated '} .gitignore (${missing.join(', ')})\n`);
   }

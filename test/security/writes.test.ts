@@ -56,3 +56,16 @@ describe('.reel/cache', () => {
     await rm(join(dir, '.reel/cache'));
   });
 });
+
+describe('reel init', () => {
+  it('does not scaffold through a folder symlinked out of the project', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'reel-outside-'));
+    const dir = await project({ 'README.md': 'empty' });
+    dirs.push(elsewhere, dir);
+    await symlink(elsewhere, join(dir, 'videos'));
+    const r = await runCli(['init'], dir, cliEnv(undefined));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refusing to write videos\/welcome\.yaml: it resolves \(through a symlink\) to .*, outside the project/);
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+});
