@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { readLock } from '../lock/file.js';
 import { currentHolder, describe as describeHolder } from '../lock/mutex.js';
 import { loadProjectCached } from '../cache/manifests.js';
+import { spokenDurations } from '../speech/cache.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { hasChanges, plan } from '../plan/plan.js';
 import { forApi } from '../plan/api-scope.js';
@@ -27,11 +28,12 @@ type PlanCommandOptions = CommandOptions<'plan'>;
 export async function loadForPlan(
   ctx: CommandContext,
   json: boolean,
-): Promise<{ entries: ResolvedEntry[]; lock: Lockfile } | { exitCode: number }> {
-  const [project, lock, writer] = await Promise.all([
+): Promise<{ entries: ResolvedEntry[]; lock: Lockfile; spoken: Map<string, number> } | { exitCode: number }> {
+  const [project, lock, writer, spoken] = await Promise.all([
     loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }),
     readLock(ctx.cwd),
     currentHolder(ctx.cwd),
+    spokenDurations(ctx.cwd),
   ]);
   if (writer) {
     ctx.stderr.write(`reel: note: a build is writing reel.lock (${describeHolder(writer)}); this shows the lock as it is now.\n`);
@@ -52,7 +54,7 @@ export async function loadForPlan(
     }
     return { exitCode: 1 };
   }
-  return { entries: project.entries, lock };
+  return { entries: project.entries, lock, spoken };
 }
 
 /** `reel plan`: what a build would render, update, resume or remove, and why. Never writes. */
@@ -63,7 +65,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
 
   const loaded = await loadForPlan(ctx, Boolean(options.json));
   if ('exitCode' in loaded) return loaded.exitCode;
-  const { entries, lock } = loaded;
+  const { entries, lock, spoken } = loaded;
 
   for (const target of targets) {
     const matches = targetMatcher([target]);
@@ -74,7 +76,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   // Entries rendered against another API (the emulator, say) are rendered again by a build against
   // this one, so the plan says so instead of calling them unchanged.
   const api = options.emulator ? EMULATOR_API : apiIdentity((await readApiEnv(ctx.cwd, ctx.env)).baseUrl);
-  const result = forApi(plan(entries, lock, { targets, ...(shard ? { shard } : {}) }), api);
+  const result = forApi(plan(entries, lock, { targets, spoken, ...(shard ? { shard } : {}) }), api);
 
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));

@@ -9,6 +9,7 @@ import { FAULT_KINDS, type ChosenFault, type FaultRule } from './faults.js';
 import { HttpError, type Reply } from './http.js';
 import { ROUTES, Router, validateBody, type Route, type RouteRequest } from './routes.js';
 import type { World } from './world.js';
+import { wav } from './media.js';
 
 /** One request as `GET /__emulator/requests` shows it. */
 export interface RequestRecord {
@@ -180,8 +181,10 @@ export class EmulatorServer {
       reply = error.toReply();
     }
     if (idemScope) {
-      // A 429 or 5xx did nothing, so the same key may be tried again; anything else is replayed.
-      if (reply.status === 429 || reply.status >= 500) this.idempotency.delete(idemScope);
+      // A 429 or 5xx did nothing, so the same key may be tried again; anything else is replayed
+      // (errors only while the replayErrors behaviour is on).
+      const forgotten = reply.status === 429 || reply.status >= 500 || (reply.status >= 400 && !this.world.behaviours.replayErrors);
+      if (forgotten) this.idempotency.delete(idemScope);
       else this.idempotency.set(idemScope, { state: 'done', reply, expires: this.world.now() + IDEMPOTENCY_TTL_MS });
     }
     return this.finish(res, reply, fault, record);
@@ -300,6 +303,8 @@ export class EmulatorServer {
         this.send(res, new HttpError(403, verdict === 'expired' ? 'url_expired' : 'forbidden', message).toReply());
         return;
       }
+      const speech = this.world.speeches.get(videoId);
+      if (speech && name === 'speech.wav') file = { body: wav(speech.id, speech.duration), type: 'audio/wav' };
       const video = this.world.videos.get(videoId);
       if (video && !video.deleted && this.world.videoStatus(video) === 'completed') file = this.world.fileOf(video, name);
     }

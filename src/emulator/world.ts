@@ -11,6 +11,7 @@ import { HttpError } from './http.js';
 import { GIF, JPEG, PNG, mp4, srt } from './media.js';
 import { ASK_TRIGGER, FAIL_TRIGGER, agentDuration, sessionTitle, spokenText, videoDuration, type Lookup } from './videos.js';
 import { isLocalUrl } from '../util/env.js';
+import { DEFAULT_BEHAVIOURS, type Behaviours } from './behaviours.js';
 
 type Body = Record<string, unknown>;
 
@@ -30,6 +31,8 @@ export interface WorldOptions {
   credits: number | null;
   /** Reject request fields the contract does not declare. */
   strict: boolean;
+  /** How the live API behaves where the contract is unconfirmed (behaviours.ts); defaults when absent. */
+  behaviours?: Behaviours;
 }
 
 export interface Failure {
@@ -93,6 +96,8 @@ export interface SessionRecord {
   messages: Message[];
   videoIds: string[];
   videoId: string | null;
+  /** The id answered at create (behaviour agentVideoAtCreate), pending until the first render uses it. */
+  reservedVideoId: string | null;
   callbackUrl: string | null;
   callbackId: string | null;
   revisions: number;
@@ -175,6 +180,14 @@ export function newId(prefix: string, bytes = 8): string {
 
 const unix = (ms: number): number => Math.floor(ms / 1000);
 
+/** One `POST /v3/voices/speech` answer. */
+export interface SpeechRecord {
+  id: string;
+  owner: string;
+  text: string;
+  duration: number;
+}
+
 export class World {
   readonly faults: Faults;
   readonly looks = new Map<string, Look>();
@@ -184,6 +197,10 @@ export class World {
   sessions = new Map<string, SessionRecord>();
   batches = new Map<string, BatchRecord>();
   assets = new Map<string, AssetRecord>();
+  /** Direct uploads: the checksum_sha256 announced at create, by asset id. */
+  uploadChecksums = new Map<string, string>();
+  /** Text-to-speech results by id (their audio is made when downloaded). */
+  speeches = new Map<string, SpeechRecord>();
   endpoints = new Map<string, EndpointRecord>();
   events: EventRecord[] = [];
   deliveries: DeliveryRecord[] = [];
@@ -194,6 +211,10 @@ export class World {
   private readonly urlSecret = randomBytes(32);
   /** Base URL of the server, known once it listens. */
   baseUrl = '';
+
+  get behaviours(): Behaviours {
+    return this.options.behaviours ?? DEFAULT_BEHAVIOURS;
+  }
 
   constructor(
     readonly options: WorldOptions,
@@ -267,6 +288,8 @@ export class World {
     this.sessions = new Map();
     this.batches = new Map();
     this.assets = new Map();
+    this.uploadChecksums = new Map();
+    this.speeches = new Map();
     this.endpoints = new Map();
     this.events = [];
     this.deliveries = [];
@@ -333,6 +356,11 @@ export class World {
     this.spent.set(owner, (this.spent.get(owner) ?? 0) + cost);
   }
 
+  /** A top-up: `credits` more for the key (tests of what happens after a 402). */
+  addCredits(owner: string, credits: number): void {
+    this.spent.set(owner, (this.spent.get(owner) ?? 0) - credits);
+  }
+
   /** A failed render is not paid for. */
   private refund(owner: string, seconds: number): void {
     if (this.options.credits === null) return;
@@ -352,6 +380,7 @@ export class World {
     owner: string,
     init: Omit<VideoRecord, 'id' | 'owner' | 'seq' | 'createdAt' | 'startAt' | 'doneAt' | 'deleted' | 'sessionId' | 'batchId'> &
       Partial<Pick<VideoRecord, 'sessionId' | 'batchId'>>,
+    how: { reserved?: boolean } = {},
   ): VideoRecord {
     const now = this.clock.now();
     const total = this.options.renderSeconds * 1000;
@@ -360,16 +389,26 @@ export class World {
       owner,
       seq: this.nextSeq(),
       createdAt: now,
-      startAt: now + total * 0.25,
-      doneAt: now + total,
+      startAt: how.reserved ? Number.POSITIVE_INFINITY : now + total * 0.25,
+      doneAt: how.reserved ? Number.POSITIVE_INFINITY : now + total,
       ...init,
       sessionId: init.sessionId ?? null,
       batchId: init.batchId ?? null,
       deleted: false,
     };
     this.videos.set(video.id, video);
-    this.later(total, () => this.videoFinished(video));
+    if (!how.reserved) this.later(total, () => this.videoFinished(video));
     return video;
+  }
+
+  /** A reserved (pending) video starts rendering now; it finishes like any other. */
+  private startReserved(video: VideoRecord, failure: Failure | null): void {
+    const now = this.clock.now();
+    const total = this.options.renderSeconds * 1000;
+    video.startAt = now + total * 0.25;
+    video.doneAt = now + total;
+    video.failure = failure;
+    this.later(total, () => this.videoFinished(video));
   }
 
   /** A direct `POST /v3/videos` body (already checked) becomes a video. */
@@ -414,6 +453,12 @@ export class World {
       const batch = this.batches.get(video.batchId);
       if (batch) this.maybeFinishBatch(batch);
     }
+  }
+
+  createSpeech(owner: string, text: string, duration: number): SpeechRecord {
+    const speech: SpeechRecord = { id: newId('speech_'), owner, text, duration };
+    this.speeches.set(speech.id, speech);
+    return speech;
   }
 
   /** A presigned-looking URL for one of a video's files, valid for `urlTtl` seconds. */
@@ -548,6 +593,7 @@ export class World {
       messages: [],
       videoIds: [],
       videoId: null,
+      reservedVideoId: null,
       callbackUrl: typeof body.callback_url === 'string' ? body.callback_url : null,
       callbackId: typeof body.callback_id === 'string' ? body.callback_id : null,
       revisions: 0,
@@ -556,6 +602,23 @@ export class World {
     };
     this.say(session, 'text', prompt, null, 'user');
     this.sessions.set(session.id, session);
+    if (this.behaviours.agentVideoAtCreate) {
+      // HeyGen hands out the id at create; the video stays pending until the agent renders into it.
+      const reserved = this.createVideo(owner, {
+        title: session.title,
+        duration: agentDuration(prompt),
+        captions: false,
+        captionStyle: false,
+        outputFormat: 'mp4',
+        text: prompt,
+        callbackUrl: null,
+        callbackId: null,
+        sessionId: session.id,
+        failure: null,
+      }, { reserved: true });
+      session.reservedVideoId = reserved.id;
+      session.videoId = reserved.id;
+    }
     this.think(session, null);
     return session;
   }
@@ -576,7 +639,11 @@ export class World {
         return;
       }
       if (session.mode === 'generate') this.startRendering(session);
-      else this.storyboard(session, revision);
+      else {
+        this.storyboard(session, revision);
+        // Behaviour chatAutoProceed: the agent takes its own storyboard as confirmed.
+        if (this.behaviours.chatAutoProceed) this.startRendering(session);
+      }
     });
   }
 
@@ -610,18 +677,26 @@ export class World {
     const failure = this.faults.renderFails('POST', '/v3/video-agents') || session.prompt.includes(FAIL_TRIGGER)
       ? { code: 'rendering_failed', message: 'Avatar rendering timed out' }
       : null;
-    const video = this.createVideo(session.owner, {
-      title: session.title,
-      duration: agentDuration(session.prompt),
-      captions: false,
-      captionStyle: false,
-      outputFormat: 'mp4',
-      text: session.prompt,
-      callbackUrl: null,
-      callbackId: null,
-      sessionId: session.id,
-      failure,
-    });
+    const reserved = session.reservedVideoId ? this.videos.get(session.reservedVideoId) : undefined;
+    session.reservedVideoId = null;
+    let video: VideoRecord;
+    if (reserved) {
+      video = reserved;
+      this.startReserved(video, failure);
+    } else {
+      video = this.createVideo(session.owner, {
+        title: session.title,
+        duration: agentDuration(session.prompt),
+        captions: false,
+        captionStyle: false,
+        outputFormat: 'mp4',
+        text: session.prompt,
+        callbackUrl: null,
+        callbackId: null,
+        sessionId: session.id,
+        failure,
+      });
+    }
     session.videoIds.push(video.id);
     session.videoId = video.id;
     session.status = 'generating';
@@ -681,6 +756,18 @@ export class World {
     session.timer = null;
     session.status = 'failed';
     this.say(session, 'error', 'Stopped by the user.');
+    this.abandonReserved(session, 'Stopped by the user.');
+  }
+
+  /** A session that ends before rendering: its reserved video (if any) fails without a render. */
+  private abandonReserved(session: SessionRecord, message: string): void {
+    const reserved = session.reservedVideoId ? this.videos.get(session.reservedVideoId) : undefined;
+    session.reservedVideoId = null;
+    if (!reserved) return;
+    const now = this.clock.now();
+    reserved.startAt = now;
+    reserved.doneAt = now;
+    reserved.failure = { code: 'agent_stopped', message };
   }
 
   sessionJson(s: SessionRecord): Record<string, unknown> {

@@ -3,6 +3,7 @@ import type { Lockfile } from '../lock/types.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { fieldDigests, isMetadataField, isReviewField } from './fingerprint.js';
 import { type Change, type PlanOptions, plan } from './plan.js';
+import { type TextChange, textChanges } from './text.js';
 
 export type FieldKind = 'render' | 'metadata' | 'review';
 
@@ -27,6 +28,8 @@ export interface Explanation {
   fields: FieldExplanation[];
   /** One or two sentences: why the entry has this action and what a build does with it. */
   reason: string;
+  /** What changed in the prose since the last render; undefined when the lock kept no text. */
+  text?: TextChange[];
 }
 
 export function fieldKind(name: string): FieldKind {
@@ -104,5 +107,8 @@ export function explain(
   const fingerprint: Explanation['fingerprint'] = {};
   if (change.locked) fingerprint.before = change.locked.fingerprint;
   if (entry && change.fingerprint) fingerprint.after = change.fingerprint;
-  return { id, change, fingerprint, fields, reason: reason(change, fields) };
+  const out: Explanation = { id, change, fingerprint, fields, reason: reason(change, fields) };
+  const text = textChanges(entry, change.locked);
+  if (text) out.text = text;
+  return out;
 }

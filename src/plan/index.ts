@@ -4,3 +4,5 @@ export * from './estimate.js';
 export * from './select.js';
 export * from './plan.js';
 export * from './explain.js';
+export * from './speech.js';
+export * from './text.js';

@@ -48,6 +48,11 @@ export function formatSeconds(seconds: number): string {
   return rest ? `~${minutes} min ${rest} s` : `~${minutes} min`;
 }
 
+/** A change's seconds: "~74 s" estimated from the words, "74 s (measured)" from its text-to-speech preview. */
+export function changeSeconds(change: Change): string {
+  return change.measured ? `${formatSeconds(change.estimateSeconds).slice(1)} (measured)` : formatSeconds(change.estimateSeconds);
+}
+
 /** "3 to create, 1 to update, 5 unchanged" — only the actions that occur. */
 export function countsPhrase(summary: Summary): string {
   const parts = ACTIONS.filter((a) => summary[a] > 0).map((a) => `${summary[a]} ${PHRASES[a]}`);
@@ -89,5 +94,6 @@ export function totals(p: Plan): string {
   const counts = countsPhrase(s);
   if (s.renders === 0) return `${counts}; nothing to render.`;
   const videos = s.renders === 1 ? '1 video' : `${s.renders} videos`;
-  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}).`;
+  const measured = s.measured > 0 ? `; ${s.measured === s.renders ? 'all' : s.measured} measured by text to speech, ${s.measured === s.renders ? 'none' : 'the rest'} estimated` : '';
+  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}${measured}).`;
 }

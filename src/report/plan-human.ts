@@ -1,7 +1,7 @@
 import type { Action, Plan } from '../plan/plan.js';
 import { append, maxOf } from '../util/array.js';
 import { displayPath } from '../util/path.js';
-import { ACTION_COLORS, SYMBOLS, detail, formatSeconds, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, isListed, location, totals } from './plan-common.js';
 import { oneLine } from './safe-text.js';
 
 export interface HumanPlanOptions {
@@ -25,7 +25,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     change: c,
     id: c.id,
     action: c.action,
-    estimate: c.render ? formatSeconds(c.estimateSeconds) : '',
+    estimate: c.render ? changeSeconds(c) : '',
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
     fields: c.changed.join(', '),
     note: oneLine(detail(c)),

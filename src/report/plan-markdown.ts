@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/plan.js';
-import { SYMBOLS, countsPhrase, detail, formatSeconds, location, totals } from './plan-common.js';
+import { SYMBOLS, countsPhrase, changeSeconds, detail, location, totals } from './plan-common.js';
 
 /**
  * Text for a markdown table cell, shown as written: no links, images, HTML, mentions or emphasis
@@ -26,7 +26,7 @@ export function formatPlanMarkdown(p: Plan, options: { cwd: string }): string {
     if (c.action === 'unchanged') continue;
     const changed = [c.changed.map(code).join(', '), cell(detail(c))].filter(Boolean).join(' — ');
     out.push(
-      `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${c.render ? formatSeconds(c.estimateSeconds) : ''} | ${code(location(c.entry?.source, options.cwd) ?? 'reel.lock')} |`,
+      `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${c.render ? changeSeconds(c) : ''} | ${code(location(c.entry?.source, options.cwd) ?? 'reel.lock')} |`,
     );
   }
   const unchanged = p.changes.filter((c) => c.action === 'unchanged');

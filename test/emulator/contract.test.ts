@@ -201,20 +201,16 @@ describe('video agents', () => {
     const created = await call('POST /v3/video-agents', '/v3/video-agents', example('video-agent-create.generate.request.json'));
     expectShape(created.body, example('video-agent-create.generate.response.json'));
     const id = created.body.data.session_id;
-    expect(created.body.data).toMatchObject({ status: 'thinking', video_id: null });
-    // Poll through the clock: statuses come in order, video_id appears with generating.
+    // As on the live API (behaviour agentVideoAtCreate), the video id comes with the create answer
+    // and stays the same through generating and completed.
+    expect(created.body.data).toMatchObject({ status: 'thinking', video_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const seen: string[] = [];
-    let videoId: string | null = null;
+    const videoId: string = created.body.data.video_id;
     const done = await until(async () => {
       const a = await call('GET /v3/video-agents/{session_id}', `/v3/video-agents/${id}`);
       const { status, video_id } = a.body.data;
       if (seen.at(-1) !== status) seen.push(status);
-      if (status === 'thinking') expect(video_id).toBeNull();
-      if (status === 'generating' || status === 'completed') {
-        expect(video_id).toMatch(/^[0-9a-f]{32}$/);
-        videoId ??= video_id;
-        expect(video_id).toBe(videoId);
-      }
+      expect(video_id).toBe(videoId);
       return status === 'completed' ? a : undefined;
     });
     const order = ['thinking', 'generating', 'completed'];
@@ -250,7 +246,9 @@ describe('video agents', () => {
       expect(resource).toMatchObject({ role: 'model', type: 'resource' });
       expect(text).toMatchObject({ role: 'model', type: 'text' });
       expect(prompt).toMatchObject({ role: 'user', content: example('video-agent-create.chat.request.json').prompt });
-      expect(reviewing.body.data.video_id).toBeNull();
+      // The id answered at create, still pending: nothing renders before approval.
+      expect(reviewing.body.data.video_id).toBe(created.body.data.video_id);
+      expect((await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data.status).toBe('pending');
 
       const storyboard = await call(
         'GET /v3/video-agents/{session_id}/resources/{resource_id}',
@@ -272,7 +270,7 @@ describe('video agents', () => {
       await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, example('video-agent-send.request.json'));
       const generating = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
       expect(generating.body.data.status).toBe('generating');
-      expect(generating.body.data.video_id).not.toBeNull();
+      expect(generating.body.data.video_id).toBe(created.body.data.video_id);
       await until(async () => {
         const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
         return a.body.data.status === 'completed' ? a : undefined;
@@ -300,7 +298,8 @@ describe('video agents', () => {
       return a.body.data.status === 'waiting_for_input' ? a : undefined;
     });
     expect(waiting.body.data.messages[0]).toMatchObject({ role: 'model', type: 'text' });
-    expect(waiting.body.data.video_id).toBeNull();
+    expect(waiting.body.data.video_id).toBe(created.body.data.video_id);
+    expect((await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data.status).toBe('pending');
     // An answer resumes it: it renders as a generate session would.
     await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Use any voice.' });
     const done = await until(async () => {
@@ -346,6 +345,23 @@ describe('catalog and account', () => {
     expect(voices.body.data[0]).not.toHaveProperty('engines');
     const me = await call('GET /v3/users/me', '/v3/users/me');
     expect(me.body.data.billing_type).toBe('wallet');
+  });
+
+  it('speaks text with a starfish voice: a WAV of the reported duration, word timestamps; other voices are refused', async () => {
+    // The example's voice id is invented (API.md §12); Paul is the emulator's starfish-only voice.
+    const body = { ...example('voice-speech.request.json'), voice_id: '1bd001e7e50f421d891986aad5158bc8' };
+    const speech = await call('POST /v3/voices/speech', '/v3/voices/speech', body);
+    expectShape(speech.body, example('voice-speech.response.json'));
+    const { audio_url, duration, word_timestamps } = speech.body.data;
+    expect(word_timestamps).toHaveLength(10);
+    expect(word_timestamps.at(-1).end).toBeCloseTo(duration, 2);
+    const audio = Buffer.from(await (await fetch(audio_url)).arrayBuffer());
+    expect(audio.toString('latin1', 0, 4)).toBe('RIFF');
+    expect(audio.readUInt32LE(40) / audio.readUInt32LE(28)).toBeCloseTo(duration, 2); // data bytes / bytes a second
+    const refused = await api(emu.url, 'POST', '/v3/voices/speech', { ...body, voice_id: '6e7d2a1c9b8f4e3d8a7b6c5d4e3f2a1b' });
+    expect([refused.status, refused.body.error.param]).toEqual([400, 'voice_id']);
+    expect(refused.body.error.message).toMatch(/starfish/);
+    expect((await api(emu.url, 'POST', '/v3/voices/speech', { ...body, speed: 2.5 })).body.error.param).toBe('speed');
   });
 });
 
@@ -425,7 +441,6 @@ const NOT_YET_EMULATED = new Set([
   'GET /v3/templates',
   'GET /v3/templates/{template_id}',
   'POST /v3/templates/{template_id}',
-  'POST /v3/voices/speech',
   'GET /v3/brand-kits',
   'GET /v3/brand-glossaries',
 ]);

@@ -37,6 +37,7 @@ describe('a revision whose answer was lost', () => {
     expect(second.stdout).toMatch(/did not take the last message/);
     const lock = await readLockJson(dir);
     expect(lock.videos.teaser?.status).toBe('awaiting_review');
-    expect(lock.videos.teaser?.video_id).toBeUndefined();
+    expect((lock.videos.teaser as { messages_sent?: string[] } | undefined)?.messages_sent).toHaveLength(1);
+    expect(lock.videos.teaser?.output).toBeUndefined();
   });
 });
