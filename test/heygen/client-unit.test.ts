@@ -182,7 +182,9 @@ describe('HeyGenClient against a scripted server', () => {
     const controller = new AbortController();
     const client = new HeyGenClient({ baseUrl: s.url, apiKey: 'k', signal: controller.signal, retry: fast });
     const pending = client.getVideo('v1');
-    setTimeout(() => controller.abort(), 50);
+    // Abort once the request has arrived (a fixed 50 ms was too short on a loaded machine).
+    for (let i = 0; i < 500 && s.hits() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
     expect(s.hits()).toBe(1);
   });
