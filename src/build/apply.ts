@@ -6,7 +6,7 @@ import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index
 import { loadProject } from '../manifest/index.js';
 import { DEFAULT_AGENT_DEADLINE_MINUTES, DEFAULT_RENDER_DEADLINE_MINUTES } from '../manifest/config.js';
 import type { Diagnostic } from '../manifest/types.js';
-import { type Change, pausedForReview, type Plan, plan, summarize } from '../plan/index.js';
+import { type Change, concurrencyShare, overBudget, pausedForReview, type Plan, plan, summarize } from '../plan/index.js';
 import { estimateOf, forApi } from '../plan/api-scope.js';
 import { apiIdentity, DEFAULT_API_URL, EMULATOR_API, recordedApi } from '../util/api.js';
 import { type ApiSettings, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
@@ -131,15 +131,20 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) return { kind: 'invalid', diagnostics: project.diagnostics, errors: errors.length };
 
-  // The option wins over reel.config.yaml, which wins over the built-in default.
-  const concurrency = options.concurrency ?? project.config.concurrency ?? DEFAULT_CONCURRENCY;
+  // The option wins. reel.config.yaml's `concurrency` (else the default) is the whole account's
+  // limit (HeyGen counts jobs per key), so a shard takes its share of it.
+  const accountLimit = project.config.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = options.concurrency ?? concurrencyShare(accountLimit, options.shard);
   const outDir = resolve(root, options.out ?? project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
   const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
   // Text-to-speech previews give exact seconds: the guards use them as the plan shows them.
-  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root) };
+  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root), drafts: project.drafts };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
+  for (const d of project.drafts) {
+    reporter.note(`${d.id} is a draft and is not rendered (${d.needs.length > 0 ? `needs ${d.needs.join(', ')}` : 'remove `draft: true` to render it'})`);
+  }
   let current = makePlan(await readLock(root));
   if (options.emulator) refuseForeign(current);
   const awaitingReview = current.changes.filter(pausedForReview);
@@ -203,6 +208,12 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     if (options.emulator && missing.length > 0) {
       current = rerender(current, missing);
       missing = [];
+    }
+    if (options.shard && options.concurrency === undefined && options.shard.count > 1) {
+      reporter.note(
+        `shard ${options.shard.index}/${options.shard.count}: ${concurrency} job${concurrency === 1 ? '' : 's'} in flight, its share of concurrency ${accountLimit} ` +
+          '(the whole account\'s limit, shared by the shards); --concurrency sets this shard\'s own',
+      );
     }
     const client = connect({ baseUrl, apiKey }, signal, {
       gate: new RateGate(),
@@ -318,7 +329,7 @@ function rerender(p: Plan, again: readonly Change[]): Plan {
   const changes = p.changes.map((c): Change =>
     ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
   );
-  return { changes, summary: summarize(changes) };
+  return { ...p, changes, summary: summarize(changes) };
 }
 
 /** `--emulator` never replaces renders that HeyGen made (and billed). */
@@ -333,16 +344,4 @@ function refuseForeign(p: Plan): void {
         'Try the emulator in a copy of the project, or narrow the build with --target.',
     );
   }
-}
-
-function overBudget(p: Plan, options: Pick<ApplyBuildOptions, 'maxVideos' | 'maxSeconds'>): string | undefined {
-  const renders = p.changes.filter((c) => c.render);
-  if (options.maxVideos !== undefined && renders.length > options.maxVideos) {
-    return `${renders.length} video${renders.length === 1 ? '' : 's'} would render, more than --max-videos ${options.maxVideos}`;
-  }
-  const seconds = renders.reduce((sum, c) => sum + c.estimateSeconds, 0);
-  if (options.maxSeconds !== undefined && seconds > options.maxSeconds) {
-    return `about ${Math.round(seconds)} s of video would render, more than --max-seconds ${options.maxSeconds}`;
-  }
-  return undefined;
 }

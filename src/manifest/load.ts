@@ -9,7 +9,7 @@ import { findManifests } from './find.js';
 import { outputKey } from './output.js';
 import { FileResolver } from './resolve.js';
 import { validateAgainst } from './schema.js';
-import type { Diagnostic, ResolvedEntry } from './types.js';
+import type { Diagnostic, DraftEntry, ResolvedEntry } from './types.js';
 import { decodeUtf8, nodeAt, offsetOf, parseYaml } from './yaml.js';
 import { append } from '../util/array.js';
 import { BREATHE_EVERY, breathe } from '../util/signal.js';
@@ -19,6 +19,8 @@ export interface FileResult {
   /** Absolute path. */
   file: string;
   entries: ResolvedEntry[];
+  /** Entries marked `draft: true`: never resolved, never rendered. */
+  drafts: DraftEntry[];
   diagnostics: Diagnostic[];
   /** Absolute paths of the data files and local assets it read. */
   dependencies: string[];
@@ -33,6 +35,8 @@ export interface LoadResult {
   files: string[];
   /** Every entry that resolved (even when other entries have errors), sorted by id. */
   entries: ResolvedEntry[];
+  /** Entries marked `draft: true`, sorted by id: shown by `plan`, never rendered. */
+  drafts: DraftEntry[];
   /** Every problem, sorted by file, line, col. */
   diagnostics: Diagnostic[];
 }
@@ -49,7 +53,7 @@ function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
 export async function loadManifestFile(root: string, config: ProjectConfig, file: string, bytes?: Uint8Array, cache?: FileCache, signal?: AbortSignal): Promise<FileResult> {
   root = resolve(root);
   file = resolve(root, file);
-  const result: FileResult = { file, entries: [], diagnostics: [], dependencies: [] };
+  const result: FileResult = { file, entries: [], drafts: [], diagnostics: [], dependencies: [] };
   const fail = (line: number, col: number, message: string, id?: string): FileResult => {
     result.diagnostics.push({ file, line, col, message, severity: 'error', ...(id !== undefined ? { id } : {}) });
     return result;
@@ -116,6 +120,7 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
     }
   }
   result.entries = await resolver.finish();
+  result.drafts = resolver.drafts;
   append(result.diagnostics, resolver.diagnostics);
   result.diagnostics = sortDiagnostics(result.diagnostics);
   result.dependencies = [...resolver.dependencies].sort();
@@ -131,7 +136,8 @@ export function checkProject(results: FileResult[], root?: string, out = 'out'):
   const first = new Map<string, ResolvedEntry>();
   const byId = new Map<string, ResolvedEntry[]>();
   for (const r of results) {
-    for (const e of r.entries) {
+    // A draft's id is taken too: completing it must not make a duplicate.
+    for (const e of [...r.entries, ...(r.drafts ?? []).map(draftAsEntry)]) {
       const seen = first.get(e.id);
       if (seen === undefined) first.set(e.id, e);
       else {
@@ -192,6 +198,11 @@ function outputCollisions(results: FileResult[], root: string | undefined, outDi
   return diagnostics;
 }
 
+/** Enough of an entry for the duplicate-id check. */
+function draftAsEntry(d: DraftEntry): ResolvedEntry {
+  return { id: d.id, mode: d.mode, request: {}, assets: [], output: {}, source: d.source, fieldSources: {} };
+}
+
 /** Loads every manifest of the project at `root`; never throws for bad input. */
 export interface LoadOptions {
   signal?: AbortSignal;
@@ -200,7 +211,7 @@ export interface LoadOptions {
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadResult> {
   root = resolve(root);
   const { config, configFile, diagnostics } = await loadConfig(root);
-  const result: LoadResult = { root, config, files: [], entries: [], diagnostics: [...diagnostics] };
+  const result: LoadResult = { root, config, files: [], entries: [], drafts: [], diagnostics: [...diagnostics] };
   if (configFile) result.configFile = configFile;
   if (diagnostics.some((d) => d.severity === 'error')) return result;
   result.files = await findManifests(root, config);
@@ -222,10 +233,12 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   }
   for (const r of results) {
     append(result.entries, r.entries);
+    append(result.drafts, r.drafts);
     append(result.diagnostics, r.diagnostics);
   }
   append(result.diagnostics, checkProject(results, root, config.out));
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
+  result.drafts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   sortDiagnostics(result.diagnostics);
   return result;
 }

@@ -15,7 +15,7 @@ export function forApi(p: Plan, api: string): Plan {
     }
     return c;
   });
-  return { changes, summary: summarize(changes) };
+  return { ...p, changes, summary: summarize(changes) };
 }
 
 /** Seconds a change renders: the plan's estimate, or the entry's when the plan said it renders nothing. */

@@ -4,5 +4,6 @@ export * from './estimate.js';
 export * from './select.js';
 export * from './plan.js';
 export * from './explain.js';
+export * from './budget.js';
 export * from './speech.js';
 export * from './text.js';

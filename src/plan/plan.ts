@@ -1,6 +1,6 @@
 import type { LockEntry, Lockfile } from '../lock/types.js';
 import { sentRevisionsStillHold } from '../lock/messages.js';
-import type { ResolvedEntry } from '../manifest/types.js';
+import type { DraftEntry, ResolvedEntry } from '../manifest/types.js';
 import { estimateFor } from './estimate.js';
 import {
   changedFields,
@@ -67,6 +67,13 @@ export interface Plan {
   /** Sorted by id. */
   changes: Change[];
   summary: Summary;
+  /** Entries marked `draft: true` (selected like changes), sorted by id: never rendered, shown as `draft: needs …`. */
+  drafts?: DraftEntry[];
+  /**
+   * Lock records kept without a manifest entry because `reel eject --replace` replaced the entry
+   * (`ejected_to`): not removed, their files stay. Sorted by id.
+   */
+  retained?: Array<{ id: string; ejectedTo: string }>;
 }
 
 export interface PlanOptions {
@@ -76,6 +83,8 @@ export interface PlanOptions {
   shard?: Shard;
   /** Render `failed` entries again (they stay `failed`, with `render: true`). */
   retryFailed?: boolean;
+  /** The project's `draft: true` entries: listed in the plan, and their lock records (if any) kept. */
+  drafts?: readonly DraftEntry[];
   /** Seconds of text-to-speech previews by speech key (`entrySpeechKey`): exact lengths for those scripts. */
   spoken?: ReadonlyMap<string, number>;
 }
@@ -168,13 +177,25 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     if (!include(entry.id)) continue;
     changes.push(diffEntry(entry, fingerprint(entry), lock.videos[entry.id], options));
   }
+  const drafts = (options.drafts ?? []).filter((d) => include(d.id));
+  // A draft is unfinished, not deleted: a record under its id is left alone until it is complete.
+  const draftIds = new Set(drafts.map((d) => d.id));
+  const retained: NonNullable<Plan['retained']> = [];
   for (const id in lock.videos) {
-    if (seen.has(id) || !include(id)) continue;
+    if (seen.has(id) || draftIds.has(id) || !include(id)) continue;
     const locked = lock.videos[id]!;
+    if (locked.ejected_to !== undefined) {
+      // Replaced by `reel eject --replace`: what was paid for stays, files and HeyGen video alike.
+      retained.push({ id, ejectedTo: locked.ejected_to });
+      continue;
+    }
     changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
   }
   changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { changes, summary: summarize(changes) };
+  const out: Plan = { changes, summary: summarize(changes) };
+  if (drafts.length > 0) out.drafts = drafts;
+  if (retained.length > 0) out.retained = retained.sort((a, b) => (a.id < b.id ? -1 : 1));
+  return out;
 }
 
 /** Whether the build stops the entry's old session before creating a new one (it may still run). */

@@ -1,7 +1,7 @@
 import type { Action, Plan } from '../plan/plan.js';
 import { append, maxOf } from '../util/array.js';
 import { displayPath } from '../util/path.js';
-import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, draftLines, isListed, location, totals } from './plan-common.js';
 import { oneLine } from './safe-text.js';
 
 export interface HumanPlanOptions {
@@ -57,14 +57,16 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     lines.push(dim(`  ${SYMBOLS.unchanged} ${hiddenUnchanged} unchanged (--verbose lists them)`));
   }
 
+  const drafts = draftLines(p, options).map((line) => dim(line));
   const out: string[] = [];
   if (p.changes.every((c) => c.action === 'unchanged')) {
     if (options.verbose && lines.length) append(out, lines).push('');
+    if (drafts.length) append(out, drafts).push('');
     const n = p.summary.unchanged;
-    out.push(n === 0 ? 'No videos to plan.' : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
+    out.push(n === 0 ? (p.drafts?.length ? 'No videos to render.' : 'No videos to plan.') : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
     return `${out.join('\n')}\n`;
   }
   out.push('reel plan:', '');
-  append(out, lines).push('', totals(p));
+  append(append(out, lines), drafts).push('', totals(p));
   return `${out.join('\n')}\n`;
 }

@@ -30,6 +30,10 @@ export interface PlanJsonChange {
 export interface PlanJson {
   version: number;
   changes: PlanJsonChange[];
+  /** `draft: true` entries: never rendered; `needs` names the fields still missing. */
+  drafts?: Array<{ id: string; file: string; line: number; needs: string[] }>;
+  /** Lock records kept after `reel eject --replace` (never removed). */
+  retained?: Array<{ id: string; ejected_to: string }>;
   summary: Omit<Summary, 'estimateSeconds'> & { estimate_seconds: number };
 }
 
@@ -61,11 +65,14 @@ function toJson(c: Change, root: string): PlanJsonChange {
 /** The plan as one JSON document: every entry, unchanged ones included. Paths relative to `root`. */
 export function planToJson(p: Plan, root: string): PlanJson {
   const { estimateSeconds, ...counts } = p.summary;
-  return {
+  const out: PlanJson = {
     version: PLAN_JSON_VERSION,
     changes: p.changes.map((c) => toJson(c, root)),
     summary: { ...counts, estimate_seconds: estimateSeconds },
   };
+  if (p.drafts) out.drafts = p.drafts.map((d) => ({ id: d.id, file: displayPath(d.source.file, root), line: d.source.line, needs: d.needs }));
+  if (p.retained) out.retained = p.retained.map((r) => ({ id: r.id, ejected_to: r.ejectedTo }));
+  return out;
 }
 
 /** `pretty` indents for people (a TTY); pipes get compact JSON, a fraction of the bytes for big plans. */
