@@ -5,7 +5,7 @@ import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { type Change, fieldDigests, pausedForReview, type Plan, textFields, withCurrentFields } from '../plan/index.js';
-import { findSession, findVideoByTag } from './adopt.js';
+import { findSession, findVideoByTag, type Found, promptsShared } from './adopt.js';
 import { awaitSession, stopOldSession, unconfirmed } from './agent-session.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { TransferError, UrlExpiredError } from './download.js';
@@ -111,6 +111,8 @@ class Executor {
   private readonly o: ExecutorOptions;
   /** Every agent session the lock held at the start or this run adopted: never adopted again. */
   private readonly knownSessions: Set<string>;
+  /** Prompts of agent requests in this build that another request shares with other settings. */
+  private readonly sharedPrompts: Set<string>;
   /** video id → entry id, for status events. */
   private readonly byVideo = new Map<string, string>();
   /** asset sha256 → entry id that asked for it, for upload events. */
@@ -119,6 +121,11 @@ class Executor {
   constructor(options: ExecutorOptions) {
     this.o = options;
     this.knownSessions = new Set(Object.values(options.store.data.videos).flatMap((v) => (v.session_id ? [v.session_id] : [])));
+    this.sharedPrompts = promptsShared(
+      // Only entries that may create (or reconcile) a session now: a sibling whose session the lock
+      // holds is claimed already.
+      options.plan.changes.flatMap((c) => (c.entry?.mode === 'agent' && (c.render || (c.action === 'resume' && !c.locked?.session_id)) ? [{ prompt: c.entry.request.prompt, fingerprint: c.fingerprint ?? '' }] : [])),
+    );
     this.slots = pLimit(Math.max(1, options.concurrency));
     this.ahead = pLimit(Math.max(1, options.concurrency) * 2);
     this.downloads = pLimit(options.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY);
@@ -376,14 +383,14 @@ class Executor {
       }
     }
 
-    const prompt = typeof body.prompt === 'string' ? body.prompt : '';
     // Sessions the lock knew when the build began (including this entry's earlier generations,
     // which its intent has since replaced) or that this run adopted belong to someone already.
     const claimed = this.knownSessions;
     if (previous && !previous.session_id) {
       // A create may have left before reel died: agent sessions have no idempotency, so look first,
       // and never create again on a guess — only on the user's word (--recreate-unconfirmed).
-      const found = await this.findSessionPatiently(prompt, since, claimed);
+      const found = await this.findSessionPatiently(body, since, claimed);
+      if (found.kind === 'ambiguous') return this.ambiguousSession(change, started);
       if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
       if (found.kind === 'error') return this.unknown(change, `cannot list agent sessions to reconcile: ${found.message}`, started);
       if (!this.o.recreateUnconfirmed) {
@@ -402,7 +409,8 @@ class Executor {
       });
     }
     if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
-    const found = await this.findSessionPatiently(prompt, since, claimed);
+    const found = await this.findSessionPatiently(body, since, claimed);
+    if (found.kind === 'ambiguous') return this.ambiguousSession(change, started);
     if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
     if (found.kind === 'error') return this.unknown(change, `${outcome.message}; cannot list agent sessions to reconcile: ${found.message}`, started);
     return this.unconfirmedSession(change, `${outcome.message}, and no session with its prompt is listed yet`, started);
@@ -412,14 +420,27 @@ class Executor {
    * Lists sessions for a lost create, and again after a pause or two when nothing matches: HeyGen
    * does not promise that a new session is listed at once.
    */
-  private async findSessionPatiently(prompt: string, since: number, claimed: ReadonlySet<string>): ReturnType<typeof findSession> {
+  private async findSessionPatiently(request: Record<string, unknown>, since: number, claimed: Set<string>): Promise<Found<Session> | { kind: 'ambiguous' }> {
     const { schedule, signal, client } = this.o;
+    // Two requests of this build with one prompt look alike in a session listing: never guess.
+    if (this.sharedPrompts.has(String(request.prompt))) return { kind: 'ambiguous' };
     const waits = [schedule.firstMs * 2, schedule.maxMs * 2];
     for (let round = 0; ; round += 1) {
-      const found = await findSession(client, prompt, since, claimed);
+      const found = await findSession(client, request, since, claimed);
       if (found.kind !== 'none' || round >= waits.length) return found;
       await pause(waits[round] as number, signal);
     }
+  }
+
+  /** A lost agent create whose session cannot be told from a sibling entry's: nothing adopted, nothing created. */
+  private ambiguousSession(change: Change, started: number): JobResult {
+    return {
+      id: change.id, action: change.action, result: 'unknown', ms: Date.now() - started, code: 'unconfirmed_session',
+      message:
+        'its create answer was lost, and another entry of this build has the same prompt with other settings (a session shows only its prompt), ' +
+        'so reel cannot tell which session is whose; nothing was adopted or created again. Make the prompts differ (say, name the orientation), ' +
+        `or check the sessions in HeyGen and run \`reel build --target ${change.id} --recreate-unconfirmed\``,
+    };
   }
 
   /** An agent create that may exist: the intent stays in the lock, the next build lists again. */

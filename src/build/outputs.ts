@@ -11,6 +11,7 @@ import type { Emit, JobResult } from './events.js';
 import { pause } from './poller.js';
 import { iso } from './records.js';
 import { recordedApi, sameApi } from '../util/api.js';
+import { confinedDelete, confinedWrite } from '../util/confine.js';
 import { canonicalJson } from '../util/canonical.js';
 
 /**
@@ -100,7 +101,10 @@ async function fetchVideo(client: HeyGenClient, videoId: string): Promise<Video>
 async function transfer(o: OutputContext, url: string, dest: string): Promise<LockedFile> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const file = await downloadTo(url, dest, o.signal);
+      // Written where the path really leads, which must be inside the project: a symlinked out/
+      // (or a file symlinked out of it) never carries a video elsewhere.
+      const real = await confinedWrite(o.root, dest);
+      const file = await downloadTo(url, real, o.signal);
       return { path: relativePath(o.root, dest), size: file.size, sha256: file.sha256 };
     } catch (error) {
       if (!(error instanceof TransferError) || attempt >= TRANSFER_ATTEMPTS) throw error;
@@ -133,9 +137,11 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
   }
   for (const file of [locked.output, locked.subtitles, locked.thumbnail]) {
     if (!file) continue;
-    const path = resolve(o.root, file.path);
-    // Never delete outside the project, whatever a hand-edited lock says.
-    if (isAbsolute(file.path) || relativePath(o.root, path).startsWith('..')) continue;
+    // Never delete outside the project, whatever a hand-edited lock says or a symlinked folder on
+    // the way leads to; a symlink itself is removed, not what it points to.
+    if (isAbsolute(file.path)) continue;
+    const path = await confinedDelete(o.root, resolve(o.root, file.path));
+    if (!path) continue;
     await unlink(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });

@@ -2,6 +2,7 @@ import { ApiError, CancelledError } from '../errors.js';
 import { type HeyGenClient, MAX_STATUS_IDS, type Outcome } from '../heygen/client.js';
 import { sleep } from '../heygen/gate.js';
 import type { StatusRow } from '../heygen/types.js';
+import { minOf } from '../util/array.js';
 
 /**
  * When to look at a job again. The first check comes `firstMs` after submission (or, once some
@@ -150,7 +151,7 @@ export class StatusPoller {
         if (this.signal.aborted) throw new CancelledError('cancelled');
         this.expire();
         if (this.watchers.size === 0) break;
-        const due = Math.min(...[...this.watchers.values()].map((w) => Math.min(w.nextAt, w.deadlineAt)));
+        const due = minOf([...this.watchers.values()].map((w) => Math.min(w.nextAt, w.deadlineAt)));
         const delay = due - this.now();
         if (delay > 0) {
           await this.sleepOrWake(delay);

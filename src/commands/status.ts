@@ -5,8 +5,10 @@ import { readLock } from '../lock/index.js';
 import { connect } from '../heygen/client.js';
 import { apiIdentity, recordedApi, sameApi } from '../util/api.js';
 import { readApiEnv } from '../util/env.js';
+import { ConfigError } from '../errors.js';
 import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
+import { maxOf } from '../util/array.js';
 
 type StatusOptions = CommandOptions<'status'>;
 
@@ -45,8 +47,10 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
   let noKey = false;
   let requests = 0;
   const asks = ids.length + translationIds.length + sessionIds.length;
+  if (asks > 0 && apiEnv.withheld) throw new ConfigError(apiEnv.withheld);
   if (asks > 0 && !apiEnv.apiKey) noKey = true;
   else if (asks > 0 && apiEnv.apiKey) {
+    if (apiEnv.notice) ctx.stderr.write(`reel: ${apiEnv.notice}\n`);
     const client = connect({ baseUrl: apiEnv.baseUrl, apiKey: apiEnv.apiKey }, ctx.signal, {
       onRequest: () => {
         requests += 1;
@@ -80,7 +84,7 @@ function formatStatus(report: DriftReport, info: { noKey: boolean; requests: num
   if (report.videos.length === 0) return 'reel.lock records no videos yet; run `reel plan` to see what a build would render.\n';
   const rows = report.videos.filter((v) => v.kinds[0] !== 'ok');
   if (rows.length > 0) {
-    const width = Math.max(...rows.map((v) => v.id.length));
+    const width = maxOf(rows.map((v) => v.id.length));
     for (const v of rows) {
       const what = v.kinds.map((k) => (k === 'in_flight' && v.status === 'awaiting_review' ? `awaiting review (see \`reel review ${v.id}\`)` : LABELS[k])).join(', ');
       lines.push(`${v.id.padEnd(width)}  ${what}${v.message ? `: ${v.message}` : ''}`);

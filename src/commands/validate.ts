@@ -72,7 +72,7 @@ async function withRemoteChecks(result: LoadResult, ctx: CommandContext): Promis
     import('../catalog/remote.js'),
     import('../catalog/languages.js'),
   ]);
-  const { client, account } = await accountClient(result.root, ctx.env, ctx.signal);
+  const { client, account } = await accountClient(result.root, ctx.env, ctx.signal, (line) => ctx.stderr.write(`reel: ${line}\n`));
   const remote = [
     ...(await remoteDiagnostics(result.entries, new CatalogSource({ root: result.root, client, account, ttlMs: catalogTtl(ctx.env) }))),
     ...(await localeDiagnostics(result.entries, client)),

@@ -314,6 +314,13 @@ export class EmulatorServer {
       return;
     }
     if (fault?.kind === 'slow') await sleep(fault.delayMs, this.closing.signal);
+    if (fault?.kind === 'html-200') {
+      const html = '<html><head><title>Sign in to the network</title></head><body>Please sign in.</body></html>';
+      this.noteStatus(res, 200);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
+      res.end(method === 'HEAD' ? undefined : html);
+      return;
+    }
     this.noteStatus(res, 200);
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'private, max-age=0' });
     if (method === 'HEAD') {

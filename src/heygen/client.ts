@@ -1,6 +1,7 @@
 import { CancelledError } from '../errors.js';
 import { RateGate, sleep } from './gate.js';
 import { isLocalUrl } from '../util/env.js';
+import { linkedSignal } from '../util/signal.js';
 import { randomBytes } from 'node:crypto';
 import type {
   Speech,
@@ -622,7 +623,7 @@ export class HeyGenClient {
         kind: 'error',
         status: 0,
         code: timedOut ? 'timeout' : 'network_error',
-        message: timedOut ? `${spec.method} ${spec.path} timed out` : `cannot reach ${this.baseUrl}: ${transportMessage(error)}`,
+        message: timedOut ? `${spec.method} ${spec.path} timed out` : `cannot reach ${redactedOrigin(new URL(this.baseUrl))}: ${transportMessage(error)}`,
       };
     }
   }
@@ -633,7 +634,7 @@ export class HeyGenClient {
     | { type: 'response'; status: number; envelope: Envelope; requestId?: string; retryAfterMs?: number; replayed: boolean; ms: number }
     | { type: 'transport'; error: unknown; timedOut: boolean; refused: boolean }
   > {
-    const url = new URL(this.baseUrl + spec.path);
+    let url = new URL(this.baseUrl + spec.path);
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {
       'x-api-key': this.apiKey,
@@ -648,11 +649,32 @@ export class HeyGenClient {
       body = spec.form;
     }
     if (spec.idempotencyKey) headers['idempotency-key'] = spec.idempotencyKey;
-    const timeout = AbortSignal.timeout(spec.timeoutMs);
-    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
+    const linked = linkedSignal(this.signal, spec.timeoutMs);
+    const signal = linked.signal;
     const started = Date.now();
     try {
-      const response = await this.fetchImpl(url, { method: spec.method, headers, body, signal });
+      let response = await this.fetchImpl(url, { method: spec.method, headers, body, signal, redirect: 'manual' });
+      // Redirects are followed by hand, and only within the API's own origin: fetch would carry the
+      // key and the body to wherever a Location header points.
+      for (let hops = 0; REDIRECTS.has(response.status); hops += 1) {
+        const location = response.headers.get('location');
+        await response.body?.cancel().catch(() => {});
+        const target = location ? new URL(location, url) : undefined;
+        const keepsMethod = response.status === 307 || response.status === 308 || spec.method === 'GET';
+        if (!target || target.origin !== url.origin || !keepsMethod || hops >= MAX_REDIRECTS) {
+          this.onRequest?.({ method: spec.method, path: spec.path, status: response.status, ms: Date.now() - started });
+          const where = target ? (target.origin === url.origin ? target.pathname : redactedOrigin(target)) : 'nowhere (no Location)';
+          return {
+            type: 'response',
+            status: response.status,
+            envelope: { error: { code: 'redirect_refused', message: `the API answered ${response.status}, redirecting to ${where}; reel follows redirects only within ${redactedOrigin(url)} and never sends the key elsewhere — set HEYGEN_API_URL to the API's address` } },
+            replayed: false,
+            ms: Date.now() - started,
+          };
+        }
+        url = target;
+        response = await this.fetchImpl(url, { method: spec.method, headers, body, signal, redirect: 'manual' });
+      }
       const text = await response.text();
       const requestId = response.headers.get('x-request-id') ?? undefined;
       this.onRequest?.({ method: spec.method, path: spec.path, status: response.status, ms: Date.now() - started });
@@ -668,7 +690,9 @@ export class HeyGenClient {
     } catch (error) {
       if (this.signal?.aborted) this.cancelled(error);
       this.onRequest?.({ method: spec.method, path: spec.path, status: 0, ms: Date.now() - started, error: transportMessage(error) });
-      return { type: 'transport', error, timedOut: timeout.aborted, refused: causeCode(error) === 'ECONNREFUSED' };
+      return { type: 'transport', error, timedOut: linked.timedOut(), refused: causeCode(error) === 'ECONNREFUSED' };
+    } finally {
+      linked.dispose();
     }
   }
 
@@ -781,6 +805,15 @@ function causeCode(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** HTTP redirects; fetch runs with `redirect: 'manual'` and the client decides. */
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/** An origin for messages, without any user:password it may carry. */
+export function redactedOrigin(url: URL): string {
+  return `${url.protocol}//${url.host}`;
 }
 
 function transportMessage(error: unknown): string {

@@ -1,4 +1,4 @@
-import { inside, isAbsolute, relativePath, resolve as resolvePath } from '../util/path.js';
+import { inside, resolve as resolvePath } from '../util/path.js';
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 import { assetPlaceholder } from '../util/placeholder.js';
@@ -8,15 +8,20 @@ import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
 import { expand, hasTemplate, templateSyntaxError, type Row } from './template.js';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { fingerprint } from '../plan/fingerprint.js';
 import { estimateSeconds } from '../plan/estimate.js';
+import { realTarget } from '../util/confine.js';
+import { BREATHE_EVERY, breathe } from '../util/signal.js';
+import { checkOutputFile } from './output.js';
 import type { Diagnostic, DraftEntry, LocaleOf, Mode, ResolvedEntry } from './types.js';
 import { decodeUtf8, descend, parseYaml } from './yaml.js';
 
 /** A video id must be usable as a file name on every OS and in URLs. */
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 export const MAX_ID_LENGTH = 200;
+/** Names Windows reserves for devices, with or without an extension (`con`, `con.intro`, `lpt1`). */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(\.|$)/;
 export const SCRIPT_MAX = 5000;
 export const PROMPT_MAX = 10000;
 
@@ -99,6 +104,7 @@ export class FileResolver {
     private readonly at: (offset: number) => { line: number; col: number },
     private readonly cache: FileCache,
     manifest: Json,
+    private readonly signal?: AbortSignal,
   ) {
     this.defaults = this.fields(isPlainObject(manifest['defaults']) ? manifest['defaults'] : {}, this.child(doc.contents as Node, 'defaults'));
   }
@@ -240,7 +246,7 @@ export class FileResolver {
     this.diagnostics.push({ ...this.pos(marker), id, message, severity: 'warning' });
   }
 
-  private expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): void {
+  private async expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): Promise<void> {
     const dataRel = rows.relPath;
     const reported = new Set<string>();
     const columns = (row: Row): string => Object.keys(row).join(', ') || '(none)';
@@ -251,9 +257,14 @@ export class FileResolver {
       const names = missing.map((m) => `\`${m}\``).join(', ');
       this.error(node, `${what}: row ${i + 1} of ${dataRel} has no column ${names}; columns: ${columns(row)}`, id);
     };
-    rows.rows.forEach((row, i) => {
+    for (let i = 0; i < rows.rows.length; i++) {
+      if (i > 0 && i % BREATHE_EVERY === 0) await breathe(this.signal);
+      const row = rows.rows[i]!;
       const rowId = expand(id, row);
-      if (rowId.missing.length > 0) return missingError(keyNodeArg, row, i, rowId.missing, 'id');
+      if (rowId.missing.length > 0) {
+        missingError(keyNodeArg, row, i, rowId.missing, 'id');
+        continue;
+      }
       const expanded = new Map<string, Field>();
       let ok = true;
       for (const [k, f] of merged) {
@@ -269,7 +280,7 @@ export class FileResolver {
         expanded.set(k, { value, node: f.node });
       }
       if (ok) this.build(rowId.value, mode, expanded, keyNodeArg, { data: dataRel, row: i + 1 });
-    });
+    }
   }
 
   private async rows(ref: string, node: Node | undefined, id: string): Promise<{ rows: Row[]; relPath: string } | undefined> {
@@ -304,6 +315,9 @@ export class FileResolver {
     if (!ID_PATTERN.test(id) || id.length > MAX_ID_LENGTH) {
       const slug = id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, MAX_ID_LENGTH);
       err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
+    } else if (WINDOWS_RESERVED.test(id) || id.endsWith('.')) {
+      const reason = id.endsWith('.') ? 'ends with `.`, which Windows drops from file names' : `is a device name on Windows (\`${id.split('.')[0]}\`), so \`${id}.mp4\` cannot be created there`;
+      err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} ${reason}; choose another id (e.g. \`${id.replace(/\.+$/, '')}-video\`)`);
     }
     const request: Json = {};
     const fieldSources: Record<string, SourcePosition> = {};
@@ -426,14 +440,19 @@ export class FileResolver {
     const output: ResolvedEntry['output'] = {};
     const out = get('output');
     if (isPlainObject(out) && typeof out['file'] === 'string') {
-      const file = out['file'];
-      const abs = resolvePath(this.root, file);
-      if (isAbsolute(file) || !inside(this.root, abs) || abs === this.root) err(descend(this.doc, node('output'), ['file']), '`output.file` must be a path relative to the project root, inside it');
-      else output.file = relativePath(this.root, abs);
+      const checked = checkOutputFile(this.root, out['file'], request['output_format']);
+      const at = descend(this.doc, node('output'), ['file']);
+      if ('problem' in checked) err(at, checked.problem);
+      else {
+        output.file = checked.rel;
+        fieldSources['output.file'] = this.pos(at);
+      }
     }
 
     const api = get('api');
-    if (isPlainObject(api)) {
+    const proto = protoPath(api);
+    if (proto) err(descend(this.doc, node('api'), proto, true), `\`api.${proto.join('.')}\`: \`__proto__\` cannot be sent as a request field (JavaScript would drop it silently); remove it`);
+    else if (isPlainObject(api)) {
       Object.assign(request, deepMerge(request, api));
       for (const k of Object.keys(api)) fieldSources[k] = this.pos(descend(this.doc, node('api'), [k], true));
     }
@@ -646,9 +665,27 @@ export class FileResolver {
     for (const { slots } of this.pending) for (const slot of slots) if (!distinct.has(slot.path)) distinct.set(slot.path, slot.ref);
     if (distinct.size > 0) await Promise.all([...distinct].map(async ([path, ref]) => facts.set(path, await this.cache.hash(path, ref))));
     const out: ResolvedEntry[] = [];
+    // An output.file whose folder is a symlink out of the project would carry the download outside
+    // (build checks again when it writes; this reports it where it is written).
+    const escapes = new Set<ResolvedEntry>();
+    const outputs = this.pending.filter((p) => p.entry.output.file !== undefined);
+    if (outputs.length > 0) {
+      const realRoot = await realpath(this.root).catch(() => this.root);
+      await Promise.all(outputs.map(async ({ entry }) => {
+        const real = await realTarget(resolvePath(this.root, entry.output.file!)).catch(() => undefined);
+        if (real === undefined || !inside(realRoot, real)) {
+          escapes.add(entry);
+          this.diagnostics.push({ ...(entry.fieldSources['output.file'] ?? entry.source), id: entry.id, severity: 'error', message: `\`output.file\` ${entry.output.file} leads (through a symlink) outside the project; reel writes only inside it` });
+        }
+      }));
+    }
     const failed = new Set<Pending>();
     for (const pending of this.pending) {
       const { entry, slots } = pending;
+      if (escapes.has(entry)) {
+        failed.add(pending);
+        continue;
+      }
       let ok = true;
       for (const slot of slots) {
         this.dependencies.add(slot.path);
@@ -679,6 +716,22 @@ export class FileResolver {
     }
     return out;
   }
+}
+
+/** The path to the first `__proto__` key inside `value`, if any. */
+function protoPath(value: unknown): Array<string | number> | undefined {
+  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: v, path } = stack.pop()!;
+    if (Array.isArray(v)) v.forEach((item, i) => stack.push({ value: item, path: [...path, i] }));
+    else if (isPlainObject(v)) {
+      for (const k of Object.keys(v)) {
+        if (k === '__proto__') return [...path, k];
+        stack.push({ value: v[k], path: [...path, k] });
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The fields a draft of `mode` still needs before it can be a normal entry. */
