@@ -15,10 +15,32 @@ export interface ApiSettings {
 
 /**
  * Parse a `.env` file with Node's own parser (`KEY=value`, `export `, `#` comments, quotes), the
- * one `node --env-file` uses.
+ * one `node --env-file` uses. A line that is not `KEY=value` is ignored, as dotenv does: Node's
+ * parser would instead fold it into the next line's name, so a stray line above
+ * `HEYGEN_API_KEY=` would hide the key.
  */
 export function parseDotEnv(text: string): Record<string, string> {
-  return parseEnv(text) as Record<string, string>;
+  return parseEnv(withoutStrayLines(text)) as Record<string, string>;
+}
+
+/** `text` less the lines outside quoted values that hold no `=` (and are not comments). */
+function withoutStrayLines(text: string): string {
+  const kept: string[] = [];
+  let quote: string | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    if (quote !== undefined) {
+      kept.push(line);
+      if (line.includes(quote)) quote = undefined;
+      continue;
+    }
+    const trimmed = line.trim();
+    if (trimmed !== '' && !trimmed.startsWith('#') && !trimmed.includes('=')) continue;
+    kept.push(line);
+    // A value that opens a quote without closing it on this line goes on until the quote closes.
+    const value = /^\s*(?:export\s+)?[^=]*=\s*(["'`])(.*)$/.exec(line);
+    if (value && !(value[2] as string).includes(value[1] as string)) quote = value[1];
+  }
+  return kept.join('\n');
 }
 
 async function readDotEnv(root: string): Promise<Record<string, string>> {

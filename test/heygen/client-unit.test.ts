@@ -58,6 +58,14 @@ describe('.env', () => {
     });
   });
 
+  it('ignores a line that is not KEY=value instead of folding it into the next name', () => {
+    expect(parseDotEnv('pasted by mistake\nHEYGEN_API_KEY=k1\nexport HEYGEN_API_URL=http://127.0.0.1:9\n')).toEqual({
+      HEYGEN_API_KEY: 'k1',
+      HEYGEN_API_URL: 'http://127.0.0.1:9',
+    });
+    expect(parseDotEnv('M="first\nno equals here\nlast"\nstray\nK=v')).toEqual({ M: 'first\nno equals here\nlast', K: 'v' });
+  });
+
   it('prefers the environment over .env and explains a missing key', async () => {
     dir = await mkdtemp(join(tmpdir(), 'reel-env-'));
     await writeFile(join(dir, '.env'), 'HEYGEN_API_KEY=from-file\nHEYGEN_API_URL=http://127.0.0.1:9/\n');
