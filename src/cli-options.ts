@@ -144,6 +144,16 @@ export const COMMANDS = [
     options: [json, { flags: '--driver', description: "run as git's merge driver for reel.lock: FILES are %O %A %B [%P] (set up by `reel init`)" }],
   },
   {
+    name: 'l10n',
+    description: "localization: `reel l10n pull ID` writes HeyGen's proofread subtitles of a translate locale to its `proofread:` file for review",
+    args: ['<action>', '<id>'],
+    options: [
+      json,
+      { flags: '--force', description: 'replace a proofread file that already exists (it may hold corrections)' },
+      { flags: '--timeout <minutes>', description: 'give up waiting for the proofread after this long (default 45)', parse: 'number' },
+    ],
+  },
+  {
     name: 'review',
     description: "print an agent session's conversation and storyboard",
     args: ['<id>'],

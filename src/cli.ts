@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { COMMANDS, type CommandName, type CommandOptions, type CommandSpec, type OptionSpec } from './cli-options.js';
 import type { CommandContext } from './commands/context.js';
 import { ReelError } from './errors.js';
+import { setMaxListeners } from 'node:events';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
@@ -34,6 +35,7 @@ const COMMAND_MODULES: { [N in CommandName]: Loader<N> } = {
   doctor: () => import('./commands/doctor.js'),
   lock: () => import('./commands/lock.js'),
   review: () => import('./commands/review.js'),
+  l10n: () => import('./commands/l10n.js'),
   eject: () => import('./commands/eject.js'),
   emulator: () => import('./commands/emulator.js'),
   avatars: () => import('./commands/catalog.js'),
@@ -85,8 +87,15 @@ function register(program: Command, spec: CommandSpec, ctx: CommandContext, resu
   });
 }
 
+/** Listeners the Ctrl-C signal may have at once (see `main`). */
+const MAX_SIGNAL_LISTENERS = 1000;
+
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
+  // Every request, download and wait listens to this signal while it runs and lets go when done
+  // (util/signal.ts), so the count follows the work in flight — up to --concurrency 100 requests
+  // plus downloads and polls — not the size of the build. Node warns from 11.
+  setMaxListeners(MAX_SIGNAL_LISTENERS, controller.signal);
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts += 1;

@@ -60,3 +60,9 @@ export class InternalError extends ReelError {
   readonly code = 'internal';
   readonly exitCode = 70;
 }
+
+/** A write or delete that would land outside the project (a symlink, a hand-edited lock): exit 1. */
+export class UnsafePathError extends ReelError {
+  readonly code = 'unsafe_path';
+  readonly exitCode = 1;
+}

@@ -13,6 +13,7 @@ import { basename, dirname, relativePath, resolve } from '../util/path.js';
 import { type AgentFindings, type Candidate, type Choice, findAgentChoices } from './choices.js';
 import { annotateOriginal, ejectedId, ejectedManifest, ejectedPath, type EjectField, removeEntry } from './eject.js';
 import { foreignSession } from './transcript.js';
+import { confinedWrite } from '../util/confine.js';
 
 /**
  * Everything known about an agent session's choices: the session and its resources read from
@@ -49,6 +50,8 @@ export interface EjectOptions {
   voice?: string;
   /** Take the agent entry out of its manifest; its lock record and files are kept. */
   replace?: boolean;
+  /** Told before the first request when the API is not HeyGen's production API (see util/env). */
+  notice?: (line: string) => void;
   /**
    * Asked for an avatar or voice nothing exposed, with the likeliest candidates; returns the id
    * chosen or undefined to leave it for later (the entry is then a draft). Absent: nothing is asked.
@@ -99,6 +102,7 @@ export async function ejectAgentEntry(options: EjectOptions): Promise<EjectResul
   }
 
   const settings = requireApiKey(await readApiEnv(root, options.env));
+  if (settings.notice) options.notice?.(settings.notice);
   const api = apiIdentity(settings.baseUrl);
   if (!sameApi(locked.api, api)) throw new UsageError(foreignSession(id, locked.api, api));
   const client = connect(settings, options.signal);
@@ -164,6 +168,9 @@ export async function ejectAgentEntry(options: EjectOptions): Promise<EjectResul
     }
   }
 
+  // Both files must really be inside the project (a symlinked folder could lead elsewhere).
+  await confinedWrite(root, target);
+  await confinedWrite(root, manifest);
   await writeFileAtomic(target, ejected.text);
   if (options.replace) await retain(root, id, newId);
   if (edited !== undefined && edited !== original) await writeFileAtomic(manifest, edited);

@@ -37,15 +37,17 @@ export async function findVideoByTag(client: HeyGenClient, tag: string, since: n
 }
 
 /**
- * Look for an agent session created since `since` (Unix seconds, minus clock slack) whose first
- * user message is `prompt`, and which no other lock entry owns. Agent creates have no documented
- * idempotency, so this is what stands between a lost answer and a second bill.
+ * Look for an agent session created since `since` (Unix seconds, minus clock slack) that `request`
+ * made, and which no other lock entry owns, and claim it: the session is added to `claimed` before
+ * this returns, with no await in between, so two jobs reconciling at once never adopt the same
+ * one. Agent creates have no documented idempotency, so this is what stands between a lost answer
+ * and a second bill.
  */
 export async function findSession(
   client: HeyGenClient,
-  prompt: string,
+  request: Readonly<Record<string, unknown>>,
   since: number,
-  claimed: ReadonlySet<string>,
+  claimed: Set<string>,
 ): Promise<Found<Session>> {
   let token: string | undefined;
   const candidates: string[] = [];
@@ -67,11 +69,49 @@ export async function findSession(
       if (outcome.kind === 'error' && outcome.status === 404) continue;
       return { kind: 'error', message: describe(outcome) };
     }
-    if (firstUserMessage(outcome.value) === prompt) matches.push(outcome.value);
+    if (sessionMatches(outcome.value, request)) matches.push(outcome.value);
   }
-  if (matches.length === 0) return { kind: 'none' };
   matches.sort((a, b) => a.created_at - b.created_at);
-  return { kind: 'found', value: matches[0] as Session };
+  // Claimed now, not when the lock is written: another job may have taken one while we listed.
+  const mine = matches.find((s) => !claimed.has(s.session_id));
+  if (!mine) return { kind: 'none' };
+  claimed.add(mine.session_id);
+  return { kind: 'found', value: mine };
+}
+
+/** Request fields a session might echo besides its prompt (none are documented to; compared when present). */
+const ECHOED = ['mode', 'orientation', 'avatar_id', 'voice_id', 'style_id', 'brand_kit_id', 'incognito_mode'] as const;
+
+/**
+ * Whether `session` can be the one `request` created: the same first user message (the prompt),
+ * and the same value for every other request field the session shows. The contract's session
+ * shows only the prompt, so two requests that differ elsewhere (portrait and landscape of one
+ * prompt) look alike: see `promptsShared`.
+ */
+export function sessionMatches(session: Session, request: Readonly<Record<string, unknown>>): boolean {
+  if (firstUserMessage(session) !== request.prompt) return false;
+  const shown = session as unknown as Record<string, unknown>;
+  for (const field of ECHOED) {
+    if (shown[field] === undefined || shown[field] === null || request[field] === undefined) continue;
+    if (shown[field] !== request[field]) return false;
+  }
+  return true;
+}
+
+/**
+ * Prompts that two or more requests of a build share while differing in something else: a session
+ * found for one of them may be another's, so it is never adopted by guess.
+ */
+export function promptsShared(requests: ReadonlyArray<{ prompt: unknown; fingerprint: string }>): Set<string> {
+  const seen = new Map<string, string>();
+  const shared = new Set<string>();
+  for (const { prompt, fingerprint } of requests) {
+    if (typeof prompt !== 'string') continue;
+    const first = seen.get(prompt);
+    if (first === undefined) seen.set(prompt, fingerprint);
+    else if (first !== fingerprint) shared.add(prompt);
+  }
+  return shared;
 }
 
 /** Messages are newest first; the session's first user message is its prompt. */

@@ -10,6 +10,7 @@ import type { Emit, JobResult } from './events.js';
 import { pause, type PollSchedule } from './poller.js';
 import { iso, recordFailure } from './records.js';
 import { sameApi } from '../util/api.js';
+import { sha256 } from '../util/hash.js';
 
 /**
  * The agent chat protocol of a build: wait on a session, send the entry's revisions and its
@@ -58,8 +59,8 @@ export async function awaitSession(
   let checks = 0;
   let lastStatus = '';
   let failures = 0;
-  /** The newest message when we last sent one: a pause counts only once the agent answered. */
-  let sentAfter: string | undefined;
+  /** The newest message when we last sent one (from the lock: it outlives the build): a pause counts only once the agent answered. */
+  let sentAfter: string | undefined = current.awaiting_answer;
   /** Polls since the send that found the session paused exactly as before it. */
   let unmoved = 0;
   for (;;) {
@@ -74,8 +75,14 @@ export async function awaitSession(
         lastStatus = session.status;
         emit({ type: 'status', id: entry.id, status: session.status });
       }
-      const newest = JSON.stringify(session.messages?.[0] ?? null);
+      const newest = messageDigest(session);
       const answered = sentAfter === undefined || (newest !== sentAfter && session.messages?.[0]?.role !== 'user');
+      if (answered && sentAfter !== undefined) {
+        sentAfter = undefined;
+        const { awaiting_answer: _, ...rest } = current;
+        current = { ...rest, updated_at: iso() };
+        store.set(entry.id, current);
+      }
       const rendering = session.status === 'generating' || session.status === 'completed';
       const videoId = rendering ? await renderedVideo(client, session, current, oldVideo) : undefined;
       if (videoId && videoId !== oldVideo) {
@@ -120,7 +127,7 @@ export async function awaitSession(
         }
         const message = nextMessage(current.messages_sent, entry.agent?.revisions ?? [], entry.agent?.approved === true, o.approvalMessage);
         if (message) {
-          current = await sendReviewMessage(o, entry, current, message);
+          current = await sendReviewMessage(o, entry, { ...current, awaiting_answer: newest }, message);
           sentAfter = newest;
           checks = 0;
           continue;
@@ -165,7 +172,8 @@ async function sendReviewMessage(o: SessionContext, entry: ResolvedEntry, lock: 
   await store.commit();
   const outcome = await client.sendMessage(lock.session_id as string, { message });
   if (outcome.kind === 'error') {
-    store.set(entry.id, lock);
+    const { awaiting_answer: _, ...before } = lock;
+    store.set(entry.id, before);
     throw new ApiError(`sending a message to the agent session of ${entry.id} failed: ${outcome.code}: ${outcome.message}`, outcome.status, outcome.code);
   }
   if (outcome.kind === 'ambiguous') {
@@ -188,6 +196,11 @@ export async function stopOldSession(o: SessionContext, change: Change): Promise
     return;
   }
   o.emit({ type: 'warning', id: change.id, message: `could not stop the old agent session ${old.session_id} (${outcome.message}); stop it in HeyGen if it still runs` });
+}
+
+/** A short digest of the session's newest message (what the lock's `awaiting_answer` holds). */
+function messageDigest(session: Session): string {
+  return sha256(JSON.stringify(session.messages?.[0] ?? null)).slice(0, 16);
 }
 
 /**

@@ -184,6 +184,8 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     baseUrl = emulator.url;
   } else if (missing.length > 0 || current.changes.some((c) => needsApi(c, options.prune === true))) {
     const settings = requireApiKey(apiEnv ?? (await readApiEnv(root, env)));
+    // Named before the first request: a key never goes to an API nobody was told about.
+    if (settings.notice) reporter.note(settings.notice);
     baseUrl = settings.baseUrl;
     apiKey = settings.apiKey;
     await preflight(settings, signal);

@@ -1,4 +1,5 @@
 import type { BuildEvent } from './events.js';
+import { oneLine } from '../report/safe-text.js';
 
 /** `1.2s`, `42s`, `3:05` — short enough for a table column. */
 export function formatDuration(ms: number): string {
@@ -50,10 +51,10 @@ export function describeEvent(event: BuildEvent): EventDescription {
     case 'downloaded':
       return { id: event.id, state: 'downloaded', detail: event.file, sentence: `${event.id}: downloaded ${event.file} (${event.size} bytes)` };
     case 'warning':
-      return { ...(event.id ? { id: event.id } : {}), state: 'warning', detail: event.message, sentence: `${event.id ? `${event.id}: ` : ''}warning: ${event.message}` };
+      return { ...(event.id ? { id: event.id } : {}), state: 'warning', detail: event.message, sentence: `${event.id ? `${event.id}: ` : ''}warning: ${oneLine(event.message)}` };
     case 'result': {
       const j = event.job;
-      const tail = j.message ? `: ${j.code ? `${j.code}: ` : ''}${j.message}` : '';
+      const tail = j.message ? `: ${j.code ? `${j.code}: ` : ''}${oneLine(j.message)}` : '';
       return { id: j.id, state: j.result, ...(j.message ? { detail: j.message } : {}), sentence: `${j.id}: ${j.result} after ${formatDuration(j.ms)}${tail}` };
     }
   }

@@ -1,3 +1,5 @@
+import type { Mode } from '../manifest/types.js';
+
 /**
  * What the executor reports while it runs. Reporters (src/report/build-*.ts) turn these into a live
  * TTY view, plain lines or NDJSON; the executor itself never writes to a stream.
@@ -40,7 +42,7 @@ export interface JobResult {
 export type BuildEvent =
   | { type: 'start'; jobs: number; renders: number; resumes: number; removals: number; concurrency: number }
   | { type: 'upload'; id: string; file: string; asset_id: string; reused: boolean }
-  | { type: 'submit'; id: string; mode: 'direct' | 'agent' }
+  | { type: 'submit'; id: string; mode: Mode }
   | {
       type: 'submitted';
       id: string;

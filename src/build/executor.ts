@@ -5,7 +5,7 @@ import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { type Change, fieldDigests, pausedForReview, type Plan, textFields, withCurrentFields } from '../plan/index.js';
-import { findSession, findVideoByTag } from './adopt.js';
+import { findSession, findVideoByTag, type Found, promptsShared } from './adopt.js';
 import { awaitSession, stopOldSession, unconfirmed } from './agent-session.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { TransferError, UrlExpiredError } from './download.js';
@@ -14,6 +14,7 @@ import { idempotencyKey, taggedTitle, titleTag } from './identity.js';
 import { downloadOutputs, findMissingOutputs, removeOutputs } from './outputs.js';
 import { pause, type PollSchedule, StatusPoller } from './poller.js';
 import { iso, isoFromUnix, recordFailure } from './records.js';
+import { asVideo, fetchTranslationAsVideo, findTranslationByTag, translationBody, translationReads } from './translation.js';
 
 /**
  * Scheduling and the render lifecycle of a build: which jobs run when (render slots, download
@@ -98,6 +99,10 @@ export async function runBuild(options: ExecutorOptions): Promise<BuildResult> {
 class Executor {
   private readonly results: JobResult[] = [];
   private readonly poller: StatusPoller;
+  /** Translations have their own status endpoint and vocabulary (build/translation.ts). */
+  private readonly translationPoller: StatusPoller;
+  /** The job of each id this build renders, so a locale can wait for its source. */
+  private readonly jobs = new Map<string, Promise<void>>();
   private readonly uploader: AssetUploader;
   private readonly slots: ReturnType<typeof pLimit>;
   /** Jobs admitted at once: those in a slot plus as many prepared (intent written) and waiting. */
@@ -106,6 +111,8 @@ class Executor {
   private readonly o: ExecutorOptions;
   /** Every agent session the lock held at the start or this run adopted: never adopted again. */
   private readonly knownSessions: Set<string>;
+  /** Prompts of agent requests in this build that another request shares with other settings. */
+  private readonly sharedPrompts: Set<string>;
   /** video id → entry id, for status events. */
   private readonly byVideo = new Map<string, string>();
   /** asset sha256 → entry id that asked for it, for upload events. */
@@ -114,6 +121,11 @@ class Executor {
   constructor(options: ExecutorOptions) {
     this.o = options;
     this.knownSessions = new Set(Object.values(options.store.data.videos).flatMap((v) => (v.session_id ? [v.session_id] : [])));
+    this.sharedPrompts = promptsShared(
+      // Only entries that may create (or reconcile) a session now: a sibling whose session the lock
+      // holds is claimed already.
+      options.plan.changes.flatMap((c) => (c.entry?.mode === 'agent' && (c.render || (c.action === 'resume' && !c.locked?.session_id)) ? [{ prompt: c.entry.request.prompt, fingerprint: c.fingerprint ?? '' }] : [])),
+    );
     this.slots = pLimit(Math.max(1, options.concurrency));
     this.ahead = pLimit(Math.max(1, options.concurrency) * 2);
     this.downloads = pLimit(options.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY);
@@ -121,6 +133,10 @@ class Executor {
       const id = this.byVideo.get(videoId);
       if (id) options.emit({ type: 'status', id, status });
     });
+    this.translationPoller = new StatusPoller(options.client, options.schedule, options.signal, (id, status) => {
+      const entryId = this.byVideo.get(id);
+      if (entryId) options.emit({ type: 'status', id: entryId, status });
+    }, Date.now, translationReads(options.client));
     this.uploader = new AssetUploader(options.client, options.store, options.api, (u) =>
       options.emit({ type: 'upload', id: this.uploading.get(u.asset.sha256) ?? '', file: u.asset.relPath, asset_id: u.assetId, reused: u.reused }),
     );
@@ -163,11 +179,19 @@ class Executor {
 
     const jobs: Promise<void>[] = [];
     for (const change of removals) jobs.push(this.guard(change.id, 'remove', Date.now(), () => removeOutputs(this.o, change)));
-    // Resumes first: they already hold a place in HeyGen's queue.
-    for (const change of [...resumes, ...renders]) jobs.push(this.renderJob(change));
+    // Resumes first: they already hold a place in HeyGen's queue. Translations start once their
+    // source's job (if this build has one) is over, so sources are registered first.
+    const translating = (c: Change): boolean => c.entry?.mode === 'translate';
+    for (const change of [...resumes, ...renders]) {
+      if (translating(change)) continue;
+      const job = this.renderJob(change);
+      this.jobs.set(change.id, job);
+      jobs.push(job);
+    }
+    for (const change of [...resumes, ...renders].filter(translating)) jobs.push(this.translateJob(change));
     for (const change of missing) jobs.push(this.downloadOnly(change));
     await Promise.all(jobs);
-    return { results: this.results, cancelled: this.o.signal.aborted, polls: this.poller.polls };
+    return { results: this.results, cancelled: this.o.signal.aborted, polls: this.poller.polls + this.translationPoller.polls };
   }
 
   private finish(job: JobResult): void {
@@ -320,7 +344,8 @@ class Executor {
     };
     const text = textFields(entry);
     if (Object.keys(text).length > 0) out.text = text;
-    if (entry.mode === 'direct') out.idempotency_key = key;
+    if (entry.mode !== 'agent') out.idempotency_key = key;
+    if (entry.locale) out.source = entry.locale.source;
     return out;
   }
 
@@ -358,14 +383,14 @@ class Executor {
       }
     }
 
-    const prompt = typeof body.prompt === 'string' ? body.prompt : '';
     // Sessions the lock knew when the build began (including this entry's earlier generations,
     // which its intent has since replaced) or that this run adopted belong to someone already.
     const claimed = this.knownSessions;
     if (previous && !previous.session_id) {
       // A create may have left before reel died: agent sessions have no idempotency, so look first,
       // and never create again on a guess — only on the user's word (--recreate-unconfirmed).
-      const found = await this.findSessionPatiently(prompt, since, claimed);
+      const found = await this.findSessionPatiently(body, since, claimed);
+      if (found.kind === 'ambiguous') return this.ambiguousSession(change, started);
       if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
       if (found.kind === 'error') return this.unknown(change, `cannot list agent sessions to reconcile: ${found.message}`, started);
       if (!this.o.recreateUnconfirmed) {
@@ -384,7 +409,8 @@ class Executor {
       });
     }
     if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
-    const found = await this.findSessionPatiently(prompt, since, claimed);
+    const found = await this.findSessionPatiently(body, since, claimed);
+    if (found.kind === 'ambiguous') return this.ambiguousSession(change, started);
     if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
     if (found.kind === 'error') return this.unknown(change, `${outcome.message}; cannot list agent sessions to reconcile: ${found.message}`, started);
     return this.unconfirmedSession(change, `${outcome.message}, and no session with its prompt is listed yet`, started);
@@ -394,14 +420,27 @@ class Executor {
    * Lists sessions for a lost create, and again after a pause or two when nothing matches: HeyGen
    * does not promise that a new session is listed at once.
    */
-  private async findSessionPatiently(prompt: string, since: number, claimed: ReadonlySet<string>): ReturnType<typeof findSession> {
+  private async findSessionPatiently(request: Record<string, unknown>, since: number, claimed: Set<string>): Promise<Found<Session> | { kind: 'ambiguous' }> {
     const { schedule, signal, client } = this.o;
+    // Two requests of this build with one prompt look alike in a session listing: never guess.
+    if (this.sharedPrompts.has(String(request.prompt))) return { kind: 'ambiguous' };
     const waits = [schedule.firstMs * 2, schedule.maxMs * 2];
     for (let round = 0; ; round += 1) {
-      const found = await findSession(client, prompt, since, claimed);
+      const found = await findSession(client, request, since, claimed);
       if (found.kind !== 'none' || round >= waits.length) return found;
       await pause(waits[round] as number, signal);
     }
+  }
+
+  /** A lost agent create whose session cannot be told from a sibling entry's: nothing adopted, nothing created. */
+  private ambiguousSession(change: Change, started: number): JobResult {
+    return {
+      id: change.id, action: change.action, result: 'unknown', ms: Date.now() - started, code: 'unconfirmed_session',
+      message:
+        'its create answer was lost, and another entry of this build has the same prompt with other settings (a session shows only its prompt), ' +
+        'so reel cannot tell which session is whose; nothing was adopted or created again. Make the prompts differ (say, name the orientation), ' +
+        `or check the sessions in HeyGen and run \`reel build --target ${change.id} --recreate-unconfirmed\``,
+    };
   }
 
   /** An agent create that may exist: the intent stays in the lock, the next build lists again. */
@@ -521,6 +560,142 @@ class Executor {
     return video ? { lock: next, video } : { lock: next };
   }
 
+  // ---- translations (docs/localization.md) --------------------------------------------------------
+
+  /**
+   * A `translate` locale: wait for its source's job in this build, then the render lifecycle with
+   * a translation instead of a video — durable intent, keyed create (or adoption after a lost
+   * answer), bulk polling, verified downloads of the dubbed video and its captions.
+   */
+  private async translateJob(change: Change): Promise<void> {
+    const started = Date.now();
+    const entry = change.entry as ResolvedEntry;
+    const sourceId = entry.locale?.source ?? '';
+    await this.jobs.get(sourceId);
+    let slotJob: JobResult | undefined;
+    let translated: LockEntry | undefined;
+    const locked = change.locked;
+    const resuming = change.action === 'resume' && locked?.video_id !== undefined;
+    const source = this.o.store.data.videos[sourceId];
+    if (!resuming && (source?.status !== 'completed' || !source.video_id || source.fingerprint !== entry.locale?.sourceFingerprint)) {
+      const why = !source ? 'has not been rendered' : source.status !== 'completed' ? `is ${source.status}` : 'is not rendered at its current version';
+      this.finish({ id: change.id, action: change.action, result: 'skipped', ms: 0, code: 'source_not_ready', message: `its source ${sourceId} ${why}; a build translates it once the source is rendered` });
+      return;
+    }
+    await this.ahead(async () => {
+      let prepared: Prepared | undefined;
+      if (!resuming && !this.o.signal.aborted) {
+        try {
+          prepared = await this.prepare(change, entry, change.action === 'resume' ? locked : undefined);
+        } catch (error) {
+          slotJob = this.failure(change.id, change.action, started, error);
+          return;
+        }
+      }
+      await this.slots(async () => {
+        if (this.o.signal.aborted) {
+          if (prepared) this.rollback(change);
+          slotJob = { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
+          return;
+        }
+        try {
+          let lock: LockEntry;
+          if (resuming && locked) {
+            this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id });
+            lock = locked;
+          } else {
+            const submitted = await this.submitTranslation(change, entry, source as LockEntry, prepared as Prepared, started);
+            if ('result' in submitted) {
+              slotJob = submitted;
+              return;
+            }
+            lock = submitted;
+          }
+          const outcome = await this.awaitTranslation(change, entry, lock, resuming ? Date.parse(lock.submitted_at ?? '') || started : Date.now(), !resuming, started);
+          if ('result' in outcome) slotJob = outcome;
+          else translated = outcome;
+        } catch (error) {
+          slotJob = this.failure(change.id, change.action, started, error);
+        }
+      });
+    });
+    if (slotJob || !translated) {
+      if (slotJob) this.finish(slotJob);
+      return;
+    }
+    const done = translated;
+    await this.guard(change.id, change.action, started, () =>
+      this.downloads(async () => {
+        const got = await this.o.client.getTranslation(done.video_id as string);
+        const next: LockEntry = { ...done, updated_at: iso() };
+        if (got.kind === 'ok' && typeof got.value.duration === 'number') next.duration = got.value.duration;
+        this.o.store.set(entry.id, next);
+        this.o.emit({ type: 'rendered', id: entry.id, video_id: done.video_id as string, ...(next.duration !== undefined ? { duration: next.duration } : {}) });
+        if (!this.o.download) return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: done.video_id };
+        const known = got.kind === 'ok' ? asVideo(got.value, entry) : undefined;
+        return downloadOutputs(this.o, entry, next, known, change.action, started, () => fetchTranslationAsVideo(this.o.client, next, entry));
+      }),
+    );
+  }
+
+  private async submitTranslation(change: Change, entry: ResolvedEntry, source: LockEntry, prepared: Prepared, started: number): Promise<LockEntry | JobResult> {
+    const { client, emit } = this.o;
+    const { body, lock } = prepared;
+    emit({ type: 'submit', id: entry.id, mode: entry.mode });
+    const tag = this.o.titleTag ? titleTag(lock.fingerprint, lock.generation) : undefined;
+    const language = String((entry.request['output_languages'] as unknown[] | undefined)?.[0] ?? '');
+    const previous = change.action === 'resume' ? change.locked : undefined;
+    // Past HeyGen's replay window the key no longer protects us; the title tag still does.
+    if (previous && tag && Date.now() - Date.parse(previous.submitted_at ?? '') > REPLAY_WINDOW_MS) {
+      const found = await findTranslationByTag(client, tag, language);
+      if (found) return this.adoptVideo(entry.id, lock, found.id, 'title');
+    }
+    // The source's presigned URL may have expired since it was rendered: ask for a fresh one.
+    const got = await client.getVideo(source.video_id as string);
+    const url = got.kind === 'ok' ? got.value.video_url : undefined;
+    if (!url) {
+      this.rollback(change);
+      const why = got.kind === 'ok' ? 'it has no download URL' : got.kind === 'error' ? `${got.code}: ${got.message.replace(/\.$/, '')}` : got.message;
+      const hint = this.o.ephemeralApi && got.kind === 'error' && got.status === 404
+        ? `; it was rendered by an earlier --emulator process, which this one does not know — keep one emulator running (\`reel emulator\`) to build locales across runs`
+        : '; nothing was recorded, the next build tries again';
+      return { id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code: 'source_unavailable', message: `cannot read source video ${source.video_id}: ${why}${hint}` };
+    }
+    const request = translationBody(body, url, taggedTitle(body.title, entry.id, tag));
+    for (let attempt = 1; ; attempt += 1) {
+      const outcome = await client.createTranslation(request, lock.idempotency_key ?? '');
+      if (outcome.kind === 'ok') {
+        const id = outcome.value.video_translation_ids[0];
+        if (!id) return this.recordFailure(change, lock, 'no_translation', 'HeyGen returned no video translation id', started);
+        return this.adoptVideo(entry.id, lock, id);
+      }
+      if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
+      if (tag) {
+        const found = await findTranslationByTag(client, tag, language);
+        if (found) return this.adoptVideo(entry.id, lock, found.id, 'title');
+      }
+      if (attempt >= CREATE_ATTEMPTS) return this.unknown(change, outcome.message, started);
+    }
+  }
+
+  private async awaitTranslation(change: Change, entry: ResolvedEntry, lock: LockEntry, submittedAt: number, observe: boolean, started: number): Promise<LockEntry | JobResult> {
+    const id = lock.video_id as string;
+    this.byVideo.set(id, entry.id);
+    // Translations run longer than renders (HeyGen's skills: 5–15 min, batches 30–45): the longer deadline.
+    const deadlines = this.o.deadlines;
+    const deadlineAt = deadlines ? Date.now() + Math.max(deadlines.directMs, deadlines.agentMs) : Number.POSITIVE_INFINITY;
+    const terminal = await this.translationPoller.wait(id, submittedAt, observe, deadlineAt);
+    if (terminal.status === 'unconfirmed') return unconfirmed(this.o.store, change, lock, started, `video translation ${id}`, terminal.lastStatus);
+    if (terminal.status === 'not_found') {
+      return this.recordFailure(change, lock, 'not_found', `HeyGen no longer knows video translation ${id} (deleted?); run with --retry-failed to translate again`, started);
+    }
+    if (terminal.status === 'failed') return this.recordFailure(change, lock, terminal.code ?? 'failed', terminal.message ?? 'the translation failed', started);
+    const completed: LockEntry = { ...lock, status: 'completed', updated_at: iso(), completed_at: iso() };
+    delete completed.failure;
+    this.o.store.set(entry.id, completed);
+    return completed;
+  }
+
   // ---- downloads ---------------------------------------------------------------------------------
 
   private downloadOnly(change: Change): Promise<void> {
@@ -531,6 +706,9 @@ class Executor {
       this.downloads(() => {
         if (this.o.signal.aborted) return Promise.resolve<JobResult>({ id: change.id, action: 'download', result: 'cancelled', ms: 0 });
         const current = this.o.store.data.videos[change.id] ?? locked;
+        if (entry.mode === 'translate') {
+          return downloadOutputs(this.o, entry, current, undefined, 'download', started, () => fetchTranslationAsVideo(this.o.client, current, entry));
+        }
         return downloadOutputs(this.o, entry, current, undefined, 'download', started);
       }),
     );

@@ -11,6 +11,7 @@ import type { Emit, JobResult } from './events.js';
 import { pause } from './poller.js';
 import { iso } from './records.js';
 import { recordedApi, sameApi } from '../util/api.js';
+import { confinedDelete, confinedWrite } from '../util/confine.js';
 import { canonicalJson } from '../util/canonical.js';
 
 /**
@@ -40,13 +41,17 @@ export interface OutputContext {
 }
 
 /** Download a completed video and its sidecars, and record the files in the lock. */
-export async function downloadOutputs(o: OutputContext, entry: ResolvedEntry, lock: LockEntry, known: Video | undefined, action: string, started: number): Promise<JobResult> {
+export async function downloadOutputs(
+  o: OutputContext, entry: ResolvedEntry, lock: LockEntry, known: Video | undefined, action: string, started: number,
+  /** Reads the job again for fresh URLs (default `GET /v3/videos/{id}`; translations read theirs). */
+  refetch: () => Promise<Video> = () => fetchVideo(o.client, lock.video_id as string),
+): Promise<JobResult> {
   const videoId = lock.video_id as string;
   const dest = outputPath(entry, o.root, o.outDir);
   let video = known;
   let output: LockedFile | undefined;
   for (let refresh = 0; !output; refresh += 1) {
-    if (!video) video = await fetchVideo(o.client, videoId);
+    if (!video) video = await refetch();
     const wantsCaptions = typeof (entry.request.caption as { style?: unknown } | undefined)?.style === 'string';
     const url = (wantsCaptions ? video.captioned_video_url : undefined) ?? video.video_url;
     if (!url) throw new ApiError(`HeyGen reports video ${videoId} completed but gives no download URL (asset_not_available)`);
@@ -59,7 +64,7 @@ export async function downloadOutputs(o: OutputContext, entry: ResolvedEntry, lo
   }
   o.emit({ type: 'downloaded', id: entry.id, file: output.path, size: output.size, sha256: output.sha256 });
   const next: LockEntry = { ...lock, output, updated_at: iso() };
-  const base = dest.replace(/\.(mp4|webm)$/, '');
+  const base = dest.replace(/\.(mp4|webm|mp3)$/, '');
   // Sidecars are best effort: a missing SRT or thumbnail is reported, never a failed build.
   const sidecars: Array<['subtitles' | 'thumbnail', string | null | undefined, string]> = [
     ['subtitles', video?.subtitle_url, `${base}.srt`],
@@ -96,7 +101,10 @@ async function fetchVideo(client: HeyGenClient, videoId: string): Promise<Video>
 async function transfer(o: OutputContext, url: string, dest: string): Promise<LockedFile> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const file = await downloadTo(url, dest, o.signal);
+      // Written where the path really leads, which must be inside the project: a symlinked out/
+      // (or a file symlinked out of it) never carries a video elsewhere.
+      const real = await confinedWrite(o.root, dest);
+      const file = await downloadTo(url, real, o.signal);
       return { path: relativePath(o.root, dest), size: file.size, sha256: file.sha256 };
     } catch (error) {
       if (!(error instanceof TransferError) || attempt >= TRANSFER_ATTEMPTS) throw error;
@@ -112,10 +120,11 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
   if (!locked) return { id: change.id, action: 'remove', result: 'skipped', ms: 0 };
   let message: string | undefined;
   if (o.prune && locked.video_id) {
+    const translation = locked.mode === 'translate';
     if (!sameApi(locked.api, o.api)) {
       message = `not deleted remotely: built against ${recordedApi(locked.api)}, this build talks to ${o.api}`;
     } else {
-      const outcome = await o.client.deleteVideo(locked.video_id);
+      const outcome = translation ? await o.client.deleteTranslation(locked.video_id) : await o.client.deleteVideo(locked.video_id);
       if (outcome.kind === 'error' && outcome.status !== 404) {
         // Keep the lock entry so that the next `--prune` tries again.
         return { id: change.id, action: 'remove', result: 'failed', ms: Date.now() - started, code: outcome.code, message: `deleting video ${locked.video_id}: ${outcome.message}` };
@@ -123,14 +132,16 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
       if (outcome.kind === 'ambiguous') {
         return { id: change.id, action: 'remove', result: 'failed', ms: Date.now() - started, code: 'ambiguous', message: outcome.message };
       }
-      message = `deleted video ${locked.video_id} on HeyGen`;
+      message = `deleted ${translation ? 'video translation' : 'video'} ${locked.video_id} on HeyGen`;
     }
   }
   for (const file of [locked.output, locked.subtitles, locked.thumbnail]) {
     if (!file) continue;
-    const path = resolve(o.root, file.path);
-    // Never delete outside the project, whatever a hand-edited lock says.
-    if (isAbsolute(file.path) || relativePath(o.root, path).startsWith('..')) continue;
+    // Never delete outside the project, whatever a hand-edited lock says or a symlinked folder on
+    // the way leads to; a symlink itself is removed, not what it points to.
+    if (isAbsolute(file.path)) continue;
+    const path = await confinedDelete(o.root, resolve(o.root, file.path));
+    if (!path) continue;
     await unlink(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
@@ -142,7 +153,8 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
 /** Where an entry's video goes: its `output.file`, else `<outDir>/<id>.mp4` (`.webm` for webm). */
 export function outputPath(entry: ResolvedEntry, root: string, outDir: string): string {
   if (entry.output.file) return resolve(root, entry.output.file);
-  const ext = entry.request.output_format === 'webm' ? 'webm' : 'mp4';
+  // An audio-only translation dubs the soundtrack: HeyGen hands back an MP3 (API.md §2.18).
+  const ext = entry.request.output_format === 'webm' ? 'webm' : entry.mode === 'translate' && entry.request.translate_audio_only === true ? 'mp3' : 'mp4';
   return join(outDir, `${entry.id}.${ext}`);
 }
 

@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
 import { ApiError, CancelledError } from '../errors.js';
-import { type HeyGenClient, MAX_STATUS_IDS } from '../heygen/client.js';
+import { type HeyGenClient, MAX_STATUS_IDS, type Outcome } from '../heygen/client.js';
 import { sleep } from '../heygen/gate.js';
 import type { StatusRow } from '../heygen/types.js';
+import { minOf } from '../util/array.js';
 
 /**
  * When to look at a job again. The first check comes `firstMs` after submission (or, once some
@@ -69,6 +70,34 @@ const FLAT_CHECKS = 6;
 const TERMINAL = new Set(['completed', 'failed', 'not_found']);
 
 /**
+ * How the poller reads one kind of job: the bulk status call (≤ MAX_STATUS_IDS ids) and the
+ * per-job GET (not_found confirmation and fallback). Videos by default; translations bring their
+ * own (build/translation.ts), with statuses already in the video vocabulary.
+ */
+export interface JobReads {
+  statuses(ids: string[]): Promise<Outcome<StatusRow[]>>;
+  /** A row for one job; an `error` outcome is returned as such (404 → not_found is decided here). */
+  read(id: string): Promise<Outcome<StatusRow>>;
+  /** For messages: `video`, `video translation`. */
+  noun: string;
+}
+
+/** `GET /v3/videos/statuses` and `GET /v3/videos/{id}`. */
+export function videoReads(client: HeyGenClient): JobReads {
+  return {
+    noun: 'video',
+    statuses: (ids) => client.videoStatuses(ids),
+    read: async (id) => {
+      const got = await client.getVideo(id);
+      if (got.kind !== 'ok') return got;
+      const row: StatusRow = { video_id: id, status: got.value.status };
+      if (got.value.status === 'failed') row.error = { code: got.value.failure_code ?? undefined, message: got.value.failure_message ?? undefined };
+      return { ...got, value: row };
+    },
+  };
+}
+
+/**
  * One loop polls every in-flight video through `GET /v3/videos/statuses` (≤ 100 ids a request),
  * however many jobs wait on it, so the request count grows with time, not with jobs.
  */
@@ -85,13 +114,18 @@ export class StatusPoller {
   /** Per-video GETs made (not_found confirmations and the fallback). */
   videoReads = 0;
 
+  private readonly reads: JobReads;
+
   constructor(
-    private readonly client: HeyGenClient,
+    client: HeyGenClient,
     private readonly schedule: PollSchedule,
     private readonly signal: AbortSignal,
     private readonly onStatus?: (videoId: string, status: string) => void,
     private readonly now: () => number = Date.now,
-  ) {}
+    reads?: JobReads,
+  ) {
+    this.reads = reads ?? videoReads(client);
+  }
 
   /**
    * Resolves when the video is terminal. `startedAt` is when it was submitted (resumed jobs pass the
@@ -124,7 +158,7 @@ export class StatusPoller {
         if (this.signal.aborted) throw new CancelledError('cancelled');
         this.expire();
         if (this.watchers.size === 0) break;
-        const due = Math.min(...[...this.watchers.values()].map((w) => Math.min(w.nextAt, w.deadlineAt)));
+        const due = minOf([...this.watchers.values()].map((w) => Math.min(w.nextAt, w.deadlineAt)));
         const delay = due - this.now();
         if (delay > 0) {
           await this.sleepOrWake(delay);
@@ -177,7 +211,7 @@ export class StatusPoller {
       for (let i = 0; i < ids.length; i += MAX_STATUS_IDS) {
         const chunk = ids.slice(i, i + MAX_STATUS_IDS);
         this.polls += 1;
-        const outcome = await this.client.videoStatuses(chunk);
+        const outcome = await this.reads.statuses(chunk);
         if (outcome.kind === 'ok') {
           this.bulkFailures = 0;
           this.ticksSinceFallback = 0;
@@ -231,15 +265,11 @@ export class StatusPoller {
    */
   private async readOne(id: string): Promise<StatusRow | undefined> {
     this.videoReads += 1;
-    const got = await this.client.getVideo(id);
-    if (got.kind === 'ok') {
-      const row: StatusRow = { video_id: id, status: got.value.status };
-      if (got.value.status === 'failed') row.error = { code: got.value.failure_code ?? undefined, message: got.value.failure_message ?? undefined };
-      return row;
-    }
+    const got = await this.reads.read(id);
+    if (got.kind === 'ok') return got.value;
     if (got.kind === 'error' && got.status === 404) return { video_id: id, status: 'not_found' };
     if (got.kind === 'error' && (got.status === 401 || got.status === 403)) {
-      throw new ApiError(`HeyGen refused to read video ${id}: ${got.code}: ${got.message}`, got.status, got.code);
+      throw new ApiError(`HeyGen refused to read ${this.reads.noun} ${id}: ${got.code}: ${got.message}`, got.status, got.code);
     }
     return undefined;
   }

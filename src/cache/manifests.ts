@@ -1,5 +1,6 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from '../util/path.js';
 import { CancelledError } from '../errors.js';
 // Only light modules are imported eagerly: on a warm run nothing is parsed, so the YAML parser, ajv
@@ -12,12 +13,15 @@ import type { FileResult, LoadResult } from '../manifest/load.js';
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { fingerprint, primeFingerprint } from '../plan/fingerprint.js';
 import { canonicalJson } from '../util/canonical.js';
+import { confinedWrite } from '../util/confine.js';
 import { sha256 } from '../util/hash.js';
+import { append } from '../util/array.js';
 
 /** Where the cache lives, relative to the project root. Safe to delete at any time. */
 export const CACHE_DIR = '.reel/cache';
 const PACK = 'manifests.json';
-const FORMAT = 3;
+const FORMAT = 4;
+const KEY_FILE = 'key';
 const READ_CONCURRENCY = 32;
 
 
@@ -84,9 +88,42 @@ function configState(root: string): Array<string | null> {
   });
 }
 
-async function readPack(path: string, salt: string): Promise<Pack | undefined> {
+/**
+ * The key that signs this project's cache: random bytes in `.reel/cache/key`, bound to that file's
+ * identity on disk (device, inode, birth time). A cache committed to git, copied from another
+ * clone or edited by hand does not carry a valid signature, so `plan` never trusts what `build`
+ * (which loads without the cache) would not see. Undefined when there is none and `create` is off.
+ */
+async function cacheKey(dir: string, create: boolean): Promise<Buffer | undefined> {
+  const path = join(dir, KEY_FILE);
+  let bytes = await readFile(path).catch(() => undefined);
+  if (!bytes && create) {
+    await writeFile(path, randomBytes(32), { flag: 'wx', mode: 0o600 }).catch(() => {});
+    bytes = await readFile(path).catch(() => undefined);
+  }
+  const st = bytes?.length === 32 ? await stat(path).catch(() => undefined) : undefined;
+  if (!bytes || !st) return undefined;
+  return createHash('sha256').update(bytes).update(`${st.dev}:${st.ino}:${st.birthtimeMs}`).digest();
+}
+
+/** The signature line of a pack's text (exported for tests that forge a valid one). */
+export function signPack(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
+}
+
+/** The key `loadProjectCached` signs the cache of `root` with (tests only). */
+export function projectCacheKey(root: string): Promise<Buffer | undefined> {
+  return cacheKey(join(resolve(root), CACHE_DIR), false);
+}
+
+async function readPack(path: string, salt: string, key: Buffer | undefined): Promise<Pack | undefined> {
+  if (!key) return undefined;
   try {
-    const pack = JSON.parse(await readFile(path, 'utf8')) as Pack;
+    const raw = await readFile(path, 'utf8');
+    const newline = raw.indexOf('\n');
+    const body = raw.slice(newline + 1);
+    if (newline < 0 || !timingSafeEqual(Buffer.from(raw.slice(0, newline)), Buffer.from(signPack(key, body)))) return undefined;
+    const pack = JSON.parse(body) as Pack;
     return pack && pack.format === FORMAT && pack.salt === salt && typeof pack.files === 'object' ? pack : undefined;
   } catch {
     // Missing or damaged: the cache is only ever an optimisation.
@@ -166,8 +203,14 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
   }
 
   const packPath = join(root, CACHE_DIR, PACK);
+  // A `.reel` (or `.reel/cache`) symlinked out of the project is neither read nor written.
+  const confined = await confinedWrite(root, packPath).then(() => true, () => false);
+  if (!confined) {
+    const { loadProject } = await loader();
+    return loadProject(root, options.signal ? { signal: options.signal } : {});
+  }
   const salt = sha256(canonicalJson({ root, code: await loaderCodeHash(), config: configState(root) }));
-  let pack = await readPack(packPath, salt);
+  let pack = await readPack(packPath, salt, await cacheKey(join(root, CACHE_DIR), false));
 
   let config: ProjectConfig;
   let configFile: string | undefined;
@@ -179,7 +222,7 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
     const loaded = await (await loader()).loadConfig(root);
     config = loaded.config;
     configFile = loaded.configFile;
-    result.diagnostics.push(...loaded.diagnostics);
+    append(result.diagnostics, loaded.diagnostics);
   }
   result.config = config;
   if (configFile) result.configFile = configFile;
@@ -223,7 +266,7 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
           continue;
         }
       }
-      const loaded = await (await loader()).loadManifestFile(root, config, file, bytes, files);
+      const loaded = await (await loader()).loadManifestFile(root, config, file, bytes, files, options.signal);
       results[i] = loaded;
       if (bytes && loaded.diagnostics.length === 0) {
         const deps = await Promise.all(loaded.dependencies.map(async (p) => [p, await depHash(p)] as const));
@@ -238,14 +281,14 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, result.files.length) }, worker));
 
   for (const r of results) {
-    result.entries.push(...r.entries);
+    append(result.entries, r.entries);
     // Files with drafts have warnings, so they are never cached: a cached result has none.
-    result.drafts.push(...(r.drafts ?? []));
-    result.diagnostics.push(...r.diagnostics);
+    append(result.drafts, r.drafts ?? []);
+    append(result.diagnostics, r.diagnostics);
   }
   const allHit = pack !== undefined && hits === result.files.length && sameList(pack.project.files, result.files);
-  const projectDiagnostics = allHit ? pack!.project.diagnostics : (await loader()).checkProject(results, root);
-  result.diagnostics.push(...projectDiagnostics);
+  const projectDiagnostics = allHit ? pack!.project.diagnostics : (await loader()).checkProject(results, root, config.out);
+  append(result.diagnostics, projectDiagnostics);
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
   result.drafts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   sortDiagnostics(result.diagnostics);
@@ -257,7 +300,11 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
     const tmp = `${packPath}.${process.pid}.tmp`;
     const text = JSON.stringify(pack);
     await mkdir(join(root, CACHE_DIR), { recursive: true })
-      .then(() => writeFile(tmp, text))
+      .then(() => cacheKey(join(root, CACHE_DIR), true))
+      .then((key) => {
+        if (!key) throw new Error('no cache key');
+        return writeFile(tmp, `${signPack(key, text)}\n${text}`);
+      })
       .then(() => rename(tmp, packPath))
       .catch(() => unlink(tmp).catch(() => {}));
   }

@@ -15,8 +15,9 @@ export interface AccountClient {
  * A client for read-only commands (catalog, `validate --remote`, `status`): key and URL from the
  * environment or `.env` (a ConfigError when the key is missing), Ctrl-C threaded into every fetch.
  */
-export async function accountClient(root: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<AccountClient> {
+export async function accountClient(root: string, env: NodeJS.ProcessEnv, signal: AbortSignal, notice?: (line: string) => void): Promise<AccountClient> {
   const settings = await resolveApiSettings(root, env);
+  if (settings.notice) notice?.(settings.notice);
   let requests = 0;
   const client = connect(settings, signal, {
     onRequest: () => {

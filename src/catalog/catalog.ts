@@ -5,6 +5,8 @@ import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { AvatarLook, Page, StyleInfo, VoiceInfo } from '../heygen/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { sha256 } from '../util/hash.js';
+import { append } from '../util/array.js';
+import { confinedWrite } from '../util/confine.js';
 
 /** What the account offers, one list per kind, every page followed. */
 export type CatalogKind = 'avatars' | 'voices' | 'styles';
@@ -54,7 +56,7 @@ export async function allPages<T>(what: string, fetchPage: (token: string | unde
     if (outcome.kind === 'error') {
       throw new ApiError(`cannot list ${what}: HeyGen answered ${outcome.status === 0 ? outcome.message : `${outcome.status} ${outcome.code}: ${outcome.message}`}`, outcome.status, outcome.code);
     }
-    items.push(...outcome.value.items);
+    append(items, outcome.value.items);
     if (!outcome.value.hasMore || !outcome.value.nextToken) return items;
     token = outcome.value.nextToken;
   }
@@ -142,7 +144,9 @@ export class CatalogSource {
     const fetchedAt = this.now();
     if (this.ttlMs > 0) {
       const body: CacheFile<unknown> = { format: 1, fetched_at: fetchedAt, items };
-      await mkdir(join(this.options.root, CATALOG_CACHE_DIR, this.options.account), { recursive: true })
+      // A cache folder symlinked out of the project is not written (confinedWrite refuses it).
+      await confinedWrite(this.options.root, file)
+        .then(() => mkdir(join(this.options.root, CATALOG_CACHE_DIR, this.options.account), { recursive: true }))
         .then(() => writeFileAtomic(file, `${JSON.stringify(body)}\n`))
         .catch(() => {});
     }

@@ -17,7 +17,7 @@ const KINDS: readonly CatalogKind[] = ['avatars', 'voices', 'styles'];
 export async function run(options: CatalogOptions, ctx: CommandContext): Promise<number> {
   const kind = options.command as CatalogKind;
   if (!KINDS.includes(kind)) throw new UsageError(`unknown catalog \`${options.command}\`; use avatars, voices or styles`);
-  const { client, account } = await accountClient(ctx.cwd, ctx.env, ctx.signal);
+  const { client, account } = await accountClient(ctx.cwd, ctx.env, ctx.signal, (line) => ctx.stderr.write(`reel: ${line}\n`));
   const source = new CatalogSource({ root: ctx.cwd, client, account, ttlMs: catalogTtl(ctx.env), refresh: options.refresh === true });
   const listing = await source.get(kind);
   const items = filterCatalog(kind, listing.items, options);

@@ -24,6 +24,7 @@ export async function run(options: EjectCommandOptions, ctx: CommandContext): Pr
     ...(options.avatar !== undefined ? { avatar: options.avatar } : {}),
     ...(options.voice !== undefined ? { voice: options.voice } : {}),
     replace: options.replace === true,
+    notice: (line: string) => ctx.stderr.write(`reel: ${line}\n`),
     ...(interactive ? { pick: (field: 'avatar' | 'voice', list: readonly Candidate[]) => pickCandidate(field, list, process.stdin, ctx.stdout, ctx.signal) } : {}),
   });
   ctx.stdout.write(describe(result));

@@ -4,6 +4,7 @@ import { dirname, join } from '../util/path.js';
 import type { CommandOptions } from '../cli-options.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
+import { confinedWrite } from '../util/confine.js';
 import { GIT_ATTRIBUTE, GIT_CONFIG_LINE, GIT_DRIVER_COMMAND, GIT_DRIVER_NAME } from './lock.js';
 
 type InitOptions = CommandOptions<'init'>;
@@ -52,6 +53,7 @@ export async function run(options: InitOptions, ctx: CommandContext): Promise<nu
       ctx.stdout.write(`kept     ${rel} (exists; --force overwrites)\n`);
       continue;
     }
+    await confinedWrite(ctx.cwd, path);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, await content());
     ctx.stdout.write(`${exists ? 'replaced' : 'created '} ${rel}\n`);
@@ -91,6 +93,7 @@ async function addLines(ctx: CommandContext, file: string, wanted: readonly stri
     return;
   }
   const sep = current === '' || current.endsWith('\n') ? '' : '\n';
+  await confinedWrite(ctx.cwd, path);
   await writeFile(path, `${current}${sep}${missing.join('\n')}\n`);
   ctx.stdout.write(`${current === '' ? 'created ' : 'updated '} ${file} (${missing.join(', ')})\n`);
 }

@@ -31,6 +31,7 @@ export async function run(options: ReviewOptions, ctx: CommandContext): Promise<
     throw new UsageError(`${options.id} has no agent session in reel.lock (${locked.mode === 'agent' ? 'it was not created yet; run `reel build`' : 'it is a direct entry'}).`);
   }
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
+  if (settings.notice) ctx.stderr.write(`reel: ${settings.notice}\n`);
   const api = apiIdentity(settings.baseUrl);
   if (!sameApi(locked.api, api)) {
     throw new UsageError(foreignSession(options.id, locked.api, api));

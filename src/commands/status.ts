@@ -1,11 +1,14 @@
 import { type DriftKind, type DriftReport, type RemoteState, compareDrift } from '../drift/compare.js';
 import { localStates, remoteStates, sessionStates } from '../drift/collect.js';
+import { translationReads } from '../build/translation.js';
 import { readLock } from '../lock/index.js';
 import { connect } from '../heygen/client.js';
 import { apiIdentity, recordedApi, sameApi } from '../util/api.js';
 import { readApiEnv } from '../util/env.js';
+import { ConfigError } from '../errors.js';
 import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
+import { maxOf } from '../util/array.js';
 
 type StatusOptions = CommandOptions<'status'>;
 
@@ -34,22 +37,29 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
     sameApi(entryApi, api) ? undefined : `rendered by ${recordedApi(entryApi)}, not ${api}`;
 
   const mine = Object.values(lock.videos).filter((e) => !otherApi(e.api));
-  const ids = mine.filter((e) => e.video_id).map((e) => e.video_id as string);
+  const ids = mine.filter((e) => e.video_id && e.mode !== 'translate').map((e) => e.video_id as string);
+  // Translations have their own status endpoint (their ids are not video ids).
+  const translationIds = mine.filter((e) => e.video_id && e.mode === 'translate').map((e) => e.video_id as string);
   // Agent sessions still without a video: asked one by one (there is no bulk read for sessions).
   const sessionIds = mine.filter((e) => !e.video_id && e.session_id && (e.status === 'submitted' || e.status === 'awaiting_review')).map((e) => e.session_id as string);
   let remote = new Map<string, RemoteState>();
   let sessions = new Map<string, RemoteState>();
   let noKey = false;
   let requests = 0;
-  const asks = ids.length + sessionIds.length;
+  const asks = ids.length + translationIds.length + sessionIds.length;
+  if (asks > 0 && apiEnv.withheld) throw new ConfigError(apiEnv.withheld);
   if (asks > 0 && !apiEnv.apiKey) noKey = true;
   else if (asks > 0 && apiEnv.apiKey) {
+    if (apiEnv.notice) ctx.stderr.write(`reel: ${apiEnv.notice}\n`);
     const client = connect({ baseUrl: apiEnv.baseUrl, apiKey: apiEnv.apiKey }, ctx.signal, {
       onRequest: () => {
         requests += 1;
       },
     });
     if (ids.length > 0) remote = await remoteStates(client, ids);
+    if (translationIds.length > 0) {
+      for (const [id, state] of await remoteStates(client, translationIds, translationReads(client).statuses, 'video translation')) remote.set(id, state);
+    }
     if (sessionIds.length > 0) sessions = await sessionStates(client, sessionIds);
   }
   const local = await localStates(root, lock);
@@ -74,7 +84,7 @@ function formatStatus(report: DriftReport, info: { noKey: boolean; requests: num
   if (report.videos.length === 0) return 'reel.lock records no videos yet; run `reel plan` to see what a build would render.\n';
   const rows = report.videos.filter((v) => v.kinds[0] !== 'ok');
   if (rows.length > 0) {
-    const width = Math.max(...rows.map((v) => v.id.length));
+    const width = maxOf(rows.map((v) => v.id.length));
     for (const v of rows) {
       const what = v.kinds.map((k) => (k === 'in_flight' && v.status === 'awaiting_review' ? `awaiting review (see \`reel review ${v.id}\`)` : LABELS[k])).join(', ');
       lines.push(`${v.id.padEnd(width)}  ${what}${v.message ? `: ${v.message}` : ''}`);

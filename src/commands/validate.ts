@@ -50,10 +50,12 @@ export async function run(options: ValidateOptions, ctx: CommandContext): Promis
     return 1;
   }
   const direct = result.entries.filter((e) => e.mode === 'direct').length;
-  const agent = result.entries.length - direct;
+  const agent = result.entries.filter((e) => e.mode === 'agent').length;
+  const translated = result.entries.filter((e) => e.mode === 'translate').length;
   const fromData = result.entries.filter((e) => e.origin).length;
   const assets = new Set(result.entries.flatMap((e) => e.assets.map((a) => a.sha256))).size;
   const parts = [`${direct} direct`, `${agent} agent`];
+  if (translated) parts.push(`${translated} translated`);
   if (fromData) parts.push(`${fromData} from data files`);
   if (assets) parts.push(plural(assets, 'local asset'));
   if (result.drafts.length) parts.push(`${plural(result.drafts.length, 'draft')}, not rendered`);
@@ -64,13 +66,17 @@ export async function run(options: ValidateOptions, ctx: CommandContext): Promis
 /** `--remote`: add an error for every avatar, voice and style id the account does not have. */
 async function withRemoteChecks(result: LoadResult, ctx: CommandContext): Promise<LoadResult> {
   if (result.entries.length === 0) return result;
-  const [{ accountClient }, { CatalogSource, catalogTtl }, { remoteDiagnostics }] = await Promise.all([
+  const [{ accountClient }, { CatalogSource, catalogTtl }, { remoteDiagnostics }, { localeDiagnostics }] = await Promise.all([
     import('../catalog/account.js'),
     import('../catalog/catalog.js'),
     import('../catalog/remote.js'),
+    import('../catalog/languages.js'),
   ]);
-  const { client, account } = await accountClient(result.root, ctx.env, ctx.signal);
-  const remote = await remoteDiagnostics(result.entries, new CatalogSource({ root: result.root, client, account, ttlMs: catalogTtl(ctx.env) }));
+  const { client, account } = await accountClient(result.root, ctx.env, ctx.signal, (line) => ctx.stderr.write(`reel: ${line}\n`));
+  const remote = [
+    ...(await remoteDiagnostics(result.entries, new CatalogSource({ root: result.root, client, account, ttlMs: catalogTtl(ctx.env) }))),
+    ...(await localeDiagnostics(result.entries, client)),
+  ];
   const diagnostics = [...result.diagnostics, ...remote].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
   return { ...result, diagnostics };
 }

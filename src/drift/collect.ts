@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from '../util/path.js';
 import { ApiError } from '../errors.js';
-import { type HeyGenClient, MAX_STATUS_IDS } from '../heygen/client.js';
+import { type HeyGenClient, MAX_STATUS_IDS, type Outcome } from '../heygen/client.js';
+import type { StatusRow } from '../heygen/types.js';
 import type { Lockfile } from '../lock/types.js';
 import type { LocalState, RemoteState } from './compare.js';
 
@@ -44,15 +45,21 @@ async function hashFile(path: string): Promise<string> {
  * request, one request at a time). A status HeyGen cannot give is an ApiError: drift computed
  * from a partial answer would report deletions that did not happen.
  */
-export async function remoteStates(client: HeyGenClient, videoIds: readonly string[]): Promise<Map<string, RemoteState>> {
+export async function remoteStates(
+  client: HeyGenClient,
+  videoIds: readonly string[],
+  /** The bulk status call; translations pass `translationStatuses` (build/translation.ts). */
+  statuses: (ids: string[]) => Promise<Outcome<StatusRow[]>> = (ids) => client.videoStatuses(ids),
+  noun = 'video',
+): Promise<Map<string, RemoteState>> {
   const out = new Map<string, RemoteState>();
   const ids = [...new Set(videoIds)];
   for (let i = 0; i < ids.length; i += MAX_STATUS_IDS) {
     const batch = ids.slice(i, i + MAX_STATUS_IDS);
-    const outcome = await client.videoStatuses(batch);
+    const outcome = await statuses(batch);
     if (outcome.kind !== 'ok') {
       const detail = outcome.kind === 'error' ? `${outcome.status ? `${outcome.status} ` : ''}${outcome.code}: ${outcome.message}` : outcome.message;
-      throw new ApiError(`cannot read video statuses from HeyGen: ${detail}`);
+      throw new ApiError(`cannot read ${noun} statuses from HeyGen: ${detail}`);
     }
     for (const row of outcome.value) {
       if (!row.video_id) continue;

@@ -14,6 +14,8 @@ export type FaultKind =
   | 'reset-after'
   | 'slow'
   | 'truncate'
+  /** A download answered 200 with an HTML page (a captive portal, a CDN error page). */
+  | 'html-200'
   | 'render-fail';
 
 /** A one-off fault for tests. */
@@ -29,7 +31,7 @@ export interface FaultRule {
   delayMs?: number;
 }
 
-export const FAULT_KINDS: readonly FaultKind[] = ['http-500', 'http-502', 'http-503', 'http-429', 'reset', 'reset-after', 'slow', 'truncate', 'render-fail'];
+export const FAULT_KINDS: readonly FaultKind[] = ['http-500', 'http-502', 'http-503', 'http-429', 'reset', 'reset-after', 'slow', 'truncate', 'html-200', 'render-fail'];
 
 /** mulberry32: tiny, fast, and good enough to spread faults evenly. Returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {

@@ -64,6 +64,8 @@ export interface EmulatorOptions {
   credits?: number;
   /** Reject body fields the contract does not declare (HeyGen's behaviour is unconfirmed); default false. */
   strict?: boolean;
+  /** What a finished translation's GET says: `completed` (default, the spec) or `succeeded` (HeyGen's skills); UNCONFIRMED. */
+  translationDoneStatus?: string;
   /**
    * How the emulator behaves where HeyGen's live behaviour is unconfirmed or differs from the
    * contract (agent video id at create, lagging or failing bulk statuses, session listing lag,
@@ -134,6 +136,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     remoteWebhooks: options.remoteWebhooks ?? false,
     credits: options.credits ?? null,
     strict: options.strict ?? false,
+    translationDoneStatus: options.translationDoneStatus ?? 'completed',
     agentResources: agentResources(options.agentResources),
     behaviours: behaviours(options.behaviours),
   }, options.clock);

@@ -9,6 +9,7 @@ import { newId } from './world.js';
 import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from './http.js';
 import { checkRequest } from './schemas.js';
 import { sniff } from './media.js';
+import { TRANSLATION_ROUTES } from './translations.js';
 import {
   AGENT_FILES_MAX,
   BATCH_MAX,
@@ -670,6 +671,7 @@ export const ROUTES: Route[] = [
   { method: 'POST', pattern: '/v3/assets/direct-uploads', handler: directUpload },
   { method: 'POST', pattern: '/v3/assets/{asset_id}/complete', handler: completeUpload },
   { method: 'GET', pattern: '/v3/assets/{asset_id}', handler: getAsset },
+  ...TRANSLATION_ROUTES,
 ];
 
 interface Compiled {

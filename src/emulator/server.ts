@@ -140,7 +140,7 @@ export class EmulatorServer {
     if (download) return this.download(req, res, method, path, query, fault);
     if (method === 'OPTIONS') {
       this.noteStatus(res, 200);
-      res.writeHead(200, { allow: 'GET, POST, PATCH, DELETE, OPTIONS', 'content-length': 0 });
+      res.writeHead(200, { allow: 'GET, POST, PUT, PATCH, DELETE, OPTIONS', 'content-length': 0 });
       res.end();
       return;
     }
@@ -307,12 +307,20 @@ export class EmulatorServer {
       if (speech && name === 'speech.wav') file = { body: wav(speech.id, speech.duration), type: 'audio/wav' };
       const video = this.world.videos.get(videoId);
       if (video && !video.deleted && this.world.videoStatus(video) === 'completed') file = this.world.fileOf(video, name);
+      else if (!video && !speech) file = this.world.translations.fileOf(videoId, name);
     }
     if (!file) {
       this.send(res, new HttpError(404, 'not_found', 'No such file.').toReply());
       return;
     }
     if (fault?.kind === 'slow') await sleep(fault.delayMs, this.closing.signal);
+    if (fault?.kind === 'html-200') {
+      const html = '<html><head><title>Sign in to the network</title></head><body>Please sign in.</body></html>';
+      this.noteStatus(res, 200);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
+      res.end(method === 'HEAD' ? undefined : html);
+      return;
+    }
     this.noteStatus(res, 200);
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'private, max-age=0' });
     if (method === 'HEAD') {

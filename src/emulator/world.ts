@@ -9,6 +9,7 @@ import { type Clock, type ClockTimer, systemClock } from './clock.js';
 import { Faults } from './faults.js';
 import { HttpError } from './http.js';
 import { GIF, JPEG, PNG, mp4, srt } from './media.js';
+import { Translations } from './translations.js';
 import { ASK_TRIGGER, FAIL_TRIGGER, agentDuration, sessionTitle, spokenText, videoDuration, type Lookup } from './videos.js';
 import { isLocalUrl } from '../util/env.js';
 import { type AgentPick, type AgentResources, choiceMessage, choiceResources, pickChoices } from './agent-choices.js';
@@ -32,6 +33,8 @@ export interface WorldOptions {
   credits: number | null;
   /** Reject request fields the contract does not declare. */
   strict: boolean;
+  /** The word a finished translation reports on GET: `completed` (spec) or `succeeded` (skills); UNCONFIRMED. */
+  translationDoneStatus: string;
   /** How much agent sessions tell about their avatar, voice and script (agent-choices.ts); default `ids`. */
   agentResources?: AgentResources;
   /** How the live API behaves where the contract is unconfirmed (behaviours.ts); defaults when absent. */
@@ -203,6 +206,7 @@ export class World {
   videos = new Map<string, VideoRecord>();
   sessions = new Map<string, SessionRecord>();
   batches = new Map<string, BatchRecord>();
+  readonly translations: Translations = new Translations(this);
   assets = new Map<string, AssetRecord>();
   /** Direct uploads: the checksum_sha256 announced at create, by asset id. */
   uploadChecksums = new Map<string, string>();
@@ -294,6 +298,7 @@ export class World {
     this.videos = new Map();
     this.sessions = new Map();
     this.batches = new Map();
+    this.translations.reset();
     this.assets = new Map();
     this.uploadChecksums = new Map();
     this.speeches = new Map();
@@ -327,13 +332,13 @@ export class World {
     for (const s of this.sessions.values()) {
       if (s.owner === owner && (s.status === 'thinking' || s.status === 'generating')) n += 1;
     }
-    return n;
+    return n + this.translations.active(owner, now);
   }
 
-  /** Throws 429 when one more job would exceed the limit. */
-  admit(owner: string): void {
+  /** Throws 429 when one more job (beyond `also` being admitted with it) would exceed the limit. */
+  admit(owner: string, also = 0): void {
     const limit = this.options.concurrencyLimit;
-    if (this.activeJobs(owner) >= limit) {
+    if (this.activeJobs(owner) + also >= limit) {
       throw new HttpError(
         429,
         'rate_limit_exceeded',
@@ -369,7 +374,7 @@ export class World {
   }
 
   /** A failed render is not paid for. */
-  private refund(owner: string, seconds: number): void {
+  refund(owner: string, seconds: number): void {
     if (this.options.credits === null) return;
     this.spent.set(owner, Math.max(0, (this.spent.get(owner) ?? 0) - Math.ceil(seconds)));
   }

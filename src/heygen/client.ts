@@ -1,12 +1,15 @@
 import { CancelledError } from '../errors.js';
 import { RateGate, sleep } from './gate.js';
 import { isLocalUrl } from '../util/env.js';
+import { linkedSignal } from '../util/signal.js';
 import { randomBytes } from 'node:crypto';
 import type {
   Speech,
   Asset,
   DirectUpload,
   AvatarLook,
+  BrandGlossary,
+  CreatedProofreads,
   CreatedSession,
   CreatedVideo,
   Me,
@@ -16,6 +19,8 @@ import type {
   SessionSummary,
   StatusRow,
   StyleInfo,
+  Translation,
+  Proofread,
   Video,
   VoiceInfo,
 } from './types.js';
@@ -101,7 +106,7 @@ type RetryMode =
   | 'harmless';
 
 interface RequestSpec {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   query?: Record<string, string | number | undefined>;
   json?: unknown;
@@ -422,6 +427,82 @@ export class HeyGenClient {
     });
   }
 
+  // ---- video translation and proofreads (API.md §2.18, §2.19) ------------------------------------
+
+  /**
+   * `POST /v3/video-translations` with an Idempotency-Key (documented for this endpoint): an
+   * ambiguous failure is resent with the same key. One id per output language.
+   */
+  createTranslation(body: Record<string, unknown>, idempotencyKey: string): Promise<Outcome<{ video_translation_ids: string[] }>> {
+    return this.call({ method: 'POST', path: '/v3/video-translations', json: body, idempotencyKey, retry: 'keyed', timeoutMs: this.timeouts.writeMs });
+  }
+
+  getTranslation(id: string): Promise<Outcome<Translation>> {
+    return this.call({ method: 'GET', path: `/v3/video-translations/${encodeURIComponent(id)}`, retry: 'idempotent', timeoutMs: this.timeouts.readMs });
+  }
+
+  /** One page of `GET /v3/video-translations`. */
+  listTranslations(query: { limit?: number; token?: string } = {}): Promise<Outcome<Page<Translation>>> {
+    return this.page<Translation>({
+      method: 'GET', path: '/v3/video-translations', query: { limit: query.limit ?? 100, token: query.token }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
+    });
+  }
+
+  /** `GET /v3/video-translations/statuses` for at most MAX_STATUS_IDS ids; rows carry the id in `video_id`. */
+  translationStatuses(ids: readonly string[]): Promise<Outcome<StatusRow[]>> {
+    if (ids.length === 0 || ids.length > MAX_STATUS_IDS) throw new RangeError(`translationStatuses takes 1-${MAX_STATUS_IDS} ids, got ${ids.length}`);
+    return this.call({
+      method: 'GET', path: '/v3/video-translations/statuses', query: { video_translation_ids: ids.join(',') }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
+    });
+  }
+
+  /** `GET /v3/video-translations/languages`: the exact names `output_languages` takes. */
+  translationLanguages(): Promise<Outcome<{ languages: string[] }>> {
+    return this.call({ method: 'GET', path: '/v3/video-translations/languages', retry: 'idempotent', timeoutMs: this.timeouts.readMs });
+  }
+
+  deleteTranslation(id: string): Promise<Outcome<{ id: string }>> {
+    return this.call({ method: 'DELETE', path: `/v3/video-translations/${encodeURIComponent(id)}`, retry: 'idempotent', timeoutMs: this.timeouts.writeMs });
+  }
+
+  /**
+   * `POST /v3/video-translations/proofreads`. Idempotency is UNCONFIRMED here: the key is sent (a
+   * server that honours it replays), but an ambiguous answer is never resent.
+   */
+  createProofreads(body: Record<string, unknown>, idempotencyKey: string): Promise<Outcome<CreatedProofreads>> {
+    return this.call({ method: 'POST', path: '/v3/video-translations/proofreads', json: body, idempotencyKey, retry: 'never', timeoutMs: this.timeouts.writeMs });
+  }
+
+  getProofread(id: string): Promise<Outcome<Proofread>> {
+    return this.call({ method: 'GET', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}`, retry: 'idempotent', timeoutMs: this.timeouts.readMs });
+  }
+
+  getProofreadSrt(id: string): Promise<Outcome<{ srt_url: string; original_srt_url?: string | null }>> {
+    return this.call({ method: 'GET', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}/srt`, retry: 'idempotent', timeoutMs: this.timeouts.readMs });
+  }
+
+  /** `PUT …/srt`: replacing the subtitles twice with the same file is harmless, so it is resent. */
+  putProofreadSrt(id: string, srt: Record<string, unknown>): Promise<Outcome<Proofread>> {
+    return this.call({ method: 'PUT', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}/srt`, json: { srt }, retry: 'harmless', timeoutMs: this.timeouts.writeMs });
+  }
+
+  /**
+   * `POST …/generate`: the billed render of a proofread. The key is sent (UNCONFIRMED whether it is
+   * honoured) and an ambiguous answer is never resent: the caller falls back to a keyed create.
+   */
+  generateProofread(id: string, body: Record<string, unknown>, idempotencyKey: string): Promise<Outcome<{ video_translation_id: string; status: string }>> {
+    return this.call({
+      method: 'POST', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}/generate`, json: body, idempotencyKey, retry: 'never', timeoutMs: this.timeouts.writeMs,
+    });
+  }
+
+  /** One page of `GET /v3/brand-glossaries`. */
+  listGlossaries(query: { limit?: number; token?: string } = {}): Promise<Outcome<Page<BrandGlossary>>> {
+    return this.page<BrandGlossary>({
+      method: 'GET', path: '/v3/brand-glossaries', query: { limit: query.limit ?? 100, token: query.token }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
+    });
+  }
+
   /**
    * One request exactly as given, never retried, for `reel doctor`: what HeyGen answered, how fast,
    * and whether it said the answer was replayed under the Idempotency-Key. Only cancellation throws.
@@ -542,7 +623,7 @@ export class HeyGenClient {
         kind: 'error',
         status: 0,
         code: timedOut ? 'timeout' : 'network_error',
-        message: timedOut ? `${spec.method} ${spec.path} timed out` : `cannot reach ${this.baseUrl}: ${transportMessage(error)}`,
+        message: timedOut ? `${spec.method} ${spec.path} timed out` : `cannot reach ${redactedOrigin(new URL(this.baseUrl))}: ${transportMessage(error)}`,
       };
     }
   }
@@ -553,7 +634,7 @@ export class HeyGenClient {
     | { type: 'response'; status: number; envelope: Envelope; requestId?: string; retryAfterMs?: number; replayed: boolean; ms: number }
     | { type: 'transport'; error: unknown; timedOut: boolean; refused: boolean }
   > {
-    const url = new URL(this.baseUrl + spec.path);
+    let url = new URL(this.baseUrl + spec.path);
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {
       'x-api-key': this.apiKey,
@@ -568,11 +649,32 @@ export class HeyGenClient {
       body = spec.form;
     }
     if (spec.idempotencyKey) headers['idempotency-key'] = spec.idempotencyKey;
-    const timeout = AbortSignal.timeout(spec.timeoutMs);
-    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
+    const linked = linkedSignal(this.signal, spec.timeoutMs);
+    const signal = linked.signal;
     const started = Date.now();
     try {
-      const response = await this.fetchImpl(url, { method: spec.method, headers, body, signal });
+      let response = await this.fetchImpl(url, { method: spec.method, headers, body, signal, redirect: 'manual' });
+      // Redirects are followed by hand, and only within the API's own origin: fetch would carry the
+      // key and the body to wherever a Location header points.
+      for (let hops = 0; REDIRECTS.has(response.status); hops += 1) {
+        const location = response.headers.get('location');
+        await response.body?.cancel().catch(() => {});
+        const target = location ? new URL(location, url) : undefined;
+        const keepsMethod = response.status === 307 || response.status === 308 || spec.method === 'GET';
+        if (!target || target.origin !== url.origin || !keepsMethod || hops >= MAX_REDIRECTS) {
+          this.onRequest?.({ method: spec.method, path: spec.path, status: response.status, ms: Date.now() - started });
+          const where = target ? (target.origin === url.origin ? target.pathname : redactedOrigin(target)) : 'nowhere (no Location)';
+          return {
+            type: 'response',
+            status: response.status,
+            envelope: { error: { code: 'redirect_refused', message: `the API answered ${response.status}, redirecting to ${where}; reel follows redirects only within ${redactedOrigin(url)} and never sends the key elsewhere — set HEYGEN_API_URL to the API's address` } },
+            replayed: false,
+            ms: Date.now() - started,
+          };
+        }
+        url = target;
+        response = await this.fetchImpl(url, { method: spec.method, headers, body, signal, redirect: 'manual' });
+      }
       const text = await response.text();
       const requestId = response.headers.get('x-request-id') ?? undefined;
       this.onRequest?.({ method: spec.method, path: spec.path, status: response.status, ms: Date.now() - started });
@@ -588,7 +690,9 @@ export class HeyGenClient {
     } catch (error) {
       if (this.signal?.aborted) this.cancelled(error);
       this.onRequest?.({ method: spec.method, path: spec.path, status: 0, ms: Date.now() - started, error: transportMessage(error) });
-      return { type: 'transport', error, timedOut: timeout.aborted, refused: causeCode(error) === 'ECONNREFUSED' };
+      return { type: 'transport', error, timedOut: linked.timedOut(), refused: causeCode(error) === 'ECONNREFUSED' };
+    } finally {
+      linked.dispose();
     }
   }
 
@@ -701,6 +805,15 @@ function causeCode(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** HTTP redirects; fetch runs with `redirect: 'manual'` and the client decides. */
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/** An origin for messages, without any user:password it may carry. */
+export function redactedOrigin(url: URL): string {
+  return `${url.protocol}//${url.host}`;
 }
 
 function transportMessage(error: unknown): string {

@@ -162,3 +162,39 @@ export interface StyleInfo {
   thumbnail_url?: string | null;
   tags?: string[] | null;
 }
+
+/** `GET /v3/video-translations/{id}` (API.md §2.18). Whether a finished job says `completed` or `succeeded` is UNCONFIRMED. */
+export interface Translation {
+  id: string;
+  status: string;
+  title?: string | null;
+  output_language?: string | null;
+  duration?: number | null;
+  created_at?: number | null;
+  video_url?: string | null;
+  audio_url?: string | null;
+  srt_caption_url?: string | null;
+  vtt_caption_url?: string | null;
+  failure_message?: string | null;
+}
+
+/** `POST /v3/video-translations/proofreads` answer. */
+export interface CreatedProofreads {
+  proofread_ids: string[];
+  status: string;
+}
+
+/** `GET /v3/video-translations/proofreads/{id}` (API.md §2.19). */
+export interface Proofread {
+  id: string;
+  status: string;
+  title?: string | null;
+  output_language?: string | null;
+  failure_message?: string | null;
+}
+
+/** `GET /v3/brand-glossaries` items. */
+export interface BrandGlossary {
+  brand_glossary_id: string;
+  name: string;
+}

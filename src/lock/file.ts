@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from '../util/path.js';
 import { LockError } from '../errors.js';
 import { stableJson } from '../util/canonical.js';
-import { LOCK_STATUSES, LOCKFILE_VERSION, type LockEntry, type Lockfile, emptyLock } from './types.js';
+import { LOCK_STATUSES, LOCKFILE_VERSION, type LockEntry, type Lockfile, emptyLock, idMap } from './types.js';
 
 /** The lockfile's name, at the project root. */
 export const LOCKFILE_NAME = 'reel.lock';
@@ -72,8 +72,9 @@ export function parseLock(text: string, file = LOCKFILE_NAME): Lockfile {
   if (!isObject(assets)) throw new LockError(`${file}: "assets" must be an object keyed by sha256.`);
   for (const id in videos) checkEntry(file, id, videos[id]);
   const lock = emptyLock();
-  lock.videos = videos as Record<string, LockEntry>;
-  lock.assets = assets as Lockfile['assets'];
+  // JSON.parse gives objects with a prototype: `videos.constructor` would be a function.
+  lock.videos = idMap(videos as Record<string, LockEntry>);
+  lock.assets = idMap(assets as Lockfile['assets']);
   return lock;
 }
 
@@ -87,7 +88,7 @@ function checkEntry(file: string, id: string, entry: unknown): void {
   if (typeof entry.fingerprint !== 'string' || !FINGERPRINT.test(entry.fingerprint)) {
     problem('"fingerprint" must be a 64-character hex sha256');
   }
-  if (entry.mode !== 'direct' && entry.mode !== 'agent') problem('"mode" must be "direct" or "agent"');
+  if (entry.mode !== 'direct' && entry.mode !== 'agent' && entry.mode !== 'translate') problem('"mode" must be "direct", "agent" or "translate"');
   if (!(LOCK_STATUSES as readonly unknown[]).includes(entry.status)) {
     problem(`"status" must be one of ${LOCK_STATUSES.join(', ')}`);
   }

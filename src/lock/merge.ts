@@ -3,9 +3,10 @@ import { join } from '../util/path.js';
 import { LockError } from '../errors.js';
 import { type Shard, shardOf } from '../util/shard.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { confinedWrite } from '../util/confine.js';
 import { canonicalJson, sortKeys, stableJson } from '../util/canonical.js';
 import { parseLock } from './file.js';
-import type { LockEntry, LockedAsset, Lockfile } from './types.js';
+import { idMap, type LockEntry, type LockedAsset, type Lockfile } from './types.js';
 
 /** Where `reel build --shard K/N` writes its fragment, relative to the project root. */
 export const SHARD_DIR = '.reel/shards';
@@ -60,9 +61,10 @@ const same = (a: unknown, b: unknown): boolean => canonicalJson(a ?? null) === c
  * is. Written next to reel.lock's cache (not in git) for the CI job to upload as an artifact.
  */
 export async function writeShardFragment(root: string, lock: Lockfile, shard: Shard): Promise<string> {
-  const videos: Record<string, LockEntry> = {};
-  for (const [id, entry] of Object.entries(lock.videos)) if (shardOf(id, shard.count) === shard.index) videos[id] = entry;
+  const videos = idMap<LockEntry>();
+  for (const [id, entry] of Object.entries(lock.videos)) if (shardOf(entry.source ?? id, shard.count) === shard.index) videos[id] = entry;
   const path = shardFragmentPath(root, shard);
+  await confinedWrite(root, path);
   await mkdir(join(root, SHARD_DIR), { recursive: true });
   await writeFileAtomic(path, stableJson({ lockfileVersion: lock.lockfileVersion, shard: { index: shard.index, count: shard.count }, videos, assets: lock.assets }));
   return path;
@@ -99,16 +101,18 @@ export function mergeLocks(base: Lockfile, fragments: readonly LockFragment[]): 
   const ids = new Set(Object.keys(base.videos));
   for (const { lock } of fragments) for (const id of Object.keys(lock.videos)) ids.add(id);
 
-  const videos = Object.create(null) as Record<string, LockEntry>;
+  const videos = idMap<LockEntry>();
   const result: LockMergeResult = {
-    lock: { ...base, videos, assets: {} }, added: [], updated: [], removed: [], conflicts: [], missingShards: [], duplicateAssets: [],
+    lock: { ...base, videos, assets: idMap() }, added: [], updated: [], removed: [], conflicts: [], missingShards: [], duplicateAssets: [],
   };
   for (const id of [...ids].sort()) {
     const before = own(base.videos, id);
     const changes: Array<{ file: string; entry?: LockEntry }> = [];
     for (const { file, lock, shard, complete } of fragments) {
       const entry = own(lock.videos, id);
-      const speaks = complete || entry !== undefined || (shard !== undefined && shardOf(id, shard.count) === shard.index);
+      // A locale belongs to its source's shard (see plan()).
+      const owner = (entry ?? before)?.source ?? id;
+      const speaks = complete || entry !== undefined || (shard !== undefined && shardOf(owner, shard.count) === shard.index);
       if (speaks && !same(entry, before)) changes.push(entry ? { file, entry } : { file });
     }
     const distinct = changes.filter((c, i) => changes.findIndex((d) => same(d.entry, c.entry)) === i);
@@ -134,7 +138,7 @@ export function mergeLocks(base: Lockfile, fragments: readonly LockFragment[]): 
     for (let k = 1; k <= count; k += 1) if (!present.has(k)) result.missingShards.push(`${k}/${count}`);
   }
 
-  const assets: Record<string, LockedAsset> = { ...base.assets };
+  const assets = idMap<LockedAsset>(base.assets);
   for (const { lock } of fragments) {
     for (const [sha, asset] of Object.entries(lock.assets)) {
       const held = assets[sha];

@@ -46,12 +46,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readHolder(path: string): Promise<MutexHolder | 'missing' | 'unreadable'> {
+async function readHolder(path: string): Promise<MutexHolder | 'missing' | 'unreadable' | 'directory'> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'missing';
+    if (code === 'EISDIR') return 'directory';
+    if (code === 'EACCES' || code === 'EPERM') return 'unreadable';
     throw error;
   }
   try {
@@ -150,7 +153,12 @@ export async function acquireMutex(root: string, options: AcquireOptions = {}): 
   let tookOver: MutexHolder | undefined;
 
   for (;;) {
-    if (await createExclusive(path, content)) {
+    const taken = await createExclusive(path, content).catch((error: NodeJS.ErrnoException) => {
+      // link() onto a directory fails with EPERM or EISDIR depending on the platform.
+      if (error.code === 'EPERM' || error.code === 'EISDIR') return false;
+      throw error;
+    });
+    if (taken) {
       let released = false;
       return {
         holder: me,
@@ -165,6 +173,9 @@ export async function acquireMutex(root: string, options: AcquireOptions = {}): 
     }
     const holder = await readHolder(path);
     if (holder === 'missing') continue;
+    if (holder === 'directory') {
+      throw new LockError(`${MUTEX_NAME} is a directory, not reel's write-lock file; remove it (rmdir ${MUTEX_NAME}, or move it away) and try again.`);
+    }
     if (holder === 'unreadable') {
       throw new LockError(
         `${MUTEX_NAME} exists but cannot be read. If no reel process is running, delete it (rm ${MUTEX_NAME}) and try again.`,

@@ -29,11 +29,18 @@ export interface LockEntry {
    * the manifest's own (already in git); never a URL reel was given, never a key.
    */
   text?: Record<string, string>;
+  /** For `translate` locales: the video translation id. */
   video_id?: string;
   session_id?: string;
   idempotency_key?: string;
   /** Content hashes of agent messages already sent into the session. */
   messages_sent?: string[];
+  /**
+   * Set while a message reel sent awaits the agent's answer: a digest of the session's newest
+   * message just before the send. Until the session moves past it, no further message is sent, in
+   * this build or a later one (an interrupted build must not skip a revision that was lost).
+   */
+  awaiting_answer?: string;
   /** ISO timestamps. */
   submitted_at?: string;
   completed_at?: string;
@@ -46,6 +53,8 @@ export interface LockEntry {
   failure?: { code: string; message: string };
   /** Which API the ids belong to (`heygen`, or `emulator` for a build against the emulator). */
   api?: string;
+  /** Locales: the source entry's id (the plan groups locales under it). */
+  source?: string;
   /**
    * A chat (`review: true`) session rendered this video without reel's approval message: HeyGen's
    * agent does not always stop for review. Recorded so that nobody mistakes it for approved.
@@ -74,5 +83,15 @@ export interface Lockfile {
 }
 
 export function emptyLock(): Lockfile {
-  return { lockfileVersion: LOCKFILE_VERSION, videos: {}, assets: {} };
+  return { lockfileVersion: LOCKFILE_VERSION, videos: idMap(), assets: idMap() };
+}
+
+/**
+ * A record keyed by ids or hashes, without a prototype: `constructor`, `toString` or `__proto__`
+ * are ids like any other, never Object.prototype's members. Copies `from` when given.
+ */
+export function idMap<T>(from?: Readonly<Record<string, T>>): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  if (from) for (const key of Object.keys(from)) out[key] = from[key] as T;
+  return out;
 }

@@ -22,6 +22,9 @@ export function classify(root: string, manifestFile: string, ref: string): Refer
   return { kind: 'path', path, relPath: relativePath(root, path) };
 }
 
+/** Largest local file reel reads and uploads (Node reads no more into one buffer). */
+export const MAX_ASSET_BYTES = 2 ** 31 - 1;
+
 export interface FileFacts {
   sha256: string;
   size: number;
@@ -69,6 +72,9 @@ export class FileCache {
         if ('error' in checked) return checked;
         const st = await stat(checked.real);
         if (!st.isFile()) return { error: `\`${ref}\` is not a file` };
+        if (st.size > MAX_ASSET_BYTES) {
+          return { error: `\`${ref}\` is ${(st.size / 2 ** 30).toFixed(1)} GiB; reel uploads local files of up to 2 GiB — compress it, or host it and give its https:// URL` };
+        }
         const bytes = await readFile(checked.real);
         return { sha256: sha256(bytes), size: bytes.byteLength };
       })();

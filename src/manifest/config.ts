@@ -22,6 +22,8 @@ export interface ProjectConfig {
   /** Message that approves an agent storyboard. */
   approval_message: string;
   concurrency?: number;
+  /** Target languages for every entry (see docs/localization.md); entries and defaults override them key by key. */
+  locales?: Record<string, Record<string, unknown>>;
   /** Minutes a build waits for a direct render before leaving it unconfirmed (DEFAULT_RENDER_DEADLINE_MINUTES). */
   render_deadline_minutes?: number;
   /** The same for an agent session and its render (DEFAULT_AGENT_DEADLINE_MINUTES). */
@@ -77,7 +79,25 @@ export async function loadConfig(root: string): Promise<{ config: ProjectConfig;
         diagnostics.push({ file, ...at(offsetOf(nodeAt(parsed.doc, ['manifests']))), severity: 'error', message: `manifest glob \`${glob}\` must be relative to the project root and stay inside it` });
       }
     }
+    if (typeof v.out === 'string') {
+      const problem = outDirProblem(v.out);
+      if (problem) diagnostics.push({ file, ...at(offsetOf(nodeAt(parsed.doc, ['out']))), severity: 'error', message: problem });
+    }
     return { config: { ...config, ...v, sources }, configFile: file, diagnostics };
   }
   return { config, diagnostics: [] };
+}
+
+/**
+ * `out` is a folder of the project that reel fills with videos and never searches for manifests:
+ * the project root itself would hide every manifest, and git's, reel's and npm's folders are not
+ * reel's to write.
+ */
+function outDirProblem(out: string): string | undefined {
+  const parts = out.replace(/\\/g, '/').split('/').filter((p) => p !== '' && p !== '.');
+  if (out.startsWith('/') || /^[A-Za-z]:/.test(out) || parts.includes('..')) return `\`out\` (${out}) must be a folder inside the project, relative to its root (e.g. \`out\`)`;
+  if (parts.length === 0) return `\`out\` (${out}) is the project root: reel would skip every manifest in it; use a sub-folder such as \`out\``;
+  const bad = parts.find((p) => ['.git', '.reel', 'node_modules'].includes(p.toLowerCase()));
+  if (bad) return `\`out\` (${out}) may not be inside \`${bad}\`; use a folder of its own such as \`out\``;
+  return undefined;
 }

@@ -1,7 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from '../util/path.js';
 import type { Row } from './template.js';
 import { decodeUtf8, parseYaml } from './yaml.js';
+
+/** Largest `each` data file reel reads (far beyond any real CSV; keeps memory bounded). */
+export const MAX_DATA_BYTES = 512 * 2 ** 20;
 
 /** A problem in a data file, positioned in that file when we know where. */
 export interface DataProblem {
@@ -16,6 +19,11 @@ export type DataResult = { rows: Row[] } | { problem: DataProblem };
 export async function readRows(path: string): Promise<DataResult> {
   let bytes: Uint8Array;
   try {
+    // A FIFO or device would block the read forever, and a huge file would not fit one buffer.
+    const st = await stat(path);
+    if (st.isDirectory()) return { problem: { message: 'is a directory' } };
+    if (!st.isFile()) return { problem: { message: 'is not a regular file (a pipe or device?); give a CSV, JSON or YAML file' } };
+    if (st.size > MAX_DATA_BYTES) return { problem: { message: `is ${(st.size / 2 ** 20).toFixed(0)} MiB; data files may hold at most ${MAX_DATA_BYTES / 2 ** 20} MiB — split it` } };
     bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -25,7 +33,9 @@ export async function readRows(path: string): Promise<DataResult> {
   if (!('text' in decoded)) return { problem: { message: 'is not valid UTF-8', line: decoded.line, col: decoded.col } };
   const text = decoded.text.replace(/^\uFEFF/, '');
   const ext = extname(path).toLowerCase();
-  if (ext === '.csv') return csvRows(text);
+  // Line breaks inside a quoted cell are part of its value: a Windows checkout (CRLF) must give the
+  // same value, so the same fingerprint, as a Unix one.
+  if (ext === '.csv') return csvRows(text.replace(/\r\n?/g, '\n'));
   if (ext === '.json') {
     let value: unknown;
     try {

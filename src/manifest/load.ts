@@ -2,14 +2,17 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relativePath, resolve } from '../util/path.js';
 import { isMap, isScalar, type Node } from 'yaml';
-import { CancelledError } from '../errors.js';
+import { CancelledError, type SourcePosition } from '../errors.js';
 import { FileCache } from './assets.js';
 import { loadConfig, type ProjectConfig } from './config.js';
 import { findManifests } from './find.js';
+import { outputKey } from './output.js';
 import { FileResolver } from './resolve.js';
 import { validateAgainst } from './schema.js';
 import type { Diagnostic, DraftEntry, ResolvedEntry } from './types.js';
 import { decodeUtf8, nodeAt, offsetOf, parseYaml } from './yaml.js';
+import { append } from '../util/array.js';
+import { BREATHE_EVERY, breathe } from '../util/signal.js';
 
 /** One manifest file, loaded on its own. */
 export interface FileResult {
@@ -47,7 +50,7 @@ function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
  * hash local assets. Never throws for bad input; every problem is a Diagnostic. `bytes` lets a
  * caller that already read the file (watch) skip the read. `cache` shares file hashes across files.
  */
-export async function loadManifestFile(root: string, config: ProjectConfig, file: string, bytes?: Uint8Array, cache?: FileCache): Promise<FileResult> {
+export async function loadManifestFile(root: string, config: ProjectConfig, file: string, bytes?: Uint8Array, cache?: FileCache, signal?: AbortSignal): Promise<FileResult> {
   root = resolve(root);
   file = resolve(root, file);
   const result: FileResult = { file, entries: [], drafts: [], diagnostics: [], dependencies: [] };
@@ -91,17 +94,26 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
     return result;
   }
 
-  const resolver = new FileResolver(root, config, file, doc, at, cache ?? new FileCache(root), manifest as Record<string, unknown>);
+  const resolver = new FileResolver(root, config, file, doc, at, cache ?? new FileCache(root), manifest as Record<string, unknown>, signal);
   const videosNode = nodeAt(doc, ['videos']);
   const videos = (manifest as { videos: Record<string, Record<string, unknown> | null> }).videos;
   if (isMap(videosNode)) {
+    let n = 0;
     for (const pair of videosNode.items) {
+      if (++n % BREATHE_EVERY === 0) await breathe(signal);
       if (!isScalar(pair.key)) {
         const p = at(offsetOf(pair.key as Node | undefined));
         fail(p.line, p.col, 'a video id must be plain text (a YAML scalar), not a list or mapping');
         continue;
       }
       const id = String(pair.key.value);
+      const written = pair.key.source;
+      if (typeof pair.key.value !== 'string' && typeof written === 'string' && written !== id) {
+        // `0x10:` is the number 16 and `007:` is 7 to YAML: the id must be what the file says.
+        const p = at(offsetOf(pair.key as Node));
+        fail(p.line, p.col, `YAML reads the id \`${written}\` as ${typeof pair.key.value === 'number' ? `the number ${id}` : `\`${id}\``}; quote it ("${written}") to keep it as written`, written);
+        continue;
+      }
       if (badEntries.has(id)) continue;
       const raw = videos[id];
       resolver.add(id, raw ?? {}, pair.key as Node, (pair.value ?? undefined) as Node | undefined);
@@ -109,7 +121,7 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
   }
   result.entries = await resolver.finish();
   result.drafts = resolver.drafts;
-  result.diagnostics.push(...resolver.diagnostics);
+  append(result.diagnostics, resolver.diagnostics);
   result.diagnostics = sortDiagnostics(result.diagnostics);
   result.dependencies = [...resolver.dependencies].sort();
   return result;
@@ -119,7 +131,7 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
  * Cross-file checks: an id defined twice (in one file via `each`, or in two files) names both places
  * (paths in messages relative to `root`; absolute without it).
  */
-export function checkProject(results: FileResult[], root?: string): Diagnostic[] {
+export function checkProject(results: FileResult[], root?: string, out = 'out'): Diagnostic[] {
   // One map entry per id; lists only for the rare duplicates.
   const first = new Map<string, ResolvedEntry>();
   const byId = new Map<string, ResolvedEntry[]>();
@@ -135,7 +147,8 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
       }
     }
   }
-  const out: Diagnostic[] = [];
+  const outDir = out;
+  const found: Diagnostic[] = [];
   for (const [id, list] of byId) {
     if (list.length < 2) continue;
     for (const e of list) {
@@ -143,10 +156,46 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
         .filter((o) => o !== e)
         .map((o) => `${(root === undefined ? o.source.file : relativePath(root, o.source.file))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
       const row = e.origin ? ` (row ${e.origin.row} of ${e.origin.data})` : '';
-      out.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
+      found.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }
   }
-  return sortDiagnostics(out);
+  append(found, outputCollisions(results, root, outDir));
+  return sortDiagnostics(found);
+}
+
+/**
+ * Two entries writing one file would overwrite each other's video (and share a temporary file on
+ * the way): an error at each, naming the other. Default outputs (`<out>/<id>.mp4`) count too.
+ */
+function outputCollisions(results: FileResult[], root: string | undefined, outDir: string): Diagnostic[] {
+  const dir = outDir.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const byKey = new Map<string, ResolvedEntry[]>();
+  const shown = new Map<ResolvedEntry, string>();
+  for (const r of results) {
+    for (const e of r.entries) {
+      const rel = e.output.file ?? `${dir}/${e.id}.${e.request.output_format === 'webm' ? 'webm' : 'mp4'}`;
+      const key = outputKey(rel);
+      const list = byKey.get(key);
+      if (list) list.push(e);
+      else byKey.set(key, [e]);
+      shown.set(e, rel);
+    }
+  }
+  const at = (e: ResolvedEntry): SourcePosition => e.fieldSources['output.file'] ?? e.source;
+  const where = (e: ResolvedEntry): string => {
+    const p = at(e);
+    return `${root === undefined ? p.file : relativePath(root, p.file)}:${p.line}:${p.col}`;
+  };
+  const diagnostics: Diagnostic[] = [];
+  for (const list of byKey.values()) {
+    // Same id twice is already reported as a duplicate id.
+    if (list.length < 2 || list.every((e) => e.id === list[0]!.id)) continue;
+    for (const e of list) {
+      const others = list.filter((o) => o !== e).map((o) => `\`${o.id}\` (${where(o)})`);
+      diagnostics.push({ ...at(e), id: e.id, severity: 'error', message: `\`${e.id}\` writes ${shown.get(e)}${e.output.file ? '' : ' (its default output)'}, as does ${others.join(', ')}; give each entry its own \`output.file\`` });
+    }
+  }
+  return diagnostics;
 }
 
 /** Enough of an entry for the duplicate-id check. */
@@ -179,14 +228,15 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     } catch {
       bytes = undefined; // loadManifestFile reads again and reports why it cannot
     }
-    results.push(await loadManifestFile(root, config, file, bytes, cache));
+    results.push(await loadManifestFile(root, config, file, bytes, cache, options.signal));
+    await breathe(options.signal);
   }
   for (const r of results) {
-    result.entries.push(...r.entries);
-    result.drafts.push(...r.drafts);
-    result.diagnostics.push(...r.diagnostics);
+    append(result.entries, r.entries);
+    append(result.drafts, r.drafts);
+    append(result.diagnostics, r.diagnostics);
   }
-  result.diagnostics.push(...checkProject(results, root));
+  append(result.diagnostics, checkProject(results, root, config.out));
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
   result.drafts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   sortDiagnostics(result.diagnostics);

@@ -1,4 +1,4 @@
-import { inside, isAbsolute, relativePath, resolve as resolvePath } from '../util/path.js';
+import { inside, resolve as resolvePath } from '../util/path.js';
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 import { assetPlaceholder } from '../util/placeholder.js';
@@ -7,12 +7,21 @@ import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
 import { expand, hasTemplate, templateSyntaxError, type Row } from './template.js';
-import type { Diagnostic, DraftEntry, Mode, ResolvedEntry } from './types.js';
-import { descend } from './yaml.js';
+import { existsSync } from 'node:fs';
+import { readFile, realpath } from 'node:fs/promises';
+import { fingerprint } from '../plan/fingerprint.js';
+import { estimateSeconds } from '../plan/estimate.js';
+import { realTarget } from '../util/confine.js';
+import { BREATHE_EVERY, breathe } from '../util/signal.js';
+import { checkOutputFile } from './output.js';
+import type { Diagnostic, DraftEntry, LocaleOf, Mode, ResolvedEntry } from './types.js';
+import { decodeUtf8, descend, parseYaml } from './yaml.js';
 
 /** A video id must be usable as a file name on every OS and in URLs. */
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 export const MAX_ID_LENGTH = 200;
+/** Names Windows reserves for devices, with or without an extension (`con`, `con.intro`, `lpt1`). */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(\.|$)/;
 export const SCRIPT_MAX = 5000;
 export const PROMPT_MAX = 10000;
 
@@ -22,7 +31,19 @@ const PASS_THROUGH = ['voice_settings', 'aspect_ratio', 'resolution', 'fit', 're
 const AGENT_RENAMES: ReadonlyArray<readonly [string, string]> = [['avatar', 'avatar_id'], ['voice', 'voice_id'], ['style', 'style_id'], ['brand_kit', 'brand_kit_id'], ['orientation', 'orientation'], ['incognito', 'incognito_mode']];
 
 /** Object fields merged key by key with defaults; every other field is replaced whole. */
-const DEEP_MERGED = new Set(['voice_settings', 'output', 'api']);
+const DEEP_MERGED = new Set(['voice_settings', 'output', 'api', 'locales']);
+
+/** Locale fields that only a `rerender` locale takes, and those only a `translate` locale takes. */
+const RERENDER_ONLY = ['script', 'catalog', 'voice', 'voice_settings', 'avatar'] as const;
+const TRANSLATE_ONLY = ['language', 'mode', 'captions', 'audio_only', 'speakers', 'glossary', 'proofread'] as const;
+
+/**
+ * A locale's id: its source's id, a dot and the locale key in lower case (`welcome` + `de-DE` →
+ * `welcome.de-de`), so it is as file-safe as the source's and sorts next to it.
+ */
+export function localeId(source: string, key: string): string {
+  return `${source}.${key.toLowerCase()}`;
+}
 
 type Json = Record<string, unknown>;
 
@@ -46,6 +67,8 @@ interface Slot {
 interface Pending {
   entry: ResolvedEntry;
   slots: Slot[];
+  /** `translate` locales: their source, whose fingerprint they carry once its files are hashed. */
+  after?: Pending;
 }
 
 function isPlainObject(v: unknown): v is Json {
@@ -81,6 +104,7 @@ export class FileResolver {
     private readonly at: (offset: number) => { line: number; col: number },
     private readonly cache: FileCache,
     manifest: Json,
+    private readonly signal?: AbortSignal,
   ) {
     this.defaults = this.fields(isPlainObject(manifest['defaults']) ? manifest['defaults'] : {}, this.child(doc.contents as Node, 'defaults'));
   }
@@ -222,7 +246,7 @@ export class FileResolver {
     this.diagnostics.push({ ...this.pos(marker), id, message, severity: 'warning' });
   }
 
-  private expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): void {
+  private async expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): Promise<void> {
     const dataRel = rows.relPath;
     const reported = new Set<string>();
     const columns = (row: Row): string => Object.keys(row).join(', ') || '(none)';
@@ -233,9 +257,14 @@ export class FileResolver {
       const names = missing.map((m) => `\`${m}\``).join(', ');
       this.error(node, `${what}: row ${i + 1} of ${dataRel} has no column ${names}; columns: ${columns(row)}`, id);
     };
-    rows.rows.forEach((row, i) => {
+    for (let i = 0; i < rows.rows.length; i++) {
+      if (i > 0 && i % BREATHE_EVERY === 0) await breathe(this.signal);
+      const row = rows.rows[i]!;
       const rowId = expand(id, row);
-      if (rowId.missing.length > 0) return missingError(keyNodeArg, row, i, rowId.missing, 'id');
+      if (rowId.missing.length > 0) {
+        missingError(keyNodeArg, row, i, rowId.missing, 'id');
+        continue;
+      }
       const expanded = new Map<string, Field>();
       let ok = true;
       for (const [k, f] of merged) {
@@ -251,7 +280,7 @@ export class FileResolver {
         expanded.set(k, { value, node: f.node });
       }
       if (ok) this.build(rowId.value, mode, expanded, keyNodeArg, { data: dataRel, row: i + 1 });
-    });
+    }
   }
 
   private async rows(ref: string, node: Node | undefined, id: string): Promise<{ rows: Row[]; relPath: string } | undefined> {
@@ -280,12 +309,15 @@ export class FileResolver {
     return { rows: result.rows, relPath: where.relPath };
   }
 
-  private build(id: string, mode: Mode, f: Map<string, Field>, keyNode: Node | undefined, origin: ResolvedEntry['origin']): void {
+  private build(id: string, mode: Mode, f: Map<string, Field>, keyNode: Node | undefined, origin: ResolvedEntry['origin'], locale?: LocaleOf): void {
     const before = this.diagnostics.length;
     const err = (node: Node | undefined, message: string): void => this.error(node, message, id);
     if (!ID_PATTERN.test(id) || id.length > MAX_ID_LENGTH) {
       const slug = id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, MAX_ID_LENGTH);
       err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
+    } else if (WINDOWS_RESERVED.test(id) || id.endsWith('.')) {
+      const reason = id.endsWith('.') ? 'ends with `.`, which Windows drops from file names' : `is a device name on Windows (\`${id.split('.')[0]}\`), so \`${id}.mp4\` cannot be created there`;
+      err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} ${reason}; choose another id (e.g. \`${id.replace(/\.+$/, '')}-video\`)`);
     }
     const request: Json = {};
     const fieldSources: Record<string, SourcePosition> = {};
@@ -408,14 +440,19 @@ export class FileResolver {
     const output: ResolvedEntry['output'] = {};
     const out = get('output');
     if (isPlainObject(out) && typeof out['file'] === 'string') {
-      const file = out['file'];
-      const abs = resolvePath(this.root, file);
-      if (isAbsolute(file) || !inside(this.root, abs) || abs === this.root) err(descend(this.doc, node('output'), ['file']), '`output.file` must be a path relative to the project root, inside it');
-      else output.file = relativePath(this.root, abs);
+      const checked = checkOutputFile(this.root, out['file'], request['output_format']);
+      const at = descend(this.doc, node('output'), ['file']);
+      if ('problem' in checked) err(at, checked.problem);
+      else {
+        output.file = checked.rel;
+        fieldSources['output.file'] = this.pos(at);
+      }
     }
 
     const api = get('api');
-    if (isPlainObject(api)) {
+    const proto = protoPath(api);
+    if (proto) err(descend(this.doc, node('api'), proto, true), `\`api.${proto.join('.')}\`: \`__proto__\` cannot be sent as a request field (JavaScript would drop it silently); remove it`);
+    else if (isPlainObject(api)) {
       Object.assign(request, deepMerge(request, api));
       for (const k of Object.keys(api)) fieldSources[k] = this.pos(descend(this.doc, node('api'), [k], true));
     }
@@ -431,20 +468,224 @@ export class FileResolver {
       };
     }
     if (origin) entry.origin = origin;
-    this.pending.push({ entry, slots });
+    if (locale) entry.locale = locale;
+    const pending: Pending = { entry, slots };
+    this.pending.push(pending);
+    if (!locale) this.locales(pending, f, keyNode, origin);
+  }
+
+  // ---- locales (docs/localization.md) ------------------------------------------------------------
+
+  /** The entry's `locales:` (over the config's), each queued as its own derived entry. */
+  private locales(source: Pending, f: Map<string, Field>, keyNode: Node | undefined, origin: ResolvedEntry['origin']): void {
+    const own = f.get('locales');
+    const base = this.config.locales;
+    if (!own && !base) return;
+    const all = deepMerge(base ?? {}, isPlainObject(own?.value) ? own.value : {});
+    const configPos = this.config.sources?.['locales'] ?? source.entry.source;
+    const id = source.entry.id;
+    for (const key of Object.keys(all)) {
+      const spec = all[key];
+      if (!isPlainObject(spec)) continue;
+      const specNode = own ? descend(this.doc, own.node, [key]) : undefined;
+      const keyPos = own && specNode ? this.pos(descend(this.doc, own.node, [key], true)) : configPos;
+      const at = (field: string): { node?: Node; pos: SourcePosition } => {
+        const n = specNode ? descend(this.doc, specNode, [field]) : undefined;
+        return n && n !== specNode ? { node: n, pos: this.pos(n) } : { pos: keyPos };
+      };
+      const fail = (field: string, message: string): void => {
+        this.diagnostics.push({ ...at(field).pos, id, message, severity: 'error' });
+      };
+      const lid = localeId(id, key);
+      const strategy = spec['strategy'] === 'rerender' ? 'rerender' : 'translate';
+      const wrong = (strategy === 'translate' ? RERENDER_ONLY : TRANSLATE_ONLY).filter((k) => k in spec);
+      for (const k of wrong) fail(k, `locale \`${key}\`: \`${k}\` is for ${strategy === 'translate' ? '`strategy: rerender`' : '`strategy: translate` (the default)'} locales; remove it or change the strategy`);
+      if (wrong.length > 0) continue;
+      const title = typeof spec['title'] === 'string' ? spec['title'] : typeof source.entry.title === 'string' ? `${source.entry.title} (${key})` : undefined;
+      if (strategy === 'translate') this.translateLocale(source, lid, key, spec, title, at, fail, keyPos);
+      else this.rerenderLocale(source, lid, key, spec, title, f, keyNode, origin, specNode, at, fail);
+    }
+  }
+
+  private translateLocale(
+    source: Pending, lid: string, key: string, spec: Json, title: string | undefined,
+    at: (field: string) => { node?: Node; pos: SourcePosition }, fail: (field: string, message: string) => void, keyPos: SourcePosition,
+  ): void {
+    const language = spec['language'];
+    if (typeof language !== 'string') {
+      fail('language', `locale \`${key}\` needs \`language:\`, the HeyGen language name (e.g. \`German (Germany)\`); \`reel validate --remote\` lists close matches`);
+      return;
+    }
+    const request: Json = {
+      output_languages: [language],
+      mode: spec['mode'] === 'precision' ? 'precision' : 'speed',
+      translate_audio_only: spec['audio_only'] === true,
+      enable_caption: spec['captions'] === true,
+    };
+    // `source` is where the source video is defined: editing it is what re-translates (`reel explain`).
+    const fieldSources: Record<string, SourcePosition> = {
+      output_languages: at('language').pos, mode: at('mode').pos, enable_caption: at('captions').pos,
+      translate_audio_only: at('audio_only').pos, source: source.entry.source,
+    };
+    if (typeof spec['speakers'] === 'number') {
+      request['speaker_num'] = spec['speakers'];
+      fieldSources['speaker_num'] = at('speakers').pos;
+    }
+    if (typeof spec['glossary'] === 'string') {
+      request['brand_glossary_id'] = spec['glossary'];
+      fieldSources['brand_glossary_id'] = at('glossary').pos;
+    }
+    if (title !== undefined) request['title'] = title;
+    const slots: Slot[] = [];
+    const locale: LocaleOf = { source: source.entry.id, key, strategy: 'translate' };
+    const proofread = spec['proofread'];
+    if (typeof proofread === 'string') {
+      const where = this.classify(proofread);
+      if (where.kind !== 'path') {
+        fail('proofread', `locale \`${key}\`: \`proofread\` must be an SRT file in the repository${where.kind === 'error' ? ` (${where.message})` : ', not a URL'}`);
+        return;
+      }
+      // The reviewed subtitles go with the translation, for the translated video (`srt_role: output`).
+      request['srt_role'] = 'output';
+      request['srt'] = null;
+      fieldSources['srt'] = at('proofread').pos;
+      locale.proofread = where.relPath;
+      if (!existsSync(where.path)) {
+        // Not translated until the reviewed file exists (the plan leaves it out), but `reel l10n
+        // pull` finds the locale here and writes the file.
+        locale.awaitingProofread = true;
+        this.dependencies.add(where.path);
+        this.diagnostics.push({
+          ...at('proofread').pos, id: lid, severity: 'warning',
+          message: `locale \`${key}\` waits for its reviewed subtitles: ${where.relPath} does not exist yet; run \`reel l10n pull ${lid}\` once ${source.entry.id} is rendered, correct the file and commit it (or remove \`proofread\`)`,
+        });
+      } else slots.push({ ref: proofread, path: where.path, relPath: where.relPath, pos: at('proofread').pos, fill: (p) => (request['srt'] = { type: 'asset_id', asset_id: p }) });
+    }
+    const entry: ResolvedEntry = { id: lid, mode: 'translate', request, assets: [], output: {}, source: keyPos, fieldSources, locale };
+    if (title !== undefined) entry.title = title;
+    if (source.entry.origin) entry.origin = source.entry.origin;
+    this.pending.push({ entry, slots, after: source });
+  }
+
+  private rerenderLocale(
+    source: Pending, lid: string, key: string, spec: Json, title: string | undefined, f: Map<string, Field>, keyNode: Node | undefined,
+    origin: ResolvedEntry['origin'], specNode: Node | undefined, at: (field: string) => { node?: Node; pos: SourcePosition }, fail: (field: string, message: string) => void,
+  ): void {
+    if (source.entry.mode !== 'direct' || typeof source.entry.request['script'] !== 'string') {
+      fail('strategy', `locale \`${key}\`: \`strategy: rerender\` renders a localized script, so its source must be a direct entry with \`script\`; use \`strategy: translate\` for ${source.entry.mode === 'agent' ? 'agent entries' : 'audio-driven entries'}`);
+      return;
+    }
+    if (typeof spec['script'] !== 'string' && typeof spec['catalog'] !== 'string') {
+      fail('strategy', `locale \`${key}\` (\`strategy: rerender\`) needs its \`script\`, or a \`catalog\` file mapping entry ids to scripts`);
+      return;
+    }
+    if (typeof spec['voice'] !== 'string') {
+      fail('strategy', `locale \`${key}\` (\`strategy: rerender\`) needs a native \`voice\` for the language`);
+      return;
+    }
+    const overrides = this.fields(spec, specNode);
+    const g = new Map(f);
+    for (const k of ['locales', 'output', 'callback_id']) g.delete(k);
+    for (const k of ['voice', 'avatar', 'script'] as const) {
+      const o = overrides.get(k) ?? (typeof spec[k] === 'string' ? { value: spec[k], node: at(k).node } : undefined);
+      if (o) g.set(k, o);
+    }
+    const vs = spec['voice_settings'];
+    if (isPlainObject(vs)) {
+      const base = g.get('voice_settings');
+      g.set('voice_settings', { value: isPlainObject(base?.value) ? deepMerge(base.value, vs) : vs, node: at('voice_settings').node });
+    }
+    if (title !== undefined) g.set('title', { value: title, node: at('title').node ?? keyNode });
+    else g.delete('title');
+    const locale: LocaleOf = { source: source.entry.id, key, strategy: 'rerender' };
+    const catalog = spec['catalog'];
+    if (typeof spec['script'] === 'string' || typeof catalog !== 'string') {
+      this.build(lid, 'direct', g, specNode ?? keyNode, origin, locale);
+      return;
+    }
+    const id = source.entry.id;
+    this.waiting.push(
+      this.catalog(catalog).then((read) => {
+        if ('error' in read) return fail('catalog', `locale \`${key}\`: catalog ${read.error}`);
+        const script = read.scripts[id];
+        if (typeof script !== 'string' || script.trim() === '') {
+          return fail('catalog', `locale \`${key}\`: catalog ${read.relPath} has no script for \`${id}\`; add \`${id}: <translated script>\` to it`);
+        }
+        g.set('script', { value: script, node: at('catalog').node });
+        this.build(lid, 'direct', g, specNode ?? keyNode, origin, locale);
+      }),
+    );
+  }
+
+  /** Per-language catalogs read once per file: a map from entry id to localized script. */
+  private readonly catalogs = new Map<string, Promise<{ scripts: Record<string, unknown>; relPath: string } | { error: string }>>();
+
+  private catalog(ref: string): Promise<{ scripts: Record<string, unknown>; relPath: string } | { error: string }> {
+    let p = this.catalogs.get(ref);
+    if (p) return p;
+    p = (async () => {
+      const where = this.classify(ref);
+      if (where.kind !== 'path') return { error: where.kind === 'error' ? where.message : `\`${ref}\` must be a local YAML or JSON file, not a URL` };
+      this.dependencies.add(where.path);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(where.path);
+      } catch (e) {
+        return { error: `${where.relPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
+      }
+      const decoded = decodeUtf8(bytes);
+      if (!('text' in decoded)) return { error: `${where.relPath}:${decoded.line}:${decoded.col} has an invalid UTF-8 byte; save it as UTF-8` };
+      const parsed = parseYaml(decoded.text.replace(/^\uFEFF/, ''), 'catalog', { allowEmpty: true });
+      const first = parsed.errors[0];
+      if (first) {
+        const { line, col } = parsed.lineCounter.linePos(first.offset);
+        return { error: `${where.relPath}:${line}:${col}: ${first.message}` };
+      }
+      if (!isPlainObject(parsed.value)) return { error: `${where.relPath} must map entry ids to scripts (\`welcome: "Willkommen …"\`)` };
+      const scripts: Record<string, unknown> = Object.create(null);
+      Object.assign(scripts, parsed.value);
+      return { scripts, relPath: where.relPath };
+    })();
+    this.catalogs.set(ref, p);
+    return p;
   }
 
   /** Hashes every local file the queued entries refer to and returns the entries that resolved. */
   async finish(): Promise<ResolvedEntry[]> {
     // Most files wait for nothing: skip the awaits (two promise turns per file) when there is nothing to wait for.
-    if (this.waiting.length > 0) await Promise.all(this.waiting);
+    // Waiting work may queue more (a row's locale reads its catalog): wait until nothing new comes.
+    for (let done = 0; done < this.waiting.length; ) {
+      const batch = this.waiting.slice(done);
+      done = this.waiting.length;
+      await Promise.all(batch);
+    }
     // Hash each distinct file once (the cache also shares them across files), then fill slots synchronously.
     const facts = new Map<string, FileFacts | { error: string }>();
     const distinct = new Map<string, string>();
     for (const { slots } of this.pending) for (const slot of slots) if (!distinct.has(slot.path)) distinct.set(slot.path, slot.ref);
     if (distinct.size > 0) await Promise.all([...distinct].map(async ([path, ref]) => facts.set(path, await this.cache.hash(path, ref))));
     const out: ResolvedEntry[] = [];
-    for (const { entry, slots } of this.pending) {
+    // An output.file whose folder is a symlink out of the project would carry the download outside
+    // (build checks again when it writes; this reports it where it is written).
+    const escapes = new Set<ResolvedEntry>();
+    const outputs = this.pending.filter((p) => p.entry.output.file !== undefined);
+    if (outputs.length > 0) {
+      const realRoot = await realpath(this.root).catch(() => this.root);
+      await Promise.all(outputs.map(async ({ entry }) => {
+        const real = await realTarget(resolvePath(this.root, entry.output.file!)).catch(() => undefined);
+        if (real === undefined || !inside(realRoot, real)) {
+          escapes.add(entry);
+          this.diagnostics.push({ ...(entry.fieldSources['output.file'] ?? entry.source), id: entry.id, severity: 'error', message: `\`output.file\` ${entry.output.file} leads (through a symlink) outside the project; reel writes only inside it` });
+        }
+      }));
+    }
+    const failed = new Set<Pending>();
+    for (const pending of this.pending) {
+      const { entry, slots } = pending;
+      if (escapes.has(entry)) {
+        failed.add(pending);
+        continue;
+      }
       let ok = true;
       for (const slot of slots) {
         this.dependencies.add(slot.path);
@@ -459,9 +700,38 @@ export class FileResolver {
         entry.assets.push({ placeholder, path: slot.path, relPath: slot.relPath, sha256: f.sha256, size: f.size, source: slot.pos });
       }
       if (ok) out.push(entry);
+      else failed.add(pending);
+    }
+    // Sources come before their locales in `pending`, so their requests are complete by now.
+    for (const pending of this.pending) {
+      const source = pending.after;
+      if (!source || !pending.entry.locale) continue;
+      if (failed.has(source)) {
+        const i = out.indexOf(pending.entry);
+        if (i >= 0) out.splice(i, 1);
+        continue;
+      }
+      pending.entry.locale.sourceFingerprint = fingerprint(source.entry);
+      pending.entry.locale.sourceSeconds = estimateSeconds(source.entry);
     }
     return out;
   }
+}
+
+/** The path to the first `__proto__` key inside `value`, if any. */
+function protoPath(value: unknown): Array<string | number> | undefined {
+  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: v, path } = stack.pop()!;
+    if (Array.isArray(v)) v.forEach((item, i) => stack.push({ value: item, path: [...path, i] }));
+    else if (isPlainObject(v)) {
+      for (const k of Object.keys(v)) {
+        if (k === '__proto__') return [...path, k];
+        stack.push({ value: v[k], path: [...path, k] });
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The fields a draft of `mode` still needs before it can be a normal entry. */

@@ -162,6 +162,9 @@ function describe(name: SchemaName, errors: ErrorObject[], data: unknown): Schem
   const out: SchemaProblem[] = [];
   const seen = new Set<string>();
   for (const e of kept) {
+    // A bad key of a `propertyNames` map: the `propertyNames` error below names it; its inner
+    // error (marked with `propertyName`) only repeats the pattern.
+    if ((e as { propertyName?: string }).propertyName !== undefined) continue;
     const path = pointer(e.instancePath);
     const field = fieldName(path, data);
     const where = field ? `\`${field}\`` : 'the file';
@@ -243,6 +246,18 @@ function describe(name: SchemaName, errors: ErrorObject[], data: unknown): Schem
       case 'maxProperties': {
         const props = Object.keys((parent?.['properties'] as Record<string, unknown> | undefined) ?? {});
         problem = { path, key: false, message: `${where} needs exactly one of ${props.join(', ')}` };
+        break;
+      }
+      case 'propertyNames': {
+        const key = String((e.params as { propertyName: string }).propertyName);
+        const locales = path.at(-1) === 'locales';
+        problem = {
+          path: [...path, key],
+          key: true,
+          message: locales
+            ? `locale \`${key}\` must be a language tag such as \`de-DE\` or \`pt-BR\` (letters and digits joined by \`-\`); it becomes part of the video id`
+            : `key \`${key}\`${field ? ` in \`${field}\`` : ''} is not allowed`,
+        };
         break;
       }
       case 'anyOf': {

@@ -5,7 +5,31 @@ import type { SourcePosition } from '../errors.js';
  * watch). The loader turns YAML into ResolvedEntry values; nothing downstream reads YAML.
  */
 
-export type Mode = 'direct' | 'agent';
+/** `translate`: a locale made by HeyGen Video Translation of its source (never written by hand). */
+export type Mode = 'direct' | 'agent' | 'translate';
+
+/** How a locale is made: dubbing the rendered source, or rendering a localized script. */
+export type LocaleStrategy = 'translate' | 'rerender';
+
+/** A derived video: one target language of a source entry (see docs/localization.md). */
+export interface LocaleOf {
+  /** The source entry's id. */
+  source: string;
+  /** The locale key as written (`de-DE`). */
+  key: string;
+  strategy: LocaleStrategy;
+  /**
+   * `translate` only: the source's fingerprint, filled in once the source's files are hashed. Part
+   * of the locale's fingerprint, so editing the source re-translates every `translate` locale.
+   */
+  sourceFingerprint?: string;
+  /** `translate` only: the source's estimated seconds (a translation is about as long). */
+  sourceSeconds?: number;
+  /** `translate` with `proofread:`: the committed SRT, relative to the project root. */
+  proofread?: string;
+  /** The `proofread:` file does not exist yet: nothing is translated until `reel l10n pull` writes it. */
+  awaitingProofread?: boolean;
+}
 
 /**
  * A local file referenced by a manifest. In `request` its place is held by `placeholder`
@@ -65,6 +89,8 @@ export interface ResolvedEntry {
   fieldSources: Record<string, SourcePosition>;
   /** For entries expanded from `each`: the data file and the 1-based row. */
   origin?: { data: string; row: number };
+  /** For locales: which entry they localize and how. */
+  locale?: LocaleOf;
 }
 
 /**

@@ -40,6 +40,8 @@ function countWords(text: string): number {
  */
 export function estimateSeconds(entry: ResolvedEntry): number {
   const request = entry.request;
+  // A translation is about as long as its source (HeyGen bills output seconds, one charge per language).
+  if (entry.mode === 'translate') return entry.locale?.sourceSeconds ?? DEFAULT_ESTIMATE_SECONDS;
   if (entry.mode === 'agent') {
     const prompt = typeof request.prompt === 'string' ? request.prompt : '';
     return Math.max(1, Math.round(durationFromPrompt(prompt) ?? DEFAULT_ESTIMATE_SECONDS));

@@ -21,6 +21,9 @@ export const REVIEW_FIELDS = ['revisions', 'approved'] as const;
 /** Names of output settings in `fieldDigests` (they change where reel writes, not what HeyGen renders). */
 export const OUTPUT_FIELD_PREFIX = 'output.';
 
+/** The `fieldDigests` name of a `translate` locale's source fingerprint. */
+export const SOURCE_FIELD = 'source';
+
 /** The length of the fingerprint prefix shown to people. */
 export const SHORT_FINGERPRINT = 12;
 
@@ -48,7 +51,16 @@ export function fingerprintPayload(entry: ResolvedEntry): Record<string, unknown
   for (const [key, value] of Object.entries(entry.request)) {
     if (!metadata.has(key)) request[key] = value;
   }
-  return { format: FINGERPRINT_VERSION, mode: entry.mode, request };
+  return withSource({ format: FINGERPRINT_VERSION, mode: entry.mode, request }, entry);
+}
+
+/**
+ * A `translate` locale also hashes its source's fingerprint: editing the source re-translates it.
+ * Other entries' payloads are unchanged, so their fingerprints (and locks) stay valid.
+ */
+function withSource<T extends Record<string, unknown>>(payload: T, entry: ResolvedEntry): T {
+  if (entry.mode === 'translate') (payload as Record<string, unknown>).source = entry.locale?.sourceFingerprint ?? '';
+  return payload;
 }
 
 /**
@@ -65,7 +77,7 @@ export function fingerprint(entry: ResolvedEntry): string {
     const value = entry.request[key];
     if (value !== undefined && !metadata.has(key)) request[key] = sortKeys(value);
   }
-  return sha256(JSON.stringify({ format: FINGERPRINT_VERSION, mode: entry.mode, request }));
+  return sha256(JSON.stringify(withSource({ format: FINGERPRINT_VERSION, mode: entry.mode, request }, entry)));
 }
 
 /**
@@ -106,6 +118,8 @@ export function digest(value: unknown): string {
 function collectDigests(entry: ResolvedEntry, include: (name: string) => boolean): Record<string, string> {
   const out: Record<string, string> = {};
   if (include('mode')) out.mode = digest(entry.mode);
+  // The plan names it when a source edit re-translates a locale ("source changed").
+  if (entry.mode === 'translate' && include(SOURCE_FIELD)) out[SOURCE_FIELD] = digest(entry.locale?.sourceFingerprint ?? '');
   for (const [key, value] of Object.entries(entry.request)) {
     if (value !== undefined && include(key)) out[key] = digest(value);
   }

@@ -64,7 +64,7 @@ export type Summary = { [A in Action]: number } & {
 };
 
 export interface Plan {
-  /** Sorted by id. */
+  /** Sorted by id, each locale right after its source (see `sourceOf`). */
   changes: Change[];
   summary: Summary;
   /** Entries marked `draft: true` (selected like changes), sorted by id: never rendered, shown as `draft: needs …`. */
@@ -166,7 +166,8 @@ function diffOne(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined
 export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options: PlanOptions = {}): Plan {
   const selected = targetMatcher(options.targets);
   const shard = options.shard;
-  const include = (id: string): boolean => selected(id) && (!shard || shardOf(id, shard.count) === shard.index);
+  // A locale goes to its source's shard: it is translated from the video that shard renders.
+  const include = (id: string, source: string | undefined): boolean => selected(id) && (!shard || shardOf(source ?? id, shard.count) === shard.index);
 
   const changes: Change[] = [];
   const seen = new Set<string>();
@@ -174,15 +175,22 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     // Duplicate ids are a loader diagnostic; the first one wins here so that watch can still plan.
     if (seen.has(entry.id)) continue;
     seen.add(entry.id);
-    if (!include(entry.id)) continue;
-    changes.push(diffEntry(entry, fingerprint(entry), lock.videos[entry.id], options));
+    if (!include(entry.id, entry.locale?.source)) continue;
+    const locked = lock.videos[entry.id];
+    if (entry.locale?.awaitingProofread) {
+      // Waiting for `reel l10n pull` (a loader warning says so): nothing to translate yet, and an
+      // earlier translation stays as it is rather than being removed.
+      if (locked) changes.push(change(entry.id, 'unchanged', entry, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
+      continue;
+    }
+    changes.push(diffEntry(entry, fingerprint(entry), locked, options));
   }
-  const drafts = (options.drafts ?? []).filter((d) => include(d.id));
+  const drafts = (options.drafts ?? []).filter((d) => include(d.id, undefined));
   // A draft is unfinished, not deleted: a record under its id is left alone until it is complete.
   const draftIds = new Set(drafts.map((d) => d.id));
   const retained: NonNullable<Plan['retained']> = [];
   for (const id in lock.videos) {
-    if (seen.has(id) || draftIds.has(id) || !include(id)) continue;
+    if (seen.has(id) || draftIds.has(id) || !include(id, lock.videos[id]!.source)) continue;
     const locked = lock.videos[id]!;
     if (locked.ejected_to !== undefined) {
       // Replaced by `reel eject --replace`: what was paid for stays, files and HeyGen video alike.
@@ -191,11 +199,28 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     }
     changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
   }
-  changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Locales follow their source (`welcome`, `welcome.de-de`, `welcome.fr-fr`, then `welcome-2`).
+  const keys = new Map<Change, string>();
+  for (const c of changes) keys.set(c, groupKey(c));
+  changes.sort((a, b) => {
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
   const out: Plan = { changes, summary: summarize(changes) };
   if (drafts.length > 0) out.drafts = drafts;
   if (retained.length > 0) out.retained = retained.sort((a, b) => (a.id < b.id ? -1 : 1));
   return out;
+}
+
+/** The id of the entry a change localizes, if it is a locale. */
+export function sourceOf(c: Pick<Change, 'entry' | 'locked'>): string | undefined {
+  return c.entry?.locale?.source ?? c.locked?.source;
+}
+
+function groupKey(c: Change): string {
+  const source = sourceOf(c);
+  return source === undefined ? c.id : `${source}\u0000${c.id}`;
 }
 
 /** Whether the build stops the entry's old session before creating a new one (it may still run). */

@@ -3,6 +3,8 @@ import { awaitingReview, type JobResult } from '../build/events.js';
 import type { SourcePosition } from '../errors.js';
 import { displayPath } from '../util/path.js';
 import { workflowCommand } from './workflow-command.js';
+import { noCommands } from './safe-text.js';
+import { append } from '../util/array.js';
 
 /**
  * `::error` annotations for failed and unconfirmed renders, pointing at the manifest entry, so a
@@ -27,7 +29,7 @@ export function awaitingReviewMarkdown(results: readonly JobResult[]): string[] 
   lines.push('', '**Awaiting review**', '');
   for (const r of waiting) {
     lines.push(`- \`${r.id}\`${r.sessionId ? ` (session \`${r.sessionId}\`)` : ''}`);
-    for (const text of r.storyboard ?? []) lines.push(...text.split('\n').map((l) => `  > ${l}`));
+    for (const text of r.storyboard ?? []) append(lines, noCommands(text).split('\n').map((l) => `  > ${l}`));
     lines.push(`  ${nextStep(r.id, 'reviewing')}`);
   }
   return lines;

@@ -1,7 +1,9 @@
 import { nextStep } from '../agent/transcript.js';
 import type { JobResult } from '../build/events.js';
+import { append, maxOf } from '../util/array.js';
 import { formatDuration } from '../build/describe.js';
 import type { BuildTotals } from '../build/reporter.js';
+import { noCommands, oneLine } from './safe-text.js';
 
 export { formatDuration };
 
@@ -15,7 +17,7 @@ export function formatBuildTable(totals: BuildTotals, color: boolean): string {
   if (rows.length > 0) {
     const cells = rows.map((r) => [r.id, r.action, r.result, formatDuration(r.ms), r.file ?? '']);
     const header = ['ID', 'ACTION', 'RESULT', 'DURATION', 'FILE'];
-    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+    const widths = header.map((h, i) => maxOf(cells.map((c) => (c[i] ?? '').length), h.length));
     const line = (c: string[]): string => c.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
     lines.push(line(header));
     for (const [i, c] of cells.entries()) {
@@ -28,7 +30,7 @@ export function formatBuildTable(totals: BuildTotals, color: boolean): string {
     if (problems.length > 0) {
       lines.push('');
       for (const r of problems) {
-        lines.push(`${r.id}: ${r.code ? `${r.code}: ` : ''}${r.message}`);
+        lines.push(`${r.id}: ${r.code ? `${r.code}: ` : ''}${oneLine(r.message ?? '')}`);
         if (r.result === 'awaiting_review') lines.push(...reviewLines(r).map((l) => `  ${l}`));
       }
     }
@@ -46,7 +48,7 @@ export function reviewLines(r: JobResult): string[] {
   const lines: string[] = [];
   if (r.storyboard && r.storyboard.length > 0) {
     lines.push('Storyboard:');
-    for (const text of r.storyboard) lines.push(...text.split('\n').map((l) => `  ${l}`));
+    for (const text of r.storyboard) append(lines, noCommands(text).split('\n').map((l) => `  ${l}`));
   }
   lines.push(`Next: ${nextStep(r.id, 'reviewing')}`);
   return lines;

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../manifest/types.js';
 import { displayPath } from '../util/path.js';
 import { workflowCommand } from './workflow-command.js';
+import { oneLine } from './safe-text.js';
 
 /**
  * Human text: one `path:line:col  id  message` line per problem, grouped by file (a blank line
@@ -14,7 +15,7 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], cwd: strin
     if (current !== undefined && path !== current) lines.push('');
     current = path;
     const level = d.severity === 'warning' ? 'warning: ' : '';
-    lines.push(`${path}:${d.line}:${d.col}  ${d.id !== undefined ? `${d.id}  ` : ''}${level}${d.message}`);
+    lines.push(`${path}:${d.line}:${d.col}  ${d.id !== undefined ? `${d.id}  ` : ''}${level}${oneLine(d.message)}`);
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }

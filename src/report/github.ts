@@ -11,6 +11,7 @@ import { formatGithubAnnotations } from './diagnostics.js';
 import { STEP_SUMMARY_LIMIT, formatPlanMarkdown } from './plan-markdown.js';
 import { inGithubActions } from '../util/terminal.js';
 import { workflowCommand } from './workflow-command.js';
+import { append } from '../util/array.js';
 
 /**
  * GitHub Actions integration: workflow commands (`::error file=…,line=…,col=…::…`) that GitHub
@@ -124,7 +125,7 @@ export function formatBuildSummary(report: BuildReport, env: NodeJS.ProcessEnv):
       out.push('', '**Failures**', '');
       for (const r of problems) out.push(`- \`${r.id}\`: ${cell(`${r.code ? `${r.code}: ` : ''}${r.message ?? ''}`)}`);
     }
-    out.push(...awaitingReviewMarkdown(rows));
+    append(out, awaitingReviewMarkdown(rows));
   }
   return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,13 @@
 import { recordedApi } from '../util/api.js';
 import type { SourcePosition } from '../errors.js';
 import { displayPath } from '../util/path.js';
-import { ACTIONS, type Action, type Change, type Plan, type Summary, stoppable } from '../plan/plan.js';
+import { sourceChanged, translationCost } from '../plan/l10n.js';
+import { ACTIONS, type Action, type Change, type Plan, type Summary, sourceOf, stoppable } from '../plan/plan.js';
+
+/** A locale's id indented under its source, so the plan reads as one group per source video. */
+export function groupedId(change: Change): string {
+  return sourceOf(change) !== undefined ? `  ${change.id}` : change.id;
+}
 
 /** One symbol per action, shared by the human and markdown reports. */
 export const SYMBOLS: Record<Action, string> = {
@@ -61,6 +67,21 @@ export function countsPhrase(summary: Summary): string {
 
 /** What a build does with the change beyond its action, in a few words (or ''). */
 export function detail(change: Change): string {
+  const base = actionDetail(change);
+  const locale = localeDetail(change);
+  return base && locale ? `${base} ${locale}` : base || locale;
+}
+
+/** Locales: why a translation is made again, and what it costs (API.md §13). */
+function localeDetail(change: Change): string {
+  const notes: string[] = [];
+  if (sourceChanged(change)) notes.push('source changed');
+  const cost = translationCost(change);
+  if (cost > 0) notes.push(`translation ~$${cost.toFixed(2)}`);
+  return notes.length > 0 ? `(${notes.join('; ')})` : '';
+}
+
+function actionDetail(change: Change): string {
   switch (change.action) {
     case 'failed': {
       const failure = change.locked?.failure;

@@ -1,6 +1,8 @@
 import type { Action, Plan } from '../plan/plan.js';
+import { append, maxOf } from '../util/array.js';
 import { displayPath } from '../util/path.js';
-import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, draftLines, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, draftLines, groupedId, isListed, location, totals } from './plan-common.js';
+import { oneLine } from './safe-text.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -21,14 +23,14 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   const listed = p.changes.filter((c) => isListed(c, options.verbose ?? false));
   const rows = listed.map((c) => ({
     change: c,
-    id: c.id,
+    id: groupedId(c),
     action: c.action,
     estimate: c.render ? changeSeconds(c) : '',
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
     fields: c.changed.join(', '),
-    note: detail(c),
+    note: oneLine(detail(c)),
   }));
-  const width = (pick: (r: (typeof rows)[number]) => string): number => Math.max(0, ...rows.map((r) => pick(r).length));
+  const width = (pick: (r: (typeof rows)[number]) => string): number => maxOf(rows.map((r) => pick(r).length), 0);
   const wId = width((r) => r.id);
   const wAction = width((r) => r.action);
   const wEst = width((r) => r.estimate);
@@ -58,12 +60,13 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   const drafts = draftLines(p, options).map((line) => dim(line));
   const out: string[] = [];
   if (p.changes.every((c) => c.action === 'unchanged')) {
-    if (options.verbose && lines.length) out.push(...lines, '');
-    if (drafts.length) out.push(...drafts, '');
+    if (options.verbose && lines.length) append(out, lines).push('');
+    if (drafts.length) append(out, drafts).push('');
     const n = p.summary.unchanged;
     out.push(n === 0 ? (p.drafts?.length ? 'No videos to render.' : 'No videos to plan.') : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
     return `${out.join('\n')}\n`;
   }
-  out.push('reel plan:', '', ...lines, ...drafts, '', totals(p));
+  out.push('reel plan:', '');
+  append(append(out, lines), drafts).push('', totals(p));
   return `${out.join('\n')}\n`;
 }

@@ -26,12 +26,17 @@ export interface PlanMarkdownOptions {
   rest?: string;
 }
 
-/** Escape text for a markdown table cell. */
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/**
+ * Text for a markdown table cell, shown as written: no links, images, HTML, mentions or emphasis
+ * from manifest or API text can reach the pull-request comment (characters markdown or HTML would
+ * read become entities, line breaks become spaces).
+ */
+export function cell(text: string): string {
+  return text.replace(/\r\n?|\n/g, ' ').replace(/[\\`*_[\]<>#!|~@&]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const code = (text: string): string => (text ? `\`${text.replace(/`/g, "'")}\`` : '');
+/** An inline code span (ids, field names, paths): backticks and the table's `|` cannot break out of it. */
+const code = (text: string): string => (text ? `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|').replace(/\r\n?|\n/g, ' ')}\`` : '');
 const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** One table row and how many videos it stands for. */

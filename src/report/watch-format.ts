@@ -4,6 +4,7 @@ import type { Diagnostic } from '../manifest/types.js';
 import type { Action, Change } from '../plan/index.js';
 import type { DeltaItem, WatchSnapshot } from '../watch/engine.js';
 import { SYMBOLS } from './plan-common.js';
+import { oneLine } from './safe-text.js';
 
 /** One character per action, as in `reel plan`. */
 /** The plan's symbols, so watch and plan speak alike. */
@@ -51,7 +52,7 @@ export function describeDelta(item: DeltaItem): string {
 export function formatDiagnostic(d: Diagnostic, cwd: string): string {
   const where = `${displayPath(d.file, cwd)}:${d.line}:${d.col}`;
   const severity = d.severity === 'warning' ? 'warning: ' : '';
-  return `${where}  ${d.id ?? '-'}  ${severity}${d.message}`;
+  return `${where}  ${d.id ?? '-'}  ${severity}${oneLine(d.message)}`;
 }
 
 function plural(n: number, word: string): string {

@@ -18,6 +18,7 @@ import {
 } from './watch-format.js';
 import { displayPath } from '../util/path.js';
 import { ACTION_COLORS } from './plan-common.js';
+import { append } from '../util/array.js';
 
 const ESC = '\u001b[';
 
@@ -55,9 +56,9 @@ export function fitSections(sections: Section[], budget: number): string[] {
     const n = give[i]!;
     const total = need[i]!;
     if (n >= total) {
-      lines.push(...section.items);
+      append(lines, section.items);
     } else if (n > 0) {
-      lines.push(...section.items.slice(0, n - 1));
+      append(lines, section.items.slice(0, n - 1));
       lines.push(`  … ${total - (n - 1)} more`);
     }
   });

@@ -6,7 +6,7 @@
 import { relativePath } from '../util/path.js';
 import type { AvatarLook, VoiceInfo } from '../heygen/types.js';
 import type { LockEntry } from '../lock/types.js';
-import type { Diagnostic } from '../manifest/types.js';
+import type { Diagnostic, Mode } from '../manifest/types.js';
 import { explain } from '../plan/explain.js';
 import type { Action, Change, Plan } from '../plan/plan.js';
 import { speechKey, speechRequest } from '../plan/speech.js';
@@ -20,7 +20,7 @@ export function rel(root: string, file: string): string {
 export interface OverviewEntry {
   id: string;
   action: Action;
-  mode: 'direct' | 'agent' | null;
+  mode: Mode | null;
   render: boolean;
   seconds: number;
   measured: boolean;
@@ -109,7 +109,7 @@ export interface EntryView {
   id: string;
   action: Action;
   reason: string;
-  mode: 'direct' | 'agent' | null;
+  mode: Mode | null;
   file: string | null;
   line: number | null;
   col: number | null;
@@ -150,7 +150,7 @@ export function entryView(
     seconds: change.estimateSeconds,
     measured: change.measured === true,
     request: entry ? readableRequest(entry) : null,
-    endpoint: entry ? (entry.mode === 'agent' ? 'POST /v3/video-agents' : 'POST /v3/videos') : null,
+    endpoint: entry ? (entry.mode === 'agent' ? 'POST /v3/video-agents' : entry.mode === 'translate' ? 'POST /v3/video-translations' : 'POST /v3/videos') : null,
     diff: textChanges(entry, change.locked) ?? null,
     changed: change.changed,
     lock: change.locked ?? null,

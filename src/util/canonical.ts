@@ -14,7 +14,7 @@ export function stableJson(value: unknown): string {
 export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
-    // No prototype, so a key named `__proto__` (a valid video id) is kept as data, not dropped.
+    // No prototype: a key `__proto__` (a lock entry's id, say) is kept as a key, not taken as one.
     const out = Object.create(null) as Record<string, unknown>;
     for (const key of Object.keys(value).sort()) {
       const member = (value as Record<string, unknown>)[key];

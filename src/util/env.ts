@@ -9,14 +9,38 @@ export interface ApiSettings {
   apiKey: string;
   /** Where the key came from, for messages; never the key itself. */
   keySource: 'environment' | '.env';
+  /** Shown before the first request when the API is not HeyGen's production API. */
+  notice?: string;
 }
 
 /**
  * Parse a `.env` file with Node's own parser (`KEY=value`, `export `, `#` comments, quotes), the
- * one `node --env-file` uses.
+ * one `node --env-file` uses. A line that is not `KEY=value` is ignored, as dotenv does: Node's
+ * parser would instead fold it into the next line's name, so a stray line above
+ * `HEYGEN_API_KEY=` would hide the key.
  */
 export function parseDotEnv(text: string): Record<string, string> {
-  return parseEnv(text) as Record<string, string>;
+  return parseEnv(withoutStrayLines(text)) as Record<string, string>;
+}
+
+/** `text` less the lines outside quoted values that hold no `=` (and are not comments). */
+function withoutStrayLines(text: string): string {
+  const kept: string[] = [];
+  let quote: string | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    if (quote !== undefined) {
+      kept.push(line);
+      if (line.includes(quote)) quote = undefined;
+      continue;
+    }
+    const trimmed = line.trim();
+    if (trimmed !== '' && !trimmed.startsWith('#') && !trimmed.includes('=')) continue;
+    kept.push(line);
+    // A value that opens a quote without closing it on this line goes on until the quote closes.
+    const value = /^\s*(?:export\s+)?[^=]*=\s*(["'`])(.*)$/.exec(line);
+    if (value && !(value[2] as string).includes(value[1] as string)) quote = value[1];
+  }
+  return kept.join('\n');
 }
 
 async function readDotEnv(root: string): Promise<Record<string, string>> {
@@ -30,27 +54,48 @@ async function readDotEnv(root: string): Promise<Record<string, string>> {
 
 export interface ApiEnv {
   baseUrl: string;
-  /** Undefined when neither the environment nor `.env` sets it. */
+  /** Undefined when neither the environment nor `.env` sets it, or when it may not go to `baseUrl`. */
   apiKey?: string;
   keySource?: 'environment' | '.env';
+  urlSource: 'environment' | '.env' | 'default';
+  /** Why a key that is set is withheld from `baseUrl` (see `readApiEnv`); requireApiKey throws it. */
+  withheld?: string;
+  /** A line to show before the first request: the API is not HeyGen's production API. */
+  notice?: string;
 }
 
 /**
  * Read HEYGEN_API_URL and HEYGEN_API_KEY: the process environment wins over `.env` in the project
  * root (as with dotenv). A missing key is not an error here, so that a build with nothing to do
  * needs none; `requireApiKey` turns it into one.
+ *
+ * A key goes only to an API named by the same or a more trusted source: a repository's `.env` may
+ * not send the key from your shell to an address of its choosing, so a `.env` HEYGEN_API_URL other
+ * than production never combines with an environment HEYGEN_API_KEY (the key is withheld).
  */
 export async function readApiEnv(root: string, env: NodeJS.ProcessEnv): Promise<ApiEnv> {
   const dot = await readDotEnv(root);
   const fromEnv = env.HEYGEN_API_KEY?.trim();
   const fromDot = dot.HEYGEN_API_KEY?.trim();
-  const out: ApiEnv = { baseUrl: apiUrl(env.HEYGEN_API_URL ?? dot.HEYGEN_API_URL, env.HEYGEN_API_URL === undefined ? '.env' : 'the environment') };
+  const urlSource = env.HEYGEN_API_URL !== undefined ? 'environment' : dot.HEYGEN_API_URL !== undefined ? '.env' : 'default';
+  const out: ApiEnv = { baseUrl: apiUrl(env.HEYGEN_API_URL ?? dot.HEYGEN_API_URL, urlSource === '.env' ? '.env' : 'the environment'), urlSource };
   if (fromEnv) {
     out.apiKey = fromEnv;
     out.keySource = 'environment';
   } else if (fromDot) {
     out.apiKey = fromDot;
     out.keySource = '.env';
+  }
+  const production = out.baseUrl === DEFAULT_API_URL;
+  const origin = new URL(out.baseUrl).origin;
+  if (out.keySource === 'environment' && urlSource === '.env' && !production) {
+    delete out.apiKey;
+    out.withheld =
+      `HEYGEN_API_URL comes from the project's .env (${origin}) but HEYGEN_API_KEY from your environment; reel does not send your key ` +
+      'to an address a repository names. If you trust this API, export HEYGEN_API_URL yourself (or put the key in .env); otherwise remove HEYGEN_API_URL from .env.';
+  }
+  if (!production && (urlSource === '.env' || !isLocalUrl(out.baseUrl))) {
+    out.notice = `using the API at ${out.baseUrl} (HEYGEN_API_URL ${urlSource === '.env' ? 'in .env' : 'in the environment'}), not HeyGen's ${DEFAULT_API_URL}`;
   }
   return out;
 }
@@ -83,13 +128,14 @@ function apiUrl(raw: string | undefined, source: string): string {
 
 /** The settings a request needs; throws a ConfigError naming both places when the key is missing. */
 export function requireApiKey(api: ApiEnv): ApiSettings {
+  if (api.withheld) throw new ConfigError(api.withheld);
   if (!api.apiKey) {
     throw new ConfigError(
       'HEYGEN_API_KEY is not set. Export it (export HEYGEN_API_KEY=...) or add a line HEYGEN_API_KEY=... to .env ' +
         'in the project root; or run `reel build --emulator` to build against the built-in emulator without a key.',
     );
   }
-  return { baseUrl: api.baseUrl, apiKey: api.apiKey, keySource: api.keySource ?? 'environment' };
+  return { baseUrl: api.baseUrl, apiKey: api.apiKey, keySource: api.keySource ?? 'environment', ...(api.notice ? { notice: api.notice } : {}) };
 }
 
 /** Both at once, for commands that always talk to HeyGen. */

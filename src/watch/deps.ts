@@ -19,7 +19,7 @@ export interface WatchDeps {
   loadConfig(root: string): Promise<{ config: ProjectConfig; configFile?: string; diagnostics: Diagnostic[] }>;
   findManifests(root: string, config: ProjectConfig): Promise<string[]>;
   loadManifestFile(root: string, config: ProjectConfig, file: string, bytes?: Uint8Array): Promise<FileResult>;
-  checkProject(results: FileResult[], root: string): Diagnostic[];
+  checkProject(results: FileResult[], root: string, out: string): Diagnostic[];
   /** True for an absolute path the config's manifest globs select. */
   isManifest(root: string, config: ProjectConfig, file: string): boolean;
   readLock(root: string): Promise<Lockfile>;
@@ -40,7 +40,7 @@ export async function realDeps(): Promise<WatchDeps> {
     loadConfig: manifest.loadConfig,
     findManifests: manifest.findManifests,
     loadManifestFile: (root, config, file, bytes) => manifest.loadManifestFile(root, config, file, bytes),
-    checkProject: (results, root) => manifest.checkProject(results, root),
+    checkProject: (results, root, out) => manifest.checkProject(results, root, out),
     isManifest: (root, config, file) => {
       let matcher = matchers.get(config);
       if (!matcher) matchers.set(config, (matcher = match.manifestMatcher(root, config)));

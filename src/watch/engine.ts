@@ -3,13 +3,14 @@ import { join } from '../util/path.js';
 import pLimit from 'p-limit';
 import { LockError } from '../errors.js';
 import { LOCKFILE_NAME as LOCK_FILE } from '../lock/file.js';
-import { emptyLock } from '../lock/index.js';
+import { emptyLock, idMap } from '../lock/index.js';
 import { CONFIG_FILES } from '../manifest/names.js';
 import { ACTIONS } from '../plan/plan.js';
 import type { Diagnostic, DraftEntry, ResolvedEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
 import type { Action, Change, FileResult, Lockfile, ProjectConfig, WatchDeps } from './deps.js';
 import type { ChangeBatch } from './scheduler.js';
+import { append } from '../util/array.js';
 
 
 /** How many manifest files a full (re)load reads at once. */
@@ -98,6 +99,8 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 export class WatchEngine {
   private config!: ProjectConfig;
   private configDiagnostics: Diagnostic[] = [];
+  /** Whether a usable config was loaded once: a broken one later keeps the state it gave. */
+  private loadedOnce = false;
   private configHash = '';
   private lock!: Lockfile;
   private lockHash = '';
@@ -241,7 +244,7 @@ export class WatchEngine {
       this.remember(file, bytes, result, affected, previous);
       reloaded.push(file);
     }
-    if (toLoad.size > 0 || toDrop.length > 0) this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root);
+    if (toLoad.size > 0 || toDrop.length > 0) this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root, this.config.out);
 
     const delta = lockChanged ? this.replanAll() : this.diff(this.replan(affected), affected);
     if (toLoad.size > 0 || toDrop.length > 0) await this.trackDependencies();
@@ -269,7 +272,7 @@ export class WatchEngine {
     const diagnostics = [...this.configDiagnostics, ...this.lockDiagnostics, ...this.crossDiagnostics];
     const staleFiles: string[] = [];
     for (const [file, state] of this.files) {
-      diagnostics.push(...state.latest.diagnostics);
+      append(diagnostics, state.latest.diagnostics);
       if (state.good && state.good !== state.latest) staleFiles.push(file);
     }
     diagnostics.sort(byPosition);
@@ -320,8 +323,14 @@ export class WatchEngine {
     const { config, configFile, diagnostics } = await this.deps.loadConfig(this.root);
     const configBytes = await Promise.all(CONFIG_FILES.map((name) => readBytes(join(this.root, name))));
     this.configHash = sha256(configBytes.map((b) => (b ? sha256(b) : '-')).join(','));
-    this.config = config;
     this.configDiagnostics = diagnostics;
+    if (this.loadedOnce && diagnostics.some((d) => d.severity === 'error')) {
+      // A config that cannot be used (a bad manifests glob, a typo) would otherwise mean the defaults
+      // and drop every entry from the view: keep the last good state and show the problem.
+      return configFile ? [configFile] : [];
+    }
+    this.loadedOnce = true;
+    this.config = config;
     const manifests = await this.deps.findManifests(this.root, config);
     this.files.clear();
     this.owners.clear();
@@ -339,7 +348,7 @@ export class WatchEngine {
     );
     const ignored = new Set<string>();
     for (const item of loaded) if (item) this.remember(item.file, item.bytes, item.result, ignored, undefined);
-    this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root);
+    this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root, this.config.out);
     await this.trackDependencies();
     return [...(configFile ? [configFile] : []), ...manifests];
   }
@@ -423,12 +432,12 @@ export class WatchEngine {
     const before: ViewState = new Map();
     const entries: ResolvedEntry[] = [];
     const drafts: DraftEntry[] = [];
-    const videos = Object.create(null) as Lockfile['videos'];
+    const videos: Lockfile['videos'] = idMap();
     for (const id of ids) {
       const { entry, draft } = this.entryFor(id);
       if (entry) entries.push(entry);
       else if (draft) drafts.push(draft);
-      const locked = Object.hasOwn(this.lock.videos, id) ? this.lock.videos[id] : undefined;
+      const locked = this.lock.videos[id];
       if (locked) videos[id] = locked;
       const was = this.changes.get(id);
       if (was) before.set(id, { action: was.action, fingerprint: was.fingerprint });

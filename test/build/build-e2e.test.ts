@@ -31,11 +31,12 @@ describe('reel build against the emulator over HTTP', () => {
     const first = await runCli(['build', '--yes'], dir, cliEnv(emulator));
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/Build finished: 7 completed, 1 awaiting review/);
+    expect(first.stdout).toMatch(/Build finished: 11 completed, 1 awaiting review/);
 
     const lock = await readLockJson(dir);
-    const direct = ['welcome', 'first-steps', 'support', 'hello-ada', 'hello-grace', 'hello-linus'];
-    for (const id of [...direct, 'product-tour']) {
+    const direct = ['welcome', 'first-steps', 'support', 'hello-ada', 'hello-grace', 'hello-linus', 'launch', 'launch.es-es'];
+    const translated = ['launch.de-de', 'launch.fr-fr'];
+    for (const id of [...direct, ...translated, 'product-tour']) {
       const entry = lock.videos[id];
       expect(entry?.status, id).toBe('completed');
       const bytes = await readFile(join(dir, entry?.output?.path ?? 'missing'));
@@ -46,15 +47,18 @@ describe('reel build against the emulator over HTTP', () => {
     expect(lock.videos['launch-teaser']?.status).toBe('awaiting_review');
     // captions: true → the SRT sidecar; the local background was uploaded once and recorded.
     expect((await readFile(join(dir, 'out/welcome.srt'), 'utf8')).startsWith('1\n')).toBe(true);
-    expect(Object.keys(lock.assets)).toHaveLength(1);
+    // The reviewed German SRT went up once too, and each translate locale was created once.
+    expect(Object.keys(lock.assets)).toHaveLength(2);
     expect(creates(emulator)).toBe(direct.length);
-    expect(creates(emulator, '/v3/assets')).toBe(1);
+    expect(creates(emulator, '/v3/assets')).toBe(2);
+    expect(creates(emulator, '/v3/video-translations')).toBe(translated.length);
+    expect((await readFile(join(dir, 'out/launch.de-de.srt'), 'utf8')).startsWith('1\n')).toBe(true);
     expect([...countByTag(await allVideos(emulator)).values()].every((n) => n === 1)).toBe(true);
 
     const before = emulator.requests().length;
     const second = await runCli(['build'], dir, cliEnv(emulator));
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/^Nothing to render: 7 videos up to date\./);
+    expect(second.stdout).toMatch(/^Nothing to render: 11 videos up to date\./);
     expect(emulator.requests().length).toBe(before);
 
     // Fresh clone: lock present, out/ missing → files come back without a single render.
@@ -62,7 +66,8 @@ describe('reel build against the emulator over HTTP', () => {
     const third = await runCli(['build'], dir, cliEnv(emulator));
     expect(third.code).toBe(0);
     expect(creates(emulator)).toBe(direct.length);
-    expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.mp4'))).toHaveLength(7);
+    expect(creates(emulator, '/v3/video-translations')).toBe(translated.length);
+    expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.mp4'))).toHaveLength(11);
 
     for (const run of [first, second, third]) expect(run.stdout + run.stderr).not.toContain(KEY);
     expect(await readFile(join(dir, 'reel.lock'), 'utf8')).not.toContain(KEY);
@@ -203,12 +208,12 @@ describe('reel build --emulator', () => {
     const dir = await track(exampleProject());
     const first = await runCli(['build', '--emulator'], dir, cliEnv(undefined));
     expect(first.code).toBe(0);
-    expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.mp4')).length).toBe(7);
+    expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.mp4')).length).toBe(11);
     const lock = await readLockJson(dir);
     expect(Object.values(lock.videos).every((v) => (v as { api?: string }).api === 'emulator')).toBe(true);
     const second = await runCli(['build', '--emulator'], dir, cliEnv(undefined));
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/^Nothing to render: 7 videos up to date\./);
+    expect(second.stdout).toMatch(/^Nothing to render: 11 videos up to date\./);
   });
 });
 

@@ -38,9 +38,11 @@ describe('reel validate --remote', () => {
     const r = await runCli(['validate', '--remote'], cwd, cliEnv(emulator));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/8 videos in 3 files: valid/);
+    expect(r.stdout).toMatch(/12 videos in 4 files: valid/);
     const paths = emulator.requests().map((q) => q.path);
     expect(paths.filter((p) => p === '/v3/avatars/looks')).toHaveLength(1);
+    // The localized example's language names are checked against HeyGen's list, once.
+    expect(paths.filter((p) => p === '/v3/video-translations/languages')).toHaveLength(1);
     // The library names no style: styles are not listed.
     expect(paths).not.toContain('/v3/video-agents/styles');
     expect(emulator.requests().every((q) => q.method === 'GET')).toBe(true);

@@ -58,12 +58,24 @@ describe('.env', () => {
     });
   });
 
+  it('ignores a line that is not KEY=value instead of folding it into the next name', () => {
+    expect(parseDotEnv('pasted by mistake\nHEYGEN_API_KEY=k1\nexport HEYGEN_API_URL=http://127.0.0.1:9\n')).toEqual({
+      HEYGEN_API_KEY: 'k1',
+      HEYGEN_API_URL: 'http://127.0.0.1:9',
+    });
+    expect(parseDotEnv('M="first\nno equals here\nlast"\nstray\nK=v')).toEqual({ M: 'first\nno equals here\nlast', K: 'v' });
+  });
+
   it('prefers the environment over .env and explains a missing key', async () => {
     dir = await mkdtemp(join(tmpdir(), 'reel-env-'));
     await writeFile(join(dir, '.env'), 'HEYGEN_API_KEY=from-file\nHEYGEN_API_URL=http://127.0.0.1:9/\n');
     const fromFile = await readApiEnv(dir, {});
-    expect(fromFile).toEqual({ baseUrl: 'http://127.0.0.1:9', apiKey: 'from-file', keySource: '.env' });
-    const fromEnv = await readApiEnv(dir, { HEYGEN_API_KEY: 'from-env' });
+    expect(fromFile).toMatchObject({ baseUrl: 'http://127.0.0.1:9', apiKey: 'from-file', keySource: '.env', urlSource: '.env' });
+    // The shell's key never goes to an address the project's .env names.
+    const mixed = await readApiEnv(dir, { HEYGEN_API_KEY: 'from-env' });
+    expect(mixed.apiKey).toBeUndefined();
+    expect(() => requireApiKey(mixed)).toThrow(/HEYGEN_API_URL comes from the project's \.env \(http:\/\/127\.0\.0\.1:9\) but HEYGEN_API_KEY from your environment/);
+    const fromEnv = await readApiEnv(dir, { HEYGEN_API_KEY: 'from-env', HEYGEN_API_URL: 'http://127.0.0.1:9' });
     expect(fromEnv.apiKey).toBe('from-env');
     const none = await readApiEnv(join(dir, 'missing'), {});
     expect(none.baseUrl).toBe('https://api.heygen.com');
@@ -178,7 +190,9 @@ describe('HeyGenClient against a scripted server', () => {
     const controller = new AbortController();
     const client = new HeyGenClient({ baseUrl: s.url, apiKey: 'k', signal: controller.signal, retry: fast });
     const pending = client.getVideo('v1');
-    setTimeout(() => controller.abort(), 50);
+    // Abort once the request has arrived (a fixed 50 ms was too short on a loaded machine).
+    for (let i = 0; i < 500 && s.hits() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
     expect(s.hits()).toBe(1);
   });

@@ -23,7 +23,7 @@ describe('reel validate', () => {
     const r = await callCommand(validate, {}, ROOT);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('8 videos in 3 files: valid (6 direct, 2 agent, 3 from data files, 1 local asset)\n');
+    expect(r.stdout).toBe('12 videos in 4 files: valid (8 direct, 2 agent, 2 translated, 3 from data files, 2 local assets)\n');
     expect(snapshot(join(ROOT, 'videos'))).toEqual(before);
   });
 
@@ -31,7 +31,7 @@ describe('reel validate', () => {
     const r = await callCommand(validate, { json: true }, ROOT);
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout) as { valid: boolean; files: number; videos: number; entries: Array<{ id: string; file: string }> };
-    expect(body).toMatchObject({ valid: true, files: 3, videos: 8, errors: 0, diagnostics: [] });
+    expect(body).toMatchObject({ valid: true, files: 4, videos: 12, errors: 0, diagnostics: [] });
     expect(body.entries[0]).toEqual({ id: 'first-steps', mode: 'direct', file: 'videos/onboarding.yaml', line: 18, col: 3 });
   });
 

@@ -30,9 +30,10 @@ describe('the example library (videos/)', async () => {
   it('loads without diagnostics, sorted by id', () => {
     expect(result.diagnostics).toEqual([]);
     expect(result.entries.map((e) => e.id)).toEqual([
-      'first-steps', 'hello-ada', 'hello-grace', 'hello-linus', 'launch-teaser', 'product-tour', 'support', 'welcome',
+      'first-steps', 'hello-ada', 'hello-grace', 'hello-linus', 'launch', 'launch-teaser', 'launch.de-de', 'launch.es-es', 'launch.fr-fr',
+      'product-tour', 'support', 'welcome',
     ]);
-    expect(result.files.map((f) => f.slice(ROOT.length + 1))).toEqual(['videos/agents.yaml', 'videos/onboarding.yaml', 'videos/personal.yaml']);
+    expect(result.files.map((f) => f.slice(ROOT.length + 1))).toEqual(['videos/agents.yaml', 'videos/localized.yaml', 'videos/onboarding.yaml', 'videos/personal.yaml']);
   });
 
   it('maps a direct entry with defaults, captions and a colour background onto POST /v3/videos', () => {

@@ -1,7 +1,7 @@
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CACHE_DIR, loadProjectCached } from '../../src/cache/manifests.js';
+import { CACHE_DIR, loadProjectCached, projectCacheKey, signPack } from '../../src/cache/manifests.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { fingerprint } from '../../src/plan/fingerprint.js';
 import { project as makeProject, removeProject, writeFiles } from '../helpers/project.js';
@@ -48,7 +48,7 @@ describe('loadProjectCached', () => {
     const plain = view(await loadProject(root));
     const cold = await loadProjectCached(root);
     expect(view(cold)).toEqual(plain);
-    expect(await readdir(join(root, CACHE_DIR))).toEqual(['manifests.json']);
+    expect((await readdir(join(root, CACHE_DIR))).sort()).toEqual(['key', 'manifests.json']);
     const warm = await loadProjectCached(root);
     expect(view(warm)).toEqual(plain);
     const fresh = (await loadProject(root)).entries.map((e) => fingerprint(e));
@@ -59,10 +59,28 @@ describe('loadProjectCached', () => {
     const root = await project();
     await loadProjectCached(root);
     // Tamper with the cached entry only (the manifest is untouched): a warm load must return it.
+    // Signed again with the project's key, as reel itself would have written it.
     const pack = join(root, CACHE_DIR, 'manifests.json');
-    await writeFile(pack, (await readFile(pack, 'utf8')).replace('A 20-second teaser.', 'From the cache.'));
+    const body = (await readFile(pack, 'utf8')).split('\n').slice(1).join('\n').replace('A 20-second teaser.', 'From the cache.');
+    await writeFile(pack, `${signPack((await projectCacheKey(root))!, body)}\n${body}`);
     const warm = await loadProjectCached(root);
     expect(warm.entries.find((e) => e.id === 'teaser')?.request.prompt).toBe('From the cache.');
+  });
+
+  it('never trusts a cache edited by hand or copied from elsewhere', async () => {
+    const root = await project();
+    await loadProjectCached(root);
+    const pack = join(root, CACHE_DIR, 'manifests.json');
+    const text = await readFile(pack, 'utf8');
+    await writeFile(pack, text.replace('A 20-second teaser.', 'From the cache.'));
+    expect(view(await loadProjectCached(root))).toEqual(view(await loadProject(root)));
+    // The same bytes with their signature, but a key file that is a copy (a clone, a commit).
+    await writeFile(pack, text.replace('A 20-second teaser.', 'From the cache.'));
+    const key = join(root, CACHE_DIR, 'key');
+    const bytes = await readFile(key);
+    await writeFile(`${key}.copy`, bytes);
+    await rename(`${key}.copy`, key);
+    expect(view(await loadProjectCached(root))).toEqual(view(await loadProject(root)));
   });
 
   it('notices a changed manifest, data file or asset', async () => {
@@ -86,7 +104,7 @@ describe('loadProjectCached', () => {
     expect(first.diagnostics.length).toBeGreaterThan(0);
     const second = await loadProjectCached(root);
     expect(second.diagnostics).toEqual(first.diagnostics);
-    const pack = JSON.parse(await readFile(join(root, CACHE_DIR, 'manifests.json'), 'utf8')) as { files: object };
+    const pack = JSON.parse((await readFile(join(root, CACHE_DIR, 'manifests.json'), 'utf8')).split('\n')[1]!) as { files: object };
     expect(Object.keys(pack.files).map((f) => f.slice(root.length))).toEqual(['/videos/a.yaml']);
     await rm(join(root, 'data/leads.csv'));
     expect((await loadProjectCached(root)).diagnostics.some((d) => /leads\.csv/.test(d.message))).toBe(true);

@@ -43,9 +43,9 @@ describe('reel plan', () => {
     const r = await reel(root, 'plan');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const ids = r.stdout.match(/^ {2}\+ (\S+)/gm) ?? [];
+    const ids = r.stdout.match(/^ {2}\+ +(\S+)/gm) ?? [];
     expect(ids.length).toBeGreaterThanOrEqual(5);
-    expect(r.stdout).toMatch(/^\d+ to create; ~\d+ s of video to render \(\d+ videos\)\.$/m);
+    expect(r.stdout).toMatch(/^\d+ to create; ~(\d+ min )?\d+ s of video to render \(\d+ videos\)\.$/m);
     expect(r.stdout).not.toContain('\u001b[');
     expect(await listing(root)).toEqual(before);
 
@@ -105,7 +105,11 @@ describe('reel plan', () => {
     expect(await ids(['--target', 'hello-*', '--target', 'welcome'])).toEqual(['hello-ada', 'hello-grace', 'hello-linus', 'welcome']);
     const all = await ids([]);
     const shards = [...(await ids(['--shard', '1/2'])), ...(await ids(['--shard', '2/2']))].sort();
-    expect(shards).toEqual(all);
+    expect(shards).toEqual([...all].sort());
+    // A locale is planned in its source's shard.
+    const first = await ids(['--shard', '1/2']);
+    expect(first.includes('launch.de-de')).toBe(first.includes('launch'));
+    expect(first.includes('launch.fr-fr')).toBe(first.includes('launch'));
     const bad = await reel(root, 'plan', '--shard', '3/2');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--shard expects K/N');

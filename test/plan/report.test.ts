@@ -89,6 +89,15 @@ describe('markdown plan', () => {
       plan([broken], lockOf(['b', locked(broken, { status: 'failed', failure: { code: 'X', message: 'a | b' } })]), { retryFailed: true }),
       { cwd: '/p' },
     );
-    expect(md).toContain('a \\| b');
+    expect(md).toContain('a &#124; b');
+  });
+
+  it('shows manifest and API text as written: no links, images, HTML or mentions', () => {
+    const broken = direct('b');
+    const message = 'see [here](https://evil.example) ![x](https://evil.example/x.png) <img src=x onerror=alert(1)> @acme/admins **now**\n## heading';
+    const md = formatPlanMarkdown(plan([broken], lockOf(['b', locked(broken, { status: 'failed', failure: { code: 'X', message } })]), { retryFailed: true }), { cwd: '/p' });
+    const row = md.split('\n').find((l) => l.includes('`b`')) ?? '';
+    for (const raw of ['[here]', '](', '![', '<img', '@acme', '**', '\n##']) expect(row).not.toContain(raw);
+    expect(row).toContain('&#60;img src=x onerror=alert(1)&#62;');
   });
 });
