@@ -1,5 +1,6 @@
 import { didYouMean } from '../manifest/suggest.js';
 import { explain } from '../plan/explain.js';
+import { configPlanOptions } from '../plan/plan.js';
 import { explainToJson, formatExplainHuman } from '../report/plan-explain.js';
 import type { CommandContext } from './context.js';
 import { loadForPlan } from './plan.js';
@@ -13,9 +14,9 @@ export interface ExplainCommandOptions {
 export async function run(options: ExplainCommandOptions, ctx: CommandContext): Promise<number> {
   const loaded = await loadForPlan(ctx, Boolean(options.json));
   if ('exitCode' in loaded) return loaded.exitCode;
-  const { entries, lock } = loaded;
+  const { entries, lock, config } = loaded;
 
-  const x = explain(options.id, entries, lock);
+  const x = explain(options.id, entries, lock, configPlanOptions(config));
   if (!x) {
     const known = [...new Set([...entries.map((e) => e.id), ...Object.keys(lock.videos)])];
     const near = didYouMean(options.id, known);

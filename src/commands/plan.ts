@@ -2,8 +2,9 @@ import { UsageError } from '../errors.js';
 import { readLock } from '../lock/file.js';
 import { currentHolder, describe as describeHolder } from '../lock/mutex.js';
 import { loadProjectCached } from '../cache/manifests.js';
+import type { ProjectConfig } from '../manifest/config.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { hasChanges, plan } from '../plan/plan.js';
+import { configPlanOptions, hasChanges, plan } from '../plan/plan.js';
 import { forApi } from '../plan/api-scope.js';
 import { apiName } from '../build/identity.js';
 import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
@@ -37,7 +38,7 @@ export function useColor(ctx: CommandContext): boolean {
 export async function loadForPlan(
   ctx: CommandContext,
   json: boolean,
-): Promise<{ entries: ResolvedEntry[]; lock: Lockfile } | { exitCode: number }> {
+): Promise<{ entries: ResolvedEntry[]; lock: Lockfile; config: ProjectConfig } | { exitCode: number }> {
   const [project, lock, writer] = await Promise.all([
     loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }),
     readLock(ctx.cwd),
@@ -62,7 +63,7 @@ export async function loadForPlan(
     }
     return { exitCode: 1 };
   }
-  return { entries: project.entries, lock };
+  return { entries: project.entries, lock, config: project.config };
 }
 
 /** `reel plan`: what a build would render, update, resume or remove, and why. Never writes. */
@@ -73,7 +74,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
 
   const loaded = await loadForPlan(ctx, Boolean(options.json));
   if ('exitCode' in loaded) return loaded.exitCode;
-  const { entries, lock } = loaded;
+  const { entries, lock, config } = loaded;
 
   for (const target of targets) {
     const matches = targetMatcher([target]);
@@ -84,7 +85,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   // Entries rendered against another API (the emulator, say) are rendered again by a build against
   // this one, so the plan says so instead of calling them unchanged.
   const api = options.emulator ? 'emulator' : apiName((await readApiEnv(ctx.cwd, ctx.env)).baseUrl, false, DEFAULT_API_URL);
-  const result = forApi(plan(entries, lock, { targets, ...(shard ? { shard } : {}) }), api);
+  const result = forApi(plan(entries, lock, { targets, ...(shard ? { shard } : {}), ...configPlanOptions(config) }), api);
 
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));

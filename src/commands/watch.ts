@@ -1,3 +1,5 @@
+import { findManifests, noManifestsDiagnostic } from '../manifest/index.js';
+import { formatDiagnostics } from '../report/diagnostics.js';
 import { PlainWatchReporter } from '../report/watch-plain.js';
 import { TtyWatchReporter } from '../report/watch-tty.js';
 import { BUILD_QUIET_MS, BuildController } from '../watch/build.js';
@@ -24,6 +26,12 @@ function quietMs(env: NodeJS.ProcessEnv): number {
  */
 export async function run(options: WatchOptions, ctx: CommandContext): Promise<number> {
   const deps = await realDeps();
+  // Like validate, plan and build: a glob that matches nothing would show every locked video as removed.
+  const { config, configFile, diagnostics } = await deps.loadConfig(ctx.cwd);
+  if (!diagnostics.some((d) => d.severity === 'error') && (await findManifests(ctx.cwd, config)).length === 0) {
+    ctx.stderr.write(formatDiagnostics([noManifestsDiagnostic(ctx.cwd, config, configFile)], ctx.cwd));
+    return 2;
+  }
   const reporter: WatchReporter = ctx.stdout.isTTY
     ? new TtyWatchReporter(ctx.stdout, ctx.cwd, !ctx.env.NO_COLOR)
     : new PlainWatchReporter(ctx.stdout, ctx.cwd);

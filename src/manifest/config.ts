@@ -1,4 +1,5 @@
 import { DEFAULT_APPROVAL_MESSAGE } from '../agent/messages.js';
+import type { PricingConfig } from '../plan/cost.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourcePosition } from '../errors.js';
@@ -19,6 +20,10 @@ export interface ProjectConfig {
   /** Message that approves an agent storyboard. */
   approval_message: string;
   concurrency?: number;
+  /** `pricing:` as written (rates that differ from HeyGen's defaults); see `resolvePricing`. */
+  pricing?: PricingConfig;
+  /** `share_renders: false`: identical requests render once per entry instead of once. */
+  share_renders?: boolean;
   /** Where each key was written in the config file (for `reel explain` and diagnostics). */
   sources?: Record<string, SourcePosition>;
 }

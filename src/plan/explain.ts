@@ -1,6 +1,7 @@
 import type { SourcePosition } from '../errors.js';
 import type { Lockfile } from '../lock/types.js';
 import type { ResolvedEntry } from '../manifest/types.js';
+import { DEFAULT_PRICING, type Pricing } from './cost.js';
 import { fieldDigests, isMetadataField, isReviewField } from './fingerprint.js';
 import { type Change, type PlanOptions, plan } from './plan.js';
 
@@ -27,6 +28,8 @@ export interface Explanation {
   fields: FieldExplanation[];
   /** One or two sentences: why the entry has this action and what a build does with it. */
   reason: string;
+  /** The price table of the estimate. */
+  pricing: Pricing;
 }
 
 export function fieldKind(name: string): FieldKind {
@@ -55,8 +58,9 @@ function reason(change: Change, fields: FieldExplanation[]): string {
       return `Matches reel.lock (status ${locked?.status ?? 'unknown'}): a build does nothing.`;
     case 'resume': {
       const job = locked?.video_id ? `video ${locked.video_id}` : locked?.session_id ? `agent session ${locked.session_id}` : 'its job';
-      const send = change.continueSession ? ` and sends the new ${list}` : '';
-      return `Submitted earlier (${job}) and not finished: a build polls it${send}, never submits it again.`;
+      const send = change.continueSession ? ` and sends the new ${list}` : change.billed ? ' and sends the messages it still has to send' : '';
+      const renders = change.billed ? ' HeyGen then renders (and bills) a video: it counts as a render.' : '';
+      return `Submitted earlier (${job}) and not finished: a build polls it${send}, never submits it again.${renders}`;
     }
     case 'failed': {
       const failure = locked?.failure ? ` (${locked.failure.code}: ${locked.failure.message})` : '';
@@ -104,5 +108,5 @@ export function explain(
   const fingerprint: Explanation['fingerprint'] = {};
   if (change.locked) fingerprint.before = change.locked.fingerprint;
   if (entry && change.fingerprint) fingerprint.after = change.fingerprint;
-  return { id, change, fingerprint, fields, reason: reason(change, fields) };
+  return { id, change, fingerprint, fields, reason: reason(change, fields), pricing: options.pricing ?? DEFAULT_PRICING };
 }

@@ -1,6 +1,7 @@
 import type { LockEntry, Lockfile } from '../lock/types.js';
-import { sentRevisionsStillHold } from '../agent/messages.js';
+import { DEFAULT_APPROVAL_MESSAGE, nextMessage, sentRevisionsStillHold } from '../agent/messages.js';
 import type { ResolvedEntry } from '../manifest/types.js';
+import { DEFAULT_PRICING, type PriceUnit, type Pricing, type PricingConfig, priceOf, productOf, resolvePricing } from './cost.js';
 import { estimateSeconds } from './estimate.js';
 import {
   changedFields,
@@ -28,8 +29,25 @@ export interface Change {
   fingerprint?: string;
   /** Fields whose digests differ from the lock, sorted (see `fieldDigests`). */
   changed: string[];
-  /** Seconds of new video this change renders (0 when it renders nothing new). */
+  /**
+   * Seconds of new video this change makes HeyGen render (0 when it renders nothing new). A change
+   * that shares another entry's render (`sharedWith`) keeps its seconds but is not counted again.
+   */
   estimateSeconds: number;
+  /**
+   * Applying the change makes HeyGen render, and bill, a video: every `render`, and also a message
+   * sent into an agent session (an approval renders; a revision may, since chat mode auto-proceeds
+   * on confirmations), including one a resumed session still has to send. False for a change that
+   * shares another entry's render. Budgets, totals and `--detailed-exitcode` count these.
+   */
+  billed: boolean;
+  /** Estimated cost of what it bills, in the plan's price unit (0 when not `billed`). */
+  estimateCost: number;
+  /**
+   * Another id of this plan whose render this one receives: the same request and generation send
+   * the same Idempotency-Key, so HeyGen renders (and bills) it once.
+   */
+  sharedWith?: string;
   /**
    * The build submits a new render: `create`, `update`, and `failed` when `retryFailed` is set.
    * `resume` polls what was submitted; `metadata` only rewrites the lock entry.
@@ -51,16 +69,21 @@ export interface Change {
 }
 
 export type Summary = { [A in Action]: number } & {
-  /** Seconds of new video the plan renders. */
+  /** Seconds of new video the plan renders (billed changes). */
   estimateSeconds: number;
-  /** Videos the plan renders (changes with `render`). */
+  /** Videos HeyGen renders and bills (changes with `billed`). */
   renders: number;
+  /** Estimated cost of the plan, in `costUnit`. */
+  estimateCost: number;
+  costUnit: PriceUnit;
 };
 
 export interface Plan {
   /** Sorted by id. */
   changes: Change[];
   summary: Summary;
+  /** The price table the costs were estimated with (DEFAULT_PRICING when absent). */
+  pricing?: Pricing;
 }
 
 export interface PlanOptions {
@@ -70,6 +93,13 @@ export interface PlanOptions {
   shard?: Shard;
   /** Render `failed` entries again (they stay `failed`, with `render: true`). */
   retryFailed?: boolean;
+  /** Rates for `estimateCost`; default HeyGen's pay-as-you-go prices. */
+  pricing?: Pricing;
+  /**
+   * `false` (reel.config.yaml `share_renders: false`): entries with identical requests each get a
+   * render of their own instead of sharing one. Default true.
+   */
+  shareRenders?: boolean;
 }
 
 /** Fields outside the fingerprint whose digests differ, sorted; without building filtered copies. */
@@ -92,9 +122,20 @@ function change(
   id: string, action: Action, entry: ResolvedEntry | undefined, locked: LockEntry | undefined, fp: string | undefined,
   changed: string[], estimate: number, render: boolean, generation: number, continueSession: boolean,
 ): Change {
-  const c: Change = { id, action, entry, locked, fingerprint: fp, changed, estimateSeconds: estimate, render, generation };
+  const c: Change = {
+    id, action, entry, locked, fingerprint: fp, changed, estimateSeconds: estimate, render, billed: render, estimateCost: 0, generation,
+  };
   if (continueSession) c.continueSession = true;
   return c;
+}
+
+/**
+ * Whether a resumed agent session still has a message to send (a revision or the approval): the
+ * build sends it when the session pauses, and HeyGen then renders.
+ */
+function resumeSends(entry: ResolvedEntry, locked: LockEntry): boolean {
+  if (entry.mode !== 'agent' || !entry.agent?.review || !locked.session_id) return false;
+  return nextMessage(locked.messages_sent, entry.agent.revisions, entry.agent.approved, DEFAULT_APPROVAL_MESSAGE) !== undefined;
 }
 
 function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined, options: PlanOptions): Change {
@@ -119,7 +160,15 @@ function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefin
     c.newSession = NEW_SESSION_REVISED;
     return c;
   }
-  if (OPEN.has(locked.status)) return change(id, 'resume', entry, locked, fp, changed, 0, false, generation, review);
+  if (OPEN.has(locked.status)) {
+    const c = change(id, 'resume', entry, locked, fp, changed, 0, false, generation, review);
+    // An approval (or a revision the agent may take as one) makes the paused session render.
+    if (review || (locked.status === 'submitted' && resumeSends(entry, locked))) {
+      c.billed = true;
+      c.estimateSeconds = estimateSeconds(entry);
+    }
+    return c;
+  }
   if (locked.status === 'failed') {
     return options.retryFailed
       ? change(id, 'failed', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false)
@@ -154,7 +203,29 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
   }
   changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { changes, summary: summarize(changes) };
+  if (options.shareRenders !== false) markShared(changes);
+  const pricing = options.pricing ?? DEFAULT_PRICING;
+  for (const c of changes) if (c.billed && c.entry) c.estimateCost = priceOf(productOf(c.entry), c.estimateSeconds, pricing);
+  return { changes, summary: summarize(changes, pricing.unit), pricing };
+}
+
+/**
+ * Direct renders with the same request and generation send the same Idempotency-Key, so HeyGen
+ * renders one video for all of them: the first id (in order) is billed, the others share it.
+ */
+function markShared(changes: Change[]): void {
+  const first = new Map<string, string>();
+  for (const c of changes) {
+    if (!c.render || !c.entry || c.entry.mode !== 'direct' || !c.fingerprint) continue;
+    const key = `${c.fingerprint}:${c.generation}`;
+    const owner = first.get(key);
+    if (owner === undefined) {
+      first.set(key, c.id);
+      continue;
+    }
+    c.sharedWith = owner;
+    c.billed = false;
+  }
 }
 
 /** Whether the build stops the entry's old session before creating a new one (it may still run). */
@@ -162,14 +233,17 @@ export function stoppable(change: Change): boolean {
   return change.newSession !== undefined && (change.locked?.status === 'submitted' || change.locked?.status === 'awaiting_review');
 }
 
-export function summarize(changes: readonly Change[]): Summary {
+export function summarize(changes: readonly Change[], costUnit: PriceUnit = 'usd'): Summary {
   const summary: Summary = {
     create: 0, update: 0, metadata: 0, unchanged: 0, resume: 0, failed: 0, remove: 0, estimateSeconds: 0, renders: 0,
+    estimateCost: 0, costUnit,
   };
   for (const change of changes) {
     summary[change.action] += 1;
+    if (!change.billed) continue;
     summary.estimateSeconds += change.estimateSeconds;
-    if (change.render) summary.renders += 1;
+    summary.estimateCost += change.estimateCost;
+    summary.renders += 1;
   }
   return summary;
 }
@@ -179,7 +253,7 @@ export function summarize(changes: readonly Change[]): Summary {
  * being retried (they need attention, but a build leaves them alone). Drives `--detailed-exitcode`.
  */
 export function hasChanges(p: Plan): boolean {
-  return p.changes.some((c) => c.action !== 'unchanged' && (c.action !== 'failed' || c.render) && !awaitingReviewOnly(c));
+  return p.changes.some((c) => c.billed || (c.action !== 'unchanged' && (c.action !== 'failed' || c.render) && !awaitingReviewOnly(c)));
 }
 
 /**
@@ -196,4 +270,30 @@ export function awaitingReviewOnly(c: Change): boolean {
  */
 export function withCurrentFields(locked: LockEntry, entry: ResolvedEntry, updatedAt: string): LockEntry {
   return { ...locked, fields: fieldDigests(entry), updated_at: updatedAt };
+}
+
+/** The plan options reel.config.yaml decides: the price table and whether identical requests share a render. */
+export function configPlanOptions(config: { pricing?: PricingConfig; share_renders?: boolean }): Pick<PlanOptions, 'pricing' | 'shareRenders'> {
+  return { pricing: resolvePricing(config.pricing), shareRenders: config.share_renders !== false };
+}
+
+/** Removals a build makes without `--allow-removals`: a few, when they are a small share of the lock. */
+export const REMOVAL_LIMIT = 5;
+/** Share of the lock's entries (in scope) that a build removes without `--allow-removals`. */
+export const REMOVAL_SHARE = 0.2;
+
+/**
+ * Why the plan's removals need an explicit `--allow-removals`, or undefined when they do not:
+ * more than REMOVAL_LIMIT entries, or (two or more and) over REMOVAL_SHARE of the locked entries in
+ * scope. A glob that stopped matching, or a folder moved, looks exactly like a mass removal.
+ */
+export function removalGuard(p: Plan): string | undefined {
+  const removals = p.summary.remove;
+  if (removals === 0) return undefined;
+  let locked = 0;
+  for (const c of p.changes) if (c.locked) locked += 1;
+  const share = locked > 0 ? removals / locked : 1;
+  if (removals <= REMOVAL_LIMIT && (removals < 2 || share <= REMOVAL_SHARE)) return undefined;
+  const percent = Math.round(share * 100);
+  return `${removals} of the ${locked} videos in reel.lock would be removed (${percent} %), with their local files`;
 }

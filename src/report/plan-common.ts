@@ -1,6 +1,7 @@
 import { relative, sep } from 'node:path';
 import type { SourcePosition } from '../errors.js';
-import { type Action, type Change, type Plan, type Summary, stoppable } from '../plan/plan.js';
+import { formatCost } from '../plan/cost.js';
+import { type Action, type Change, type Plan, type Summary, removalGuard, stoppable } from '../plan/plan.js';
 
 /** One symbol per action, shared by the human and markdown reports. */
 export const SYMBOLS: Record<Action, string> = {
@@ -75,6 +76,7 @@ export function countsPhrase(summary: Summary): string {
 
 /** What a build does with the change beyond its action, in a few words (or ''). */
 export function detail(change: Change): string {
+  if (change.sharedWith !== undefined) return `(same render as ${change.sharedWith}: rendered and billed once)`;
   switch (change.action) {
     case 'failed': {
       const failure = change.locked?.failure;
@@ -86,7 +88,8 @@ export function detail(change: Change): string {
         ? `(reel.lock holds a render made by ${change.locked.api ?? 'heygen'}, which this API cannot use)`
         : '';
     case 'resume':
-      if (change.continueSession) return '(sends the new messages into the session)';
+      if (change.continueSession) return '(sends the new messages into the session, which renders)';
+      if (change.billed) return '(the session still has messages to send, which renders)';
       return change.locked?.status === 'awaiting_review'
         ? `(awaiting review, nothing is sent: \`reel review ${change.id}\`, then add a revision or \`approved: true\`)`
         : '';
@@ -102,11 +105,38 @@ export function isListed(change: Change, verbose: boolean): boolean {
   return verbose || change.action !== 'unchanged';
 }
 
+/** The seconds a change renders, as a column: '' when it bills nothing (shared renders say whose). */
+export function estimateCell(change: Change): string {
+  if (change.sharedWith !== undefined) return `= ${change.sharedWith}`;
+  return change.billed ? formatSeconds(change.estimateSeconds) : '';
+}
+
+/** The estimated cost of a change, as a column: '' when it bills nothing. */
+export function costCell(change: Change, p: Plan): string {
+  if (!change.billed) return '';
+  return `~${formatCost(change.estimateCost, p.summary.costUnit)}`;
+}
+
+/** "about $1.20" for a summary. */
+export function totalCost(summary: Summary): string {
+  return `~${formatCost(summary.estimateCost, summary.costUnit)}`;
+}
+
 /** The totals sentence every report ends with. */
 export function totals(p: Plan): string {
   const s = p.summary;
   const counts = countsPhrase(s);
   if (s.renders === 0) return `${counts}; nothing to render.`;
   const videos = s.renders === 1 ? '1 video' : `${s.renders} videos`;
-  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}).`;
+  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}), estimated ${totalCost(s)}.`;
+}
+
+/** Loud warnings a plan must show before its totals (mass removals). */
+export function planWarnings(p: Plan): string[] {
+  const removals = removalGuard(p);
+  if (!removals) return [];
+  return [
+    `WARNING: ${removals}. \`reel build\` refuses this without --allow-removals. ` +
+      'If manifests were moved or renamed, fix `manifests` in reel.config.yaml instead: removed entries are rendered (and paid for) again when they come back.',
+  ];
 }

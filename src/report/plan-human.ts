@@ -1,5 +1,5 @@
 import type { Action, Plan } from '../plan/plan.js';
-import { ACTION_COLORS, SYMBOLS, detail, displayPath, formatSeconds, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, costCell, detail, displayPath, estimateCell, isListed, location, planWarnings, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -22,7 +22,8 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     change: c,
     id: c.id,
     action: c.action,
-    estimate: c.render ? formatSeconds(c.estimateSeconds) : '',
+    estimate: estimateCell(c),
+    cost: costCell(c, p),
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
     fields: c.changed.join(', '),
     note: detail(c),
@@ -31,6 +32,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   const wId = width((r) => r.id);
   const wAction = width((r) => r.action);
   const wEst = width((r) => r.estimate);
+  const wCost = width((r) => r.cost);
   const wWhere = width((r) => r.where);
 
   const lines: string[] = [];
@@ -42,6 +44,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     const line = [
       paint(r.action, `${SYMBOLS[r.action]} ${r.id.padEnd(wId)}  ${r.action.padEnd(wAction)}`),
       wEst ? r.estimate.padEnd(wEst) : '',
+      wCost ? r.cost.padEnd(wCost) : '',
       r.where.padEnd(extra ? wWhere : 0),
       extra,
     ]
@@ -61,6 +64,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     out.push(n === 0 ? 'No videos to plan.' : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
     return `${out.join('\n')}\n`;
   }
-  out.push('reel plan:', '', ...lines, '', totals(p));
+  const warnings = planWarnings(p).map((w) => (options.color ? `\u001b[1;31m${w}\u001b[0m` : w));
+  out.push('reel plan:', '', ...lines, '', ...(warnings.length ? [...warnings, ''] : []), totals(p));
   return `${out.join('\n')}\n`;
 }

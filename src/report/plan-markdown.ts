@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/plan.js';
-import { SYMBOLS, countsPhrase, detail, formatSeconds, location, totals } from './plan-common.js';
+import { SYMBOLS, costCell, countsPhrase, detail, estimateCell, location, planWarnings, totals } from './plan-common.js';
 
 /** Escape text for a markdown table cell. */
 function cell(text: string): string {
@@ -16,12 +16,13 @@ export function formatPlanMarkdown(p: Plan, options: { cwd: string }): string {
     return `${out.join('\n')}\n`;
   }
   out.push(`### reel plan: ${countsPhrase(p.summary)}`, '', totals(p), '');
-  out.push('| | Video | Action | Changed | Estimate | Source |', '|---|---|---|---|---|---|');
+  for (const warning of planWarnings(p)) out.push(`> [!WARNING]`, `> ${warning}`, '');
+  out.push('| | Video | Action | Changed | Estimate | Cost | Source |', '|---|---|---|---|---|---|---|');
   for (const c of p.changes) {
     if (c.action === 'unchanged') continue;
     const changed = [c.changed.map(code).join(', '), cell(detail(c))].filter(Boolean).join(' — ');
     out.push(
-      `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${c.render ? formatSeconds(c.estimateSeconds) : ''} | ${code(location(c.entry?.source, options.cwd) ?? 'reel.lock')} |`,
+      `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${cell(estimateCell(c))} | ${costCell(c, p)} | ${code(location(c.entry?.source, options.cwd) ?? 'reel.lock')} |`,
     );
   }
   const unchanged = p.changes.filter((c) => c.action === 'unchanged');

@@ -5,6 +5,8 @@ import { LockError } from '../errors.js';
 import { emptyLock } from '../lock/index.js';
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
+import { configPlanOptions } from '../plan/plan.js';
+import { type PriceUnit, resolvePricing } from '../plan/cost.js';
 import type { Action, Change, FileResult, Lockfile, ProjectConfig, WatchDeps } from './deps.js';
 import type { ChangeBatch } from './scheduler.js';
 
@@ -39,7 +41,10 @@ export interface RunReport {
 
 export interface PlanTotals {
   counts: Record<Action, number>;
+  /** Seconds and cost of what the plan bills (changes with `billed`). */
   estimateSeconds: number;
+  estimateCost: number;
+  costUnit: PriceUnit;
 }
 
 export interface WatchSnapshot {
@@ -256,11 +261,15 @@ export class WatchEngine {
   snapshot(): WatchSnapshot {
     const counts = Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<Action, number>;
     let estimateSeconds = 0;
+    let estimateCost = 0;
     let videos = 0;
     const changes: Change[] = [];
     for (const change of this.changes.values()) {
       counts[change.action] += 1;
-      estimateSeconds += change.estimateSeconds;
+      if (change.billed) {
+        estimateSeconds += change.estimateSeconds;
+        estimateCost += change.estimateCost;
+      }
       if (change.entry) videos += 1;
       if (change.action !== 'unchanged') changes.push(change);
     }
@@ -272,7 +281,7 @@ export class WatchEngine {
       if (state.good && state.good !== state.latest) staleFiles.push(file);
     }
     diagnostics.sort(byPosition);
-    return { changes, totals: { counts, estimateSeconds }, diagnostics, files: this.files.size, videos, staleFiles: staleFiles.sort() };
+    return { changes, totals: { counts, estimateSeconds, estimateCost, costUnit: resolvePricing(this.config?.pricing).unit }, diagnostics, files: this.files.size, videos, staleFiles: staleFiles.sort() };
   }
 
   /**
@@ -402,7 +411,7 @@ export class WatchEngine {
     }
     // The plan is pure and per id, so planning the affected ids against their part of the lock
     // gives exactly the changes a full plan would give for them, at a fraction of the cost.
-    const { changes } = this.deps.plan(entries, { ...this.lock, videos }, { targets: this.options.targets });
+    const { changes } = this.deps.plan(entries, { ...this.lock, videos }, { targets: this.options.targets, ...configPlanOptions(this.config) });
     for (const change of changes) this.changes.set(change.id, change);
     return before;
   }
