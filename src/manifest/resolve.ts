@@ -167,6 +167,9 @@ export class FileResolver {
     merged.delete('mode');
     const each = merged.get('each');
     merged.delete('each');
+    const allowEmpty = merged.get('allow_empty');
+    merged.delete('allow_empty');
+    if (allowEmpty && !each) this.error(allowEmpty.node, '`allow_empty` only applies to an entry with `each:`; remove it, or add `each:`', id);
 
     // Template text is checked once, before any row.
     let templated = hasTemplate(id);
@@ -195,14 +198,17 @@ export class FileResolver {
       this.build(id, mode, merged, keyNodeArg, undefined);
       return;
     }
+    const allowed = new Set(Array.isArray(allowEmpty?.value) ? allowEmpty.value.map(String) : []);
     if (!templated || !hasTemplate(id)) {
       this.error(keyNodeArg, `an \`each\` entry's id must use a column, e.g. \`${id}-{{ row.slug }}\`, so every row gets its own id`, id);
       return;
     }
-    this.waiting.push(this.rows(String(each.value), each.node, id).then((rows) => rows && this.expandRows(id, mode, merged, keyNodeArg, rows)));
+    this.waiting.push(this.rows(String(each.value), each.node, id).then((rows) => rows && this.expandRows(id, mode, merged, keyNodeArg, rows, allowed)));
   }
 
-  private expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): void {
+  private expandRows(
+    id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }, allowEmpty: ReadonlySet<string>,
+  ): void {
     const dataRel = rows.relPath;
     const reported = new Set<string>();
     const columns = (row: Row): string => Object.keys(row).join(', ') || '(none)';
@@ -213,9 +219,17 @@ export class FileResolver {
       const names = missing.map((m) => `\`${m}\``).join(', ');
       this.error(node, `${what}: row ${i + 1} of ${dataRel} has no column ${names}; columns: ${columns(row)}`, id);
     };
+    const emptyError = (node: Node | undefined, row: Row, i: number, empty: string[], what: string): boolean => {
+      const blank = empty.filter((c) => !allowEmpty.has(c));
+      if (blank.length === 0) return false;
+      const names = blank.map((c) => `\`${c}\` (column ${Object.keys(row).indexOf(c) + 1})`).join(', ');
+      this.error(node, `${what}: row ${i + 1} of ${dataRel} leaves ${names} empty; fill the cell, or add the column to \`allow_empty:\` to use an empty value on purpose`, id);
+      return true;
+    };
     rows.rows.forEach((row, i) => {
       const rowId = expand(id, row);
       if (rowId.missing.length > 0) return missingError(keyNodeArg, row, i, rowId.missing, 'id');
+      if (rowId.empty.length > 0 && emptyError(keyNodeArg, row, i, rowId.empty, 'id')) return;
       const expanded = new Map<string, Field>();
       let ok = true;
       for (const [k, f] of merged) {
@@ -225,6 +239,8 @@ export class FileResolver {
           if (r.missing.length > 0) {
             ok = false;
             missingError(descend(this.doc, f.node, path), row, i, r.missing, `\`${k}\``);
+          } else if (r.empty.length > 0 && emptyError(descend(this.doc, f.node, path), row, i, r.empty, `\`${k}\``)) {
+            ok = false;
           }
           return r.value;
         });

@@ -168,3 +168,43 @@ describe('manifests that match nothing remove nothing (hole 2)', () => {
     expect((await planJson(dir)).warnings).toBeUndefined();
   });
 });
+
+describe('an empty CSV cell is an error, not "Hi !" (hole 8)', () => {
+  const manifest = (allow: string): string =>
+    [
+      'version: 1',
+      'videos:',
+      '  hello-{{ row.slug }}:',
+      '    each: ../data/people.csv',
+      ...(allow ? [`    allow_empty: [${allow}]`] : []),
+      '    avatar: Daisy-inskirt-20220818',
+      '    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54',
+      '    script: Hi {{ row.name }}! {{ row.note }}',
+      '',
+    ].join('\n');
+  const csv = 'slug,name,note\nada,Ada,Welcome.\nbob,,\n';
+
+  it('names the data file, row and column, renders nothing, and can be allowed per column', async () => {
+    const dir = await tmp({ 'videos/a.yaml': manifest(''), 'data/people.csv': csv });
+    const before = emulator.requests().length;
+    for (const command of ['validate', 'plan']) {
+      const r = await runCli([command], dir, cliEnv(emulator));
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(/videos\/a\.yaml:7:13\s+hello-\{\{ row\.slug \}\}\s+`script`: row 2 of data\/people\.csv leaves `name` \(column 2\), `note` \(column 3\) empty; .*allow_empty/);
+    }
+    const build = await runCli(['build', '--yes'], dir, cliEnv(emulator));
+    expect(build.code).toBe(1);
+    expect(emulator.requests().length).toBe(before);
+
+    // An empty note is fine on purpose; an empty name still is not.
+    await writeFile(join(dir, 'videos/a.yaml'), manifest('note'));
+    const partly = await runCli(['plan'], dir, cliEnv(emulator));
+    expect(partly.code).toBe(1);
+    expect(partly.stderr).toMatch(/leaves `name` \(column 2\) empty/);
+    expect(partly.stderr).not.toMatch(/`note`/);
+    await writeFile(join(dir, 'videos/a.yaml'), manifest('name, note'));
+    const allowed = await runCli(['plan'], dir, cliEnv(emulator));
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/hello-bob\s+create/);
+  });
+});
