@@ -112,6 +112,12 @@ export const COMMANDS: CommandSpec[] = [
     options: [json],
   },
   {
+    name: 'cost',
+    module: 'cost',
+    description: 'what the renders recorded in reel.lock cost, by manifest file, month and mode',
+    options: [json, { flags: '--markdown', description: 'markdown tables for a pull request or job summary' }],
+  },
+  {
     name: 'lock',
     module: 'lock',
     description: 'merge the reel.lock files of a sharded build: reel lock merge FILES…',

@@ -34,6 +34,8 @@ export interface LockEntry {
   updated_at: string;
   /** Seconds of rendered video, as HeyGen reports it. */
   duration?: number;
+  /** What the render cost: `duration` × the rate of its product in reel.config.yaml's `pricing:` at completion. */
+  cost?: { amount: number; unit: 'usd' | 'credits'; product: string };
   output?: LockedFile;
   subtitles?: LockedFile;
   thumbnail?: LockedFile;

@@ -208,3 +208,35 @@ describe('an empty CSV cell is an error, not "Hi !" (hole 8)', () => {
     expect(allowed.stdout).toMatch(/hello-bob\s+create/);
   });
 });
+
+describe('reel cost', () => {
+  it('reports the spend recorded in reel.lock by file, month and mode, counting a shared video once', async () => {
+    const body = '    avatar: Daisy-inskirt-20220818\n    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n    script: Hello there, and welcome.\n';
+    const dir = await tmp({
+      'videos/a.yaml': directManifest(2),
+      'videos/b.yaml': `version: 1\nvideos:\n  same-1:\n${body}  same-2:\n${body}`,
+    });
+    expect((await runCli(['cost'], dir, cliEnv(emulator))).stdout).toMatch(/no completed render yet/);
+    expect((await runCli(['build', '--yes'], dir, cliEnv(emulator))).code).toBe(0);
+    const lock = await readLockJson(dir);
+    const r = await runCli(['cost', '--json'], dir, cliEnv(emulator));
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      unit: string; total: { renders: number; cost: number }; by_file: Array<{ file: string; renders: number }>;
+      by_mode: Array<{ mode: string }>; by_month: Array<{ month: string }>; videos: Array<{ id: string; shared_by: string[]; seconds: number; cost: number }>;
+    };
+    expect(doc.unit).toBe('usd');
+    expect(doc.total.renders).toBe(3);
+    expect(doc.by_file).toEqual([expect.objectContaining({ file: 'videos/a.yaml', renders: 2 }), expect.objectContaining({ file: 'videos/b.yaml', renders: 1 })]);
+    expect(doc.by_mode.map((g) => g.mode)).toEqual(['direct']);
+    expect(doc.by_month[0]?.month).toMatch(/^\d{4}-\d\d$/);
+    expect(doc.videos.find((v) => v.id === 'same-1')?.shared_by).toEqual(['same-2']);
+    const seconds = ['v001', 'v002', 'same-1'].reduce((sum, id) => sum + (lock.videos[id]?.duration ?? 0), 0);
+    expect(doc.total.cost).toBeCloseTo(Math.round(seconds * 0.0667 * 100) / 100, 1);
+    const human = await runCli(['cost'], dir, cliEnv(emulator));
+    expect(human.stdout).toMatch(/^reel cost: 3 renders, \d+ s of video, \$\d+\.\d\d/);
+    expect(human.stdout).toMatch(/By file:\n {2}videos\/a\.yaml {2}2 /);
+    const md = await runCli(['cost', '--markdown'], dir, cliEnv(emulator));
+    expect(md.stdout).toContain('| File | Renders | Video | Cost |');
+  });
+});
