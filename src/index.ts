@@ -14,3 +14,5 @@ export { HeyGenClient } from './heygen/client.js';
 export { startEmulator } from './emulator/index.js';
 export type { Emulator, EmulatorOptions, FaultRule, RequestRecord } from './emulator/index.js';
 export { ReelError, UsageError, ManifestError, LockError, ConfigError, ApiError, CancelledError, InternalError } from './errors.js';
+export { applyBuild, buildOutcome, describeEvent } from './build/index.js';
+export type { ApplyBuildOptions, ApplyBuildResult, BuildEvent, BuildReporter, BuildTotals, EventDescription, JobResult, JobResultKind } from './build/index.js';

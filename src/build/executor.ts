@@ -1,20 +1,25 @@
-import { stat, unlink } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
-import { ApiError, CancelledError, ReelError } from '../errors.js';
-import type { HeyGenClient, Outcome } from '../heygen/client.js';
+import { CancelledError, ReelError } from '../errors.js';
+import type { HeyGenClient } from '../heygen/client.js';
 import type { Session, Video } from '../heygen/types.js';
-import type { LockEntry, LockedFile, LockStore } from '../lock/index.js';
+import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { approvalHash, messageHash, nextMessage } from '../agent/messages.js';
-import { storyboardLines } from '../agent/transcript.js';
-import { type Change, fieldDigests, type Plan, stoppable, withCurrentFields } from '../plan/index.js';
+import { type Change, fieldDigests, type Plan, withCurrentFields } from '../plan/index.js';
 import { findSession, findVideoByTag } from './adopt.js';
+import { awaitSession, stopOldSession } from './agent-session.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
-import { downloadTo, TransferError, UrlExpiredError } from './download.js';
+import { TransferError, UrlExpiredError } from './download.js';
 import type { Emit, JobResult } from './events.js';
 import { idempotencyKey, taggedTitle, titleTag } from './identity.js';
-import { pause, type PollSchedule, StatusPoller } from './poller.js';
+import { downloadOutputs, findMissingOutputs, removeOutputs } from './outputs.js';
+import { type PollSchedule, StatusPoller } from './poller.js';
+import { iso, isoFromUnix, recordFailure } from './records.js';
+
+/**
+ * Scheduling and the render lifecycle of a build: which jobs run when (render slots, download
+ * slots), and each render from its durable intent through submit or adoption, resume and polling
+ * to completion. The agent chat protocol lives in agent-session.ts, files on disk in outputs.ts.
+ */
 
 /** HeyGen's concurrent job limit on Pay-As-You-Go; the default of `--concurrency`. */
 export const DEFAULT_CONCURRENCY = 10;
@@ -22,14 +27,8 @@ export const DEFAULT_CONCURRENCY = 10;
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
 /** After this long, HeyGen no longer replays an Idempotency-Key (24 h, with a margin). */
 const REPLAY_WINDOW_MS = 23 * 3600 * 1000;
-/** Fresh URLs fetched for one file before giving up. */
-const URL_REFRESHES = 3;
-/** Attempts at one URL when the transfer breaks. */
-const TRANSFER_ATTEMPTS = 4;
 /** Refusals that concern the account, not the request: 401 key, 402 credit, 403 permission. */
 const ACCOUNT_STATUSES: ReadonlySet<number> = new Set([401, 402, 403]);
-/** Polls after a message that find the session paused as before it: the message did not arrive. */
-const MESSAGE_STALL_POLLS = 10;
 /** Creates tried for one job when each answer is lost and reconciliation finds nothing. */
 const CREATE_ATTEMPTS = 3;
 
@@ -157,7 +156,7 @@ class Executor {
     }
 
     const jobs: Promise<void>[] = [];
-    for (const change of removals) jobs.push(this.guard(change.id, 'remove', Date.now(), () => this.remove(change)));
+    for (const change of removals) jobs.push(this.guard(change.id, 'remove', Date.now(), () => removeOutputs(this.o, change)));
     // Resumes first: they already hold a place in HeyGen's queue.
     for (const change of [...resumes, ...renders]) jobs.push(this.renderJob(change));
     for (const change of missing) jobs.push(this.downloadOnly(change));
@@ -242,7 +241,7 @@ class Executor {
           if (!this.o.download) {
             return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: done.lock.video_id };
           }
-          return this.downloadOutputs(entry, described.lock, described.video, change.action, started);
+          return downloadOutputs(this.o, entry, described.lock, described.video, change.action, started);
         }),
       );
     });
@@ -270,25 +269,10 @@ class Executor {
       }
       return outcome;
     }
-    if (change.newSession) await this.stopOldSession(change);
+    if (change.newSession) await stopOldSession(this.o, change);
     const submitted = await this.submit(change, entry, resuming ? locked : undefined, started, prepared);
     if ('result' in submitted) return submitted;
     return this.await(change, entry, submitted, Date.now(), true, started);
-  }
-
-  /**
-   * An agent entry starting over in a new session: stop the old one if it may still be running, so
-   * that it does not go on to render (and bill) a video nobody will collect. Best effort.
-   */
-  private async stopOldSession(change: Change): Promise<void> {
-    const old = change.locked;
-    if (!old?.session_id || !stoppable(change) || this.o.ephemeralApi || (old.api ?? 'heygen') !== this.o.api) return;
-    const outcome = await this.o.client.stopSession(old.session_id);
-    if (outcome.kind === 'ok' || (outcome.kind === 'error' && outcome.status === 404)) {
-      this.o.emit({ type: 'status', id: change.id, status: `stopped the old session ${old.session_id}` });
-      return;
-    }
-    this.o.emit({ type: 'warning', id: change.id, message: `could not stop the old agent session ${old.session_id} (${outcome.message}); stop it in HeyGen if it still runs` });
   }
 
   /** Upload the entry's files and make the intent to create durable. */
@@ -404,15 +388,7 @@ class Executor {
   }
 
   private recordFailure(change: Change, lock: LockEntry, code: string, message: string, started: number): JobResult {
-    const failed: LockEntry = { ...lock, status: 'failed', failure: { code, message }, updated_at: iso() };
-    delete failed.output;
-    delete failed.subtitles;
-    delete failed.thumbnail;
-    this.o.store.set(change.id, failed);
-    return {
-      id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code, message,
-      videoId: lock.video_id, sessionId: lock.session_id,
-    };
+    return recordFailure(this.o.store, change, lock, code, message, started);
   }
 
   /**
@@ -440,7 +416,7 @@ class Executor {
   private async await(change: Change, entry: ResolvedEntry, lock: LockEntry, submittedAt: number, observe: boolean, started: number): Promise<Rendered | JobResult> {
     let current = lock;
     if (current.session_id && (!current.video_id || change.continueSession)) {
-      const outcome = await this.awaitSession(change, entry, current, started);
+      const outcome = await awaitSession(this.o, change, entry, current, started);
       if ('result' in outcome) return outcome;
       current = outcome;
     }
@@ -483,187 +459,7 @@ class Executor {
     return video ? { lock: next, video } : { lock: next };
   }
 
-  /**
-   * Poll an agent session until it has a (new) video, or stops needing us. A chat session
-   * (`review: true`) that pauses gets the entry's unsent revisions, one per pause and each once,
-   * then — with `approved: true` — the approval message; otherwise it is left awaiting review.
-   */
-  private async awaitSession(change: Change, entry: ResolvedEntry, lock: LockEntry, started: number): Promise<LockEntry | JobResult> {
-    const { client, schedule, signal, store, emit } = this.o;
-    const sessionId = lock.session_id as string;
-    // A session continued for new revisions already made a video: wait for the next one.
-    const oldVideo = change.continueSession ? lock.video_id : undefined;
-    let current: LockEntry = change.continueSession ? { ...lock, fields: fieldDigests(entry), generation: change.generation } : lock;
-    let checks = 0;
-    let lastStatus = '';
-    let failures = 0;
-    /** The newest message when we last sent one: a pause counts only once the agent answered. */
-    let sentAfter: string | undefined;
-    /** Polls since the send that found the session paused exactly as before it. */
-    let unmoved = 0;
-    for (;;) {
-      const outcome: Outcome<Session> = await client.getSession(sessionId);
-      if (outcome.kind === 'ok') {
-        failures = 0;
-        const session = outcome.value;
-        if (session.status !== lastStatus) {
-          lastStatus = session.status;
-          emit({ type: 'status', id: entry.id, status: session.status });
-        }
-        const newest = JSON.stringify(session.messages?.[0] ?? null);
-        const answered = sentAfter === undefined || (newest !== sentAfter && session.messages?.[0]?.role !== 'user');
-        if (session.video_id && session.video_id !== oldVideo) {
-          const next: LockEntry = { ...current, status: 'submitted', video_id: session.video_id, updated_at: iso() };
-          store.set(entry.id, next);
-          await store.commit();
-          return next;
-        }
-        if (session.status === 'failed') {
-          return this.recordFailure(change, current, 'agent_failed', lastModelMessage(session, 'error') ?? 'the agent session failed', started);
-        }
-        const paused = session.status === 'waiting_for_input' || session.status === 'reviewing' || session.status === 'completed';
-        unmoved = paused && sentAfter !== undefined && newest === sentAfter ? unmoved + 1 : 0;
-        if (unmoved >= MESSAGE_STALL_POLLS) {
-          // The session never saw the message (an ambiguous send that did not arrive). Its hash stays
-          // recorded — sending it again could duplicate it — so a person decides, with `reel review`.
-          store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
-          return {
-            id: entry.id, action: change.action, result: 'awaiting_review', ms: Date.now() - started, sessionId,
-            message: `the agent did not take the last message (it may have been lost on the way; it is not sent again); see \`reel review ${entry.id}\``,
-            storyboard: storyboardLines(session),
-          };
-        }
-        if (paused && answered) {
-          if (entry.request.mode !== 'chat') {
-            if (session.status === 'completed') {
-              return this.recordFailure(change, current, 'agent_failed', 'the agent session completed without a video', started);
-            }
-            // Generate mode should never stop to ask; report the question instead of waiting forever.
-            return this.recordFailure(change, current, 'agent_needs_input', `the agent asked: ${lastModelMessage(session, 'text') ?? '(no message)'}`, started);
-          }
-          const message = nextMessage(current.messages_sent, entry.agent?.revisions ?? [], entry.agent?.approved === true, this.o.approvalMessage);
-          if (message) {
-            current = await this.sendReviewMessage(entry, current, message);
-            sentAfter = newest;
-            checks = 0;
-            continue;
-          }
-          if (session.status === 'completed' && oldVideo) {
-            // Nothing new to say and nothing new rendered: the earlier video stands.
-            const next: LockEntry = { ...current, status: 'submitted', video_id: oldVideo, updated_at: iso() };
-            store.set(entry.id, next);
-            return next;
-          }
-          store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
-          return {
-            id: entry.id, action: change.action, result: 'awaiting_review', ms: Date.now() - started, sessionId,
-            message: `the agent is waiting for review; see \`reel review ${entry.id}\``,
-            storyboard: storyboardLines(session),
-          };
-        }
-      } else if (outcome.kind === 'error' && outcome.status === 404) {
-        return this.recordFailure(change, current, 'not_found', `HeyGen no longer knows agent session ${sessionId}`, started);
-      } else if (outcome.kind === 'error' && (outcome.status === 401 || outcome.status === 403)) {
-        throw new ApiError(`HeyGen refused to read session ${sessionId}: ${outcome.code}: ${outcome.message}`, outcome.status, outcome.code);
-      } else if ((failures += 1) > 20) {
-        throw new ApiError(`cannot read agent session ${sessionId}: ${outcome.message}`);
-      }
-      checks += 1;
-      // Agent sessions think for many minutes, and each is polled on its own: back off further.
-      const ms = checks === 1 ? schedule.firstMs : Math.min(schedule.maxMs * 2, schedule.minMs * schedule.factor ** (checks - 2));
-      await pause(ms, signal);
-    }
-  }
-
-  /**
-   * Send one message into a session, at most once: its hash is durable in the lock before it
-   * leaves (messages have no idempotency), and removed again only if HeyGen refused it outright.
-   */
-  private async sendReviewMessage(entry: ResolvedEntry, lock: LockEntry, next: { kind: 'revision' | 'approval'; text: string }): Promise<LockEntry> {
-    const { store, client, emit } = this.o;
-    const message = next.text;
-    const hash = next.kind === 'approval' ? approvalHash(message) : messageHash(message);
-    const marked: LockEntry = { ...lock, messages_sent: [...(lock.messages_sent ?? []), hash], updated_at: iso() };
-    store.set(entry.id, marked);
-    await store.commit();
-    const outcome = await client.sendMessage(lock.session_id as string, { message });
-    if (outcome.kind === 'error') {
-      store.set(entry.id, lock);
-      throw new ApiError(`sending a message to the agent session of ${entry.id} failed: ${outcome.code}: ${outcome.message}`, outcome.status, outcome.code);
-    }
-    if (outcome.kind === 'ambiguous') {
-      emit({ type: 'warning', id: entry.id, message: `a message may not have reached the agent (${outcome.message}); it is not sent again — check with \`reel review ${entry.id}\`` });
-    }
-    emit({ type: 'status', id: entry.id, status: next.kind === 'approval' ? 'approved' : 'revision sent' });
-    return marked;
-  }
-
   // ---- downloads ---------------------------------------------------------------------------------
-
-  private outputPath(entry: ResolvedEntry): string {
-    return outputPath(entry, this.o.root, this.o.outDir);
-  }
-
-  private rel(path: string): string {
-    return relative(this.o.root, path).split(sep).join('/');
-  }
-
-  private async downloadOutputs(entry: ResolvedEntry, lock: LockEntry, known: Video | undefined, action: string, started: number): Promise<JobResult> {
-    const videoId = lock.video_id as string;
-    const dest = this.outputPath(entry);
-    let video = known;
-    let output: LockedFile | undefined;
-    for (let refresh = 0; !output; refresh += 1) {
-      if (!video) video = await this.fetchVideo(videoId);
-      const wantsCaptions = typeof (entry.request.caption as { style?: unknown } | undefined)?.style === 'string';
-      const url = (wantsCaptions ? video.captioned_video_url : undefined) ?? video.video_url;
-      if (!url) throw new ApiError(`HeyGen reports video ${videoId} completed but gives no download URL (asset_not_available)`);
-      try {
-        output = await this.transfer(url, dest);
-      } catch (error) {
-        if (!(error instanceof UrlExpiredError) || refresh + 1 >= URL_REFRESHES) throw error;
-        video = undefined;
-      }
-    }
-    this.o.emit({ type: 'downloaded', id: entry.id, file: output.path, size: output.size, sha256: output.sha256 });
-    const next: LockEntry = { ...lock, output, updated_at: iso() };
-    const base = dest.replace(/\.(mp4|webm)$/, '');
-    // Sidecars are best effort: a missing SRT or thumbnail is reported, never a failed build.
-    const sidecars: Array<['subtitles' | 'thumbnail', string | null | undefined, string]> = [
-      ['subtitles', video?.subtitle_url, `${base}.srt`],
-      ['thumbnail', video?.thumbnail_url, `${base}.jpg`],
-    ];
-    for (const [field, url, path] of sidecars) {
-      if (!url) continue;
-      try {
-        next[field] = await this.transfer(url, path);
-      } catch (error) {
-        if (error instanceof CancelledError) throw error;
-        this.o.emit({ type: 'warning', id: entry.id, message: `${field} not downloaded: ${(error as Error).message}` });
-      }
-    }
-    this.o.store.set(entry.id, next);
-    return { id: entry.id, action, result: 'completed', ms: Date.now() - started, file: output.path, videoId };
-  }
-
-  private async fetchVideo(videoId: string): Promise<Video> {
-    const got = await this.o.client.getVideo(videoId);
-    if (got.kind === 'ok') return got.value;
-    const detail = got.kind === 'error' ? `${got.code}: ${got.message}` : got.message;
-    throw new ApiError(`cannot read video ${videoId}: ${detail}`, got.kind === 'error' ? got.status : undefined);
-  }
-
-  private async transfer(url: string, dest: string): Promise<LockedFile> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const file = await downloadTo(url, dest, this.o.signal);
-        return { path: this.rel(dest), size: file.size, sha256: file.sha256 };
-      } catch (error) {
-        if (!(error instanceof TransferError) || attempt >= TRANSFER_ATTEMPTS) throw error;
-        await pause(Math.min(200 * 2 ** attempt, 5000), this.o.signal);
-      }
-    }
-  }
 
   private downloadOnly(change: Change): Promise<void> {
     const started = Date.now();
@@ -673,84 +469,9 @@ class Executor {
       this.downloads(() => {
         if (this.o.signal.aborted) return Promise.resolve<JobResult>({ id: change.id, action: 'download', result: 'cancelled', ms: 0 });
         const current = this.o.store.data.videos[change.id] ?? locked;
-        return this.downloadOutputs(entry, current, undefined, 'download', started);
+        return downloadOutputs(this.o, entry, current, undefined, 'download', started);
       }),
     );
   }
-
-  // ---- removals ----------------------------------------------------------------------------------
-
-  private async remove(change: Change): Promise<JobResult> {
-    const started = Date.now();
-    const locked = change.locked;
-    if (!locked) return { id: change.id, action: 'remove', result: 'skipped', ms: 0 };
-    let message: string | undefined;
-    if (this.o.prune && locked.video_id) {
-      if ((locked.api ?? 'heygen') !== this.o.api) {
-        message = `not deleted remotely: built against ${locked.api ?? 'heygen'}, this build talks to ${this.o.api}`;
-      } else {
-        const outcome = await this.o.client.deleteVideo(locked.video_id);
-        if (outcome.kind === 'error' && outcome.status !== 404) {
-          // Keep the lock entry so that the next `--prune` tries again.
-          return { id: change.id, action: 'remove', result: 'failed', ms: Date.now() - started, code: outcome.code, message: `deleting video ${locked.video_id}: ${outcome.message}` };
-        }
-        if (outcome.kind === 'ambiguous') {
-          return { id: change.id, action: 'remove', result: 'failed', ms: Date.now() - started, code: 'ambiguous', message: outcome.message };
-        }
-        message = `deleted video ${locked.video_id} on HeyGen`;
-      }
-    }
-    for (const file of [locked.output, locked.subtitles, locked.thumbnail]) {
-      if (!file) continue;
-      const path = resolve(this.o.root, file.path);
-      // Never delete outside the project, whatever a hand-edited lock says.
-      if (isAbsolute(file.path) || relative(this.o.root, path).startsWith('..')) continue;
-      await unlink(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
-    }
-    this.o.store.delete(change.id);
-    return { id: change.id, action: 'remove', result: 'removed', ms: Date.now() - started, ...(message ? { message } : {}) };
-  }
 }
 
-/** Where an entry's video goes: its `output.file`, else `<outDir>/<id>.mp4` (`.webm` for webm). */
-export function outputPath(entry: ResolvedEntry, root: string, outDir: string): string {
-  if (entry.output.file) return resolve(root, entry.output.file);
-  const ext = entry.request.output_format === 'webm' ? 'webm' : 'mp4';
-  return join(outDir, `${entry.id}.${ext}`);
-}
-
-/**
- * Completed entries the plan leaves alone whose output file is missing or has another size (a fresh
- * clone, a cleaned out/): the build downloads them again, which costs a GET but no render.
- */
-export async function findMissingOutputs(changes: readonly Change[], root: string, outDir: string): Promise<Change[]> {
-  const out: Change[] = [];
-  for (const change of changes) {
-    const locked = change.locked;
-    if (!change.entry || !locked || change.render) continue;
-    if (change.action !== 'unchanged' && change.action !== 'metadata') continue;
-    if (locked.status !== 'completed' || !locked.video_id) continue;
-    const expected = outputPath(change.entry, root, outDir);
-    const same = locked.output !== undefined && resolve(root, locked.output.path) === expected;
-    const file = same ? await stat(expected).catch(() => undefined) : undefined;
-    if (!file || file.size !== locked.output?.size) out.push(change);
-  }
-  return out;
-}
-
-export { messageHash } from '../agent/messages.js';
-
-function lastModelMessage(session: Session, type: 'text' | 'error'): string | undefined {
-  // Newest first.
-  return (session.messages ?? []).find((m) => m.role === 'model' && m.type === type)?.content;
-}
-
-function iso(): string {
-  return new Date().toISOString();
-}
-
-function isoFromUnix(seconds: number | null | undefined): string {
-  return typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : iso();
-}

@@ -1,5 +1,5 @@
 import { chronological, formatReview, latestResourceIds, nextStep, type ReviewView, storyboardLines, userSaid } from '../agent/transcript.js';
-import { messageHash } from '../build/executor.js';
+import { messageHash } from '../agent/messages.js';
 import { apiName } from '../build/identity.js';
 import { foreignSession } from '../agent/transcript.js';
 import { ApiError, UsageError } from '../errors.js';

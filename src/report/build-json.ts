@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { BuildEvent } from '../build/events.js';
-import type { BuildReporter } from './build-reporter.js';
-import type { BuildTotals } from './build-table.js';
+import type { BuildReporter, BuildTotals } from '../build/reporter.js';
 
 /**
  * NDJSON on stdout: one JSON object per line, each with `type` and `time`; the last has

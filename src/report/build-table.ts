@@ -1,24 +1,9 @@
 import { nextStep } from '../agent/transcript.js';
 import type { JobResult } from '../build/events.js';
+import { formatDuration } from '../build/describe.js';
+import type { BuildTotals } from '../build/reporter.js';
 
-/** `1.2s`, `42s`, `3:05` — short enough for a table column. */
-export function formatDuration(ms: number): string {
-  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return `${m}:${String(s % 60).padStart(2, '0')}`;
-}
-
-export interface BuildTotals {
-  results: JobResult[];
-  /** Entries that needed nothing. */
-  unchanged: number;
-  ms: number;
-  /** HTTP requests to the HeyGen API (file downloads not counted). */
-  requests: number;
-  cancelled: boolean;
-}
+export { formatDuration };
 
 const RESULT_ORDER = ['completed', 'updated', 'removed', 'awaiting_review', 'skipped', 'unknown', 'failed', 'cancelled'];
 

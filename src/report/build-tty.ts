@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream';
 import type { BuildEvent } from '../build/events.js';
-import { describeEvent } from './build-plain.js';
-import type { BuildReporter } from './build-reporter.js';
-import { type BuildTotals, formatBuildTable, formatDuration } from './build-table.js';
+import { describeEvent } from '../build/describe.js';
+import type { BuildReporter, BuildTotals } from '../build/reporter.js';
+import { formatBuildTable, formatDuration } from './build-table.js';
 
 interface JobState {
   state: string;
@@ -21,7 +21,8 @@ const SLOWEST = 3;
  */
 export class TtyBuildReporter implements BuildReporter {
   private readonly jobs = new Map<string, JobState>();
-  private readonly started = Date.now();
+  /** When the build started (its `start` event): the reporter may be made before a prompt. */
+  private started = Date.now();
   private total = 0;
   private finished = 0;
   private drawn = 0;
@@ -37,6 +38,7 @@ export class TtyBuildReporter implements BuildReporter {
     switch (event.type) {
       case 'start':
         this.total = event.jobs;
+        this.started = now;
         this.timer = setInterval(() => this.draw(), FRAME_MS);
         this.timer.unref();
         break;
@@ -65,7 +67,7 @@ export class TtyBuildReporter implements BuildReporter {
       event.type === 'warning' ||
       (event.type === 'submitted' && event.adopted !== undefined) ||
       (event.type === 'result' && event.job.result !== 'completed' && event.job.result !== 'removed' && event.job.result !== 'updated');
-    if (notable) this.print(describeEvent(event) ?? '');
+    if (notable) this.print(describeEvent(event).sentence ?? '');
     this.draw();
   }
 

@@ -1,5 +1,7 @@
-import { Writable } from 'node:stream';
-import type { CommandContext } from '../commands/context.js';
+import { type ApplyBuildOptions, type ApplyBuildResult, applyBuild, buildOutcome } from '../build/apply.js';
+import { describeEvent } from '../build/describe.js';
+import type { BuildEvent } from '../build/events.js';
+import type { BuildReporter } from '../build/reporter.js';
 import { ReelError } from '../errors.js';
 import type { RunReport, WatchSnapshot } from './engine.js';
 import type { WatchReporter } from './reporter.js';
@@ -8,17 +10,18 @@ import type { RunListener } from './session.js';
 /** Quiet period after the last save before `--build` renders: a few saves in a row make one build. */
 export const BUILD_QUIET_MS = 1000;
 
-/**
- * Runs `reel build` for some ids: the build command itself, in this process, so that watch renders
- * through exactly the same guards, exactly-once rules and lock. Returns its exit code.
- */
-export type BuildRunner = (ids: string[], ctx: CommandContext) => Promise<number>;
+/** Where watch builds: the project and environment `reel watch` runs in, and its Ctrl-C signal. */
+export interface BuildSite {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+}
 
-/** The default runner: `reel build --yes --json --target <id>…`, its NDJSON read back as events. */
-export const runBuildCommand: BuildRunner = async (ids, ctx) => {
-  const { run } = await import('../commands/build.js');
-  return run({ yes: true, json: true, target: ids }, ctx);
-};
+/**
+ * Builds some ids: `applyBuild` itself, in this process, so that watch renders through exactly the
+ * same guards, exactly-once rules and lock as `reel build --yes --target <id>…`.
+ */
+export type BuildRunner = (options: ApplyBuildOptions) => Promise<ApplyBuildResult>;
 
 interface InFlight {
   /** Fingerprint each id is being rendered with. */
@@ -26,23 +29,6 @@ interface InFlight {
   controller: AbortController;
   done: Promise<void>;
   stale: boolean;
-}
-
-/** Splits a stream into lines for `onLine`. */
-function lineSink(onLine: (line: string) => void): Writable {
-  let buffer = '';
-  return new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      buffer += String(chunk);
-      let at = buffer.indexOf('\n');
-      while (at >= 0) {
-        onLine(buffer.slice(0, at));
-        buffer = buffer.slice(at + 1);
-        at = buffer.indexOf('\n');
-      }
-      callback();
-    },
-  });
 }
 
 /**
@@ -60,9 +46,9 @@ export class BuildController implements RunListener {
   private errors = 0;
 
   constructor(
-    private readonly ctx: CommandContext,
+    private readonly site: BuildSite,
     private readonly reporter: WatchReporter,
-    private readonly runner: BuildRunner = runBuildCommand,
+    private readonly runner: BuildRunner = applyBuild,
     private readonly quietMs: number = BUILD_QUIET_MS,
   ) {}
 
@@ -125,11 +111,11 @@ export class BuildController implements RunListener {
     this.pending.clear();
     const controller = new AbortController();
     const onAbort = (): void => controller.abort();
-    this.ctx.signal.addEventListener('abort', onAbort, { once: true });
+    this.site.signal.addEventListener('abort', onAbort, { once: true });
     const flight: InFlight = { ids, controller, stale: false, done: Promise.resolve() };
     this.inflight = flight;
     flight.done = this.execute(flight).finally(() => {
-      this.ctx.signal.removeEventListener('abort', onAbort);
+      this.site.signal.removeEventListener('abort', onAbort);
       if (this.inflight === flight) this.inflight = undefined;
       // Aborted because a save made part of it stale: everything it had not finished goes again
       // (the lock says which were submitted; the next plan resumes or replaces them).
@@ -144,27 +130,13 @@ export class BuildController implements RunListener {
     const ids = [...flight.ids.keys()].sort();
     const at = (): Date => new Date();
     this.reporter.onBuild({ kind: 'start', ids }, at());
-    let stderr = '';
-    let summary = '';
-    const stdout = lineSink((line) => {
-      const event = parseEvent(line);
-      if (!event) return;
-      if (event.type === 'done') {
-        const counts = (event.counts ?? {}) as Record<string, number>;
-        summary = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do';
-        return;
-      }
-      const progress = describeEvent(event);
-      if (progress) this.reporter.onBuild({ kind: 'progress', ...progress }, at());
-    });
-    const errors = lineSink((line) => {
-      if (line.trim()) stderr += `${stderr ? ' ' : ''}${line.trim()}`;
-    });
+    const progress = new BuildProgress(this.reporter);
     try {
-      const code = await this.runner(ids, { ...this.ctx, stdout, stderr: errors, signal: flight.controller.signal });
+      const result = await this.runner({ cwd: this.site.cwd, env: this.site.env, signal: flight.controller.signal, reporter: progress, targets: ids });
       if (flight.stale) return;
-      if (code === 130) this.reporter.onBuild({ kind: 'done', ok: false, summary: 'interrupted; the lock keeps every submission' }, at());
-      else this.reporter.onBuild({ kind: 'done', ok: code === 0, summary: [summary, stderr].filter(Boolean).join('; ') || `exit ${code}` }, at());
+      const outcome = buildOutcome(result);
+      if (outcome === 'interrupted') this.reporter.onBuild({ kind: 'done', ok: false, summary: 'interrupted; the lock keeps every submission' }, at());
+      else this.reporter.onBuild({ kind: 'done', ok: outcome === 'ok', summary: [summaryOf(result), ...progress.problems].filter(Boolean).join('; ') }, at());
     } catch (error) {
       const message = error instanceof ReelError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
       this.reporter.onBuild({ kind: 'done', ok: false, summary: message }, at());
@@ -172,44 +144,44 @@ export class BuildController implements RunListener {
   }
 }
 
-type BuildJsonEvent = Record<string, unknown> & { type: string };
+/** A build's events as progress lines in the watch view: one per event that concerns a video. */
+class BuildProgress implements BuildReporter {
+  readonly problems: string[] = [];
 
-function parseEvent(line: string): BuildJsonEvent | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const value = JSON.parse(line) as unknown;
-    if (value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string') return value as BuildJsonEvent;
-  } catch {
-    // Not an event line; the build writes only NDJSON in --json mode, so this is never expected.
+  constructor(private readonly reporter: WatchReporter) {}
+
+  event(event: BuildEvent): void {
+    const { id, state, detail } = describeEvent(event);
+    if (id) this.reporter.onBuild({ kind: 'progress', id, state, ...(detail ? { detail } : {}) }, new Date());
   }
-  return undefined;
+
+  note(message: string): void {
+    this.reporter.onBuild({ kind: 'progress', id: '-', state: message }, new Date());
+  }
+
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  done(): void {}
+
+  close(): void {}
 }
 
-/** One line of progress per build event that concerns a video. */
-function describeEvent(event: BuildJsonEvent): { id: string; state: string; detail?: string } | undefined {
-  const id = typeof event.id === 'string' ? event.id : undefined;
-  if (event.type === 'note') return { id: '-', state: String(event.message ?? '') };
-  if (!id) return undefined;
-  switch (event.type) {
-    case 'upload':
-      return { id, state: 'uploaded', detail: String(event.file ?? '') };
-    case 'submit':
-      return { id, state: 'submitting' };
-    case 'submitted':
-      return { id, state: 'submitted', detail: String(event.video_id ?? event.session_id ?? '') };
-    case 'resume':
-      return { id, state: 'resuming' };
-    case 'status':
-      return { id, state: String(event.status ?? '') };
-    case 'rendered':
-      return { id, state: 'rendered' };
-    case 'downloaded':
-      return { id, state: 'downloaded', detail: String(event.file ?? '') };
-    case 'result':
-      return { id, state: String(event.result ?? ''), ...(event.message ? { detail: String(event.message) } : {}) };
-    case 'warning':
-      return { id, state: 'warning', detail: String(event.message ?? '') };
-    default:
-      return undefined;
+/** The build's result in a few words for the watch view's build line. */
+function summaryOf(result: ApplyBuildResult): string {
+  switch (result.kind) {
+    case 'applied':
+      return Object.entries(result.counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do';
+    case 'up-to-date':
+      return 'nothing to do';
+    case 'invalid':
+      return `${result.errors} error${result.errors === 1 ? '' : 's'} in the manifests; nothing was sent`;
+    case 'over-budget':
+      return `refusing to start: ${result.reason}; nothing was sent`;
+    case 'planned':
+    case 'declined':
+    case 'interrupted':
+      return 'nothing was sent';
   }
 }

@@ -11,6 +11,7 @@ describe('importing the build modules', () => {
     }) as typeof process.stdout.write;
     try {
       await import('../../src/commands/build.js');
+      await import('../../src/build/index.js');
       await import('../../src/build/executor.js');
       await import('../../src/heygen/client.js');
     } finally {

@@ -1,0 +1,335 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { ApiError, CancelledError, ConfigError, type SourcePosition, UsageError } from '../errors.js';
+import { connect } from '../heygen/client.js';
+import { RateGate } from '../heygen/gate.js';
+import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
+import { loadProject } from '../manifest/index.js';
+import type { Diagnostic } from '../manifest/types.js';
+import { type Change, type Plan, plan, type Shard, summarize } from '../plan/index.js';
+import { estimateOf, forApi } from '../plan/api-scope.js';
+import { type ApiSettings, DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import type { JobResult } from './events.js';
+import { DEFAULT_CONCURRENCY, runBuild } from './executor.js';
+import { apiName } from './identity.js';
+import { findMissingOutputs } from './outputs.js';
+import { HEYGEN_SCHEDULE, LOCAL_SCHEDULE, type PollSchedule } from './poller.js';
+import type { BuildReporter, BuildTotals } from './reporter.js';
+
+/** Render time of the in-process emulator behind `--emulator`: quick, yet every status is visible. */
+export const EMULATOR_RENDER_SECONDS = 0.5;
+
+export interface ApplyBuildOptions {
+  /** Where the project is looked for (its root is the nearest reel.config.yaml above). */
+  cwd: string;
+  /** HEYGEN_API_URL, HEYGEN_API_KEY and REEL_POLL_MS are read from here (and the project's .env). */
+  env: NodeJS.ProcessEnv;
+  /** Aborting stops every request; what was submitted stays in the lock for the next build. */
+  signal: AbortSignal;
+  reporter: BuildReporter;
+  /**
+   * Asked once, with the plan, after the guards and before anything is sent; `false` ends the build
+   * with nothing sent. Absent: the caller has already decided (`--yes`, CI, watch).
+   */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  /** Only plan (after the guards that need no network): nothing is sent, nothing written. */
+  dryRun?: boolean;
+  targets?: string[];
+  shard?: Shard;
+  /** Refuse to start when more would render. */
+  maxVideos?: number;
+  /** Refuse to start when more estimated seconds of video would render. */
+  maxSeconds?: number;
+  /** Jobs in flight at once; else reel.config.yaml's, else DEFAULT_CONCURRENCY. */
+  concurrency?: number;
+  /** Output directory, relative to the project root; else reel.config.yaml's `out`. */
+  out?: string;
+  /** `false`: render but download nothing. */
+  download?: boolean;
+  retryFailed?: boolean;
+  /** Delete removed entries' videos on the API too. */
+  prune?: boolean;
+  /** Render against a throwaway in-process emulator instead of HeyGen. */
+  emulator?: boolean;
+}
+
+/** How a build ended; the caller words it and picks the exit code (see `buildOutcome`). */
+export type ApplyBuildResult =
+  /** The manifests have errors: nothing was planned or sent. */
+  | { kind: 'invalid'; diagnostics: Diagnostic[]; errors: number }
+  /** `dryRun`: the plan, nothing sent. */
+  | { kind: 'planned'; root: string; plan: Plan }
+  /** Nothing to render, download or record: no request was sent and the lock is untouched. */
+  | { kind: 'up-to-date'; root: string; plan: Plan; unchanged: number; failedEarlier: string[]; awaitingReview: string[] }
+  /** A budget (`maxVideos`, `maxSeconds`) would be exceeded: nothing was sent. */
+  | { kind: 'over-budget'; root: string; plan: Plan; reason: string }
+  /** The confirm callback said no: nothing was sent. */
+  | { kind: 'declined'; root: string; plan: Plan }
+  /** The plan was applied (perhaps only partly, when `interrupted`). */
+  | {
+      kind: 'applied';
+      root: string;
+      /** The plan applied: the one made again under the write lock. */
+      plan: Plan;
+      /** One result per job, in the order they finished. */
+      results: JobResult[];
+      /** What the reporter's `done` got. */
+      totals: BuildTotals;
+      /** Result kind → how many jobs ended so (`completed: 3, failed: 1`). */
+      counts: Record<string, number>;
+      /** Entries skipped because they failed in an earlier build (without `retryFailed`). */
+      failedEarlier: string[];
+      /** Aborted (the signal) while jobs ran: the lock keeps every submission. */
+      interrupted: boolean;
+      /** Where each entry is declared, for annotations. */
+      sources: ReadonlyMap<string, SourcePosition>;
+    }
+  /** Aborted before the executor could report totals: the lock keeps every submission. */
+  | { kind: 'interrupted'; root: string };
+
+/** Whether a build did what it was asked: every job done, or `interrupted` (the CLI's 130). */
+export function buildOutcome(result: ApplyBuildResult): 'ok' | 'failed' | 'interrupted' {
+  switch (result.kind) {
+    case 'planned':
+      return 'ok';
+    case 'up-to-date':
+      return result.failedEarlier.length > 0 ? 'failed' : 'ok';
+    case 'invalid':
+    case 'over-budget':
+    case 'declined':
+      return 'failed';
+    case 'interrupted':
+      return 'interrupted';
+    case 'applied':
+      if (result.interrupted) return 'interrupted';
+      return result.results.some((r) => r.result === 'failed' || r.result === 'unknown') || result.failedEarlier.length > 0 ? 'failed' : 'ok';
+  }
+}
+
+/**
+ * `reel build` as a library call: load the project, plan against reel.lock, guard (budgets,
+ * `--emulator` never replacing paid renders), confirm, settle the API, take the write lock, plan
+ * again from what the lock now holds, apply with the executor and report through `reporter`.
+ * It prints nothing and exits nothing: problems that stop it before any job are thrown as
+ * ReelErrors (`UsageError`, `ConfigError`, `ApiError`), everything else is in the result.
+ */
+export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuildResult> {
+  const { env, signal, reporter } = options;
+  const started = Date.now();
+  const project = await loadProject(options.cwd, { signal });
+  const root = project.root;
+  const errors = project.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) return { kind: 'invalid', diagnostics: project.diagnostics, errors: errors.length };
+
+  // The option wins over reel.config.yaml, which wins over the built-in default.
+  const concurrency = options.concurrency ?? project.config.concurrency ?? DEFAULT_CONCURRENCY;
+  const outDir = resolve(root, options.out ?? project.config.out);
+  const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
+  const api = options.emulator ? 'emulator' : apiName(apiEnv?.baseUrl ?? DEFAULT_API_URL, false, DEFAULT_API_URL);
+  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed };
+  const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
+
+  let current = makePlan(await readLock(root));
+  if (options.emulator) refuseForeign(current);
+  const awaitingReview = current.changes.filter(isAwaitingReview);
+
+  if (options.dryRun) return { kind: 'planned', root, plan: current };
+
+  const download = options.download !== false;
+  let missing = download ? await findMissingOutputs(current.changes, root, outDir) : [];
+  if (options.emulator && missing.length > 0) {
+    // An earlier emulator process and its files are gone; rendering again is free.
+    current = rerender(current, missing);
+    missing = [];
+  }
+  const work = current.changes.filter(needsNetwork);
+  const failedEarlier = current.changes.filter((c) => c.action === 'failed' && !c.render).map((c) => c.id);
+  if (work.length === 0 && missing.length === 0) {
+    // Nothing to do costs nothing: no key needed, no request sent, the lock untouched.
+    const unchanged = current.changes.filter((c) => c.action === 'unchanged').length;
+    return { kind: 'up-to-date', root, plan: current, unchanged, failedEarlier, awaitingReview: awaitingReview.map((c) => c.id) };
+  }
+
+  const refusal = overBudget(current, options);
+  if (refusal) return { kind: 'over-budget', root, plan: current, reason: refusal };
+
+  if (options.confirm && !(await options.confirm(current))) return { kind: 'declined', root, plan: current };
+
+  // From here on reel talks to an API: settle which one before taking the write lock.
+  let emulator: { url: string; close(): Promise<void> } | undefined;
+  let baseUrl: string;
+  let apiKey: string;
+  if (options.emulator) {
+    apiKey = `reel-emulator-${randomBytes(12).toString('hex')}`;
+    const { startEmulator } = await import('../emulator/index.js');
+    emulator = await startEmulator({ port: 0, renderSeconds: EMULATOR_RENDER_SECONDS, apiKey });
+    baseUrl = emulator.url;
+  } else if (missing.length > 0 || current.changes.some((c) => needsApi(c, options.prune === true))) {
+    const settings = requireApiKey(apiEnv ?? (await readApiEnv(root, env)));
+    baseUrl = settings.baseUrl;
+    apiKey = settings.apiKey;
+    await preflight(settings, signal);
+  } else {
+    // Only lock bookkeeping (metadata, removals without --prune): no request, so no key needed.
+    baseUrl = apiEnv?.baseUrl ?? DEFAULT_API_URL;
+    apiKey = '';
+  }
+
+  let store: LockStore | undefined;
+  let lockData: Lockfile | undefined;
+  let requests = 0;
+  try {
+    store = await openLock(root, { wait: true, timeoutMs: 10_000 });
+    lockData = store.data;
+    if (store.tookOver) reporter.note(`took over a stale write lock of reel.lock held by pid ${store.tookOver.pid}`);
+    // Another process may have changed the lock since it was read: plan again from what we hold.
+    current = makePlan(store.data);
+    if (download) missing = await findMissingOutputs(current.changes, root, outDir);
+    if (options.emulator && missing.length > 0) {
+      current = rerender(current, missing);
+      missing = [];
+    }
+    const client = connect({ baseUrl, apiKey }, signal, {
+      gate: new RateGate(),
+      onRequest: () => {
+        requests += 1;
+      },
+    });
+    const result = await runBuild({
+      root,
+      plan: current,
+      store,
+      client,
+      api,
+      outDir,
+      download,
+      prune: options.prune === true,
+      concurrency,
+      titleTag: project.config.title_tag !== false,
+      approvalMessage: project.config.approval_message,
+      schedule: pollSchedule(isLocalUrl(baseUrl), env),
+      signal,
+      emit: (event) => reporter.event(event),
+      missing,
+      ephemeralApi: options.emulator === true,
+    });
+    await store.close();
+    store = undefined;
+    const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
+    const totals: BuildTotals = { results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled };
+    reporter.done(totals);
+    const counts: Record<string, number> = Object.create(null) as Record<string, number>;
+    for (const r of result.results) counts[r.result] = (counts[r.result] ?? 0) + 1;
+    return {
+      kind: 'applied',
+      root,
+      plan: current,
+      results: result.results,
+      totals,
+      counts,
+      failedEarlier,
+      interrupted: result.cancelled || signal.aborted,
+      sources: new Map(project.entries.map((e) => [e.id, e.source])),
+    };
+  } catch (error) {
+    if (error instanceof CancelledError || signal.aborted) {
+      reporter.note('interrupted: reel.lock keeps every submission; run `reel build` again to resume.');
+      return { kind: 'interrupted', root };
+    }
+    throw error;
+  } finally {
+    await store?.close();
+    // The shard's fragment, written even after a failure or an abort: its submissions must reach the merge.
+    if (options.shard && lockData) {
+      const data = lockData;
+      const shard = options.shard;
+      await (await import('../lock/merge.js')).writeShardFragment(root, data, shard).catch((error: unknown) => {
+        reporter.problem?.(`could not write the shard's lock fragment: ${(error as Error).message}; reel.lock itself is up to date.`);
+      });
+    }
+    await emulator?.close();
+  }
+}
+
+/**
+ * One `GET /v3/users/me` before anything is written: a wrong key or an unreachable API is reported
+ * once, clearly, instead of as a failure of every job.
+ */
+async function preflight(settings: ApiSettings, signal: AbortSignal): Promise<void> {
+  const client = connect(settings, signal);
+  const me = await client.me();
+  if (me.kind === 'ok') return;
+  if (me.kind === 'error' && (me.status === 401 || me.status === 403)) {
+    throw new ConfigError(`HeyGen rejected HEYGEN_API_KEY (from ${settings.keySource}): ${me.code}: ${me.message}. Check the key; nothing was sent.`);
+  }
+  const detail = me.kind === 'error' ? `${me.code}: ${me.message}` : me.message;
+  throw new ApiError(`cannot use the HeyGen API at ${settings.baseUrl} (${detail}); nothing was sent.`);
+}
+
+/**
+ * The poll schedule: slow against HeyGen, fast against a local emulator. `REEL_POLL_MS=first,min,max`
+ * overrides it (for tests and unusual setups).
+ */
+export function pollSchedule(local: boolean, env: NodeJS.ProcessEnv): PollSchedule {
+  const base = local ? LOCAL_SCHEDULE : HEYGEN_SCHEDULE;
+  const raw = env.REEL_POLL_MS?.split(',').map(Number);
+  if (!raw || raw.length !== 3 || raw.some((n) => !Number.isFinite(n) || n <= 0)) return base;
+  const [firstMs, minMs, maxMs] = raw as [number, number, number];
+  return { ...base, firstMs, minMs, maxMs };
+}
+
+/** Changes that send a request when applied. */
+function needsNetwork(change: Change): boolean {
+  if (isAwaitingReview(change)) return false;
+  return change.render || change.action === 'resume' || change.action === 'remove' || change.action === 'metadata';
+}
+
+/** Changes whose application sends a request to the API. */
+function needsApi(change: Change, prune: boolean): boolean {
+  if (isAwaitingReview(change)) return false;
+  if (change.action === 'remove') return prune && change.locked?.video_id !== undefined;
+  return change.render || change.action === 'resume';
+}
+
+/**
+ * An agent session paused for a person's review, with nothing new to tell it: the build leaves it
+ * alone (`reel review` shows it) instead of polling a session that will not move.
+ */
+function isAwaitingReview(change: Change): boolean {
+  return change.action === 'resume' && change.locked?.status === 'awaiting_review' && !change.continueSession;
+}
+
+/** The same plan with `ids` rendered again (their earlier renders are unusable). */
+function rerender(p: Plan, again: readonly Change[]): Plan {
+  const ids = new Set(again.map((c) => c.id));
+  const changes = p.changes.map((c): Change =>
+    ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
+  );
+  return { changes, summary: summarize(changes) };
+}
+
+/** `--emulator` never replaces renders that HeyGen made (and billed). */
+function refuseForeign(p: Plan): void {
+  // Renders of another local emulator cost nothing either; those of HeyGen (or a remote API) did.
+  const paid = (api: string): boolean => api !== 'emulator' && !isLocalUrl(api);
+  const foreign = p.changes.filter((c) => c.render && c.locked && paid(c.locked.api ?? 'heygen'));
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${foreign[0]?.locked?.api ?? 'heygen'} ` +
+        `(${foreign.slice(0, 3).map((c) => c.id).join(', ')}${foreign.length > 3 ? ', …' : ''}); --emulator would replace them with emulator renders. ` +
+        'Try the emulator in a copy of the project, or narrow the build with --target.',
+    );
+  }
+}
+
+function overBudget(p: Plan, options: Pick<ApplyBuildOptions, 'maxVideos' | 'maxSeconds'>): string | undefined {
+  const renders = p.changes.filter((c) => c.render);
+  if (options.maxVideos !== undefined && renders.length > options.maxVideos) {
+    return `${renders.length} video${renders.length === 1 ? '' : 's'} would render, more than --max-videos ${options.maxVideos}`;
+  }
+  const seconds = renders.reduce((sum, c) => sum + c.estimateSeconds, 0);
+  if (options.maxSeconds !== undefined && seconds > options.maxSeconds) {
+    return `about ${Math.round(seconds)} s of video would render, more than --max-seconds ${options.maxSeconds}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,156 @@
+import { stat, unlink } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ApiError, CancelledError } from '../errors.js';
+import type { HeyGenClient } from '../heygen/client.js';
+import type { Video } from '../heygen/types.js';
+import type { LockEntry, LockedFile, LockStore } from '../lock/index.js';
+import type { ResolvedEntry } from '../manifest/types.js';
+import type { Change } from '../plan/index.js';
+import { downloadTo, TransferError, UrlExpiredError } from './download.js';
+import type { Emit, JobResult } from './events.js';
+import { pause } from './poller.js';
+import { iso } from './records.js';
+
+/**
+ * What a build leaves on disk: the rendered video and its sidecars (subtitles, thumbnail)
+ * downloaded and recorded in the lock, and — for removed entries — those files deleted again.
+ */
+
+/** Fresh URLs fetched for one file before giving up. */
+const URL_REFRESHES = 3;
+/** Attempts at one URL when the transfer breaks. */
+const TRANSFER_ATTEMPTS = 4;
+
+/** What downloads and removals need from the build they run in. */
+export interface OutputContext {
+  /** Project root: lock paths and output paths are relative to it. */
+  root: string;
+  /** Absolute output directory for `<id>.mp4` when an entry sets no `output.file`. */
+  outDir: string;
+  client: HeyGenClient;
+  store: LockStore;
+  signal: AbortSignal;
+  emit: Emit;
+  /** Which API this build talks to (see identity.apiName). */
+  api: string;
+  /** `--prune`: delete removed entries' videos on the API too. */
+  prune: boolean;
+}
+
+/** Download a completed video and its sidecars, and record the files in the lock. */
+export async function downloadOutputs(o: OutputContext, entry: ResolvedEntry, lock: LockEntry, known: Video | undefined, action: string, started: number): Promise<JobResult> {
+  const videoId = lock.video_id as string;
+  const dest = outputPath(entry, o.root, o.outDir);
+  let video = known;
+  let output: LockedFile | undefined;
+  for (let refresh = 0; !output; refresh += 1) {
+    if (!video) video = await fetchVideo(o.client, videoId);
+    const wantsCaptions = typeof (entry.request.caption as { style?: unknown } | undefined)?.style === 'string';
+    const url = (wantsCaptions ? video.captioned_video_url : undefined) ?? video.video_url;
+    if (!url) throw new ApiError(`HeyGen reports video ${videoId} completed but gives no download URL (asset_not_available)`);
+    try {
+      output = await transfer(o, url, dest);
+    } catch (error) {
+      if (!(error instanceof UrlExpiredError) || refresh + 1 >= URL_REFRESHES) throw error;
+      video = undefined;
+    }
+  }
+  o.emit({ type: 'downloaded', id: entry.id, file: output.path, size: output.size, sha256: output.sha256 });
+  const next: LockEntry = { ...lock, output, updated_at: iso() };
+  const base = dest.replace(/\.(mp4|webm)$/, '');
+  // Sidecars are best effort: a missing SRT or thumbnail is reported, never a failed build.
+  const sidecars: Array<['subtitles' | 'thumbnail', string | null | undefined, string]> = [
+    ['subtitles', video?.subtitle_url, `${base}.srt`],
+    ['thumbnail', video?.thumbnail_url, `${base}.jpg`],
+  ];
+  for (const [field, url, path] of sidecars) {
+    if (!url) continue;
+    try {
+      next[field] = await transfer(o, url, path);
+    } catch (error) {
+      if (error instanceof CancelledError) throw error;
+      o.emit({ type: 'warning', id: entry.id, message: `${field} not downloaded: ${(error as Error).message}` });
+    }
+  }
+  o.store.set(entry.id, next);
+  return { id: entry.id, action, result: 'completed', ms: Date.now() - started, file: output.path, videoId };
+}
+
+async function fetchVideo(client: HeyGenClient, videoId: string): Promise<Video> {
+  const got = await client.getVideo(videoId);
+  if (got.kind === 'ok') return got.value;
+  const detail = got.kind === 'error' ? `${got.code}: ${got.message}` : got.message;
+  throw new ApiError(`cannot read video ${videoId}: ${detail}`, got.kind === 'error' ? got.status : undefined);
+}
+
+async function transfer(o: OutputContext, url: string, dest: string): Promise<LockedFile> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const file = await downloadTo(url, dest, o.signal);
+      return { path: relative(o.root, dest).split(sep).join('/'), size: file.size, sha256: file.sha256 };
+    } catch (error) {
+      if (!(error instanceof TransferError) || attempt >= TRANSFER_ATTEMPTS) throw error;
+      await pause(Math.min(200 * 2 ** attempt, 5000), o.signal);
+    }
+  }
+}
+
+/** A removed entry: its files deleted (inside the project only), with `--prune` its video too, and its lock entry dropped. */
+export async function removeOutputs(o: OutputContext, change: Change): Promise<JobResult> {
+  const started = Date.now();
+  const locked = change.locked;
+  if (!locked) return { id: change.id, action: 'remove', result: 'skipped', ms: 0 };
+  let message: string | undefined;
+  if (o.prune && locked.video_id) {
+    if ((locked.api ?? 'heygen') !== o.api) {
+      message = `not deleted remotely: built against ${locked.api ?? 'heygen'}, this build talks to ${o.api}`;
+    } else {
+      const outcome = await o.client.deleteVideo(locked.video_id);
+      if (outcome.kind === 'error' && outcome.status !== 404) {
+        // Keep the lock entry so that the next `--prune` tries again.
+        return { id: change.id, action: 'remove', result: 'failed', ms: Date.now() - started, code: outcome.code, message: `deleting video ${locked.video_id}: ${outcome.message}` };
+      }
+      if (outcome.kind === 'ambiguous') {
+        return { id: change.id, action: 'remove', result: 'failed', ms: Date.now() - started, code: 'ambiguous', message: outcome.message };
+      }
+      message = `deleted video ${locked.video_id} on HeyGen`;
+    }
+  }
+  for (const file of [locked.output, locked.subtitles, locked.thumbnail]) {
+    if (!file) continue;
+    const path = resolve(o.root, file.path);
+    // Never delete outside the project, whatever a hand-edited lock says.
+    if (isAbsolute(file.path) || relative(o.root, path).startsWith('..')) continue;
+    await unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  o.store.delete(change.id);
+  return { id: change.id, action: 'remove', result: 'removed', ms: Date.now() - started, ...(message ? { message } : {}) };
+}
+
+/** Where an entry's video goes: its `output.file`, else `<outDir>/<id>.mp4` (`.webm` for webm). */
+export function outputPath(entry: ResolvedEntry, root: string, outDir: string): string {
+  if (entry.output.file) return resolve(root, entry.output.file);
+  const ext = entry.request.output_format === 'webm' ? 'webm' : 'mp4';
+  return join(outDir, `${entry.id}.${ext}`);
+}
+
+/**
+ * Completed entries the plan leaves alone whose output file is missing or has another size (a fresh
+ * clone, a cleaned out/): the build downloads them again, which costs a GET but no render.
+ */
+export async function findMissingOutputs(changes: readonly Change[], root: string, outDir: string): Promise<Change[]> {
+  const out: Change[] = [];
+  for (const change of changes) {
+    const locked = change.locked;
+    if (!change.entry || !locked || change.render) continue;
+    if (change.action !== 'unchanged' && change.action !== 'metadata') continue;
+    if (locked.status !== 'completed' || !locked.video_id) continue;
+    const expected = outputPath(change.entry, root, outDir);
+    const same = locked.output !== undefined && resolve(root, locked.output.path) === expected;
+    const file = same ? await stat(expected).catch(() => undefined) : undefined;
+    if (!file || file.size !== locked.output?.size) out.push(change);
+  }
+  return out;
+}

@@ -1,0 +1,28 @@
+import type { LockEntry, LockStore } from '../lock/index.js';
+import type { Change } from '../plan/index.js';
+import type { JobResult } from './events.js';
+
+/** The lock's timestamps: ISO 8601, UTC. */
+export function iso(): string {
+  return new Date().toISOString();
+}
+
+export function isoFromUnix(seconds: number | null | undefined): string {
+  return typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : iso();
+}
+
+/**
+ * A render that failed for good: the lock records why (so the next build skips it until
+ * `--retry-failed`) and keeps no output of an earlier render.
+ */
+export function recordFailure(store: LockStore, change: Change, lock: LockEntry, code: string, message: string, started: number): JobResult {
+  const failed: LockEntry = { ...lock, status: 'failed', failure: { code, message }, updated_at: iso() };
+  delete failed.output;
+  delete failed.subtitles;
+  delete failed.thumbnail;
+  store.set(change.id, failed);
+  return {
+    id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code, message,
+    videoId: lock.video_id, sessionId: lock.session_id,
+  };
+}
