@@ -90,6 +90,8 @@ export const COMMANDS: CommandSpec[] = [
       shard,
       { flags: '--max-videos <n>', description: 'refuse to start if more than N videos would render', parse: 'int' },
       { flags: '--max-seconds <s>', description: 'refuse to start if more than S seconds of video would render', parse: 'number' },
+      { flags: '--max-cost <amount>', description: 'refuse to start if the estimated cost is higher (dollars, or credits with `pricing: {unit: credits}`)', parse: 'number' },
+      { flags: '--allow-removals', description: 'apply a plan that removes more than 5 videos or 20 % of reel.lock' },
       { flags: '-c, --concurrency <n>', description: 'jobs in flight at once (default 10, or `concurrency` in reel.config.yaml)', parse: 'int' },
       { flags: '-o, --out <dir>', description: 'output directory (default `out`, or `out` in reel.config.yaml)' },
       { flags: '--no-download', description: 'do not download finished videos' },

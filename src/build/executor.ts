@@ -11,6 +11,7 @@ import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { TransferError, UrlExpiredError } from './download.js';
 import type { Emit, JobResult } from './events.js';
 import { idempotencyKey, taggedTitle, titleTag } from './identity.js';
+import { DEFAULT_PRICING, type Pricing, priceOf, productOf, roundCost } from '../plan/cost.js';
 import { downloadOutputs, findMissingOutputs, removeOutputs } from './outputs.js';
 import { type PollSchedule, StatusPoller } from './poller.js';
 import { iso, isoFromUnix, recordFailure } from './records.js';
@@ -55,6 +56,13 @@ export interface ExecutorOptions {
   missing?: Change[];
   /** Sent to approve a chat session's storyboard when the entry says `approved: true`. */
   approvalMessage: string;
+  /** Rates for the cost recorded with each completed render; default HeyGen's pay-as-you-go prices. */
+  pricing?: Pricing;
+  /**
+   * `false` (`share_renders: false`): the Idempotency-Key and title tag are scoped to the entry id,
+   * so entries with identical requests each get a render of their own. Default true.
+   */
+  shareRenders?: boolean;
   /** Set when the ids of a lock from an earlier emulator process are meaningless (`--emulator`). */
   ephemeralApi?: boolean;
 }
@@ -298,7 +306,7 @@ class Executor {
   /** A lock entry for this change, before anything is known about the render. */
   private intent(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined): LockEntry {
     const now = iso();
-    const key = idempotencyKey(change.fingerprint ?? '', change.generation);
+    const key = idempotencyKey(change.fingerprint ?? '', change.generation, this.scope(entry.id));
     const out: LockEntry = {
       fingerprint: change.fingerprint ?? '',
       mode: entry.mode,
@@ -310,7 +318,14 @@ class Executor {
       api: this.o.api,
     };
     if (entry.mode === 'direct') out.idempotency_key = key;
+    // HeyGen answers the same key with the same video: the lock says whose render this is.
+    if (change.sharedWith !== undefined) out.shared_with = change.sharedWith;
     return out;
+  }
+
+  /** The id that scopes keys and title tags when renders are not shared, else undefined. */
+  private scope(id: string): string | undefined {
+    return this.o.shareRenders === false ? id : undefined;
   }
 
   private async submit(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined, started: number, prepared?: Prepared): Promise<LockEntry | JobResult> {
@@ -320,7 +335,7 @@ class Executor {
     emit({ type: 'submit', id: entry.id, mode: entry.mode });
 
     if (entry.mode === 'direct') {
-      const tag = this.o.titleTag ? titleTag(lock.fingerprint, lock.generation) : undefined;
+      const tag = this.o.titleTag ? titleTag(lock.fingerprint, lock.generation, this.scope(entry.id)) : undefined;
       const request = { ...body, title: taggedTitle(body.title, entry.id, tag) };
       // Past HeyGen's replay window the key no longer protects us; the title tag still does.
       if (previous && tag && Date.now() - Date.parse(previous.submitted_at ?? '') > REPLAY_WINDOW_MS) {
@@ -453,7 +468,12 @@ class Executor {
     const video = got.kind === 'ok' ? got.value : undefined;
     const next: LockEntry = { ...lock, updated_at: iso() };
     if (typeof video?.completed_at === 'number') next.completed_at = isoFromUnix(video.completed_at);
-    if (typeof video?.duration === 'number') next.duration = video.duration;
+    if (typeof video?.duration === 'number') {
+      next.duration = video.duration;
+      const pricing = this.o.pricing ?? DEFAULT_PRICING;
+      const product = productOf(entry);
+      next.cost = { amount: roundCost(priceOf(product, video.duration, pricing)), unit: pricing.unit, product };
+    }
     this.o.store.set(entry.id, next);
     this.o.emit({ type: 'rendered', id: entry.id, video_id: videoId, ...(next.duration !== undefined ? { duration: next.duration } : {}) });
     return video ? { lock: next, video } : { lock: next };

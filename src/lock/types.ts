@@ -40,6 +40,8 @@ export interface LockEntry {
   subtitles?: LockedFile;
   thumbnail?: LockedFile;
   failure?: { code: string; message: string };
+  /** The id whose render this entry received (identical request and Idempotency-Key): one video, billed once. */
+  shared_with?: string;
   /** Which API the ids belong to (`heygen`, or `emulator` for a build against the emulator). */
   api?: string;
 }

@@ -5,7 +5,7 @@ import type { BuildTotals } from '../build/reporter.js';
 
 export { formatDuration };
 
-const RESULT_ORDER = ['completed', 'updated', 'removed', 'awaiting_review', 'skipped', 'unknown', 'failed', 'cancelled'];
+const RESULT_ORDER = ['completed', 'updated', 'removed', 'awaiting_review', 'skipped', 'unknown', 'failed', 'submitted', 'cancelled'];
 
 /** The final table: id, action, result, duration, file — then failures explained, then totals. */
 export function formatBuildTable(totals: BuildTotals, color: boolean): string {
@@ -22,7 +22,7 @@ export function formatBuildTable(totals: BuildTotals, color: boolean): string {
       const r = rows[i] as JobResult;
       const text = line(c);
       const bad = r.result === 'failed' || r.result === 'unknown';
-      lines.push(bad ? paint(31, text) : r.result === 'cancelled' || r.result === 'skipped' ? paint(33, text) : text);
+      lines.push(bad ? paint(31, text) : r.result === 'cancelled' || r.result === 'submitted' || r.result === 'skipped' ? paint(33, text) : text);
     }
     const problems = rows.filter((r) => r.message && r.result !== 'completed');
     if (problems.length > 0) {

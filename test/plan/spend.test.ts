@@ -231,7 +231,7 @@ describe('reel cost', () => {
     expect(doc.by_mode.map((g) => g.mode)).toEqual(['direct']);
     expect(doc.by_month[0]?.month).toMatch(/^\d{4}-\d\d$/);
     expect(doc.videos.find((v) => v.id === 'same-1')?.shared_by).toEqual(['same-2']);
-    const seconds = ['v001', 'v002', 'same-1'].reduce((sum, id) => sum + (lock.videos[id]?.duration ?? 0), 0);
+    const seconds = ['v001', 'v002', 'same-1'].reduce((sum, id) => sum + ((lock.videos[id] as { duration?: number } | undefined)?.duration ?? 0), 0);
     expect(doc.total.cost).toBeCloseTo(Math.round(seconds * 0.0667 * 100) / 100, 1);
     const human = await runCli(['cost'], dir, cliEnv(emulator));
     expect(human.stdout).toMatch(/^reel cost: 3 renders, \d+ s of video, \$\d+\.\d\d/);
