@@ -121,10 +121,13 @@ describe('stale plan under the write lock (hole 4)', () => {
     expect((await runCli(['build', '--yes'], dir, cliEnv(emu))).code).toBe(0);
     await writeFile(join(dir, 'videos/a.yaml'), directManifest(3, (i) => (i === 1 ? ' Edited.' : '')));
     // Another build holds the write lock; while this one waits, that build "forgets" two entries.
-    await writeFile(join(dir, 'reel.lock.pid'), JSON.stringify({ pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), token: 'other' }));
+    const held = JSON.stringify({ pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), token: 'other' });
+    await writeFile(join(dir, 'reel.lock.pid'), held);
     const waiting = spawnCli(['build', '--yes', '--max-videos', '2'], dir, cliEnv(emu, { CI: 'true' }));
     // It has planned and checked its budget once it asks for the account (just before the lock).
-    await waitFor(() => emu.requests().some((q) => q.path === '/v3/users/me'));
+    const asked = (): number => emu.requests().filter((q) => q.path === '/v3/users/me').length;
+    const before = asked();
+    await waitFor(() => asked() > before);
     const lock = JSON.parse(await readFile(join(dir, 'reel.lock'), 'utf8')) as { videos: Record<string, unknown> };
     delete lock.videos.v002;
     // Atomically, as reel writes it: the waiting build may read it at any moment.
