@@ -123,10 +123,10 @@ describe('stale plan under the write lock (hole 4)', () => {
     // Another build holds the write lock; while this one waits, that build "forgets" two entries.
     const held = JSON.stringify({ pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), token: 'other' });
     await writeFile(join(dir, 'reel.lock.pid'), held);
-    const waiting = spawnCli(['build', '--yes', '--max-videos', '2'], dir, cliEnv(emu, { CI: 'true' }));
-    // It has planned and checked its budget once it asks for the account (just before the lock).
     const asked = (): number => emu.requests().filter((q) => q.path === '/v3/users/me').length;
     const before = asked();
+    const waiting = spawnCli(['build', '--yes', '--max-videos', '2'], dir, cliEnv(emu, { CI: 'true' }));
+    // It has planned and checked its budget once it asks for the account (just before the lock).
     await waitFor(() => asked() > before);
     const lock = JSON.parse(await readFile(join(dir, 'reel.lock'), 'utf8')) as { videos: Record<string, unknown> };
     delete lock.videos.v002;
