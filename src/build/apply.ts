@@ -250,7 +250,9 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     store = undefined;
     const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
     const results = stillBilled(result.results, lockData);
-    const totals: BuildTotals = { results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled };
+    const totals: BuildTotals = {
+      results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled, cost: buildCost(current, results, lockData),
+    };
     if (result.cancelled || signal.aborted) reporter.note(interruptedNote(results));
     reporter.done(totals);
     const counts: Record<string, number> = Object.create(null) as Record<string, number>;
@@ -294,6 +296,23 @@ export function interruptedNote(results: readonly JobResult[]): string {
   const submitted = results.filter((r) => r.result === 'submitted').length;
   const notStarted = results.filter((r) => r.result === 'cancelled').length;
   return `interrupted: ${submitted} submitted (HeyGen renders and bills them): the next \`reel build\` collects them; ${notStarted} not started.`;
+}
+
+/** The plan's estimate and what this build's completed renders cost (each HeyGen video once). */
+function buildCost(p: Plan, results: readonly JobResult[], lock: Lockfile | undefined): NonNullable<BuildTotals['cost']> {
+  const unit = p.summary.costUnit;
+  const seen = new Set<string>();
+  let rendered = 0;
+  for (const r of results) {
+    if (r.result !== 'completed' || r.action === 'download') continue;
+    const locked = lock?.videos[r.id];
+    if (!locked?.cost || locked.cost.unit !== unit) continue;
+    const video = locked.video_id ?? r.id;
+    if (seen.has(video)) continue;
+    seen.add(video);
+    rendered += locked.cost.amount;
+  }
+  return { estimated: p.summary.estimateCost, rendered, unit };
 }
 
 /** Cancelled jobs that HeyGen already had (the lock holds their video or session) are `submitted`. */

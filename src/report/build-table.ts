@@ -1,3 +1,4 @@
+import { formatCost } from '../plan/cost.js';
 import { nextStep } from '../agent/transcript.js';
 import type { JobResult } from '../build/events.js';
 import { formatDuration } from '../build/describe.js';
@@ -58,5 +59,6 @@ export function summaryLine(totals: BuildTotals): string {
   const parts = RESULT_ORDER.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k.replace('_', ' ')}`);
   if (totals.unchanged > 0) parts.push(`${totals.unchanged} unchanged`);
   const head = totals.cancelled ? 'Build interrupted' : 'Build finished';
-  return `${head}: ${parts.join(', ') || 'nothing to do'} in ${formatDuration(totals.ms)} (${totals.requests} API requests).`;
+  const cost = totals.cost && (totals.cost.estimated > 0 || totals.cost.rendered > 0) ? `; cost ${formatCost(totals.cost.rendered, totals.cost.unit)} rendered (estimated ~${formatCost(totals.cost.estimated, totals.cost.unit)})` : '';
+  return `${head}: ${parts.join(', ') || 'nothing to do'} in ${formatDuration(totals.ms)} (${totals.requests} API requests)${cost}.`;
 }

@@ -58,8 +58,13 @@ describe('budgets count what HeyGen bills', () => {
     expect(refused.stderr).toMatch(/estimated cost, \$0\.\d\d, is more than --max-cost 0\.01; nothing was sent/);
     expect(emu.requests()).toHaveLength(0);
     // One render for both: one video counts against --max-videos 1.
-    const built = await runCli(['build', '--yes', '--max-videos', '1'], dir, cliEnv(emu));
+    const summary = join(dir, 'step-summary.md');
+    await writeFile(summary, '');
+    const built = await runCli(['build', '--yes', '--max-videos', '1'], dir, cliEnv(emu, { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary }));
     expect(built.code).toBe(0);
+    // The build summary and the GitHub job summary name the cost next to the counts.
+    expect(built.stdout).toMatch(/Build finished: 2 completed in .*; cost \$0\.\d\d rendered \(estimated ~\$0\.\d\d\)\./);
+    expect(await readFile(summary, 'utf8')).toMatch(/cost \$0\.\d\d rendered \(estimated ~\$0\.\d\d\)/);
     const lock = await readLockJson(dir);
     expect(lock.videos.alpha?.video_id).toBe(lock.videos.beta?.video_id);
     expect((lock.videos.beta as { shared_with?: string }).shared_with).toBe('alpha');
