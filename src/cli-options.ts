@@ -105,7 +105,13 @@ export const COMMANDS: CommandSpec[] = [
     name: 'watch',
     module: 'watch',
     description: 're-plan on every save; with --build, also render what changed',
-    options: [{ flags: '--build', description: 'render changed entries after a quiet period (costs money)' }, target],
+    options: [
+      { flags: '--build', description: 'render changed entries after a quiet period (costs money)' },
+      target,
+      { flags: '--max-videos <n>', description: 'with --build: at most N videos in the whole session (default 10)', parse: 'int' },
+      { flags: '--max-seconds <s>', description: 'with --build: at most S estimated seconds of video in the whole session', parse: 'number' },
+      { flags: '--max-cost <amount>', description: 'with --build: at most this estimated cost in the whole session', parse: 'number' },
+    ],
   },
   {
     name: 'status',

@@ -72,7 +72,7 @@ export class PlainWatchReporter implements WatchReporter {
         this.out.write(`${stamp} build: ${event.id} ${event.state}${event.detail ? ` ${event.detail}` : ''}\n`);
         break;
       case 'stale':
-        this.out.write(`${stamp} build: not waiting for stale renders of ${event.ids.join(', ')}\n`);
+        this.out.write(`${stamp} build: not waiting for stale renders of ${event.ids.join(', ')}: those HeyGen already has are still rendered and billed\n`);
         break;
       case 'done':
         this.out.write(`${stamp} build: ${event.ok ? 'done' : 'failed'}: ${event.summary}\n`);

@@ -104,7 +104,7 @@ export class TtyWatchReporter implements WatchReporter {
         this.builds.set(event.id, `${event.state}${event.detail ? ` ${event.detail}` : ''}`);
         break;
       case 'stale':
-        for (const id of event.ids) this.builds.set(id, 'stale: not waiting for it');
+        for (const id of event.ids) this.builds.set(id, 'stale: not waiting for it (still billed if submitted)');
         break;
       case 'done':
         this.buildLine = `${event.ok ? 'done' : 'failed'} ${clock(at)}: ${event.summary}`;

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { BUILD_QUIET_MS } from '../../src/watch/build.js';
+import { runCli } from '../helpers/cli.js';
+import { MAIN, smallProject } from './fixtures.js';
+import { makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from './helpers.js';
+
+// `reel watch --build` spends only within limits it shows (issue 12, hole 3).
+
+let emulator: Emulator | undefined;
+let running: WatchProcess | undefined;
+let root: string | undefined;
+
+afterEach(async () => {
+  await running?.stop();
+  await emulator?.close();
+  if (root) removeProject(root);
+  running = undefined;
+  emulator = undefined;
+  root = undefined;
+});
+
+const creates = (e: Emulator): number => e.requests().filter((r) => r.method === 'POST' && r.path === '/v3/videos').length;
+
+describe('reel watch --build spends within a session budget', () => {
+  it('names the API and account, and refuses a run past the session budget before anything is sent', async () => {
+    emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: 'sk-watch-test', walletUsd: 41.2 });
+    root = makeProject(smallProject());
+    const w = (running = startWatch(root, ['--build', '--max-videos', '1'], {
+      HEYGEN_API_URL: emulator.url,
+      HEYGEN_API_KEY: 'sk-watch-test',
+      REEL_WATCH_QUIET_MS: '200',
+      REEL_POLL_MS: '100,100,300',
+    }));
+    await w.waitFor(/plan: .*\n/);
+    expect(w.stderr()).toMatch(new RegExp(`reel watch --build spends on ${emulator.url.replace(/[.]/g, '\\.')} as emulator-[\\w-]+; wallet: \\$41\\.20 left\\. Session budget: 1 videos`));
+
+    // The first save renders (1 of 1).
+    let mark = w.mark();
+    const main = MAIN.replace('welcome to Acme.', 'welcome to Acme, glad you are here.');
+    writeProjectFile(root, 'videos/main.yaml', main);
+    await w.waitFor(/build: done: .*\n/, mark, 20_000);
+    expect(creates(emulator)).toBe(1);
+
+    // The second would be the session's second video: refused, nothing sent.
+    mark = w.mark();
+    writeProjectFile(root, 'videos/main.yaml', main.replace('Press the question mark', 'Press the help button'));
+    const out = await w.waitFor(/build: failed: .*\n/, mark, 20_000);
+    expect(out).toMatch(/refusing to start: 1 video would render, more than --max-videos 0 \(the budget is for the whole watch session\); nothing was sent/);
+    expect(creates(emulator)).toBe(1);
+    const lock = JSON.parse(readFileSync(join(root, 'reel.lock'), 'utf8')) as { videos: Record<string, unknown> };
+    expect(Object.keys(lock.videos)).toEqual(['welcome']);
+  });
+
+  it('waits longer for quiet by default, and refuses budget flags without --build', async () => {
+    expect(BUILD_QUIET_MS).toBeGreaterThanOrEqual(3000);
+    root = makeProject(smallProject());
+    const r = await runCli(['watch', '--max-cost', '5'], { cwd: root });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/add --build/);
+  });
+});
