@@ -1,51 +1,48 @@
 /**
- * Every command and flag of reel, declared once. src/cli.ts builds the commander program from this
- * table and the README's command reference is checked against it, so help text, parsing and docs
- * cannot drift apart. Each command's implementation lives in src/commands/<module>.ts and exports
- * `run(options, ctx)`.
+ * Every command and flag of reel, declared once. From this table come the commander program
+ * (src/cli.ts), the README's command reference (`npm run docs`), each command's options type
+ * (`CommandOptions<'plan'>`) and the defaults (`withDefaults`), so a renamed flag is one edit here
+ * that the compiler then checks in every command. src/cli.ts maps each name to its module.
  */
+import { EMULATOR_DEFAULTS, EMULATOR_PORT } from './emulator/defaults.js';
 
 export interface OptionSpec {
   /** Commander flag syntax, e.g. `--port <n>` or `--json`. */
-  flags: string;
-  description: string;
+  readonly flags: string;
+  readonly description: string;
   /** Parse the raw string: `int` and `number` reject anything that is not one. */
-  parse?: 'int' | 'number' | 'list';
-  default?: string | number | boolean;
+  readonly parse?: 'int' | 'number' | 'list';
+  readonly default?: string | number | boolean;
 }
 
 export interface CommandSpec {
-  name: string;
-  /** Module under src/commands/ that implements it. */
-  module: string;
-  description: string;
+  readonly name: string;
+  readonly description: string;
   /** Positional arguments in commander syntax, e.g. `<id>` or `[files...]`. */
-  args?: string[];
-  options: OptionSpec[];
+  readonly args?: readonly string[];
+  readonly options: readonly OptionSpec[];
 }
 
-const json: OptionSpec = { flags: '--json', description: 'machine-readable output on stdout' };
-const target: OptionSpec = {
+const json = { flags: '--json', description: 'machine-readable output on stdout' } as const satisfies OptionSpec;
+const target = {
   flags: '-t, --target <id-or-glob>',
   description: 'only entries whose id matches (repeatable)',
   parse: 'list',
-};
-const refresh: OptionSpec = { flags: '--refresh', description: 'ignore the cached listing and ask HeyGen again' };
-const shard: OptionSpec = {
+} as const satisfies OptionSpec;
+const refresh = { flags: '--refresh', description: 'ignore the cached listing and ask HeyGen again' } as const satisfies OptionSpec;
+const shard = {
   flags: '--shard <k/n>',
   description: 'only shard K of N (entries split deterministically by id)',
-};
+} as const satisfies OptionSpec;
 
-export const COMMANDS: CommandSpec[] = [
+export const COMMANDS = [
   {
     name: 'init',
-    module: 'init',
     description: 'scaffold videos/, reel.config.yaml and .gitignore entries for out/, .reel/ and .env',
     options: [{ flags: '--force', description: 'overwrite files that already exist' }],
   },
   {
     name: 'validate',
-    module: 'validate',
     description: 'check every manifest against the schema and HeyGen limits',
     options: [
       json,
@@ -54,13 +51,11 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'schema',
-    module: 'schema',
     description: 'print the JSON Schema of manifests',
     options: [],
   },
   {
     name: 'plan',
-    module: 'plan',
     description: 'show what a build would render, update, resume or remove, and why',
     options: [
       json,
@@ -74,14 +69,12 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'explain',
-    module: 'explain',
     description: 'explain why an entry is in the plan: changed fields, digests and their sources',
     args: ['<id>'],
     options: [json],
   },
   {
     name: 'build',
-    module: 'build',
     description: 'render what changed through HeyGen, wait, download and update reel.lock',
     options: [
       { flags: '-y, --yes', description: 'do not ask for confirmation' },
@@ -103,7 +96,6 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'watch',
-    module: 'watch',
     description: 're-plan on every save; with --build, also render what changed',
     options: [
       { flags: '--build', description: 'render changed entries after a quiet period (costs money)' },
@@ -115,62 +107,54 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'status',
-    module: 'status',
     description: 'compare reel.lock with HeyGen and with the files in out/',
     options: [json],
   },
   {
     name: 'cost',
-    module: 'cost',
     description: 'what the renders recorded in reel.lock cost, by manifest file, month and mode',
     options: [json, { flags: '--markdown', description: 'markdown tables for a pull request or job summary' }],
   },
   {
     name: 'lock',
-    module: 'lock',
     description: 'merge the reel.lock files of a sharded build: reel lock merge FILES…',
     args: ['<action>', '<files...>'],
     options: [json],
   },
   {
     name: 'review',
-    module: 'review',
     description: "print an agent session's conversation and storyboard",
     args: ['<id>'],
     options: [json],
   },
   {
     name: 'eject',
-    module: 'eject',
     description: 'turn a completed agent entry into a pinned direct entry',
     args: ['<id>'],
     options: [],
   },
   {
     name: 'emulator',
-    module: 'emulator',
     description: 'run a local HeyGen v3 emulator',
     options: [
-      { flags: '-p, --port <n>', description: 'port to listen on (0 picks a free one)', parse: 'int', default: 4010 },
+      { flags: '-p, --port <n>', description: 'port to listen on (0 picks a free one)', parse: 'int', default: EMULATOR_PORT },
       { flags: '--api-key <key>', description: 'accept only this key (default: any non-empty key)' },
-      { flags: '--render-seconds <s>', description: 'time a render takes', parse: 'number', default: 2 },
-      { flags: '--concurrency-limit <n>', description: 'unfinished jobs allowed per key', parse: 'int', default: 10 },
-      { flags: '--url-ttl <s>', description: 'lifetime of download URLs in seconds', parse: 'number', default: 600 },
-      { flags: '--fault-rate <r>', description: 'share of requests and renders that fail (0-1)', parse: 'number', default: 0 },
-      { flags: '--seed <n>', description: 'seed for fault injection', parse: 'int', default: 1 },
+      { flags: '--render-seconds <s>', description: 'time a render takes', parse: 'number', default: EMULATOR_DEFAULTS.renderSeconds },
+      { flags: '--concurrency-limit <n>', description: 'unfinished jobs allowed per key', parse: 'int', default: EMULATOR_DEFAULTS.concurrencyLimit },
+      { flags: '--url-ttl <s>', description: 'lifetime of download URLs in seconds', parse: 'number', default: EMULATOR_DEFAULTS.urlTtl },
+      { flags: '--fault-rate <r>', description: 'share of requests and renders that fail (0-1)', parse: 'number', default: EMULATOR_DEFAULTS.faultRate },
+      { flags: '--seed <n>', description: 'seed for fault injection', parse: 'int', default: EMULATOR_DEFAULTS.seed },
       { flags: '--catalog <file>', description: 'JSON file replacing the built-in avatars, voices and styles' },
       { flags: '--remote-webhooks', description: 'also deliver callback_url webhooks to hosts other than this machine' },
     ],
   },
   {
     name: 'avatars',
-    module: 'catalog',
     description: 'list the avatar looks of the account',
     options: [json, { flags: '--gender <g>', description: 'filter by gender' }, { flags: '--search <text>', description: 'filter by name or id' }, refresh],
   },
   {
     name: 'voices',
-    module: 'catalog',
     description: 'list the voices of the account',
     options: [
       json,
@@ -182,8 +166,65 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'styles',
-    module: 'catalog',
     description: 'list the video-agent styles of the account',
     options: [json, { flags: '--search <text>', description: 'filter by name, id or tag' }, refresh],
   },
-];
+] as const satisfies readonly CommandSpec[];
+
+export type CommandName = (typeof COMMANDS)[number]['name'];
+
+type Spec<N extends CommandName> = Extract<(typeof COMMANDS)[number], { name: N }>;
+type OptionsIn<N extends CommandName> = Spec<N>['options'][number];
+
+type Camel<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
+/** `-t, --target <id-or-glob>` → `target`, `--dry-run` → `dry-run`. */
+type LongFlag<F extends string> = F extends `${string}--${infer Rest}` ? (Rest extends `${infer Name} ${string}` ? Name : Rest) : never;
+/** The property commander stores a flag under: camelCase, and `--no-download` under `download`. */
+type OptionKey<F extends string> = LongFlag<F> extends `no-${infer Name}` ? Camel<Name> : Camel<LongFlag<F>>;
+type OptionValue<O extends OptionSpec> = O extends { parse: 'list' }
+  ? string[]
+  : O extends { parse: 'int' | 'number' }
+    ? number
+    : O['flags'] extends `${string}<${string}`
+      ? string
+      : boolean;
+
+type ArgsIn<N extends CommandName> = Spec<N> extends { args: readonly (infer A extends string)[] } ? A : never;
+type ArgKey<A extends string> = A extends `${'<' | '['}${infer Name}${'>' | ']'}` ? (Name extends `${infer Many}...` ? Many : Name) : never;
+type ArgValue<A extends string> = A extends `${string}...${string}` ? string[] : string;
+
+/**
+ * What `run` of command(s) `N` receives: every flag under commander's name for it, optional (a test
+ * or another front end passes only what it needs), and the positional arguments, required when the
+ * syntax says `<…>`. `command` is the name it was invoked as (one module serves avatars, voices and
+ * styles).
+ */
+export type CommandOptions<N extends CommandName> = {
+  [O in OptionsIn<N> as OptionKey<O['flags']>]?: OptionValue<O>;
+} & {
+  [A in ArgsIn<N> as A extends `<${string}` ? ArgKey<A> : never]: ArgValue<A>;
+} & {
+  [A in ArgsIn<N> as A extends `[${string}` ? ArgKey<A> : never]?: ArgValue<A>;
+} & { command?: N };
+
+/** The flags of `N` that have a default in the table, with their types. */
+export type OptionDefaults<N extends CommandName> = {
+  [O in OptionsIn<N> as O extends { default: unknown } ? OptionKey<O['flags']> : never]: OptionValue<O>;
+};
+
+/** The property name commander uses for `flags` (the runtime twin of OptionKey). */
+export function optionKey(flags: string): string {
+  const long = /--([\w-]+)/.exec(flags)?.[1] ?? '';
+  return long.replace(/^no-/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `options` with the table's defaults filled in where a value is missing (as commander does). */
+export function withDefaults<N extends CommandName>(name: N, options: CommandOptions<N>): CommandOptions<N> & OptionDefaults<N> {
+  const out: Record<string, unknown> = { ...options };
+  const spec = COMMANDS.find((c) => c.name === name);
+  for (const option of (spec?.options ?? []) as readonly OptionSpec[]) {
+    const key = optionKey(option.flags);
+    if (option.default !== undefined && out[key] === undefined) out[key] = option.default;
+  }
+  return out as CommandOptions<N> & OptionDefaults<N>;
+}

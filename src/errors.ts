@@ -23,19 +23,6 @@ export class UsageError extends ReelError {
   readonly exitCode = 2;
 }
 
-/** A manifest, config, data file or lockfile that cannot be used as written: exit 1. */
-export class ManifestError extends ReelError {
-  readonly code = 'manifest';
-  readonly exitCode = 1;
-  constructor(
-    message: string,
-    readonly position?: SourcePosition,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
 /** The lockfile is unreadable, from a newer reel, or held by another process: exit 1. */
 export class LockError extends ReelError {
   readonly code = 'lock';

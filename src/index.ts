@@ -13,6 +13,6 @@ export type { Lockfile, LockEntry, LockStore } from './lock/index.js';
 export { HeyGenClient } from './heygen/client.js';
 export { startEmulator } from './emulator/index.js';
 export type { Emulator, EmulatorOptions, FaultRule, RequestRecord } from './emulator/index.js';
-export { ReelError, UsageError, ManifestError, LockError, ConfigError, ApiError, CancelledError, InternalError } from './errors.js';
+export { ReelError, UsageError, LockError, ConfigError, ApiError, CancelledError, InternalError } from './errors.js';
 export { applyBuild, buildOutcome, describeEvent } from './build/index.js';
 export type { ApplyBuildOptions, ApplyBuildResult, BuildEvent, BuildReporter, BuildTotals, EventDescription, JobResult, JobResultKind } from './build/index.js';

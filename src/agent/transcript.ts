@@ -1,3 +1,4 @@
+import { EMULATOR_API, recordedApi } from '../util/api.js';
 import type { Session, SessionMessage, SessionResource } from '../heygen/types.js';
 
 /**
@@ -121,8 +122,8 @@ export function formatReview(view: ReviewView): string {
 
 /** Why the session of `id`, made against `made`, cannot be read through `api`. */
 export function foreignSession(id: string, made: string | undefined, api: string): string {
-  if (made === 'emulator') {
+  if (recordedApi(made) === EMULATOR_API) {
     return `${id} was built with \`reel build --emulator\`, whose emulator ended with that process. To review sessions offline, run \`reel emulator\` and build against it (HEYGEN_API_URL=http://127.0.0.1:4010 HEYGEN_API_KEY=any).`;
   }
-  return `the session of ${id} was made against ${made ?? 'heygen'}, but HEYGEN_API_URL points at ${api}; it cannot be read there.`;
+  return `the session of ${id} was made against ${recordedApi(made)}, but HEYGEN_API_URL points at ${api}; it cannot be read there.`;
 }

@@ -1,4 +1,4 @@
-import { approvalHash, messageHash, nextMessage } from '../agent/messages.js';
+import { approvalHash, messageHash, nextMessage } from '../lock/messages.js';
 import { storyboardLines } from '../agent/transcript.js';
 import { ApiError } from '../errors.js';
 import type { HeyGenClient, Outcome } from '../heygen/client.js';
@@ -9,6 +9,7 @@ import { type Change, fieldDigests, stoppable } from '../plan/index.js';
 import type { Emit, JobResult } from './events.js';
 import { pause, type PollSchedule } from './poller.js';
 import { iso, recordFailure } from './records.js';
+import { sameApi } from '../util/api.js';
 
 /**
  * The agent chat protocol of a build: wait on a session, send the entry's revisions and its
@@ -25,7 +26,7 @@ export interface SessionContext {
   schedule: PollSchedule;
   signal: AbortSignal;
   emit: Emit;
-  /** Which API this build talks to (see identity.apiName). */
+  /** Which API this build talks to (see util/api). */
   api: string;
   /** Sent to approve a chat session's storyboard when the entry says `approved: true`. */
   approvalMessage: string;
@@ -154,7 +155,7 @@ async function sendReviewMessage(o: SessionContext, entry: ResolvedEntry, lock: 
  */
 export async function stopOldSession(o: SessionContext, change: Change): Promise<void> {
   const old = change.locked;
-  if (!old?.session_id || !stoppable(change) || o.ephemeralApi || (old.api ?? 'heygen') !== o.api) return;
+  if (!old?.session_id || !stoppable(change) || o.ephemeralApi || !sameApi(old.api, o.api)) return;
   const outcome = await o.client.stopSession(old.session_id);
   if (outcome.kind === 'ok' || (outcome.kind === 'error' && outcome.status === 404)) {
     o.emit({ type: 'status', id: change.id, status: `stopped the old session ${old.session_id}` });

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { ApiError, CancelledError, ConfigError, type SourcePosition, UsageError } from '../errors.js';
 import { connect } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
@@ -8,13 +7,15 @@ import { loadProject } from '../manifest/index.js';
 import type { Diagnostic } from '../manifest/types.js';
 import type { Me } from '../heygen/types.js';
 import {
-  type Change, configPlanOptions, DEFAULT_PRICING, formatCost, type Plan, plan, priceOf, productOf, removalGuard, type Shard, summarize,
+  type Change, configPlanOptions, DEFAULT_PRICING, formatCost, pausedForReview, type Plan, plan, priceOf, productOf, removalGuard, summarize,
 } from '../plan/index.js';
 import { estimateOf, forApi } from '../plan/api-scope.js';
-import { type ApiSettings, DEFAULT_API_URL, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import { apiIdentity, DEFAULT_API_URL, EMULATOR_API, recordedApi } from '../util/api.js';
+import { type ApiSettings, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
+import { resolve } from '../util/path.js';
+import type { Shard } from '../util/shard.js';
 import type { JobResult } from './events.js';
 import { DEFAULT_CONCURRENCY, runBuild } from './executor.js';
-import { apiName } from './identity.js';
 import { findMissingOutputs } from './outputs.js';
 import { HEYGEN_SCHEDULE, LOCAL_SCHEDULE, type PollSchedule } from './poller.js';
 import type { BuildReporter, BuildTotals } from './reporter.js';
@@ -143,13 +144,13 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const concurrency = options.concurrency ?? project.config.concurrency ?? DEFAULT_CONCURRENCY;
   const outDir = resolve(root, options.out ?? project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
-  const api = options.emulator ? 'emulator' : apiName(apiEnv?.baseUrl ?? DEFAULT_API_URL, false, DEFAULT_API_URL);
+  const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
   const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, ...configPlanOptions(project.config) };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
   let current = makePlan(await readLock(root));
   if (options.emulator) refuseForeign(current);
-  const awaitingReview = current.changes.filter(isAwaitingReview);
+  const awaitingReview = current.changes.filter(pausedForReview);
 
   if (options.dryRun) return { kind: 'planned', root, plan: current };
 
@@ -347,31 +348,24 @@ async function preflight(settings: ApiSettings, signal: AbortSignal): Promise<Me
 export function pollSchedule(local: boolean, env: NodeJS.ProcessEnv): PollSchedule {
   const base = local ? LOCAL_SCHEDULE : HEYGEN_SCHEDULE;
   const raw = env.REEL_POLL_MS?.split(',').map(Number);
-  if (!raw || raw.length !== 3 || raw.some((n) => !Number.isFinite(n) || n <= 0)) return base;
+  if (raw?.length !== 3 || raw.some((n) => !Number.isFinite(n) || n <= 0)) return base;
   const [firstMs, minMs, maxMs] = raw as [number, number, number];
   return { ...base, firstMs, minMs, maxMs };
 }
 
 /** Changes that send a request when applied. */
 function needsNetwork(change: Change): boolean {
-  if (isAwaitingReview(change)) return false;
+  if (pausedForReview(change)) return false;
   return change.render || change.action === 'resume' || change.action === 'remove' || change.action === 'metadata';
 }
 
 /** Changes whose application sends a request to the API. */
 function needsApi(change: Change, prune: boolean): boolean {
-  if (isAwaitingReview(change)) return false;
+  if (pausedForReview(change)) return false;
   if (change.action === 'remove') return prune && change.locked?.video_id !== undefined;
   return change.render || change.action === 'resume';
 }
 
-/**
- * An agent session paused for a person's review, with nothing new to tell it: the build leaves it
- * alone (`reel review` shows it) instead of polling a session that will not move.
- */
-function isAwaitingReview(change: Change): boolean {
-  return change.action === 'resume' && change.locked?.status === 'awaiting_review' && !change.continueSession;
-}
 
 /** The same plan with `ids` rendered again (their earlier renders are unusable). */
 function rerender(p: Plan, again: readonly Change[]): Plan {
@@ -430,11 +424,11 @@ export function walletShortfall(me: Me, p: Plan): string | undefined {
 /** `--emulator` never replaces renders that HeyGen made (and billed). */
 function refuseForeign(p: Plan): void {
   // Renders of another local emulator cost nothing either; those of HeyGen (or a remote API) did.
-  const paid = (api: string): boolean => api !== 'emulator' && !isLocalUrl(api);
-  const foreign = p.changes.filter((c) => c.render && c.locked && paid(c.locked.api ?? 'heygen'));
+  const paid = (api: string): boolean => api !== EMULATOR_API && !isLocalUrl(api);
+  const foreign = p.changes.filter((c) => c.render && c.locked && paid(recordedApi(c.locked.api)));
   if (foreign.length > 0) {
     throw new UsageError(
-      `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${foreign[0]?.locked?.api ?? 'heygen'} ` +
+      `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${recordedApi(foreign[0]?.locked?.api)} ` +
         `(${foreign.slice(0, 3).map((c) => c.id).join(', ')}${foreign.length > 3 ? ', …' : ''}); --emulator would replace them with emulator renders. ` +
         'Try the emulator in a copy of the project, or narrow the build with --target.',
     );

@@ -1,5 +1,6 @@
+import { sameApi } from '../util/api.js';
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname } from '../util/path.js';
 import { ApiError } from '../errors.js';
 import type { HeyGenClient } from '../heygen/client.js';
 import type { LockStore } from '../lock/index.js';
@@ -51,7 +52,7 @@ export class AssetUploader {
 
   private ensure(asset: LocalAsset): Promise<string> {
     const known = this.store.data.assets[asset.sha256];
-    if (known && (known.api ?? 'heygen') === this.api) {
+    if (known && sameApi(known.api, this.api)) {
       this.onUpload?.({ asset, assetId: known.asset_id, reused: true });
       return Promise.resolve(known.asset_id);
     }

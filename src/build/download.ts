@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join } from '../util/path.js';
 import { CancelledError } from '../errors.js';
 
 /** The file host refused the URL (expired or never valid): fetch a fresh one from the API. */

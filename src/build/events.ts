@@ -16,6 +16,11 @@ export type JobResultKind =
   | 'updated'
   | 'skipped';
 
+/** The jobs that ended paused for a person's review, by id. */
+export function awaitingReview(results: readonly JobResult[]): JobResult[] {
+  return results.filter((r) => r.result === 'awaiting_review').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 export interface JobResult {
   id: string;
   /** The plan's action (`create`, `update`, `resume`, `remove`, `metadata`, `failed`) or `download`. */

@@ -4,7 +4,7 @@ import type { HeyGenClient } from '../heygen/client.js';
 import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { type Change, fieldDigests, type Plan, withCurrentFields } from '../plan/index.js';
+import { type Change, fieldDigests, pausedForReview, type Plan, withCurrentFields } from '../plan/index.js';
 import { findSession, findVideoByTag } from './adopt.js';
 import { awaitSession, stopOldSession } from './agent-session.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
@@ -39,7 +39,7 @@ export interface ExecutorOptions {
   plan: Plan;
   store: LockStore;
   client: HeyGenClient;
-  /** Which API the ids belong to (see identity.apiName); stored on every lock entry. */
+  /** Which API the ids belong to (see util/api); stored on every lock entry. */
   api: string;
   /** Absolute output directory for `<id>.mp4` when an entry sets no `output.file`. */
   outDir: string;
@@ -131,8 +131,7 @@ class Executor {
     const { plan, emit } = this.o;
     const removals = plan.changes.filter((c) => c.action === 'remove');
     const metadata = plan.changes.filter((c) => c.action === 'metadata');
-    const paused = (c: Change): boolean => c.action === 'resume' && c.locked?.status === 'awaiting_review' && !c.continueSession;
-    const resumes = plan.changes.filter((c) => c.action === 'resume' && !paused(c));
+    const resumes = plan.changes.filter((c) => c.action === 'resume' && !pausedForReview(c));
     const renders = plan.changes.filter((c) => c.render);
     const skipped = plan.changes.filter((c) => c.action === 'failed' && !c.render);
     const missing = this.o.download ? (this.o.missing ?? (await findMissingOutputs(plan.changes, this.o.root, this.o.outDir))) : [];
@@ -151,7 +150,7 @@ class Executor {
         code: change.locked?.failure?.code, message: 'failed earlier; run with --retry-failed to render it again',
       });
     }
-    for (const change of plan.changes.filter(paused)) {
+    for (const change of plan.changes.filter(pausedForReview)) {
       this.finish({
         id: change.id, action: 'resume', result: 'awaiting_review', ms: 0, sessionId: change.locked?.session_id,
         message: `the agent is waiting for review; see \`reel review ${change.id}\``,
@@ -329,7 +328,7 @@ class Executor {
   }
 
   private async submit(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined, started: number, prepared?: Prepared): Promise<LockEntry | JobResult> {
-    const { store, emit, client } = this.o;
+    const { emit, client } = this.o;
     const { body, lock } = prepared ?? (await this.prepare(change, entry, previous));
     const since = Math.floor(Date.parse(lock.submitted_at ?? iso()) / 1000);
     emit({ type: 'submit', id: entry.id, mode: entry.mode });

@@ -34,9 +34,3 @@ export function taggedTitle(title: unknown, id: string, tag: string | undefined)
   const base = typeof title === 'string' && title.trim() !== '' ? title : id;
   return tag ? `${base} ${tag}` : base;
 }
-
-/** Which API a lock entry's ids belong to: `emulator`, `heygen`, or the base URL of another one. */
-export function apiName(baseUrl: string, emulator: boolean, defaultUrl: string): string {
-  if (emulator) return 'emulator';
-  return baseUrl.replace(/\/+$/, '') === defaultUrl ? 'heygen' : baseUrl.replace(/\/+$/, '');
-}

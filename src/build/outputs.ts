@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relativePath, resolve } from '../util/path.js';
 import { ApiError, CancelledError } from '../errors.js';
 import type { HeyGenClient } from '../heygen/client.js';
 import type { Video } from '../heygen/types.js';
@@ -12,6 +12,7 @@ import { downloadTo, TransferError, UrlExpiredError } from './download.js';
 import type { Emit, JobResult } from './events.js';
 import { pause } from './poller.js';
 import { iso } from './records.js';
+import { recordedApi, sameApi } from '../util/api.js';
 
 /**
  * What a build leaves on disk: the rendered video and its sidecars (subtitles, thumbnail)
@@ -33,7 +34,7 @@ export interface OutputContext {
   store: LockStore;
   signal: AbortSignal;
   emit: Emit;
-  /** Which API this build talks to (see identity.apiName). */
+  /** Which API this build talks to (see util/api). */
   api: string;
   /** `--prune`: delete removed entries' videos on the API too. */
   prune: boolean;
@@ -89,7 +90,7 @@ async function transfer(o: OutputContext, url: string, dest: string): Promise<Lo
   for (let attempt = 1; ; attempt += 1) {
     try {
       const file = await downloadTo(url, dest, o.signal);
-      return { path: relative(o.root, dest).split(sep).join('/'), size: file.size, sha256: file.sha256 };
+      return { path: relativePath(o.root, dest), size: file.size, sha256: file.sha256 };
     } catch (error) {
       if (!(error instanceof TransferError) || attempt >= TRANSFER_ATTEMPTS) throw error;
       await pause(Math.min(200 * 2 ** attempt, 5000), o.signal);
@@ -107,8 +108,8 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
   if (o.prune && locked.video_id) {
     if (sharer !== undefined) {
       message = `not deleted remotely: video ${locked.video_id} is also ${sharer}'s`;
-    } else if ((locked.api ?? 'heygen') !== o.api) {
-      message = `not deleted remotely: built against ${locked.api ?? 'heygen'}, this build talks to ${o.api}`;
+    } else if (!sameApi(locked.api, o.api)) {
+      message = `not deleted remotely: built against ${recordedApi(locked.api)}, this build talks to ${o.api}`;
     } else {
       const outcome = await o.client.deleteVideo(locked.video_id);
       if (outcome.kind === 'error' && outcome.status !== 404) {
@@ -125,7 +126,7 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
     if (!file) continue;
     const path = resolve(o.root, file.path);
     // Never delete outside the project, whatever a hand-edited lock says.
-    if (isAbsolute(file.path) || relative(o.root, path).startsWith('..')) continue;
+    if (isAbsolute(file.path) || relativePath(o.root, path).startsWith('..')) continue;
     await unlink(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });

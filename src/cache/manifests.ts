@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve } from '../util/path.js';
 import { CancelledError } from '../errors.js';
 // Only light modules are imported eagerly: on a warm run nothing is parsed, so the YAML parser, ajv
 // and the CSV parser (a good share of a warm run's time) are imported only when a file misses.
 import { FileCache } from '../manifest/assets.js';
 import type { ProjectConfig } from '../manifest/config.js';
+import { CONFIG_FILES } from '../manifest/names.js';
 import { findManifests } from '../manifest/find.js';
 import type { FileResult, LoadResult } from '../manifest/load.js';
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
@@ -19,11 +20,6 @@ const PACK = 'manifests.json';
 const FORMAT = 3;
 const READ_CONCURRENCY = 32;
 
-/**
- * The loader's CONFIG_FILES (test/plan/cache.test.ts checks they agree), repeated here so that a
- * warm run need not import the config parser.
- */
-export const CONFIG_NAMES = ['reel.config.yaml', 'reel.config.yml'] as const;
 
 type Loader = typeof import('../manifest/index.js');
 let loaderModule: Promise<Loader> | undefined;
@@ -79,7 +75,7 @@ function loaderCodeHash(): Promise<string> {
 
 /** The bytes' hash of each config file name, or null when absent (any other error: a miss). */
 function configState(root: string): Array<string | null> {
-  return CONFIG_NAMES.map((name) => {
+  return CONFIG_FILES.map((name) => {
     try {
       return sha256(readFileSync(join(root, name)));
     } catch (error) {

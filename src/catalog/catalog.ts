@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { ApiError, UsageError } from '../errors.js';
 import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { AvatarLook, Page, StyleInfo, VoiceInfo } from '../heygen/types.js';

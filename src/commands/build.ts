@@ -2,33 +2,19 @@ import { createInterface } from 'node:readline/promises';
 import { type ApplyBuildResult, applyBuild, buildOutcome } from '../build/apply.js';
 import type { BuildReporter } from '../build/reporter.js';
 import { UsageError } from '../errors.js';
-import { parseShard, type Plan } from '../plan/index.js';
+import type { Plan } from '../plan/index.js';
 import { JsonBuildReporter } from '../report/build-json.js';
 import { PlainBuildReporter } from '../report/build-plain.js';
 import { TtyBuildReporter } from '../report/build-tty.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlanHuman } from '../report/plan-human.js';
 import { formatPlanJson } from '../report/plan-json.js';
+import type { CommandOptions } from '../cli-options.js';
+import { parseShard } from '../util/shard.js';
+import { inGithubActions, isCI, useColor } from '../util/terminal.js';
 import type { CommandContext } from './context.js';
 
-export interface BuildOptions {
-  yes?: boolean;
-  dryRun?: boolean;
-  target?: string[];
-  shard?: string;
-  maxVideos?: number;
-  maxSeconds?: number;
-  maxCost?: number;
-  allowRemovals?: boolean;
-  concurrency?: number;
-  out?: string;
-  /** `--no-download` sets this to false. */
-  download?: boolean;
-  retryFailed?: boolean;
-  prune?: boolean;
-  json?: boolean;
-  emulator?: boolean;
-}
+type BuildOptions = CommandOptions<'build'>;
 
 /**
  * `reel build`: flags become options for `applyBuild` (src/build/apply.ts), which plans, guards and
@@ -81,7 +67,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
 
 /** What the reporter did not already say: the plan, why nothing was sent, annotations. */
 async function explain(result: ApplyBuildResult, options: BuildOptions, ctx: CommandContext): Promise<void> {
-  const github = ctx.env.GITHUB_ACTIONS === 'true';
+  const github = inGithubActions(ctx.env);
   // Annotations are workflow commands on stdout, except in --json mode where stdout is NDJSON only.
   const githubOut = { env: ctx.env, out: options.json ? ctx.stderr : ctx.stdout, cwd: ctx.cwd };
   switch (result.kind) {
@@ -125,7 +111,7 @@ async function explain(result: ApplyBuildResult, options: BuildOptions, ctx: Com
 /** Ask only a person at a terminal: never in CI, never with --yes or --json, never without a TTY. */
 function shouldConfirm(options: BuildOptions, ctx: CommandContext): boolean {
   if (options.yes || options.json || options.emulator) return false;
-  if (ctx.env.CI && ctx.env.CI !== 'false' && ctx.env.CI !== '0') return false;
+  if (isCI(ctx.env)) return false;
   return process.stdin.isTTY === true && ctx.stdout.isTTY === true;
 }
 
@@ -144,12 +130,11 @@ async function confirm(plan: Plan, ctx: CommandContext, why?: string): Promise<b
 }
 
 function color(ctx: CommandContext): boolean {
-  return ctx.stdout.isTTY === true && !ctx.env.NO_COLOR;
+  return useColor(ctx.stdout, ctx.env);
 }
 
 function pickReporter(options: BuildOptions, ctx: CommandContext): BuildReporter {
   if (options.json) return new JsonBuildReporter(ctx.stdout);
-  const ci = ctx.env.CI && ctx.env.CI !== 'false' && ctx.env.CI !== '0';
-  if (ctx.stdout.isTTY && !ci) return new TtyBuildReporter(ctx.stdout, color(ctx));
+  if (ctx.stdout.isTTY && !isCI(ctx.env)) return new TtyBuildReporter(ctx.stdout, color(ctx));
   return new PlainBuildReporter(ctx.stdout);
 }

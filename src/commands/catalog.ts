@@ -2,17 +2,10 @@ import { accountClient } from '../catalog/account.js';
 import { type CatalogKind, CatalogSource, catalogTtl, filterCatalog } from '../catalog/catalog.js';
 import { UsageError } from '../errors.js';
 import type { AvatarLook, StyleInfo, VoiceInfo } from '../heygen/types.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface CatalogOptions {
-  /** The command name: `avatars`, `voices` or `styles`. */
-  command: string;
-  json?: boolean;
-  gender?: string;
-  language?: string;
-  search?: string;
-  refresh?: boolean;
-}
+type CatalogOptions = CommandOptions<'avatars' | 'voices' | 'styles'>;
 
 const KINDS: readonly CatalogKind[] = ['avatars', 'voices', 'styles'];
 

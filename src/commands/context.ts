@@ -13,6 +13,3 @@ export interface CommandContext {
   /** Aborted on Ctrl-C; every long operation and every fetch takes it. */
   signal: AbortSignal;
 }
-
-/** A command returns its exit code; it never calls process.exit. */
-export type Command<Options> = (options: Options, ctx: CommandContext) => Promise<number>;

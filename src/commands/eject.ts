@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, relativePath, resolve } from '../util/path.js';
 import { agentChoices, annotateOriginal, ejectedId, ejectedManifest, ejectedPath, FILL_HINTS } from '../agent/eject.js';
-import { apiName } from '../build/identity.js';
 import { foreignSession } from '../agent/transcript.js';
 import { ApiError, UsageError } from '../errors.js';
 import { connect } from '../heygen/client.js';
@@ -9,12 +8,12 @@ import type { SessionResource } from '../heygen/types.js';
 import { readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { DEFAULT_API_URL, readApiEnv, requireApiKey } from '../util/env.js';
+import { apiIdentity, sameApi } from '../util/api.js';
+import { readApiEnv, requireApiKey } from '../util/env.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface EjectOptions {
-  id: string;
-}
+type EjectOptions = CommandOptions<'eject'>;
 
 /**
  * `reel eject ID`: pin a completed agent video as a direct entry. Writes `<manifest>.ejected.yaml`
@@ -36,8 +35,8 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
   }
 
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
-  const api = apiName(settings.baseUrl, false, DEFAULT_API_URL);
-  if ((locked.api ?? 'heygen') !== api) {
+  const api = apiIdentity(settings.baseUrl);
+  if (!sameApi(locked.api, api)) {
     throw new UsageError(foreignSession(id, locked.api, api));
   }
   const client = connect(settings, ctx.signal);
@@ -74,7 +73,7 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
     throw new UsageError(`cannot add ${newId} to ${rel(root, target)}: ${(error as Error).message}`, { cause: error });
   }
   const original = await readFile(manifest, 'utf8');
-  const pointer = `Pinned as ${newId} in ${relative(dirname(manifest), target).split(sep).join('/')} by \`reel eject\`.`;
+  const pointer = `Pinned as ${newId} in ${relativePath(dirname(manifest), target)} by \`reel eject\`.`;
   let annotated: string | undefined;
   try {
     annotated = annotateOriginal(original, entry.source.line, pointer);
@@ -102,5 +101,5 @@ export async function run(options: EjectOptions, ctx: CommandContext): Promise<n
 }
 
 function rel(root: string, path: string): string {
-  return relative(root, path).split(sep).join('/');
+  return relativePath(root, path);
 }

@@ -2,34 +2,26 @@
  * `reel emulator`: runs the HeyGen v3 emulator until Ctrl-C (or SIGTERM). The first line on stdout
  * is the URL to point clients at; one line per request goes to stderr.
  */
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { loadCatalog, startEmulator, type Catalog, type EmulatorOptions } from '../emulator/index.js';
+import { loadCatalog, startEmulator, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
+import { type CommandOptions, withDefaults } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface EmulatorCommandOptions {
-  port?: number;
-  apiKey?: string;
-  renderSeconds?: number;
-  concurrencyLimit?: number;
-  urlTtl?: number;
-  faultRate?: number;
-  seed?: number;
-  catalog?: string;
-  remoteWebhooks?: boolean;
-}
+type EmulatorCommandOptions = CommandOptions<'emulator'>;
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new UsageError(message);
 }
 
-export async function run(options: EmulatorCommandOptions, ctx: CommandContext): Promise<number> {
-  const port = options.port ?? 4010;
+export async function run(given: EmulatorCommandOptions, ctx: CommandContext): Promise<number> {
+  const options = withDefaults('emulator', given);
+  const port = options.port;
   check(Number.isInteger(port) && port >= 0 && port <= 65535, `--port must be between 0 and 65535, got ${port}`);
-  check(options.renderSeconds === undefined || options.renderSeconds >= 0, '--render-seconds must not be negative');
-  check(options.concurrencyLimit === undefined || options.concurrencyLimit >= 1, '--concurrency-limit must be at least 1');
-  check(options.urlTtl === undefined || options.urlTtl > 0, '--url-ttl must be greater than 0');
-  check(options.faultRate === undefined || (options.faultRate >= 0 && options.faultRate <= 1), '--fault-rate must be between 0 and 1');
+  check(options.renderSeconds >= 0, '--render-seconds must not be negative');
+  check(options.concurrencyLimit >= 1, '--concurrency-limit must be at least 1');
+  check(options.urlTtl > 0, '--url-ttl must be greater than 0');
+  check(options.faultRate >= 0 && options.faultRate <= 1, '--fault-rate must be between 0 and 1');
   check(options.apiKey === undefined || options.apiKey.trim() !== '', '--api-key must not be empty');
 
   let catalog: Catalog | undefined;
@@ -44,11 +36,11 @@ export async function run(options: EmulatorCommandOptions, ctx: CommandContext):
   const emulatorOptions: EmulatorOptions = {
     port,
     host: '127.0.0.1',
-    renderSeconds: options.renderSeconds ?? 2,
-    concurrencyLimit: options.concurrencyLimit ?? 10,
-    urlTtl: options.urlTtl ?? 600,
-    faultRate: options.faultRate ?? 0,
-    seed: options.seed ?? 1,
+    renderSeconds: options.renderSeconds,
+    concurrencyLimit: options.concurrencyLimit,
+    urlTtl: options.urlTtl,
+    faultRate: options.faultRate,
+    seed: options.seed,
     remoteWebhooks: options.remoteWebhooks === true,
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(catalog ? { catalog } : {}),
@@ -58,7 +50,7 @@ export async function run(options: EmulatorCommandOptions, ctx: CommandContext):
     },
   };
 
-  let emulator;
+  let emulator: Emulator;
   try {
     emulator = await startEmulator(emulatorOptions);
   } catch (error) {

@@ -2,13 +2,11 @@ import { didYouMean } from '../manifest/suggest.js';
 import { explain } from '../plan/explain.js';
 import { configPlanOptions } from '../plan/plan.js';
 import { explainToJson, formatExplainHuman } from '../report/plan-explain.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 import { loadForPlan } from './plan.js';
 
-export interface ExplainCommandOptions {
-  id: string;
-  json?: boolean;
-}
+type ExplainCommandOptions = CommandOptions<'explain'>;
 
 /** `reel explain ID`: why an entry is in the plan — changed fields, digests and where each is written. */
 export async function run(options: ExplainCommandOptions, ctx: CommandContext): Promise<number> {

@@ -1,10 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join } from '../util/path.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface InitOptions {
-  force?: boolean;
-}
+type InitOptions = CommandOptions<'init'>;
 
 const WELCOME = `# yaml-language-server: $schema=../node_modules/reel/schema/manifest.schema.json
 # Run \`reel validate\` after every edit; \`reel schema\` prints the schema for your editor.

@@ -1,17 +1,13 @@
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.js';
 import { UsageError } from '../errors.js';
 import { LOCKFILE_NAME, openLock } from '../lock/index.js';
 import { type LockConflict, type LockFragment, mergeLocks, readFragment } from '../lock/merge.js';
 import type { LockEntry } from '../lock/types.js';
-import { displayPath } from '../report/diagnostics.js';
+import { displayPath } from '../util/path.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface LockOptions {
-  /** The subcommand; only `merge` exists. */
-  action: string;
-  files?: string[];
-  json?: boolean;
-}
+type LockOptions = CommandOptions<'lock'>;
 
 /**
  * `reel lock merge FILES…`: combine the fragments of a sharded build (or whole lockfiles) into the

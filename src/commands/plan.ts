@@ -6,30 +6,20 @@ import type { ProjectConfig } from '../manifest/config.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { configPlanOptions, hasChanges, plan } from '../plan/plan.js';
 import { forApi } from '../plan/api-scope.js';
-import { apiName } from '../build/identity.js';
-import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
-import { parseShard, targetMatcher } from '../plan/select.js';
+import { apiIdentity, EMULATOR_API } from '../util/api.js';
+import { readApiEnv } from '../util/env.js';
+import { targetMatcher } from '../plan/select.js';
+import { parseShard } from '../util/shard.js';
 import type { Lockfile } from '../lock/types.js';
 import { formatPlanHuman } from '../report/plan-human.js';
 import { formatPlanJson } from '../report/plan-json.js';
 import { formatPlanMarkdown } from '../report/plan-markdown.js';
 import { diagnosticsJson, formatDiagnostics, formatGithubAnnotations } from '../report/diagnostics.js';
+import { inGithubActions, useColor } from '../util/terminal.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface PlanCommandOptions {
-  json?: boolean;
-  markdown?: boolean;
-  verbose?: boolean;
-  target?: string[];
-  shard?: string;
-  detailedExitcode?: boolean;
-  emulator?: boolean;
-}
-
-/** Colours only for a person at a terminal that accepts them. */
-export function useColor(ctx: CommandContext): boolean {
-  return Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR && ctx.env.TERM !== 'dumb';
-}
+type PlanCommandOptions = CommandOptions<'plan'>;
 
 /**
  * Load the manifests and the lock of the project at `ctx.cwd` (reading only; no write lock is
@@ -51,7 +41,7 @@ export async function loadForPlan(
   if (project.diagnostics.length > 0) {
     ctx.stderr.write(formatDiagnostics(project.diagnostics, ctx.cwd));
     // Annotations go to stdout, where GitHub reads them; never into a --json document.
-    if (ctx.env.GITHUB_ACTIONS === 'true' && !json) ctx.stdout.write(formatGithubAnnotations(project.diagnostics, ctx.cwd));
+    if (inGithubActions(ctx.env) && !json) ctx.stdout.write(formatGithubAnnotations(project.diagnostics, ctx.cwd));
   }
   if (errors.length > 0) {
     const files = new Set(errors.map((d) => d.file)).size;
@@ -84,13 +74,13 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   }
   // Entries rendered against another API (the emulator, say) are rendered again by a build against
   // this one, so the plan says so instead of calling them unchanged.
-  const api = options.emulator ? 'emulator' : apiName((await readApiEnv(ctx.cwd, ctx.env)).baseUrl, false, DEFAULT_API_URL);
+  const api = options.emulator ? EMULATOR_API : apiIdentity((await readApiEnv(ctx.cwd, ctx.env)).baseUrl);
   const result = forApi(plan(entries, lock, { targets, ...(shard ? { shard } : {}), ...configPlanOptions(config) }), api);
 
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));
-  else ctx.stdout.write(formatPlanHuman(result, { cwd: ctx.cwd, verbose: Boolean(options.verbose), color: useColor(ctx) }));
+  else ctx.stdout.write(formatPlanHuman(result, { cwd: ctx.cwd, verbose: Boolean(options.verbose), color: useColor(ctx.stdout, ctx.env) }));
 
-  if (ctx.env.GITHUB_ACTIONS === 'true') await (await import('../report/github.js')).reportPlanToGithub({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, result, shard);
+  if (inGithubActions(ctx.env)) await (await import('../report/github.js')).reportPlanToGithub({ env: ctx.env, out: ctx.stderr, cwd: ctx.cwd }, result, shard);
   return options.detailedExitcode && hasChanges(result) ? 2 : 0;
 }

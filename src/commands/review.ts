@@ -1,19 +1,17 @@
 import { chronological, formatReview, latestResourceIds, nextStep, type ReviewView, storyboardLines, userSaid } from '../agent/transcript.js';
-import { messageHash } from '../agent/messages.js';
-import { apiName } from '../build/identity.js';
+import { messageHash } from '../lock/messages.js';
 import { foreignSession } from '../agent/transcript.js';
 import { ApiError, UsageError } from '../errors.js';
 import { connect } from '../heygen/client.js';
 import type { SessionResource } from '../heygen/types.js';
 import { readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
-import { DEFAULT_API_URL, readApiEnv, requireApiKey } from '../util/env.js';
+import { apiIdentity, sameApi } from '../util/api.js';
+import { readApiEnv, requireApiKey } from '../util/env.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface ReviewOptions {
-  id: string;
-  json?: boolean;
-}
+type ReviewOptions = CommandOptions<'review'>;
 
 /**
  * `reel review ID`: print an agent entry's session for a person — the conversation, the agent's
@@ -34,8 +32,8 @@ export async function run(options: ReviewOptions, ctx: CommandContext): Promise<
     throw new UsageError(`${options.id} has no agent session in reel.lock (${locked.mode === 'agent' ? 'it was not created yet; run `reel build`' : 'it is a direct entry'}).`);
   }
   const settings = requireApiKey(await readApiEnv(root, ctx.env));
-  const api = apiName(settings.baseUrl, false, DEFAULT_API_URL);
-  if ((locked.api ?? 'heygen') !== api) {
+  const api = apiIdentity(settings.baseUrl);
+  if (!sameApi(locked.api, api)) {
     throw new UsageError(foreignSession(options.id, locked.api, api));
   }
   const client = connect(settings, ctx.signal);

@@ -1,15 +1,13 @@
-import { apiName } from '../build/identity.js';
 import { type DriftKind, type DriftReport, type RemoteState, compareDrift } from '../drift/compare.js';
 import { localStates, remoteStates, sessionStates } from '../drift/collect.js';
 import { readLock } from '../lock/index.js';
 import { connect } from '../heygen/client.js';
-import { DEFAULT_API_URL, readApiEnv } from '../util/env.js';
+import { apiIdentity, recordedApi, sameApi } from '../util/api.js';
+import { readApiEnv } from '../util/env.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface StatusOptions {
-  json?: boolean;
-  /** Accepted for symmetry with build; files are checked where the lock recorded them. */
-}
+type StatusOptions = CommandOptions<'status'>;
 
 const LABELS: Record<DriftKind, string> = {
   ok: 'ok',
@@ -31,9 +29,9 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
   const root = ctx.cwd;
   const lock = await readLock(root);
   const apiEnv = await readApiEnv(root, ctx.env);
-  const api = apiName(apiEnv.baseUrl, false, DEFAULT_API_URL);
+  const api = apiIdentity(apiEnv.baseUrl);
   const otherApi = (entryApi: string | undefined): string | undefined =>
-    (entryApi ?? 'heygen') === api ? undefined : `rendered by ${entryApi ?? 'heygen'}, not ${api}`;
+    sameApi(entryApi, api) ? undefined : `rendered by ${recordedApi(entryApi)}, not ${api}`;
 
   const mine = Object.values(lock.videos).filter((e) => !otherApi(e.api));
   const ids = mine.filter((e) => e.video_id).map((e) => e.video_id as string);

@@ -1,11 +1,11 @@
+import { displayPath } from '../util/path.js';
 import { loadProject, type LoadResult } from '../manifest/index.js';
-import { diagnosticsJson, displayPath, formatDiagnostics, formatGithubAnnotations, plural } from '../report/diagnostics.js';
+import { diagnosticsJson, formatDiagnostics, formatGithubAnnotations, plural } from '../report/diagnostics.js';
+import { inGithubActions } from '../util/terminal.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface ValidateOptions {
-  json?: boolean;
-  remote?: boolean;
-}
+type ValidateOptions = CommandOptions<'validate'>;
 
 /** `reel validate`: 0 when every manifest is valid, 1 when any is not, 2 on usage errors. Writes nothing. */
 export async function run(options: ValidateOptions, ctx: CommandContext): Promise<number> {
@@ -41,7 +41,7 @@ export async function run(options: ValidateOptions, ctx: CommandContext): Promis
 
   if (result.diagnostics.length > 0) {
     ctx.stdout.write(formatDiagnostics(result.diagnostics, ctx.cwd));
-    if (ctx.env['GITHUB_ACTIONS'] === 'true') ctx.stdout.write(formatGithubAnnotations(result.diagnostics, ctx.cwd));
+    if (inGithubActions(ctx.env)) ctx.stdout.write(formatGithubAnnotations(result.diagnostics, ctx.cwd));
   }
   if (errors.length > 0) {
     const files = new Set(errors.map((d) => d.file)).size;

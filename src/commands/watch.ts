@@ -12,19 +12,11 @@ import { BUILD_QUIET_MS, BuildController, WATCH_DEFAULT_MAX_VIDEOS, type WatchBu
 import { realDeps } from '../watch/deps.js';
 import type { WatchReporter } from '../watch/reporter.js';
 import { runWatchSession } from '../watch/session.js';
+import { isCI, useColor } from '../util/terminal.js';
+import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-export interface WatchOptions {
-  build?: boolean;
-  target?: string[];
-  maxVideos?: number;
-  maxSeconds?: number;
-  maxCost?: number;
-}
-
-function isCi(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.CI && env.CI !== 'false' && env.CI !== '0');
-}
+type WatchOptions = CommandOptions<'watch'>;
 
 /**
  * `watch --build: spends on https://api.heygen.com as ada (wallet: $41.20 left); session budget: 10 videos`.
@@ -81,7 +73,7 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
     return 2;
   }
   const reporter: WatchReporter = ctx.stdout.isTTY
-    ? new TtyWatchReporter(ctx.stdout, ctx.cwd, !ctx.env.NO_COLOR)
+    ? new TtyWatchReporter(ctx.stdout, ctx.cwd, useColor(ctx.stdout, ctx.env))
     : new PlainWatchReporter(ctx.stdout, ctx.cwd);
   let listener: BuildController | undefined;
   if (options.build) {
@@ -95,8 +87,8 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
     };
     // Spending starts here: name the API and the account it is billed to, and the limits.
     ctx.stderr.write(`${await banner(ctx, budget, config)}\n`);
-    const tty = process.stdin.isTTY === true && ctx.stdout.isTTY === true && !isCi(ctx.env);
-    listener = new BuildController(ctx, reporter, undefined, quietMs(ctx.env), budget, tty ? (plan, question) => ask(ctx, question) : undefined);
+    const tty = process.stdin.isTTY === true && ctx.stdout.isTTY === true && !isCI(ctx.env);
+    listener = new BuildController(ctx, reporter, undefined, quietMs(ctx.env), budget, tty ? (_plan, question) => ask(ctx, question) : undefined);
   } else if (options.maxVideos !== undefined || options.maxSeconds !== undefined || options.maxCost !== undefined) {
     throw new UsageError('--max-videos, --max-seconds and --max-cost limit what `reel watch --build` renders; add --build.');
   }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.js';
 import { ApiError } from '../errors.js';
 import { type HeyGenClient, MAX_STATUS_IDS } from '../heygen/client.js';
 import type { Lockfile } from '../lock/types.js';
@@ -23,7 +23,7 @@ export async function localStates(root: string, lock: Lockfile): Promise<Map<str
       const file = files[next++]!;
       const path = resolve(root, file.path);
       const info = await stat(path).catch(() => undefined);
-      if (!info || !info.isFile()) out.set(file.path, 'missing');
+      if (!info?.isFile()) out.set(file.path, 'missing');
       else if (info.size !== file.size) out.set(file.path, 'altered');
       else out.set(file.path, (await hashFile(path)) === file.sha256 ? 'ok' : 'altered');
     }

@@ -4,17 +4,17 @@
  * from the shell with `reel emulator`. Importing this module starts nothing.
  */
 import { BUILTIN_CATALOG, type Catalog } from './catalog.js';
+import { EMULATOR_DEFAULTS } from './defaults.js';
 import type { FaultRule } from './faults.js';
 import { EmulatorServer, type RequestRecord } from './server.js';
 import { World, type DeliveryRecord } from './world.js';
 
-export type { Catalog, Look, Voice, Style } from './catalog.js';
+export type { Catalog } from './catalog.js';
 export { BUILTIN_CATALOG, loadCatalog } from './catalog.js';
-export type { FaultRule, FaultKind } from './faults.js';
+export type { FaultRule } from './faults.js';
 export type { RequestRecord } from './server.js';
 export type { DeliveryRecord } from './world.js';
-export { APPROVAL, DEMO_ASSET_ID } from './world.js';
-export { ASK_TRIGGER, FAIL_TRIGGER } from './videos.js';
+export { FAIL_TRIGGER } from './videos.js';
 
 export interface EmulatorOptions {
   /** 0 = a free port (the default in-process). */
@@ -23,15 +23,15 @@ export interface EmulatorOptions {
   host?: string;
   /** Accept only this key; default any non-empty key. */
   apiKey?: string;
-  /** Seconds a render takes; default 2 (may be fractional, e.g. 0.2 for fast tests). */
+  /** Seconds a render takes (EMULATOR_DEFAULTS); may be fractional, e.g. 0.2 for fast tests. */
   renderSeconds?: number;
-  /** Unfinished jobs allowed per key; default 10. */
+  /** Unfinished jobs allowed per key (EMULATOR_DEFAULTS). */
   concurrencyLimit?: number;
-  /** Lifetime of download URLs in seconds; default 600. */
+  /** Lifetime of download URLs in seconds (EMULATOR_DEFAULTS). */
   urlTtl?: number;
-  /** Share (0..1) of requests and renders that fail; default 0. */
+  /** Share (0..1) of requests and renders that fail (EMULATOR_DEFAULTS). */
   faultRate?: number;
-  /** Seed of the fault generators; default 1. */
+  /** Seed of the fault generators (EMULATOR_DEFAULTS). */
   seed?: number;
   /** Replaces the built-in avatars, voices and styles. */
   catalog?: Catalog;
@@ -87,14 +87,14 @@ function positive(name: string, value: number, allowZero = false): number {
 
 /** Starts an emulator and resolves once it listens. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const faultRate = options.faultRate ?? 0;
+  const faultRate = options.faultRate ?? EMULATOR_DEFAULTS.faultRate;
   if (!(faultRate >= 0 && faultRate <= 1)) throw new RangeError(`faultRate must be between 0 and 1, got ${faultRate}`);
   const world = new World({
-    renderSeconds: positive('renderSeconds', options.renderSeconds ?? 2, true),
-    concurrencyLimit: positive('concurrencyLimit', options.concurrencyLimit ?? 10),
-    urlTtl: positive('urlTtl', options.urlTtl ?? 600),
+    renderSeconds: positive('renderSeconds', options.renderSeconds ?? EMULATOR_DEFAULTS.renderSeconds, true),
+    concurrencyLimit: positive('concurrencyLimit', options.concurrencyLimit ?? EMULATOR_DEFAULTS.concurrencyLimit),
+    urlTtl: positive('urlTtl', options.urlTtl ?? EMULATOR_DEFAULTS.urlTtl),
     faultRate,
-    seed: options.seed ?? 1,
+    seed: options.seed ?? EMULATOR_DEFAULTS.seed,
     catalog: options.catalog ?? BUILTIN_CATALOG,
     retryAfterSeconds: options.retryAfterSeconds ?? 1,
     webhookRetryMs: options.webhookRetryMs ?? 500,

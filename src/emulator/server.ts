@@ -129,12 +129,12 @@ export class EmulatorServer {
 
     const download = path.startsWith('/files/') || path.startsWith('/assets/') || path.startsWith('/uploads/');
     const match = download ? null : this.router.match(method, path);
-    const route = match && match.route ? match.route : null;
+    const route = match?.route ? match.route : null;
     const fault = this.world.faults.forRequest(method, path, download ? 'download' : route?.create ? 'create' : 'api');
     if (fault) record.fault = fault.kind;
 
     if (fault?.kind === 'reset') return this.drop(req, res, record);
-    if (fault && fault.kind.startsWith('http-')) return this.serverError(res, Number(fault.kind.slice(5)));
+    if (fault?.kind.startsWith('http-')) return this.serverError(res, Number(fault.kind.slice(5)));
 
     if (download) return this.download(req, res, method, path, query, fault);
     if (method === 'OPTIONS') {
@@ -148,7 +148,7 @@ export class EmulatorServer {
     let idemScope: string | null = null;
     try {
       const owner = this.authenticate(req);
-      if (!match || !match.route) {
+      if (!match?.route) {
         if (match && match.allowed.length > 0) throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path} (allowed: ${match.allowed.join(', ')})`);
         throw new HttpError(404, 'not_found', `No endpoint ${method} ${path}.`);
       }
@@ -323,7 +323,7 @@ export class EmulatorServer {
 
   private async receiveUpload(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const asset = this.world.assets.get(id);
-    if (!asset || asset.status !== 'pending_upload') {
+    if (asset?.status !== 'pending_upload') {
       req.resume();
       this.send(res, new HttpError(404, 'not_found', 'No pending upload at this URL.').toReply());
       return;

@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { LockError } from '../errors.js';
 import { stableJson } from '../util/canonical.js';
 import { LOCK_STATUSES, LOCKFILE_VERSION, type LockEntry, type Lockfile, emptyLock } from './types.js';
@@ -80,10 +80,10 @@ export function parseLock(text: string, file = LOCKFILE_NAME): Lockfile {
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 
 function checkEntry(file: string, id: string, entry: unknown): void {
-  const problem = (what: string): never => {
+  function problem(what: string): never {
     throw new LockError(`${file}: video "${id}": ${what}. Restore the file from git or remove this entry by hand.`);
-  };
-  if (!isObject(entry)) return problem('expected an object');
+  }
+  if (!isObject(entry)) problem('expected an object');
   if (typeof entry.fingerprint !== 'string' || !FINGERPRINT.test(entry.fingerprint)) {
     problem('"fingerprint" must be a 64-character hex sha256');
   }

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { LockError } from '../errors.js';
-import { type Shard, shardOf } from '../plan/select.js';
+import { type Shard, shardOf } from '../util/shard.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { canonicalJson, stableJson } from '../util/canonical.js';
 import { parseLock } from './file.js';

@@ -1,5 +1,5 @@
 import { readdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { InternalError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { LOCKFILE_NAME, lockPath, readLock, serializeLock } from './file.js';

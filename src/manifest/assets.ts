@@ -1,18 +1,9 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { sha256 } from '../util/hash.js';
+import { dirname, inside, isAbsolute, relativePath, resolve } from '../util/path.js';
 
 /** How a manifest refers to a file: an https URL, or a path relative to the manifest. */
 export type Reference = { kind: 'url'; url: string } | { kind: 'path'; path: string; relPath: string } | { kind: 'error'; message: string };
-
-export function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
-
-export function toPosix(p: string): string {
-  return sep === '/' ? p : p.split(sep).join('/');
-}
 
 /** Classifies a reference without touching the disk. */
 export function classify(root: string, manifestFile: string, ref: string): Reference {
@@ -28,7 +19,7 @@ export function classify(root: string, manifestFile: string, ref: string): Refer
   if (isAbsolute(ref)) return { kind: 'error', message: `\`${ref}\` is an absolute path; write it relative to this manifest file` };
   const path = resolve(dirname(manifestFile), ref);
   if (!inside(root, path)) return { kind: 'error', message: `\`${ref}\` is outside the project root; keep assets inside the project` };
-  return { kind: 'path', path, relPath: toPosix(relative(root, path)) };
+  return { kind: 'path', path, relPath: relativePath(root, path) };
 }
 
 export interface FileFacts {
@@ -64,7 +55,7 @@ export class FileCache {
     try {
       real = await realpath(path);
     } catch {
-      return { error: `\`${ref}\` not found (looked for ${toPosix(relative(this.root, path))}); check the path, which is relative to this manifest` };
+      return { error: `\`${ref}\` not found (looked for ${relativePath(this.root, path)}); check the path, which is relative to this manifest` };
     }
     if (!inside(await this.realRoot, real)) return { error: `\`${ref}\` resolves (through a symlink) outside the project root; keep assets inside the project` };
     return { real };

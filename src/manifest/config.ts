@@ -1,11 +1,14 @@
-import { DEFAULT_APPROVAL_MESSAGE } from '../agent/messages.js';
 import type { PricingConfig } from '../plan/cost.js';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import type { SourcePosition } from '../errors.js';
+import { CONFIG_FILES } from './names.js';
 import { validateAgainst } from './schema.js';
 import type { Diagnostic } from './types.js';
 import { decodeUtf8, nodeAt, offsetOf, parseYaml } from './yaml.js';
+
+/** `approval_message` when reel.config.yaml sets none. */
+export const DEFAULT_APPROVAL_MESSAGE = 'Approved. Please render the video.';
 
 /** reel.config.yaml, with every default applied. */
 export interface ProjectConfig {
@@ -28,7 +31,6 @@ export interface ProjectConfig {
   sources?: Record<string, SourcePosition>;
 }
 
-export const CONFIG_FILES = ['reel.config.yaml', 'reel.config.yml'] as const;
 export const DEFAULT_MANIFEST_GLOBS = ['videos/**/*.{yaml,yml}'];
 
 export function defaultConfig(): ProjectConfig {

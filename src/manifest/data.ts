@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname } from '../util/path.js';
 import type { Row } from './template.js';
 import { decodeUtf8, parseYaml } from './yaml.js';
 

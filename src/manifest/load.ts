@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { join, relativePath, resolve } from '../util/path.js';
 import { isMap, isScalar, type Node } from 'yaml';
 import { CancelledError } from '../errors.js';
-import { FileCache, toPosix } from './assets.js';
-import { CONFIG_FILES, loadConfig, type ProjectConfig } from './config.js';
+import { FileCache } from './assets.js';
+import { loadConfig, type ProjectConfig } from './config.js';
+import { CONFIG_FILES } from './names.js';
 import { findManifests } from './find.js';
 import { FileResolver } from './resolve.js';
 import { validateAgainst } from './schema.js';
@@ -135,7 +136,7 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
     for (const e of list) {
       const others = list
         .filter((o) => o !== e)
-        .map((o) => `${(root === undefined ? o.source.file : toPosix(relative(root, o.source.file)))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
+        .map((o) => `${(root === undefined ? o.source.file : relativePath(root, o.source.file))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
       const row = e.origin ? ` (row ${e.origin.row} of ${e.origin.data})` : '';
       out.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }

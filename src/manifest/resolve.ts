@@ -1,13 +1,13 @@
-import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { inside, isAbsolute, relativePath, resolve as resolvePath } from '../util/path.js';
 import { isMap, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 import { assetPlaceholder } from '../util/placeholder.js';
-import { classify, FileCache, inside, toPosix, type FileFacts, type Reference } from './assets.js';
+import { classify, type FileCache, type FileFacts, type Reference } from './assets.js';
 import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
 import { expand, hasTemplate, templateSyntaxError, type Row } from './template.js';
-import type { Diagnostic, LocalAsset, Mode, ResolvedEntry } from './types.js';
+import type { Diagnostic, Mode, ResolvedEntry } from './types.js';
 import { descend } from './yaml.js';
 
 /** A video id must be usable as a file name on every OS and in URLs. */
@@ -15,7 +15,6 @@ export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 export const MAX_ID_LENGTH = 200;
 export const SCRIPT_MAX = 5000;
 export const PROMPT_MAX = 10000;
-export const FILES_MAX = 20;
 
 /** Direct-mode fields copied into the request under the same name. */
 const PASS_THROUGH = ['voice_settings', 'aspect_ratio', 'resolution', 'fit', 'remove_background', 'output_format', 'motion_prompt', 'expressiveness'] as const;
@@ -133,7 +132,7 @@ export class FileResolver {
       for (const p of node.items) {
         if (!isScalar(p.key)) continue;
         const k = String(p.key.value);
-        if (Object.prototype.hasOwnProperty.call(value, k)) out.set(k, { value: value[k], node: (p.value ?? p.key) as Node });
+        if (Object.hasOwn(value, k)) out.set(k, { value: value[k], node: (p.value ?? p.key) as Node });
       }
     }
     return out;
@@ -382,7 +381,6 @@ export class FileResolver {
         set('files', list, 'files');
       }
       const revisions = get('revisions');
-      const approved = get('approved') === true;
       if (!review && f.has('revisions')) err(node('revisions'), '`revisions` need a chat session; add `review: true`');
       if (!review && f.has('approved')) err(node('approved'), '`approved` only applies with `review: true`');
       for (const [i, r] of (Array.isArray(revisions) ? revisions : []).entries()) {
@@ -408,7 +406,7 @@ export class FileResolver {
       const file = out['file'];
       const abs = resolvePath(this.root, file);
       if (isAbsolute(file) || !inside(this.root, abs) || abs === this.root) err(descend(this.doc, node('output'), ['file']), '`output.file` must be a path relative to the project root, inside it');
-      else output.file = toPosix(relative(this.root, abs));
+      else output.file = relativePath(this.root, abs);
     }
 
     const api = get('api');

@@ -35,7 +35,7 @@ export function expand(s: string, row: Row): { value: string; missing: string[];
     const m = VARIABLE.exec(inner);
     if (!m) return whole;
     const column = m[1]!;
-    if (!Object.prototype.hasOwnProperty.call(row, column)) {
+    if (!Object.hasOwn(row, column)) {
       missing.push(column);
       return whole;
     }

@@ -1,3 +1,4 @@
+import { sameApi } from '../util/api.js';
 import { type Change, DEFAULT_PRICING, estimateSeconds, type Plan, priceOf, productOf, summarize } from './index.js';
 
 /**
@@ -8,7 +9,7 @@ import { type Change, DEFAULT_PRICING, estimateSeconds, type Plan, priceOf, prod
 export function forApi(p: Plan, api: string): Plan {
   const pricing = p.pricing ?? DEFAULT_PRICING;
   const changes = p.changes.map((c): Change => {
-    const other = c.locked && c.entry && (c.locked.api ?? 'heygen') !== api;
+    const other = c.locked && c.entry && !sameApi(c.locked.api, api);
     if (!other || c.render || c.action === 'remove') return c;
     if (c.action === 'failed' || c.action === 'unchanged' || c.action === 'metadata' || c.action === 'resume') {
       const seconds = estimateOf(c);

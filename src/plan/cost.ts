@@ -29,11 +29,9 @@ export interface Pricing {
   rates: Record<Product, number>;
 }
 
-/** Where the defaults come from, for docs and `reel cost`. */
-export const DEFAULT_PRICING_SOURCE = 'developers.heygen.com/docs/pricing (pay-as-you-go), as copied in API.md §13 on 2026-07-21';
-
 /**
- * HeyGen's pay-as-you-go rates in dollars (API.md §13). Where copies of the page disagree, the
+ * HeyGen's pay-as-you-go rates in dollars (API.md §13: developers.heygen.com/docs/pricing, as of
+ * the contract copy of 2026-07-21; docs/cost.md). Where copies of the page disagree, the
  * higher rate is used, so an estimate errs towards caution: Avatar III photo avatars at $0.0433.
  * Translation is the speed lip-sync rate (one charge per output language).
  */

@@ -1,5 +1,5 @@
 import type { LockEntry, Lockfile } from '../lock/types.js';
-import { DEFAULT_APPROVAL_MESSAGE, nextMessage, sentRevisionsStillHold } from '../agent/messages.js';
+import { nextMessage, sentRevisionsStillHold } from '../lock/messages.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { DEFAULT_PRICING, type PriceUnit, type Pricing, type PricingConfig, priceOf, productOf, resolvePricing } from './cost.js';
 import { estimateSeconds } from './estimate.js';
@@ -11,7 +11,8 @@ import {
   isReviewField,
   outsideDigests,
 } from './fingerprint.js';
-import { type Shard, shardOf, targetMatcher } from './select.js';
+import { type Shard, shardOf } from '../util/shard.js';
+import { targetMatcher } from './select.js';
 
 export type Action = 'create' | 'update' | 'metadata' | 'unchanged' | 'resume' | 'failed' | 'remove';
 
@@ -135,7 +136,7 @@ function change(
  */
 function resumeSends(entry: ResolvedEntry, locked: LockEntry): boolean {
   if (entry.mode !== 'agent' || !entry.agent?.review || !locked.session_id) return false;
-  return nextMessage(locked.messages_sent, entry.agent.revisions, entry.agent.approved, DEFAULT_APPROVAL_MESSAGE) !== undefined;
+  return nextMessage(locked.messages_sent, entry.agent.revisions, entry.agent.approved, '') !== undefined; // only whether, not what
 }
 
 function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined, options: PlanOptions): Change {
@@ -257,11 +258,19 @@ export function hasChanges(p: Plan): boolean {
 }
 
 /**
- * An agent session paused for a person, with nothing new for the build to send: it stays in the
- * plan (people need to see it) but is no change to apply.
+ * An agent session paused for a person's review, with no revision or approval to send: a build
+ * leaves it alone (`reel review` shows it) instead of polling a session that will not move.
+ */
+export function pausedForReview(c: Change): boolean {
+  return c.action === 'resume' && c.locked?.status === 'awaiting_review' && !c.continueSession;
+}
+
+/**
+ * Paused for review and not replaced by a new session either: it stays in the plan (people need to
+ * see it) but is no change to apply.
  */
 export function awaitingReviewOnly(c: Change): boolean {
-  return c.action === 'resume' && c.locked?.status === 'awaiting_review' && !c.continueSession && !c.newSession;
+  return pausedForReview(c) && !c.newSession;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { relative, sep } from 'node:path';
 import { nextStep } from '../agent/transcript.js';
-import type { JobResult } from '../build/events.js';
+import { awaitingReview, type JobResult } from '../build/events.js';
 import type { SourcePosition } from '../errors.js';
+import { displayPath } from '../util/path.js';
 import { workflowCommand } from './workflow-command.js';
 
 /**
@@ -13,7 +13,7 @@ export function formatBuildAnnotations(results: readonly JobResult[], sources: R
   for (const r of results) {
     if (r.result !== 'failed' && r.result !== 'unknown') continue;
     const source = sources.get(r.id);
-    const at = source ? { file: relative(cwd, source.file).split(sep).join('/'), line: source.line, col: source.col } : {};
+    const at = source ? { file: displayPath(source.file, cwd), line: source.line, col: source.col } : {};
     out += workflowCommand('error', `${r.code ? `${r.code}: ` : ''}${r.message ?? r.result}`, { ...at, title: `reel build: ${r.id}` });
   }
   return out;
@@ -22,7 +22,7 @@ export function formatBuildAnnotations(results: readonly JobResult[], sources: R
 /** Markdown lines for entries awaiting review: each with the agent's storyboard and what to do next. */
 export function awaitingReviewMarkdown(results: readonly JobResult[]): string[] {
   const lines: string[] = [];
-  const waiting = [...results].filter((r) => r.result === 'awaiting_review').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const waiting = awaitingReview(results);
   if (waiting.length === 0) return lines;
   lines.push('', '**Awaiting review**', '');
   for (const r of waiting) {

@@ -1,6 +1,6 @@
 import { roundCost } from '../plan/cost.js';
 import type { Writable } from 'node:stream';
-import type { BuildEvent } from '../build/events.js';
+import { awaitingReview, type BuildEvent } from '../build/events.js';
 import type { BuildReporter, BuildTotals } from '../build/reporter.js';
 
 /**
@@ -27,8 +27,8 @@ export class JsonBuildReporter implements BuildReporter {
   done(totals: BuildTotals): void {
     const counts: Record<string, number> = {};
     for (const r of totals.results) counts[r.result] = (counts[r.result] ?? 0) + 1;
-    const awaitingReview = totals.results.filter((r) => r.result === 'awaiting_review').map((r) => r.id).sort();
-    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts, awaiting_review: awaitingReview, ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit } } : {}) });
+    const waiting = awaitingReview(totals.results).map((r) => r.id);
+    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts, awaiting_review: waiting, ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit } } : {}) });
   }
 
   close(): void {}

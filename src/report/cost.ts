@@ -1,6 +1,6 @@
 import type { Spend, SpendGroup } from '../cost/spend.js';
 import { formatCost, roundCost } from '../plan/cost.js';
-import { displayPath } from './plan-common.js';
+import { displayPath } from '../util/path.js';
 
 /** "42 s", "3 min 5 s", "2 h 4 min": rendered seconds, rounded. */
 function duration(seconds: number): string {

@@ -1,12 +1,6 @@
-import { relative } from 'node:path';
 import type { Diagnostic } from '../manifest/types.js';
+import { displayPath } from '../util/path.js';
 import { workflowCommand } from './workflow-command.js';
-
-/** A path as the user should see it: relative to the working directory, forward slashes. */
-export function displayPath(file: string, cwd: string): string {
-  const rel = relative(cwd, file) || file;
-  return rel.split('\\').join('/');
-}
 
 /**
  * Human text: one `path:line:col  id  message` line per problem, grouped by file (a blank line

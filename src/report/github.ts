@@ -8,6 +8,7 @@ import type { BuildTotals } from '../build/reporter.js';
 import { formatDuration, summaryLine } from './build-table.js';
 import { formatGithubAnnotations } from './diagnostics.js';
 import { formatPlanMarkdown } from './plan-markdown.js';
+import { inGithubActions } from '../util/terminal.js';
 import { workflowCommand } from './workflow-command.js';
 
 /**
@@ -21,10 +22,6 @@ export interface GithubContext {
   /** Where workflow commands go. The runner reads both streams; machine output keeps stdout clean. */
   out: { write(text: string): unknown };
   cwd: string;
-}
-
-export function inGithubActions(env: NodeJS.ProcessEnv): boolean {
-  return env.GITHUB_ACTIONS === 'true';
 }
 
 export { workflowCommand };

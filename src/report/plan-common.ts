@@ -1,7 +1,8 @@
-import { relative, sep } from 'node:path';
+import { recordedApi } from '../util/api.js';
 import type { SourcePosition } from '../errors.js';
 import { formatCost } from '../plan/cost.js';
-import { type Action, type Change, type Plan, type Summary, removalGuard, stoppable } from '../plan/plan.js';
+import { displayPath } from '../util/path.js';
+import { ACTIONS, type Action, type Change, type Plan, type Summary, removalGuard, stoppable } from '../plan/plan.js';
 
 /** One symbol per action, shared by the human and markdown reports. */
 export const SYMBOLS: Record<Action, string> = {
@@ -35,26 +36,6 @@ const PHRASES: Record<Action, string> = {
   unchanged: 'unchanged',
 };
 
-const ORDER: readonly Action[] = ['create', 'update', 'metadata', 'resume', 'failed', 'remove', 'unchanged'];
-
-// A plan names the same few manifest files for thousands of changes; path.relative is not cheap.
-const displayed = new Map<string, Map<string, string>>();
-
-/** Path for people: relative to `from`, forward slashes. */
-export function displayPath(file: string, from: string): string {
-  let byFile = displayed.get(from);
-  if (!byFile) {
-    byFile = new Map();
-    displayed.set(from, byFile);
-  }
-  let shown = byFile.get(file);
-  if (shown === undefined) {
-    const rel = relative(from, file);
-    shown = (rel === '' ? file : rel).split(sep).join('/');
-    byFile.set(file, shown);
-  }
-  return shown;
-}
 
 export function location(position: SourcePosition | undefined, from: string): string | undefined {
   return position ? `${displayPath(position.file, from)}:${position.line}` : undefined;
@@ -70,7 +51,7 @@ export function formatSeconds(seconds: number): string {
 
 /** "3 to create, 1 to update, 5 unchanged" — only the actions that occur. */
 export function countsPhrase(summary: Summary): string {
-  const parts = ORDER.filter((a) => summary[a] > 0).map((a) => `${summary[a]} ${PHRASES[a]}`);
+  const parts = ACTIONS.filter((a) => summary[a] > 0).map((a) => `${summary[a]} ${PHRASES[a]}`);
   return parts.length ? parts.join(', ') : 'no videos';
 }
 
@@ -85,7 +66,7 @@ export function detail(change: Change): string {
     }
     case 'create':
       return change.locked && change.changed.includes('api')
-        ? `(reel.lock holds a render made by ${change.locked.api ?? 'heygen'}, which this API cannot use)`
+        ? `(reel.lock holds a render made by ${recordedApi(change.locked.api)}, which this API cannot use)`
         : '';
     case 'resume':
       if (change.continueSession) return '(sends the new messages into the session, which renders)';

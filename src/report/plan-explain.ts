@@ -1,7 +1,8 @@
 import type { Explanation } from '../plan/explain.js';
 import { shortFingerprint } from '../plan/fingerprint.js';
 import { formatCost, productOf, roundCost } from '../plan/cost.js';
-import { SYMBOLS, displayPath, formatSeconds } from './plan-common.js';
+import { displayPath } from '../util/path.js';
+import { SYMBOLS, formatSeconds } from './plan-common.js';
 
 const fp = (value: string | undefined): string => (value ? shortFingerprint(value) : '(none)');
 

@@ -1,5 +1,6 @@
 import type { Action, Plan } from '../plan/plan.js';
-import { ACTION_COLORS, SYMBOLS, costCell, detail, displayPath, estimateCell, isListed, location, planWarnings, totals } from './plan-common.js';
+import { displayPath } from '../util/path.js';
+import { ACTION_COLORS, SYMBOLS, costCell, detail, estimateCell, isListed, location, planWarnings, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */

@@ -1,6 +1,7 @@
 import type { Change, Plan, Summary } from '../plan/plan.js';
 import { roundCost } from '../plan/cost.js';
-import { displayPath, planWarnings } from './plan-common.js';
+import { displayPath } from '../util/path.js';
+import { planWarnings } from './plan-common.js';
 
 /** Version of the `reel plan --json` document; bumped on incompatible changes. */
 export const PLAN_JSON_VERSION = 1;

@@ -1,5 +1,5 @@
 /** Text pieces shared by the watch screen (TTY) and the plain watch lines. */
-import { relative, sep } from 'node:path';
+import { displayPath } from '../util/path.js';
 import type { Diagnostic } from '../manifest/types.js';
 import { type PriceUnit, formatCost } from '../plan/cost.js';
 import type { Action, Change } from '../plan/index.js';
@@ -18,12 +18,6 @@ const SUMMARY_WORDS: Array<[Action, string]> = [
   ['failed', 'failed'],
   ['remove', 'to remove'],
 ];
-
-/** A path as the user typed it: relative to the working directory, with forward slashes. */
-export function displayPath(file: string, cwd: string): string {
-  const rel = relative(cwd, file);
-  return (rel === '' ? '.' : rel).split(sep).join('/');
-}
 
 /** `HH:MM:SS` in local time. */
 export function clock(at: Date): string {

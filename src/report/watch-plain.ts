@@ -11,11 +11,11 @@ import {
   clock,
   describeChange,
   describeDelta,
-  displayPath,
   formatDiagnostic,
   planTotals,
   projectTotals,
 } from './watch-format.js';
+import { displayPath } from '../util/path.js';
 
 export class PlainWatchReporter implements WatchReporter {
   private lastDiagnostics = '';

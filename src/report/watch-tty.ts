@@ -12,11 +12,11 @@ import {
   clock,
   describeChange,
   describeDelta,
-  displayPath,
   formatDiagnostic,
   planTotals,
   projectTotals,
 } from './watch-format.js';
+import { displayPath } from '../util/path.js';
 import { ACTION_COLORS } from './plan-common.js';
 
 const ESC = '\u001b[';

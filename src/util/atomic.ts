@@ -1,5 +1,5 @@
 import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join } from './path.js';
 
 /**
  * Replace `path` with `data` so that a reader, or a crash at any instant, sees either the old

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { ConfigError } from '../errors.js';
-
-/** HeyGen's production API; `HEYGEN_API_URL` overrides it (e.g. to point at `reel emulator`). */
-export const DEFAULT_API_URL = 'https://api.heygen.com';
+import { DEFAULT_API_URL, normalizeApiUrl, redactUrl } from './api.js';
+import { join } from './path.js';
 
 export interface ApiSettings {
   baseUrl: string;
@@ -13,29 +12,11 @@ export interface ApiSettings {
 }
 
 /**
- * Parse a `.env` file: `KEY=value` lines, optional `export ` prefix, `#` comments, single or double
- * quotes. Only what reel needs; no interpolation, no multi-line values.
+ * Parse a `.env` file with Node's own parser (`KEY=value`, `export `, `#` comments, quotes), the
+ * one `node --env-file` uses.
  */
 export function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    const key = match[1] as string;
-    let value = (match[2] as string).trim();
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.length >= 2 && value.endsWith(quote)) {
-      value = value.slice(1, -1);
-    } else {
-      // An unquoted value ends at an inline comment.
-      const hash = value.search(/\s#/);
-      if (hash >= 0) value = value.slice(0, hash).trimEnd();
-    }
-    out[key] = value;
-  }
-  return out;
+  return parseEnv(text) as Record<string, string>;
 }
 
 async function readDotEnv(root: string): Promise<Record<string, string>> {
@@ -63,17 +44,7 @@ export async function readApiEnv(root: string, env: NodeJS.ProcessEnv): Promise<
   const dot = await readDotEnv(root);
   const fromEnv = env.HEYGEN_API_KEY?.trim();
   const fromDot = dot.HEYGEN_API_KEY?.trim();
-  const rawUrl = (env.HEYGEN_API_URL?.trim() || dot.HEYGEN_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
-  let url: URL;
-  try {
-    url = new URL(rawUrl);
-  } catch (error) {
-    throw new ConfigError(`HEYGEN_API_URL is not a URL: ${rawUrl}`, { cause: error });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`HEYGEN_API_URL must be an http(s) URL, got ${rawUrl}`);
-  }
-  const out: ApiEnv = { baseUrl: rawUrl };
+  const out: ApiEnv = { baseUrl: apiUrl(env.HEYGEN_API_URL ?? dot.HEYGEN_API_URL, env.HEYGEN_API_URL === undefined ? '.env' : 'the environment') };
   if (fromEnv) {
     out.apiKey = fromEnv;
     out.keySource = 'environment';
@@ -82,6 +53,32 @@ export async function readApiEnv(root: string, env: NodeJS.ProcessEnv): Promise<
     out.keySource = '.env';
   }
   return out;
+}
+
+/**
+ * The base URL `HEYGEN_API_URL` names, normalised (see normalizeApiUrl); HeyGen's when it is unset.
+ * Set but empty is a mistake, not a request for production; credentials in the URL are refused
+ * (the key goes in HEYGEN_API_KEY) and never repeated in the message.
+ */
+function apiUrl(raw: string | undefined, source: string): string {
+  if (raw === undefined) return DEFAULT_API_URL;
+  const text = raw.trim();
+  if (text === '') {
+    throw new ConfigError(`HEYGEN_API_URL is set but empty in ${source}; remove it to use HeyGen (${DEFAULT_API_URL}) or give the API's URL`);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (error) {
+    throw new ConfigError(`HEYGEN_API_URL is not a URL: ${redactUrl(text)}`, { cause: error });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`HEYGEN_API_URL must be an http(s) URL, got ${redactUrl(text)}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(`HEYGEN_API_URL must not contain credentials (${redactUrl(text)}); put the API key in HEYGEN_API_KEY`);
+  }
+  return normalizeApiUrl(text);
 }
 
 /** The settings a request needs; throws a ConfigError naming both places when the key is missing. */

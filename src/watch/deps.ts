@@ -6,7 +6,7 @@
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 
 import type { Lockfile } from '../lock/index.js';
-import type { Change, Plan, PlanOptions } from '../plan/index.js';
+import type { Plan, PlanOptions } from '../plan/index.js';
 
 export type { Action, Change } from '../plan/index.js';
 export type { Lockfile } from '../lock/index.js';

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import pLimit from 'p-limit';
 import { LockError } from '../errors.js';
+import { LOCKFILE_NAME as LOCK_FILE } from '../lock/file.js';
 import { emptyLock } from '../lock/index.js';
+import { CONFIG_FILES } from '../manifest/names.js';
+import { ACTIONS } from '../plan/plan.js';
 import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
 import { configPlanOptions } from '../plan/plan.js';
@@ -10,9 +13,6 @@ import { type PriceUnit, resolvePricing } from '../plan/cost.js';
 import type { Action, Change, FileResult, Lockfile, ProjectConfig, WatchDeps } from './deps.js';
 import type { ChangeBatch } from './scheduler.js';
 
-/** Names of the project's config file, at the root; a change to either reloads everything. */
-export const CONFIG_FILES = ['reel.config.yaml', 'reel.config.yml'] as const;
-export const LOCK_FILE = 'reel.lock';
 
 /** How many manifest files a full (re)load reads at once. */
 const LOAD_CONCURRENCY = 16;
@@ -72,7 +72,6 @@ interface FileState {
 
 type ViewState = Map<string, { action: Action; fingerprint?: string }>;
 
-const ACTIONS: readonly Action[] = ['create', 'update', 'metadata', 'resume', 'failed', 'remove', 'unchanged'];
 
 function hasErrors(result: FileResult): boolean {
   return result.diagnostics.some((d) => d.severity === 'error');

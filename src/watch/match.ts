@@ -1,7 +1,7 @@
-import { isAbsolute, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { ProjectConfig } from '../manifest/index.js';
 import { manifestIgnores } from '../manifest/find.js';
+import { inside, relativePath } from '../util/path.js';
 
 /**
  * A predicate equal to what `findManifests` selects (tinyglobby: the config's globs, no dot files,
@@ -14,8 +14,7 @@ export function manifestMatcher(root: string, config: ProjectConfig): (file: str
     ignore: manifestIgnores(config),
   });
   return (file) => {
-    const rel = relative(root, file);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return false;
-    return match(rel.split(sep).join('/'));
+    if (file === root || !inside(root, file)) return false;
+    return match(relativePath(root, file));
   };
 }

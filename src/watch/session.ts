@@ -1,7 +1,9 @@
-import { join } from 'node:path';
+import { join } from '../util/path.js';
 import { ReelError } from '../errors.js';
 import type { WatchDeps } from './deps.js';
-import { CONFIG_FILES, LOCK_FILE, WatchEngine, type RunReport, type WatchSnapshot } from './engine.js';
+import { LOCKFILE_NAME } from '../lock/file.js';
+import { CONFIG_FILES } from '../manifest/names.js';
+import { WatchEngine, type RunReport, type WatchSnapshot } from './engine.js';
 import type { WatchReporter } from './reporter.js';
 import { DEFAULT_DEBOUNCE_MS, RunScheduler } from './scheduler.js';
 import { FileWatcher, globBase } from './watcher.js';
@@ -72,7 +74,7 @@ export async function runWatchSession(options: WatchSessionOptions): Promise<voi
     watcher = await FileWatcher.start({
       root,
       globs: config.manifests,
-      files: [...CONFIG_FILES.map((name) => join(root, name)), join(root, LOCK_FILE)],
+      files: [...CONFIG_FILES.map((name) => join(root, name)), join(root, LOCKFILE_NAME)],
       relevant: (path) => engine.classify(path) !== undefined,
       skipDirs: [config.out],
       onEvent: (kind, path) => scheduler.push(kind, path),

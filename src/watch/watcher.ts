@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join, lastSegment, under } from '../util/path.js';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ChangeKind } from './scheduler.js';
 
@@ -88,7 +88,7 @@ export class FileWatcher {
   /** chokidar's filter; `isDir` is undefined when chokidar has not stat-ed the path yet. */
   private ignored(path: string, isDir: boolean | undefined): boolean {
     if (path === this.root || this.files.has(path)) return false;
-    const name = path.slice(path.lastIndexOf(sep) + 1);
+    const name = lastSegment(path);
     if (isDir !== false) {
       if (SKIPPED_DIRS.has(name) || this.skip.has(path)) return true;
       if (this.chain.has(path) || this.inTree(path)) return false;
@@ -100,7 +100,7 @@ export class FileWatcher {
 
   private inTree(path: string): boolean {
     for (const tree of this.trees) {
-      if (path === tree || path.startsWith(tree + sep)) return true;
+      if (under(tree, path)) return true;
     }
     return false;
   }

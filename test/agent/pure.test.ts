@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentChoices, annotateOriginal, ejectedId, ejectedManifest, ejectedPath } from '../../src/agent/eject.js';
-import { approvalHash, messageHash, nextMessage, sentRevisionsStillHold } from '../../src/agent/messages.js';
+import { approvalHash, messageHash, nextMessage, sentRevisionsStillHold } from '../../src/lock/messages.js';
 import { latestAgentTurn, storyboardLines } from '../../src/agent/transcript.js';
 import type { LockEntry } from '../../src/lock/types.js';
 import type { ResolvedEntry } from '../../src/manifest/types.js';

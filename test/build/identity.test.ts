@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { substitutePlaceholders } from '../../src/build/assets.js';
-import { apiName, idempotencyKey, taggedTitle, titleTag } from '../../src/build/identity.js';
+import { idempotencyKey, taggedTitle, titleTag } from '../../src/build/identity.js';
+import { apiIdentity, recordedApi, sameApi } from '../../src/util/api.js';
 
 const fp = 'a'.repeat(10) + 'b'.repeat(54);
 
@@ -19,10 +20,16 @@ describe('identity', () => {
     expect(taggedTitle('Welcome', 'welcome', undefined)).toBe('Welcome');
   });
 
-  it('names the API a lock entry belongs to', () => {
-    expect(apiName('https://api.heygen.com/', false, 'https://api.heygen.com')).toBe('heygen');
-    expect(apiName('http://127.0.0.1:4010', false, 'https://api.heygen.com')).toBe('http://127.0.0.1:4010');
-    expect(apiName('http://127.0.0.1:4010', true, 'https://api.heygen.com')).toBe('emulator');
+  it('names the API a lock entry belongs to, one name however the URL is spelled', () => {
+    for (const url of ['https://api.heygen.com/', 'HTTPS://API.heygen.com', 'https://api.heygen.com:443//']) expect(apiIdentity(url)).toBe('heygen');
+    expect(apiIdentity('http://127.0.0.1:4010')).toBe('http://127.0.0.1:4010');
+    expect(apiIdentity('HTTP://127.0.0.1:4010/v3/../')).toBe('http://127.0.0.1:4010');
+    expect(apiIdentity('https://proxy.example:8443/heygen/')).toBe('https://proxy.example:8443/heygen');
+    expect(recordedApi(undefined)).toBe('heygen');
+    expect(recordedApi('emulator')).toBe('emulator');
+    expect(sameApi('http://LOCALHOST:80/', 'http://localhost')).toBe(true);
+    expect(sameApi('http://localhost:4010', 'http://127.0.0.1:4010')).toBe(false);
+    expect(recordedApi('http://user:secret@host:1')).not.toContain('secret');
   });
 });
 

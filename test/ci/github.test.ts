@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAIL_TRIGGER } from '../../src/emulator/index.js';
 import { workflowCommand } from '../../src/report/github.js';
-import { cliEnv, directManifest, KEY, project, runCli, emulatorPerFile } from '../build/helpers.js';
+import { cliEnv, directManifest, project, runCli, emulatorPerFile } from '../build/helpers.js';
 
 const shared = emulatorPerFile(0.2);
 const dirs = shared.dirs;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LockEntry, Lockfile } from '../../src/lock/types.js';
 import { type LockFragment, mergeLocks, readFragment, shardFragmentPath, writeShardFragment } from '../../src/lock/merge.js';
-import { shardOf } from '../../src/plan/select.js';
+import { shardOf } from '../../src/util/shard.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

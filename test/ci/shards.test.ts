@@ -2,8 +2,8 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/plan/select.js';
-import { cliEnv, creates, directManifest, KEY, project, readLockJson, runCli, emulatorPerFile } from '../build/helpers.js';
+import { shardOf } from '../../src/util/shard.js';
+import { cliEnv, creates, directManifest, project, readLockJson, runCli, emulatorPerFile } from '../build/helpers.js';
 
 const shared = emulatorPerFile(0.2);
 const dirs = shared.dirs;

@@ -13,7 +13,7 @@ describe('reel plan and the API a lock entry was rendered against', () => {
     const dir = await mkdtemp(join(tmpdir(), 'reel-scope-'));
     dirs.push(dir);
     for (const sub of ['videos', 'assets', 'data']) await cp(join(ROOT, sub), join(dir, sub), { recursive: true });
-    const env = { HEYGEN_API_URL: '', HEYGEN_API_KEY: '' };
+    const env = { HEYGEN_API_KEY: '' };
 
     const build = await runCli(['build', '--emulator'], { cwd: dir, env });
     expect(build.code).toBe(0);

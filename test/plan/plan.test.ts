@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { fingerprint } from '../../src/plan/fingerprint.js';
 import { hasChanges, plan, withCurrentFields } from '../../src/plan/plan.js';
-import { parseShard, shardOf } from '../../src/plan/select.js';
+import { parseShard, shardOf } from '../../src/util/shard.js';
 import { agent, direct, locked, lockOf } from './builders.js';
 
 const empty = lockOf();

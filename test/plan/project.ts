@@ -55,5 +55,3 @@ export async function lockAll(root: string, over: { status?: 'completed' | 'subm
   }
   await store.close();
 }
-
-export const HEADER = 'version: 1\n';

@@ -186,7 +186,7 @@ describe('reel watch without --build', () => {
 
   it('never sends a request, even with a key and an API URL set', async () => {
     let requests = 0;
-    server = createServer((req, res) => {
+    server = createServer((_req, res) => {
       requests += 1;
       res.writeHead(500).end();
     });

@@ -51,7 +51,8 @@ export interface WatchProcess {
 export function startWatch(root: string, args: string[] = [], env: Record<string, string> = {}): WatchProcess {
   const child = spawn(process.execPath, [CLI, 'watch', ...args], {
     cwd: root,
-    env: { ...process.env, NO_COLOR: '1', HEYGEN_API_KEY: '', HEYGEN_API_URL: '', ...env },
+    // A developer's HEYGEN_API_URL never leaks in (set but empty would be an error).
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HEYGEN_'))), NO_COLOR: '1', HEYGEN_API_KEY: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,3 +1,4 @@
+import { DEFAULT_APPROVAL_MESSAGE } from '../manifest/config.js';
 import { sha256 } from '../util/hash.js';
 
 /**
@@ -8,8 +9,6 @@ import { sha256 } from '../util/hash.js';
 
 /** Prefix of an approval's entry in `messages_sent`. */
 export const APPROVAL_PREFIX = 'approval:';
-/** `approval_message` when reel.config.yaml sets none. */
-export const DEFAULT_APPROVAL_MESSAGE = 'Approved. Please render the video.';
 
 /** The short content hash recorded in `messages_sent` for a revision. */
 export function messageHash(message: string): string {
