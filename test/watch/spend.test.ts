@@ -62,3 +62,30 @@ describe('reel watch --build spends within a session budget', () => {
     expect(r.stderr).toMatch(/add --build/);
   });
 });
+
+describe('watch --build asks on a terminal above a threshold', () => {
+  it('asks before a run that would render more than 3 videos, and sends nothing when declined', async () => {
+    const { BuildController } = await import('../../src/watch/build.js');
+    const events: string[] = [];
+    const reporter = { onRun: () => {}, onError: () => {}, onBuild: (e: { kind: string; summary?: string }) => events.push(`${e.kind}${e.summary ? `: ${e.summary}` : ''}`), close: () => {} };
+    const questions: string[] = [];
+    let confirmed: boolean | undefined;
+    const summary = { renders: 5, estimateSeconds: 50, estimateCost: 3.33, costUnit: 'usd' };
+    const runner = async (options: { confirm?: (plan: unknown) => Promise<boolean>; maxVideos?: number }) => {
+      confirmed = await options.confirm?.({ changes: [], summary });
+      return confirmed ? ({ kind: 'up-to-date' } as never) : ({ kind: 'declined' } as never);
+    };
+    const site = { cwd: '/nowhere', env: {}, signal: new AbortController().signal };
+    const controller = new BuildController(site, reporter as never, runner as never, 1, { maxVideos: 10 }, async (_plan, question) => {
+      questions.push(question);
+      return false;
+    });
+    const change = { id: 'a', action: 'create', render: true, fingerprint: 'f' };
+    controller.onRun({ kind: 'files', delta: [{ id: 'a', after: change }], reloaded: [], durationMs: 0 } as never, { changes: [], diagnostics: [] } as never);
+    for (let i = 0; i < 500 && !events.some((e) => e.startsWith('done')); i += 1) await new Promise((r) => setTimeout(r, 10));
+    await controller.close();
+    expect(questions).toEqual(['watch --build would render 5 videos (~50 s, ~$3.33). Render them? [y/N] ']);
+    expect(confirmed).toBe(false);
+    expect(events.at(-1)).toMatch(/^done: nothing was sent/);
+  });
+});
