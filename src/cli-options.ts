@@ -5,6 +5,10 @@
  * that the compiler then checks in every command. src/cli.ts maps each name to its module.
  */
 import { EMULATOR_DEFAULTS, EMULATOR_PORT } from './emulator/defaults.js';
+import { DEFAULT_BEHAVIOURS } from './emulator/behaviours.js';
+
+/** `reel studio`'s default port; `--port 0` picks a free one. */
+export const STUDIO_PORT = 4020;
 
 export interface OptionSpec {
   /** Commander flag syntax, e.g. `--port <n>` or `--json`. */
@@ -74,6 +78,12 @@ export const COMMANDS = [
     options: [json],
   },
   {
+    name: 'show',
+    description: 'show the exact request an entry sends, and what changed in its words since the last render',
+    args: ['<id>'],
+    options: [json],
+  },
+  {
     name: 'build',
     description: 'render what changed through HeyGen, wait, download and update reel.lock',
     options: [
@@ -90,6 +100,8 @@ export const COMMANDS = [
       { flags: '--no-download', description: 'do not download finished videos' },
       { flags: '--retry-failed', description: 'render entries that failed before again' },
       { flags: '--prune', description: 'also delete the HeyGen videos of removed entries' },
+      { flags: '--deadline <minutes>', description: 'wait at most this long for each render before leaving it unconfirmed (default 90, agents 180)', parse: 'number' },
+      { flags: '--recreate-unconfirmed', description: 'create agent sessions anew whose earlier create could not be confirmed (may pay twice)' },
       { flags: '--json', description: 'NDJSON events on stdout' },
       { flags: '--emulator', description: 'build against the built-in HeyGen emulator (no key needed)' },
     ],
@@ -106,6 +118,17 @@ export const COMMANDS = [
     ],
   },
   {
+    name: 'studio',
+    description: 'a local web page: live plan, exact requests, text diffs, players, Listen, storyboard review',
+    options: [
+      { flags: '-p, --port <n>', description: 'port on 127.0.0.1 (0 picks a free one)', parse: 'int', default: STUDIO_PORT },
+      { flags: '--open', description: 'open the page in the default browser' },
+      { flags: '--emulator', description: 'against the built-in HeyGen emulator (Listen, review and Build cost nothing)' },
+      target,
+      { flags: '--allow-build', description: 'let the page build (always allowed with --emulator)' },
+    ],
+  },
+  {
     name: 'status',
     description: 'compare reel.lock with HeyGen and with the files in out/',
     options: [json],
@@ -114,6 +137,11 @@ export const COMMANDS = [
     name: 'cost',
     description: 'what the renders recorded in reel.lock cost, by manifest file, month and mode',
     options: [json, { flags: '--markdown', description: 'markdown tables for a pull request or job summary' }],
+  },
+  {
+    name: 'doctor',
+    description: "check reel's assumptions about the HeyGen API with your key, using only calls that cannot be billed",
+    options: [json],
   },
   {
     name: 'lock',
@@ -146,6 +174,12 @@ export const COMMANDS = [
       { flags: '--seed <n>', description: 'seed for fault injection', parse: 'int', default: EMULATOR_DEFAULTS.seed },
       { flags: '--catalog <file>', description: 'JSON file replacing the built-in avatars, voices and styles' },
       { flags: '--remote-webhooks', description: 'also deliver callback_url webhooks to hosts other than this machine' },
+      { flags: '--no-agent-video-at-create', description: 'agent creates answer video_id: null (HeyGen answers an id at once)' },
+      { flags: '--status-lag <s>', description: 'bulk statuses answer not_found for videos younger than S seconds', parse: 'number', default: DEFAULT_BEHAVIOURS.statusLagSeconds },
+      { flags: '--statuses-failing', description: 'GET /v3/videos/statuses answers 500 to every request' },
+      { flags: '--session-list-lag <s>', description: 'GET /v3/video-agents leaves out sessions younger than S seconds', parse: 'number', default: DEFAULT_BEHAVIOURS.sessionListLagSeconds },
+      { flags: '--no-replay-errors', description: 'do not replay 4xx answers under an Idempotency-Key (only successes)' },
+      { flags: '--chat-auto-proceed', description: 'chat sessions render without waiting for approval' },
     ],
   },
   {

@@ -12,10 +12,16 @@ describe('reel CLI conventions', () => {
     expect(r.stdout.trim()).toBe(pkg.version);
   });
 
-  it('lists every declared command in --help', async () => {
+  it('lists exactly the declared commands in --help, in order, each with its arguments', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const spec of COMMANDS) expect(r.stdout).toContain(spec.name);
+    const listed = r.stdout
+      .split(/^Commands:\n/m)[1]!
+      .split('\n')
+      .filter((line) => /^ {2}\S/.test(line))
+      .map((line) => line.trim().split(/ {2,}/)[0]!.replace(' [options]', ''));
+    const declared = COMMANDS.map((spec) => [spec.name, ...('args' in spec ? spec.args : [])].join(' '));
+    expect(listed).toEqual([...declared, 'help [command]']);
   });
 
   it('exits 2 on an unknown option, naming it, without a stack trace', async () => {

@@ -12,9 +12,9 @@ describe('README', () => {
     expect(block).toBe((commandsTable as (c: typeof COMMANDS) => string)(COMMANDS));
   });
 
-  it('keeps the quick start to two commands: build the examples against the emulator, then npm test', () => {
+  it('keeps the quick start to three commands: build the examples against the emulator, see them in the studio, npm test', () => {
     const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 5));
     const commands = [...quick.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.trim().split('\n'));
-    expect(commands).toEqual(['npm ci && npx reel build --emulator', 'npm test']);
+    expect(commands).toEqual(['npm ci && npx reel build --emulator', 'npx reel studio --emulator --open', 'npm test']);
   });
 });

@@ -1,11 +1,11 @@
-import { approvalHash, messageHash, nextMessage } from '../lock/messages.js';
+import { approvalHash, isApproval, messageHash, nextMessage } from '../lock/messages.js';
 import { storyboardLines } from '../agent/transcript.js';
 import { ApiError } from '../errors.js';
 import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { Session } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { type Change, fieldDigests, stoppable } from '../plan/index.js';
+import { type Change, fieldDigests, stoppable, textFields } from '../plan/index.js';
 import type { Emit, JobResult } from './events.js';
 import { pause, type PollSchedule } from './poller.js';
 import { iso, recordFailure } from './records.js';
@@ -35,16 +35,26 @@ export interface SessionContext {
 }
 
 /**
- * Poll an agent session until it has a (new) video, or stops needing us. A chat session
- * (`review: true`) that pauses gets the entry's unsent revisions, one per pause and each once,
- * then — with `approved: true` — the approval message; otherwise it is left awaiting review.
+ * Poll an agent session until it renders a (new) video, or stops needing us. A video id alone is
+ * not enough — HeyGen answers one at create (API.md §2.7) — so a video is taken only once the
+ * session is `generating` or `completed`. A chat session (`review: true`) that pauses gets the
+ * entry's unsent revisions, one per pause and each once, then — with `approved: true` — the
+ * approval message; otherwise it is left awaiting review. A chat session that renders without the
+ * approval is recorded as `unreviewed`. Past `deadlineAt` the entry is left unconfirmed.
  */
-export async function awaitSession(o: SessionContext, change: Change, entry: ResolvedEntry, lock: LockEntry, started: number): Promise<LockEntry | JobResult> {
+export async function awaitSession(
+  o: SessionContext,
+  change: Change,
+  entry: ResolvedEntry,
+  lock: LockEntry,
+  started: number,
+  deadlineAt = Number.POSITIVE_INFINITY,
+): Promise<LockEntry | JobResult> {
   const { client, schedule, signal, store, emit } = o;
   const sessionId = lock.session_id as string;
   // A session continued for new revisions already made a video: wait for the next one.
   const oldVideo = change.continueSession ? lock.video_id : undefined;
-  let current: LockEntry = change.continueSession ? { ...lock, fields: fieldDigests(entry), generation: change.generation } : lock;
+  let current: LockEntry = change.continueSession ? { ...lock, fields: fieldDigests(entry), text: textFields(entry), generation: change.generation } : lock;
   let checks = 0;
   let lastStatus = '';
   let failures = 0;
@@ -53,6 +63,9 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
   /** Polls since the send that found the session paused exactly as before it. */
   let unmoved = 0;
   for (;;) {
+    if (Date.now() >= deadlineAt) {
+      return unconfirmed(store, change, current, started, `agent session ${sessionId}`, lastStatus);
+    }
     const outcome: Outcome<Session> = await client.getSession(sessionId);
     if (outcome.kind === 'ok') {
       failures = 0;
@@ -63,8 +76,21 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
       }
       const newest = JSON.stringify(session.messages?.[0] ?? null);
       const answered = sentAfter === undefined || (newest !== sentAfter && session.messages?.[0]?.role !== 'user');
-      if (session.video_id && session.video_id !== oldVideo) {
-        const next: LockEntry = { ...current, status: 'submitted', video_id: session.video_id, updated_at: iso() };
+      const rendering = session.status === 'generating' || session.status === 'completed';
+      const videoId = rendering ? await renderedVideo(client, session, current, oldVideo) : undefined;
+      if (videoId && videoId !== oldVideo) {
+        const next: LockEntry = { ...current, status: 'submitted', video_id: videoId, updated_at: iso() };
+        delete next.unreviewed;
+        const chat = entry.request.mode === 'chat';
+        if (chat && !(current.messages_sent ?? []).some(isApproval)) {
+          // Chat mode "auto-proceeds on confirmations" (API.md §2.8): it rendered on its own.
+          next.unreviewed = true;
+          emit({
+            type: 'warning',
+            id: entry.id,
+            message: `the agent rendered without waiting for review (HeyGen's chat mode does not always stop at the storyboard); the video is recorded as unreviewed, not approved — watch it, and add revisions: to ask for changes`,
+          });
+        }
         store.set(entry.id, next);
         await store.commit();
         return next;
@@ -162,6 +188,42 @@ export async function stopOldSession(o: SessionContext, change: Change): Promise
     return;
   }
   o.emit({ type: 'warning', id: change.id, message: `could not stop the old agent session ${old.session_id} (${outcome.message}); stop it in HeyGen if it still runs` });
+}
+
+/**
+ * The video a rendering session made: after messages (revisions, follow-ups) the newest one of
+ * `GET /v3/video-agents/{id}/videos`, since `video_id` may still name an earlier render; else the
+ * session's `video_id`.
+ */
+async function renderedVideo(client: HeyGenClient, session: Session, lock: LockEntry, oldVideo: string | undefined): Promise<string | undefined> {
+  if ((lock.messages_sent ?? []).length === 0 && !oldVideo && session.video_id) return session.video_id;
+  const listed = await client.listSessionVideos(session.session_id);
+  if (listed.kind === 'ok' && listed.value[0]?.id) return listed.value[0].id;
+  return session.video_id ?? undefined;
+}
+
+/**
+ * A render not finished by its deadline: nothing is known to have failed, so the lock keeps it
+ * `submitted` (the next build resumes it, never creates it again) and the result says what to do.
+ */
+export function unconfirmed(
+  store: LockStore,
+  change: Change,
+  lock: LockEntry,
+  started: number,
+  what: string,
+  lastStatus: string | undefined,
+): JobResult {
+  store.set(change.id, { ...lock, status: 'submitted', updated_at: iso() });
+  const minutes = Math.round(((Date.now() - started) / 60_000) * 10) / 10;
+  return {
+    id: change.id, action: change.action, result: 'unknown', ms: Date.now() - started, code: 'unconfirmed',
+    videoId: lock.video_id, sessionId: lock.session_id,
+    message:
+      `HeyGen has not finished ${what} after ${minutes} min${lastStatus ? ` (last status: ${lastStatus})` : ''}; ` +
+      `left unconfirmed in reel.lock — run \`reel build\` again later to resume waiting (it is never rendered again), ` +
+      `or give it longer with --deadline (render_deadline_minutes / agent_deadline_minutes)`,
+  };
 }
 
 function lastModelMessage(session: Session, type: 'text' | 'error'): string | undefined {

@@ -4,6 +4,7 @@ import { connect } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
+import { DEFAULT_AGENT_DEADLINE_MINUTES, DEFAULT_RENDER_DEADLINE_MINUTES } from '../manifest/config.js';
 import type { Diagnostic } from '../manifest/types.js';
 import type { Me } from '../heygen/types.js';
 import {
@@ -17,6 +18,7 @@ import type { Shard } from '../util/shard.js';
 import type { JobResult } from './events.js';
 import { DEFAULT_CONCURRENCY, runBuild } from './executor.js';
 import { findMissingOutputs } from './outputs.js';
+import { spokenDurations } from '../speech/cache.js';
 import { HEYGEN_SCHEDULE, LOCAL_SCHEDULE, type PollSchedule } from './poller.js';
 import type { BuildReporter, BuildTotals } from './reporter.js';
 
@@ -65,8 +67,15 @@ export interface ApplyBuildOptions {
   retryFailed?: boolean;
   /** Delete removed entries' videos on the API too. */
   prune?: boolean;
-  /** Render against a throwaway in-process emulator instead of HeyGen. */
-  emulator?: boolean;
+  /** Minutes each render may take before it is left unconfirmed; else reel.config.yaml's deadlines. */
+  deadlineMinutes?: number;
+  /** Create agent sessions anew whose earlier create could not be confirmed (the user's decision). */
+  recreateUnconfirmed?: boolean;
+  /**
+   * Render against the emulator instead of HeyGen: `true` starts a throwaway in-process one; a
+   * running one (`reel studio --emulator`, whose sessions outlive the build) is used as it is.
+   */
+  emulator?: boolean | { url: string; apiKey: string };
 }
 
 /** How a build ended; the caller words it and picks the exit code (see `buildOutcome`). */
@@ -145,7 +154,10 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const outDir = resolve(root, options.out ?? project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
   const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
-  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, ...configPlanOptions(project.config) };
+  // Text-to-speech previews give exact seconds: the guards use them as the plan shows them.
+  const planOptions = {
+    targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root), ...configPlanOptions(project.config),
+  };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
   let current = makePlan(await readLock(root));
@@ -179,7 +191,9 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   let emulator: { url: string; close(): Promise<void> } | undefined;
   let baseUrl: string;
   let apiKey: string;
-  if (options.emulator) {
+  if (typeof options.emulator === 'object') {
+    ({ url: baseUrl, apiKey } = options.emulator);
+  } else if (options.emulator) {
     apiKey = `reel-emulator-${randomBytes(12).toString('hex')}`;
     const { startEmulator } = await import('../emulator/index.js');
     emulator = await startEmulator({ port: 0, renderSeconds: EMULATOR_RENDER_SECONDS, apiKey });
@@ -242,10 +256,15 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
       pricing: planOptions.pricing,
       shareRenders: planOptions.shareRenders,
       schedule: pollSchedule(isLocalUrl(baseUrl), env),
+      deadlines: {
+        directMs: (options.deadlineMinutes ?? project.config.render_deadline_minutes ?? DEFAULT_RENDER_DEADLINE_MINUTES) * 60_000,
+        agentMs: (options.deadlineMinutes ?? project.config.agent_deadline_minutes ?? DEFAULT_AGENT_DEADLINE_MINUTES) * 60_000,
+      },
+      recreateUnconfirmed: options.recreateUnconfirmed === true,
       signal,
       emit: (event) => reporter.event(event),
       missing,
-      ephemeralApi: options.emulator === true,
+      ephemeralApi: Boolean(options.emulator),
     });
     await store.close();
     store = undefined;

@@ -19,8 +19,6 @@ const MIME: Record<string, string> = {
   '.srt': 'application/x-subrip',
 };
 
-/** HeyGen's limit for `POST /v3/assets`. */
-export const MAX_ASSET_BYTES = 32 * 1024 * 1024;
 
 export interface UploadEvent {
   asset: LocalAsset;
@@ -73,11 +71,9 @@ export class AssetUploader {
     if (sha256(bytes) !== asset.sha256) {
       throw new ApiError(`${asset.relPath} changed while reel was running; run the build again.`);
     }
-    if (bytes.byteLength > MAX_ASSET_BYTES) {
-      throw new ApiError(`${asset.relPath} is ${bytes.byteLength} bytes; HeyGen's asset upload takes at most 32 MB.`);
-    }
     const mime = MIME[extname(asset.path).toLowerCase()] ?? 'application/octet-stream';
-    const outcome = await this.client.uploadAsset(bytes, basename(asset.path), mime);
+    // Files over POST /v3/assets' limit go through HeyGen's direct-upload flow.
+    const outcome = await this.client.uploadLargeAsset(bytes, basename(asset.path), mime, asset.sha256);
     if (outcome.kind !== 'ok') {
       const detail = outcome.kind === 'error' ? `${outcome.code}: ${outcome.message}` : outcome.message;
       throw new ApiError(`uploading ${asset.relPath} failed (${detail})`, outcome.kind === 'error' ? outcome.status : undefined);

@@ -4,16 +4,16 @@ import type { HeyGenClient } from '../heygen/client.js';
 import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
-import { type Change, fieldDigests, pausedForReview, type Plan, withCurrentFields } from '../plan/index.js';
+import { type Change, fieldDigests, pausedForReview, type Plan, textFields, withCurrentFields } from '../plan/index.js';
 import { findSession, findVideoByTag } from './adopt.js';
-import { awaitSession, stopOldSession } from './agent-session.js';
+import { awaitSession, stopOldSession, unconfirmed } from './agent-session.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { TransferError, UrlExpiredError } from './download.js';
 import type { Emit, JobResult } from './events.js';
 import { idempotencyKey, taggedTitle, titleTag } from './identity.js';
 import { DEFAULT_PRICING, type Pricing, priceOf, productOf, roundCost } from '../plan/cost.js';
 import { downloadOutputs, findMissingOutputs, removeOutputs } from './outputs.js';
-import { type PollSchedule, StatusPoller } from './poller.js';
+import { pause, type PollSchedule, StatusPoller } from './poller.js';
 import { iso, isoFromUnix, recordFailure } from './records.js';
 
 /**
@@ -30,7 +30,7 @@ export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
 const REPLAY_WINDOW_MS = 23 * 3600 * 1000;
 /** Refusals that concern the account, not the request: 401 key, 402 credit, 403 permission. */
 const ACCOUNT_STATUSES: ReadonlySet<number> = new Set([401, 402, 403]);
-/** Creates tried for one job when each answer is lost and reconciliation finds nothing. */
+/** Creates tried for one direct job when each answer is lost (same Idempotency-Key each time). */
 const CREATE_ATTEMPTS = 3;
 
 export interface ExecutorOptions {
@@ -65,6 +65,13 @@ export interface ExecutorOptions {
   shareRenders?: boolean;
   /** Set when the ids of a lock from an earlier emulator process are meaningless (`--emulator`). */
   ephemeralApi?: boolean;
+  /**
+   * How long one build waits for a render (from when it starts waiting) before leaving it
+   * unconfirmed; absent: no deadline.
+   */
+  deadlines?: { directMs: number; agentMs: number };
+  /** Create agent sessions anew whose earlier create could not be confirmed (`--recreate-unconfirmed`). */
+  recreateUnconfirmed?: boolean;
 }
 
 export interface BuildResult {
@@ -305,7 +312,10 @@ class Executor {
   /** A lock entry for this change, before anything is known about the render. */
   private intent(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined): LockEntry {
     const now = iso();
-    const key = idempotencyKey(change.fingerprint ?? '', change.generation, this.scope(entry.id));
+    // An intent of the same render whose answer never arrived keeps its key, which may be a fresh
+    // one recorded after a refusal: that is the key HeyGen may have processed.
+    const sameRender = previous?.status === 'submitted' && !previous.video_id && previous.fingerprint === change.fingerprint && previous.generation === change.generation;
+    const key = sameRender && previous?.idempotency_key ? previous.idempotency_key : idempotencyKey(change.fingerprint ?? '', change.generation, this.scope(entry.id));
     const out: LockEntry = {
       fingerprint: change.fingerprint ?? '',
       mode: entry.mode,
@@ -316,6 +326,8 @@ class Executor {
       submitted_at: previous?.submitted_at ?? now,
       api: this.o.api,
     };
+    const text = textFields(entry);
+    if (Object.keys(text).length > 0) out.text = text;
     if (entry.mode === 'direct') out.idempotency_key = key;
     // HeyGen answers the same key with the same video: the lock says whose render this is.
     if (change.sharedWith !== undefined) out.shared_with = change.sharedWith;
@@ -328,8 +340,9 @@ class Executor {
   }
 
   private async submit(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined, started: number, prepared?: Prepared): Promise<LockEntry | JobResult> {
-    const { emit, client } = this.o;
-    const { body, lock } = prepared ?? (await this.prepare(change, entry, previous));
+    const { store, emit, client } = this.o;
+    const { body, lock: intent } = prepared ?? (await this.prepare(change, entry, previous));
+    let lock = intent;
     const since = Math.floor(Date.parse(lock.submitted_at ?? iso()) / 1000);
     emit({ type: 'submit', id: entry.id, mode: entry.mode });
 
@@ -342,7 +355,13 @@ class Executor {
         if (found.kind === 'found') return this.adoptVideo(entry.id, lock, found.value.id, 'title');
       }
       for (let attempt = 1; ; attempt += 1) {
-        const outcome = await client.createVideo(request, lock.idempotency_key ?? '');
+        // After a definite refusal the request goes once more under a fresh key (HeyGen may replay
+        // a stored error for 24 h), made durable in the lock before it leaves.
+        const { outcome } = await client.createVideoFresh(request, lock.idempotency_key ?? '', async (fresh) => {
+          lock = { ...lock, idempotency_key: fresh, updated_at: iso() };
+          store.set(entry.id, lock);
+          await store.commit();
+        });
         if (outcome.kind === 'ok') return this.adoptVideo(entry.id, lock, outcome.value.video_id);
         if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
         // Ambiguous even after resending with the same key: look for the tagged video.
@@ -358,27 +377,56 @@ class Executor {
     // Sessions the lock knew when the build began (including this entry's earlier generations,
     // which its intent has since replaced) or that this run adopted belong to someone already.
     const claimed = this.knownSessions;
-    if (previous) {
-      // A create may have left before reel died: agent sessions have no idempotency, so look first.
-      const found = await findSession(client, prompt, since, claimed);
+    if (previous && !previous.session_id) {
+      // A create may have left before reel died: agent sessions have no idempotency, so look first,
+      // and never create again on a guess — only on the user's word (--recreate-unconfirmed).
+      const found = await this.findSessionPatiently(prompt, since, claimed);
       if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
       if (found.kind === 'error') return this.unknown(change, `cannot list agent sessions to reconcile: ${found.message}`, started);
-    }
-    for (let attempt = 1; ; attempt += 1) {
-      const outcome = await client.createSession(body);
-      if (outcome.kind === 'ok') {
-        return this.adoptSession(entry.id, lock, {
-          session_id: outcome.value.session_id,
-          video_id: outcome.value.video_id ?? null,
-          created_at: outcome.value.created_at,
-          status: 'thinking',
-        });
+      if (!this.o.recreateUnconfirmed) {
+        return this.unconfirmedSession(change, 'an earlier build may have created its agent session, and no session with its prompt is listed', started);
       }
-      if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
-      const found = await findSession(client, prompt, since, claimed);
-      if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
-      if (found.kind === 'error' || attempt >= CREATE_ATTEMPTS) return this.unknown(change, outcome.message, started);
+      emit({ type: 'warning', id: entry.id, message: 'no session with its prompt is listed; creating a new one as --recreate-unconfirmed asks (if the earlier one exists after all, both are billed)' });
     }
+    // One create per build: a lost answer is reconciled by listing, never by creating again.
+    const outcome = await client.createSession(body);
+    if (outcome.kind === 'ok') {
+      return this.adoptSession(entry.id, lock, {
+        session_id: outcome.value.session_id,
+        video_id: outcome.value.video_id ?? null,
+        created_at: outcome.value.created_at,
+        status: 'thinking',
+      });
+    }
+    if (outcome.kind === 'error') return this.rejected(change, lock, outcome, started);
+    const found = await this.findSessionPatiently(prompt, since, claimed);
+    if (found.kind === 'found') return this.adoptSession(entry.id, lock, found.value, 'session');
+    if (found.kind === 'error') return this.unknown(change, `${outcome.message}; cannot list agent sessions to reconcile: ${found.message}`, started);
+    return this.unconfirmedSession(change, `${outcome.message}, and no session with its prompt is listed yet`, started);
+  }
+
+  /**
+   * Lists sessions for a lost create, and again after a pause or two when nothing matches: HeyGen
+   * does not promise that a new session is listed at once.
+   */
+  private async findSessionPatiently(prompt: string, since: number, claimed: ReadonlySet<string>): ReturnType<typeof findSession> {
+    const { schedule, signal, client } = this.o;
+    const waits = [schedule.firstMs * 2, schedule.maxMs * 2];
+    for (let round = 0; ; round += 1) {
+      const found = await findSession(client, prompt, since, claimed);
+      if (found.kind !== 'none' || round >= waits.length) return found;
+      await pause(waits[round] as number, signal);
+    }
+  }
+
+  /** An agent create that may exist: the intent stays in the lock, the next build lists again. */
+  private unconfirmedSession(change: Change, why: string, started: number): JobResult {
+    return {
+      id: change.id, action: change.action, result: 'unknown', ms: Date.now() - started, code: 'unconfirmed_session',
+      message:
+        `${why}; not created again, so as not to pay twice — the next \`reel build\` lists sessions again and adopts it. ` +
+        `If you are sure no session was created (check the HeyGen dashboard), run \`reel build --target ${change.id} --recreate-unconfirmed\` to create it anew`,
+    };
   }
 
   private async adoptVideo(id: string, lock: LockEntry, videoId: string, adopted?: 'title'): Promise<LockEntry> {
@@ -429,16 +477,31 @@ class Executor {
   /** Wait for a submitted job to finish rendering. */
   private async await(change: Change, entry: ResolvedEntry, lock: LockEntry, submittedAt: number, observe: boolean, started: number): Promise<Rendered | JobResult> {
     let current = lock;
-    if (current.session_id && (!current.video_id || change.continueSession)) {
-      const outcome = await awaitSession(this.o, change, entry, current, started);
+    const deadlines = this.o.deadlines;
+    const deadlineAt = deadlines ? Date.now() + (entry.mode === 'agent' ? deadlines.agentMs : deadlines.directMs) : Number.POSITIVE_INFINITY;
+    if (current.session_id && (current.status !== 'completed' || change.continueSession)) {
+      // Whatever the create answered, the session decides when a video is really rendering.
+      const outcome = await awaitSession(this.o, change, entry, current, started, deadlineAt);
       if ('result' in outcome) return outcome;
       current = outcome;
     }
     const videoId = current.video_id;
     if (!videoId) return this.recordFailure(change, current, 'no_video', 'HeyGen returned no video id', started);
     this.byVideo.set(videoId, entry.id);
-    const terminal = await this.poller.wait(videoId, submittedAt, observe);
+    const terminal = await this.poller.wait(videoId, submittedAt, observe, deadlineAt);
+    if (terminal.status === 'unconfirmed') {
+      return unconfirmed(this.o.store, change, current, started, `video ${videoId}`, terminal.lastStatus);
+    }
     if (terminal.status === 'not_found') {
+      // GET /v3/videos/{id} said 404. For an agent entry the session must agree before it is gone:
+      // while it still lists the video (or cannot be read), nothing is recorded.
+      if (current.session_id) {
+        const listed = await this.o.client.listSessionVideos(current.session_id);
+        const gone = listed.kind === 'ok' ? !listed.value.some((v) => v.id === videoId) : listed.kind === 'error' && listed.status === 404;
+        if (!gone) {
+          return unconfirmed(this.o.store, change, current, started, `video ${videoId} (HeyGen does not find it, but its agent session ${current.session_id} still lists it or cannot be read)`, 'not_found');
+        }
+      }
       return this.recordFailure(change, current, 'not_found', `HeyGen no longer knows video ${videoId} (deleted?); run with --retry-failed to render it again`, started);
     }
     if (terminal.status === 'failed') {

@@ -23,7 +23,20 @@ export const LOCAL_SCHEDULE: PollSchedule = { firstMs: 250, minMs: 40, maxMs: 30
 export type Terminal =
   | { status: 'completed' }
   | { status: 'failed'; code?: string; message?: string }
-  | { status: 'not_found' };
+  /** Confirmed gone: `GET /v3/videos/{id}` answered 404 for a video older than YOUNG_MS. */
+  | { status: 'not_found' }
+  /** The deadline passed before HeyGen said it was done: nothing is known to have failed. */
+  | { status: 'unconfirmed'; lastStatus?: string };
+
+/**
+ * A video younger than this is still starting whatever a status read says: HeyGen's status read
+ * model is a separate store that may not know a fresh id yet (API.md §2.6).
+ */
+export const YOUNG_MS = 5 * 60 * 1000;
+/** Bulk status requests that fail in a row before polling falls back to one GET per video. */
+export const BULK_FAILURES_BEFORE_FALLBACK = 3;
+/** Once fallen back, the bulk endpoint is tried again every this many ticks. */
+const BULK_RETRY_TICKS = 10;
 
 interface Watcher {
   id: string;
@@ -33,6 +46,8 @@ interface Watcher {
   /** First check placed from a render seen this run: check closely around it. */
   predicted: boolean;
   observe: boolean;
+  /** Epoch ms after which the wait ends `unconfirmed`; Infinity for none. */
+  deadlineAt: number;
   lastStatus?: string;
   resolve: (terminal: Terminal) => void;
   reject: (error: unknown) => void;
@@ -55,8 +70,13 @@ export class StatusPoller {
   private fastestMs: number | undefined;
   private running = false;
   private wake: (() => void) | undefined;
+  /** Bulk status requests that failed in a row; at BULK_FAILURES_BEFORE_FALLBACK, per-video GETs. */
+  private bulkFailures = 0;
+  private ticksSinceFallback = 0;
   /** Requests made so far (for the summary and the benchmark). */
   polls = 0;
+  /** Per-video GETs made (not_found confirmations and the fallback). */
+  videoReads = 0;
 
   constructor(
     private readonly client: HeyGenClient,
@@ -69,8 +89,9 @@ export class StatusPoller {
   /**
    * Resolves when the video is terminal. `startedAt` is when it was submitted (resumed jobs pass the
    * lock's time); `observe` lets its render time tune the schedule (only fresh submissions do).
+   * Past `deadlineAt` (epoch ms) the wait ends `unconfirmed` instead of going on forever.
    */
-  wait(videoId: string, startedAt: number, observe: boolean): Promise<Terminal> {
+  wait(videoId: string, startedAt: number, observe: boolean, deadlineAt = Number.POSITIVE_INFINITY): Promise<Terminal> {
     const existing = this.watchers.get(videoId);
     if (existing) {
       return new Promise((resolve, reject) => {
@@ -83,7 +104,7 @@ export class StatusPoller {
       // Once a render of this run has finished, look again a little before the fastest one took:
       // renders of one run take similar times, and polling just after they end frees the slot.
       const first = this.fastestMs === undefined ? this.schedule.firstMs : Math.max(this.schedule.minMs, this.fastestMs * EARLY);
-      this.watchers.set(videoId, { id: videoId, startedAt, nextAt: startedAt + first, checks: 0, predicted: this.fastestMs !== undefined, observe, resolve, reject });
+      this.watchers.set(videoId, { id: videoId, startedAt, nextAt: startedAt + first, checks: 0, predicted: this.fastestMs !== undefined, observe, deadlineAt, resolve, reject });
       this.wake?.();
       if (!this.running) void this.loop();
     });
@@ -94,13 +115,15 @@ export class StatusPoller {
     try {
       while (this.watchers.size > 0) {
         if (this.signal.aborted) throw new CancelledError('cancelled');
-        const due = Math.min(...[...this.watchers.values()].map((w) => w.nextAt));
+        this.expire();
+        if (this.watchers.size === 0) break;
+        const due = Math.min(...[...this.watchers.values()].map((w) => Math.min(w.nextAt, w.deadlineAt)));
         const delay = due - this.now();
         if (delay > 0) {
           await this.sleepOrWake(delay);
           continue;
         }
-        await this.pollOnce();
+        if ([...this.watchers.values()].some((w) => w.nextAt <= this.now())) await this.pollOnce();
       }
     } catch (error) {
       for (const w of this.watchers.values()) w.reject(error);
@@ -125,24 +148,52 @@ export class StatusPoller {
     });
   }
 
+  /** Ends the waits whose deadline has passed. */
+  private expire(): void {
+    const now = this.now();
+    for (const w of [...this.watchers.values()]) {
+      if (now < w.deadlineAt) continue;
+      this.watchers.delete(w.id);
+      w.resolve(w.lastStatus === undefined ? { status: 'unconfirmed' } : { status: 'unconfirmed', lastStatus: w.lastStatus });
+    }
+  }
+
   private async pollOnce(): Promise<void> {
     const watchers = [...this.watchers.values()];
     const ids = watchers.map((w) => w.id);
     const rows = new Map<string, StatusRow>();
-    for (let i = 0; i < ids.length; i += MAX_STATUS_IDS) {
-      const chunk = ids.slice(i, i + MAX_STATUS_IDS);
-      this.polls += 1;
-      const outcome = await this.client.videoStatuses(chunk);
-      if (outcome.kind === 'ok') {
-        for (const row of outcome.value) if (row.video_id) rows.set(row.video_id, row);
-      } else if (outcome.kind === 'error' && (outcome.status === 401 || outcome.status === 403)) {
-        throw new ApiError(`HeyGen refused the status poll: ${outcome.code}: ${outcome.message}`, outcome.status, outcome.code);
+    const fallback = this.bulkFailures >= BULK_FAILURES_BEFORE_FALLBACK && this.ticksSinceFallback++ % BULK_RETRY_TICKS !== BULK_RETRY_TICKS - 1;
+    if (fallback) {
+      // The bulk endpoint keeps failing: one GET per video, the endpoint every CLI relies on.
+      for (const w of watchers) {
+        const row = await this.readOne(w.id);
+        if (row) rows.set(w.id, row);
       }
-      // Anything else (a transient failure after the client's retries) is retried on the next tick.
+    } else {
+      for (let i = 0; i < ids.length; i += MAX_STATUS_IDS) {
+        const chunk = ids.slice(i, i + MAX_STATUS_IDS);
+        this.polls += 1;
+        const outcome = await this.client.videoStatuses(chunk);
+        if (outcome.kind === 'ok') {
+          this.bulkFailures = 0;
+          this.ticksSinceFallback = 0;
+          for (const row of outcome.value) if (row.video_id) rows.set(row.video_id, row);
+        } else if (outcome.kind === 'error' && (outcome.status === 401 || outcome.status === 403)) {
+          throw new ApiError(`HeyGen refused the status poll: ${outcome.code}: ${outcome.message}`, outcome.status, outcome.code);
+        } else {
+          // A failure after the client's retries: counted, and retried on the next tick.
+          this.bulkFailures += 1;
+        }
+      }
+    }
+    for (const [id, row] of rows) {
+      // The bulk read model may not know a fresh id: only GET /v3/videos/{id} can say it is gone.
+      if (row.status === 'not_found' && !fallback) rows.set(id, (await this.readOne(id)) ?? { video_id: id, status: 'unknown' });
     }
     const now = this.now();
     for (const w of watchers) {
-      const row = rows.get(w.id);
+      let row = rows.get(w.id);
+      if (row?.status === 'not_found' && now - w.startedAt < YOUNG_MS) row = { video_id: w.id, status: 'starting' };
       if (row && TERMINAL.has(row.status)) {
         this.watchers.delete(w.id);
         if (row.status === 'completed' && w.observe) {
@@ -163,6 +214,25 @@ export class StatusPoller {
         w.nextAt = now + this.interval(w);
       }
     }
+  }
+
+  /**
+   * `GET /v3/videos/{id}` as a status row: its status, `not_found` on 404, undefined when it could
+   * not be read (tried again on the next tick).
+   */
+  private async readOne(id: string): Promise<StatusRow | undefined> {
+    this.videoReads += 1;
+    const got = await this.client.getVideo(id);
+    if (got.kind === 'ok') {
+      const row: StatusRow = { video_id: id, status: got.value.status };
+      if (got.value.status === 'failed') row.error = { code: got.value.failure_code ?? undefined, message: got.value.failure_message ?? undefined };
+      return row;
+    }
+    if (got.kind === 'error' && got.status === 404) return { video_id: id, status: 'not_found' };
+    if (got.kind === 'error' && (got.status === 401 || got.status === 403)) {
+      throw new ApiError(`HeyGen refused to read video ${id}: ${got.code}: ${got.message}`, got.status, got.code);
+    }
+    return undefined;
   }
 
   private interval(w: Watcher): number {

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from '../util/path.js';
 import { ApiError, UsageError } from '../errors.js';
 import type { HeyGenClient, Outcome } from '../heygen/client.js';
@@ -148,6 +148,22 @@ export class CatalogSource {
     }
     return { items, cached: false, fetchedAt };
   }
+}
+
+/**
+ * Avatar looks and voices from every cached listing of the project (any account, any age): names
+ * and preview images for `reel studio`, without a request. Newer listings win.
+ */
+export async function cachedCatalogNames(root: string): Promise<{ avatars: Map<string, AvatarLook>; voices: Map<string, VoiceInfo> }> {
+  const avatars = new Map<string, AvatarLook>();
+  const voices = new Map<string, VoiceInfo>();
+  const dir = join(root, CATALOG_CACHE_DIR);
+  const accounts = await readdir(dir).catch(() => [] as string[]);
+  const read = async (kind: 'avatars' | 'voices') =>
+    (await Promise.all(accounts.map((a) => readCache(join(dir, a, `${kind}.json`))))).filter((c) => c !== undefined).sort((a, b) => a.fetched_at - b.fetched_at);
+  for (const cache of await read('avatars')) for (const item of cache.items as AvatarLook[]) if (item && typeof item.id === 'string') avatars.set(item.id, item);
+  for (const cache of await read('voices')) for (const item of cache.items as VoiceInfo[]) if (item && typeof item.voice_id === 'string') voices.set(item.voice_id, item);
+  return { avatars, voices };
 }
 
 async function readCache(file: string): Promise<CacheFile<unknown> | undefined> {

@@ -28,6 +28,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   if (options.maxVideos !== undefined && options.maxVideos < 0) throw new UsageError('--max-videos must not be negative.');
   if (options.maxSeconds !== undefined && options.maxSeconds < 0) throw new UsageError('--max-seconds must not be negative.');
   if (options.maxCost !== undefined && options.maxCost < 0) throw new UsageError('--max-cost must not be negative.');
+  if (options.deadline !== undefined && !(options.deadline > 0)) throw new UsageError('--deadline must be a number of minutes greater than 0.');
   const shard = options.shard ? parseShard(options.shard) : undefined;
 
   const reporter: BuildReporter = Object.assign(pickReporter(options, ctx), {
@@ -55,6 +56,8 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
       download: options.download,
       retryFailed: options.retryFailed,
       prune: options.prune,
+      deadlineMinutes: options.deadline,
+      recreateUnconfirmed: options.recreateUnconfirmed,
       emulator: options.emulator,
     });
   } finally {

@@ -4,7 +4,7 @@
  */
 import { resolve } from '../util/path.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { loadCatalog, startEmulator, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
+import { DEFAULT_BEHAVIOURS, loadCatalog, startEmulator, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
 import { type CommandOptions, withDefaults } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
@@ -22,6 +22,8 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
   check(options.concurrencyLimit >= 1, '--concurrency-limit must be at least 1');
   check(options.urlTtl > 0, '--url-ttl must be greater than 0');
   check(options.faultRate >= 0 && options.faultRate <= 1, '--fault-rate must be between 0 and 1');
+  check(options.statusLag >= 0, '--status-lag must not be negative');
+  check(options.sessionListLag >= 0, '--session-list-lag must not be negative');
   check(options.apiKey === undefined || options.apiKey.trim() !== '', '--api-key must not be empty');
 
   let catalog: Catalog | undefined;
@@ -42,6 +44,14 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
     faultRate: options.faultRate,
     seed: options.seed,
     remoteWebhooks: options.remoteWebhooks === true,
+    behaviours: {
+      agentVideoAtCreate: options.agentVideoAtCreate !== false,
+      statusLagSeconds: options.statusLag,
+      statusesFailing: options.statusesFailing === true,
+      sessionListLagSeconds: options.sessionListLag,
+      replayErrors: options.replayErrors !== false,
+      chatAutoProceed: options.chatAutoProceed === true,
+    },
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(catalog ? { catalog } : {}),
     onRequest: (r) => {
@@ -59,6 +69,8 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
     throw error;
   }
   ctx.stdout.write(`HeyGen emulator listening on ${emulator.url}\n`);
+  const flipped = Object.entries(emulatorOptions.behaviours ?? {}).filter(([k, v]) => DEFAULT_BEHAVIOURS[k as keyof typeof DEFAULT_BEHAVIOURS] !== v);
+  if (flipped.length > 0) ctx.stderr.write(`Behaviours changed from the defaults: ${flipped.map(([k, v]) => `${k}=${String(v)}`).join(', ')}\n`);
   ctx.stderr.write(`Use any API key${options.apiKey ? ' (only the one given with --api-key)' : ''}; e.g. HEYGEN_API_URL=${emulator.url}. Ctrl-C stops it.\n`);
 
   await new Promise<void>((done) => {

@@ -3,6 +3,7 @@ import { readLock } from '../lock/file.js';
 import { currentHolder, describe as describeHolder } from '../lock/mutex.js';
 import { loadProjectCached } from '../cache/manifests.js';
 import type { ProjectConfig } from '../manifest/config.js';
+import { spokenDurations } from '../speech/cache.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { configPlanOptions, hasChanges, plan } from '../plan/plan.js';
 import { forApi } from '../plan/api-scope.js';
@@ -28,11 +29,12 @@ type PlanCommandOptions = CommandOptions<'plan'>;
 export async function loadForPlan(
   ctx: CommandContext,
   json: boolean,
-): Promise<{ entries: ResolvedEntry[]; lock: Lockfile; config: ProjectConfig } | { exitCode: number }> {
-  const [project, lock, writer] = await Promise.all([
+): Promise<{ entries: ResolvedEntry[]; lock: Lockfile; spoken: Map<string, number>; config: ProjectConfig } | { exitCode: number }> {
+  const [project, lock, writer, spoken] = await Promise.all([
     loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }),
     readLock(ctx.cwd),
     currentHolder(ctx.cwd),
+    spokenDurations(ctx.cwd),
   ]);
   if (writer) {
     ctx.stderr.write(`reel: note: a build is writing reel.lock (${describeHolder(writer)}); this shows the lock as it is now.\n`);
@@ -53,7 +55,7 @@ export async function loadForPlan(
     }
     return { exitCode: 1 };
   }
-  return { entries: project.entries, lock, config: project.config };
+  return { entries: project.entries, lock, spoken, config: project.config };
 }
 
 /** `reel plan`: what a build would render, update, resume or remove, and why. Never writes. */
@@ -64,7 +66,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
 
   const loaded = await loadForPlan(ctx, Boolean(options.json));
   if ('exitCode' in loaded) return loaded.exitCode;
-  const { entries, lock, config } = loaded;
+  const { entries, lock, spoken, config } = loaded;
 
   for (const target of targets) {
     const matches = targetMatcher([target]);
@@ -75,7 +77,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   // Entries rendered against another API (the emulator, say) are rendered again by a build against
   // this one, so the plan says so instead of calling them unchanged.
   const api = options.emulator ? EMULATOR_API : apiIdentity((await readApiEnv(ctx.cwd, ctx.env)).baseUrl);
-  const result = forApi(plan(entries, lock, { targets, ...(shard ? { shard } : {}), ...configPlanOptions(config) }), api);
+  const result = forApi(plan(entries, lock, { targets, spoken, ...(shard ? { shard } : {}), ...configPlanOptions(config) }), api);
 
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));

@@ -4,15 +4,21 @@
  * from the shell with `reel emulator`. Importing this module starts nothing.
  */
 import { BUILTIN_CATALOG, type Catalog } from './catalog.js';
+import type { Clock } from './clock.js';
 import { EMULATOR_DEFAULTS } from './defaults.js';
 import type { FaultRule } from './faults.js';
 import { EmulatorServer, type RequestRecord } from './server.js';
 import { World, type DeliveryRecord } from './world.js';
+import { behaviours, type Behaviours } from './behaviours.js';
 
 export type { Catalog } from './catalog.js';
 export { BUILTIN_CATALOG, loadCatalog } from './catalog.js';
+export type { Clock } from './clock.js';
+export { ManualClock } from './clock.js';
 export type { FaultRule } from './faults.js';
 export type { RequestRecord } from './server.js';
+export type { Behaviours } from './behaviours.js';
+export { DEFAULT_BEHAVIOURS } from './behaviours.js';
 export type { DeliveryRecord } from './world.js';
 export { FAIL_TRIGGER } from './videos.js';
 
@@ -60,8 +66,20 @@ export interface EmulatorOptions {
   walletUsd?: number;
   /** Reject body fields the contract does not declare (HeyGen's behaviour is unconfirmed); default false. */
   strict?: boolean;
+  /**
+   * How the emulator behaves where HeyGen's live behaviour is unconfirmed or differs from the
+   * contract (agent video id at create, lagging or failing bulk statuses, session listing lag,
+   * error replay, chat auto-proceed): see behaviours.ts and docs/emulator.md. Each unset switch
+   * keeps its default.
+   */
+  behaviours?: Partial<Behaviours>;
   /** Called once per answered API request (e.g. to log it). */
   onRequest?: (record: RequestRecord) => void;
+  /**
+   * Where the emulator's time comes from; default the system clock. Pass a `ManualClock` to move
+   * renders, sessions, retries and URL expiry forward without waiting.
+   */
+  clock?: Clock;
 }
 
 export interface Emulator {
@@ -75,6 +93,8 @@ export interface Emulator {
   reset(): void;
   /** Queues a deterministic one-off fault. */
   inject(fault: FaultRule): void;
+  /** Tops up the credits of an API key (only meaningful with the `credits` option). */
+  addCredits(apiKey: string, credits: number): void;
   close(): Promise<void>;
 }
 
@@ -104,7 +124,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credits: options.credits ?? null,
     walletUsd: options.walletUsd ?? 1000,
     strict: options.strict ?? false,
-  });
+    behaviours: behaviours(options.behaviours),
+  }, options.clock);
   const server = new EmulatorServer(world, {
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
@@ -124,6 +145,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       server.reset();
     },
     inject: (fault) => world.faults.inject(fault),
+    addCredits: (apiKey, credits) => world.addCredits(apiKey, credits),
     close: async () => {
       world.close();
       await server.close();

@@ -2,6 +2,7 @@
  * The HeyGen v3 endpoints. Each handler gets the parsed request and returns a Reply or throws an
  * HttpError; the server (server.ts) does auth, faults, idempotency and the wire format around them.
  */
+import { createHash } from 'node:crypto';
 import type { Look } from './catalog.js';
 import type { BatchRecord, EndpointRecord, SessionRecord, World } from './world.js';
 import { newId } from './world.js';
@@ -18,6 +19,7 @@ import {
   checkAssetInput,
   checkUrl,
   checkVideoBody,
+  speechSeconds,
   videoDuration,
 } from './videos.js';
 
@@ -111,7 +113,7 @@ const listVideos: Handler = (world, req) => {
     .filter(() => !folder)
     .sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, `videos:${title ?? ''}:${folder ?? ''}`, limit, req.query.get('token'));
-  const now = Date.now();
+  const now = world.now();
   return { status: 200, body: { data: page.map((v) => world.videoJson(v, now)), has_more, next_token } };
 };
 
@@ -132,7 +134,7 @@ const createBatch: Handler = async (world, req) => {
     owner: req.owner,
     seq: world.nextSeq(),
     title: str(body.title) ?? null,
-    createdAt: Date.now(),
+    createdAt: world.now(),
     callbackUrl: str(body.callback_url) ?? null,
     items: videos.map((v, index) => ({ index, body: v, videoId: null, error: null })),
     notified: false,
@@ -159,7 +161,7 @@ const getBatch: Handler = (world, req) => {
   const batch = world.batches.get(req.params.batch_id!);
   if (!batch || batch.owner !== req.owner) throw notFound('not_found', `Batch ${req.params.batch_id} was not found.`, 'batch_id');
   const limit = limitOf(req.query.get('limit'), 100, 100);
-  const now = Date.now();
+  const now = world.now();
   const counts: Record<string, number> = { queued: 0, processing: 0, completed: 0, failed: 0 };
   for (const item of batch.items) counts[world.batchItemStatus(item, now)]! += 1;
   // Items go oldest index first; the cursor helper pages by descending seq, so invert the index.
@@ -184,6 +186,8 @@ const getBatch: Handler = (world, req) => {
 };
 
 const statuses: Handler = (world, req) => {
+  // Behaviour statusesFailing: the endpoint is new and keeps failing (API.md §2.6).
+  if (world.behaviours.statusesFailing) throw new HttpError(500, 'internal_error', 'An internal error occurred. Please retry.');
   const split = (name: string): string[] =>
     (req.query.get(name) ?? '')
       .split(',')
@@ -195,11 +199,13 @@ const statuses: Handler = (world, req) => {
   if (videoIds.length + batchIds.length > STATUS_IDS_MAX) {
     throw invalid('video_ids', `at most ${STATUS_IDS_MAX} ids per request (video_ids and batch_ids together)`);
   }
-  const now = Date.now();
+  const now = world.now();
+  const lagMs = world.behaviours.statusLagSeconds * 1000;
   const data: Body[] = [];
   for (const id of videoIds) {
     const video = world.ownedVideo(req.owner, id);
-    if (!video) {
+    // Behaviour statusLagSeconds: this read model has not heard of a young video yet.
+    if (!video || now - video.createdAt < lagMs) {
       data.push({ video_id: id, status: 'not_found' });
       continue;
     }
@@ -278,7 +284,11 @@ const stopSession: Handler = async (world, req) => {
 
 const listSessions: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 20, 100);
-  const items = [...world.sessions.values()].filter((s) => s.owner === req.owner).sort((a, b) => b.seq - a.seq);
+  // Behaviour sessionListLagSeconds: a new session is not listed at once.
+  const listedBefore = world.now() - world.behaviours.sessionListLagSeconds * 1000;
+  const items = [...world.sessions.values()]
+    .filter((s) => s.owner === req.owner && (world.behaviours.sessionListLagSeconds === 0 || s.createdAt <= listedBefore))
+    .sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, 'sessions', limit, req.query.get('token'));
   return {
     status: 200,
@@ -288,7 +298,7 @@ const listSessions: Handler = (world, req) => {
 
 const sessionVideos: Handler = (world, req) => {
   const session = ownedSession(world, req);
-  const now = Date.now();
+  const now = world.now();
   const data = [...session.videoIds]
     .reverse()
     .map((id) => world.videos.get(id))
@@ -405,6 +415,36 @@ const listVoices: Handler = (world, req) => {
   return { status: 200, body: { data, has_more, next_token } };
 };
 
+/**
+ * `POST /v3/voices/speech` (API.md §2.21): synchronous, the audio is ready in the answer. The voice
+ * must support the starfish engine; the error for one that does not is UNCONFIRMED (here: 400
+ * `invalid_parameter` on `voice_id`). The audio is a WAV of the text's length at 150 words a minute.
+ */
+const createSpeech: Handler = async (world, req) => {
+  const body = (await req.json()) as Record<string, unknown>;
+  const text = typeof body.text === 'string' ? body.text : '';
+  if (text.trim().length === 0 || [...text].length > 5000) throw invalid('text', 'text must be 1-5000 characters');
+  const voice = world.voices.get(String(body.voice_id));
+  if (!voice) throw notFound('voice_not_found', `Voice ${String(body.voice_id)} was not found.`, 'voice_id');
+  if (voice.engines && !voice.engines.includes('starfish')) {
+    throw invalid('voice_id', `Voice ${voice.voice_id} (${voice.name}) does not support the starfish engine, the only text-to-speech engine.`);
+  }
+  const inputType = body.input_type ?? 'text';
+  if (inputType !== 'text' && inputType !== 'ssml') throw invalid('input_type', 'input_type must be one of: text, ssml');
+  const speed = body.speed === undefined ? 1 : body.speed;
+  if (typeof speed !== 'number' || speed < 0.5 || speed > 2) throw invalid('speed', 'speed must be between 0.5 and 2.0');
+  const speech = world.createSpeech(req.owner, text, speechSeconds(text, speed));
+  const words = text.split(/\s+/).filter(Boolean);
+  const step = speech.duration / Math.max(1, words.length);
+  const round = (n: number): number => Math.round(n * 1000) / 1000;
+  return ok({
+    audio_url: world.signedUrl(speech.id, 'speech.wav'),
+    duration: speech.duration,
+    request_id: speech.id,
+    word_timestamps: words.map((word, i) => ({ word, start: round(i * step), end: round((i + 1) * step) })),
+  });
+};
+
 const me: Handler = (world, req) =>
   ok({
     username: `emulator-${req.owner.slice(0, 4)}`,
@@ -451,7 +491,7 @@ const createEndpoint: Handler = async (world, req) => {
     events: Array.isArray(body.events) ? (body.events as string[]) : null,
     entityId: str(body.entity_id) ?? null,
     status: 'enabled',
-    createdAt: Date.now(),
+    createdAt: world.now(),
     secret: newId('whsec_', 16),
   };
   world.endpoints.set(endpoint.id, endpoint);
@@ -508,7 +548,8 @@ const listEvents: Handler = (world, req) => {
 
 // ---- assets ---------------------------------------------------------------------------------
 
-export const ASSET_MAX_BYTES = 32 * 1024 * 1024;
+/** "32 MB" (API.md §2.17), taken as the smaller reading: 32,000,000 bytes. */
+export const ASSET_MAX_BYTES = 32_000_000;
 
 function assetUrl(world: World, id: string, name: string): string {
   return `${world.baseUrl}/assets/${id}/${encodeURIComponent(name)}`;
@@ -534,7 +575,7 @@ const uploadAsset: Handler = async (world, req) => {
   if (!mime) throw invalid('file', 'unsupported file type (accepted: png, jpeg, mp4, webm, mp3, wav, pdf, srt)');
   const id = newId('ast_');
   const name = file.name || 'upload';
-  world.assets.set(id, { id, owner: req.owner, name, mime, bytes, size: bytes.length, uploadedAt: Date.now(), status: 'completed' });
+  world.assets.set(id, { id, owner: req.owner, name, mime, bytes, size: bytes.length, uploadedAt: world.now(), status: 'completed' });
   return ok({ asset_id: id, url: assetUrl(world, id, name), mime_type: mime, size_bytes: bytes.length });
 };
 
@@ -542,7 +583,10 @@ const directUpload: Handler = async (world, req) => {
   const body = await req.json();
   const size = Number(body.size_bytes);
   if (!Number.isInteger(size) || size < 1) throw invalid('size_bytes', 'size_bytes must be a positive integer');
+  const checksum = str(body.checksum_sha256);
+  if (checksum !== undefined && !/^[0-9a-f]{64}$/i.test(checksum)) throw invalid('checksum_sha256', 'checksum_sha256 must be 64 hex digits');
   const id = newId('ast_');
+  if (checksum !== undefined) world.uploadChecksums.set(id, checksum.toLowerCase());
   world.assets.set(id, {
     id,
     owner: req.owner,
@@ -550,7 +594,7 @@ const directUpload: Handler = async (world, req) => {
     mime: String(body.content_type),
     bytes: null,
     size,
-    uploadedAt: Date.now(),
+    uploadedAt: world.now(),
     status: 'pending_upload',
   });
   return ok({
@@ -566,8 +610,13 @@ const directUpload: Handler = async (world, req) => {
 const completeUpload: Handler = async (world, req) => {
   const asset = world.assets.get(req.params.asset_id!);
   if (!asset || asset.owner !== req.owner) throw notFound('asset_not_found', `Asset ${req.params.asset_id} was not found.`, 'asset_id');
-  await req.json();
+  const body = await req.json();
   if (!asset.bytes) throw new HttpError(409, 'conflict', 'Nothing was uploaded to upload_url yet.');
+  // The checksum given at create or here must match the bytes that arrived.
+  const expected = str(body.checksum_sha256)?.toLowerCase() ?? world.uploadChecksums.get(asset.id);
+  if (expected !== undefined && createHash('sha256').update(asset.bytes).digest('hex') !== expected) {
+    throw invalid('checksum_sha256', 'checksum_sha256 does not match the uploaded bytes');
+  }
   asset.status = 'completed';
   return ok({ asset_id: asset.id, url: assetUrl(world, asset.id, asset.name), mime_type: asset.mime, size_bytes: asset.size, status: 'completed' });
 };
@@ -608,6 +657,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: '/v3/avatars/looks', handler: listLooks },
   { method: 'GET', pattern: '/v3/avatars/looks/{look_id}', handler: getLook },
   { method: 'GET', pattern: '/v3/voices', handler: listVoices },
+  { method: 'POST', pattern: '/v3/voices/speech', handler: createSpeech },
   { method: 'GET', pattern: '/v3/users/me', handler: me },
   { method: 'POST', pattern: '/v3/webhooks/endpoints', handler: createEndpoint },
   { method: 'GET', pattern: '/v3/webhooks/endpoints', handler: listEndpoints },

@@ -9,6 +9,7 @@ import { FAULT_KINDS, type ChosenFault, type FaultRule } from './faults.js';
 import { HttpError, type Reply } from './http.js';
 import { ROUTES, Router, validateBody, type Route, type RouteRequest } from './routes.js';
 import type { World } from './world.js';
+import { wav } from './media.js';
 
 /** One request as `GET /__emulator/requests` shows it. */
 export interface RequestRecord {
@@ -108,7 +109,7 @@ export class EmulatorServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const arrived = Date.now();
+    const arrived = this.world.now();
     this.requestCounter += 1;
     res.setHeader('x-request-id', `req_${arrived.toString(36)}_${this.requestCounter.toString(36)}`);
     const raw = req.url ?? '/';
@@ -162,7 +163,7 @@ export class EmulatorServer {
           idemScope = null;
           throw new HttpError(409, 'request_in_progress', 'A request with this Idempotency-Key is still being processed.');
         }
-        if (stored?.state === 'done' && stored.expires > Date.now()) {
+        if (stored?.state === 'done' && stored.expires > this.world.now()) {
           idemScope = null;
           const headers = { ...stored.reply.headers, 'idempotent-replayed': 'true' };
           reply = { ...stored.reply, headers };
@@ -180,9 +181,11 @@ export class EmulatorServer {
       reply = error.toReply();
     }
     if (idemScope) {
-      // A 429 or 5xx did nothing, so the same key may be tried again; anything else is replayed.
-      if (reply.status === 429 || reply.status >= 500) this.idempotency.delete(idemScope);
-      else this.idempotency.set(idemScope, { state: 'done', reply, expires: Date.now() + IDEMPOTENCY_TTL_MS });
+      // A 429 or 5xx did nothing, so the same key may be tried again; anything else is replayed
+      // (errors only while the replayErrors behaviour is on).
+      const forgotten = reply.status === 429 || reply.status >= 500 || (reply.status >= 400 && !this.world.behaviours.replayErrors);
+      if (forgotten) this.idempotency.delete(idemScope);
+      else this.idempotency.set(idemScope, { state: 'done', reply, expires: this.world.now() + IDEMPOTENCY_TTL_MS });
     }
     return this.finish(res, reply, fault, record);
   }
@@ -300,6 +303,8 @@ export class EmulatorServer {
         this.send(res, new HttpError(403, verdict === 'expired' ? 'url_expired' : 'forbidden', message).toReply());
         return;
       }
+      const speech = this.world.speeches.get(videoId);
+      if (speech && name === 'speech.wav') file = { body: wav(speech.id, speech.duration), type: 'audio/wav' };
       const video = this.world.videos.get(videoId);
       if (video && !video.deleted && this.world.videoStatus(video) === 'completed') file = this.world.fileOf(video, name);
     }

@@ -5,11 +5,13 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Catalog, Look, Style, Voice } from './catalog.js';
+import { type Clock, type ClockTimer, systemClock } from './clock.js';
 import { Faults } from './faults.js';
 import { HttpError } from './http.js';
 import { GIF, JPEG, PNG, mp4, srt } from './media.js';
 import { ASK_TRIGGER, FAIL_TRIGGER, agentDuration, sessionTitle, spokenText, videoDuration, type Lookup } from './videos.js';
 import { isLocalUrl } from '../util/env.js';
+import { DEFAULT_BEHAVIOURS, type Behaviours } from './behaviours.js';
 
 type Body = Record<string, unknown>;
 
@@ -31,6 +33,8 @@ export interface WorldOptions {
   walletUsd: number;
   /** Reject request fields the contract does not declare. */
   strict: boolean;
+  /** How the live API behaves where the contract is unconfirmed (behaviours.ts); defaults when absent. */
+  behaviours?: Behaviours;
 }
 
 export interface Failure {
@@ -94,11 +98,13 @@ export interface SessionRecord {
   messages: Message[];
   videoIds: string[];
   videoId: string | null;
+  /** The id answered at create (behaviour agentVideoAtCreate), pending until the first render uses it. */
+  reservedVideoId: string | null;
   callbackUrl: string | null;
   callbackId: string | null;
   revisions: number;
   resources: Map<string, Resource>;
-  timer: NodeJS.Timeout | null;
+  timer: ClockTimer | null;
 }
 
 export interface BatchItem {
@@ -176,6 +182,14 @@ export function newId(prefix: string, bytes = 8): string {
 
 const unix = (ms: number): number => Math.floor(ms / 1000);
 
+/** One `POST /v3/voices/speech` answer. */
+export interface SpeechRecord {
+  id: string;
+  owner: string;
+  text: string;
+  duration: number;
+}
+
 export class World {
   readonly faults: Faults;
   readonly looks = new Map<string, Look>();
@@ -185,18 +199,29 @@ export class World {
   sessions = new Map<string, SessionRecord>();
   batches = new Map<string, BatchRecord>();
   assets = new Map<string, AssetRecord>();
+  /** Direct uploads: the checksum_sha256 announced at create, by asset id. */
+  uploadChecksums = new Map<string, string>();
+  /** Text-to-speech results by id (their audio is made when downloaded). */
+  speeches = new Map<string, SpeechRecord>();
   endpoints = new Map<string, EndpointRecord>();
   events: EventRecord[] = [];
   deliveries: DeliveryRecord[] = [];
   private seq = 0;
   private readonly spent = new Map<string, number>();
-  private timers = new Set<NodeJS.Timeout>();
+  private timers = new Set<ClockTimer>();
   private deliveriesAbort = new AbortController();
   private readonly urlSecret = randomBytes(32);
   /** Base URL of the server, known once it listens. */
   baseUrl = '';
 
-  constructor(readonly options: WorldOptions) {
+  get behaviours(): Behaviours {
+    return this.options.behaviours ?? DEFAULT_BEHAVIOURS;
+  }
+
+  constructor(
+    readonly options: WorldOptions,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.faults = new Faults(options.faultRate, options.seed);
     for (const look of options.catalog.looks) this.looks.set(look.id, look);
     for (const voice of options.catalog.voices) this.voices.set(voice.voice_id, voice);
@@ -212,7 +237,7 @@ export class World {
       mime: 'image/png',
       bytes: PNG,
       size: PNG.length,
-      uploadedAt: Date.now(),
+      uploadedAt: this.clock.now(),
       status: 'completed',
     });
   }
@@ -235,8 +260,8 @@ export class World {
   }
 
   /** Runs `fn` after `ms`, unless the world is reset or closed first. */
-  later(ms: number, fn: () => void): NodeJS.Timeout {
-    const timer = setTimeout(() => {
+  later(ms: number, fn: () => void): ClockTimer {
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(timer);
       fn();
     }, Math.max(0, ms));
@@ -244,15 +269,20 @@ export class World {
     return timer;
   }
 
-  cancel(timer: NodeJS.Timeout | null): void {
+  cancel(timer: ClockTimer | null): void {
     if (!timer) return;
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
     this.timers.delete(timer);
+  }
+
+  /** The emulator's time, in ms since the epoch (see clock.ts). */
+  now(): number {
+    return this.clock.now();
   }
 
   /** Forgets every video, session, batch, asset, endpoint, event and fault, and stops all clocks. */
   reset(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.deliveriesAbort.abort();
     this.deliveriesAbort = new AbortController();
@@ -260,6 +290,8 @@ export class World {
     this.sessions = new Map();
     this.batches = new Map();
     this.assets = new Map();
+    this.uploadChecksums = new Map();
+    this.speeches = new Map();
     this.endpoints = new Map();
     this.events = [];
     this.deliveries = [];
@@ -269,7 +301,7 @@ export class World {
   }
 
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.deliveriesAbort.abort();
   }
@@ -282,7 +314,7 @@ export class World {
    * batch items are queued by HeyGen and are not counted. Paused sessions (`reviewing`,
    * `waiting_for_input`) wait for a person, so they do not hold a render slot.
    */
-  activeJobs(owner: string, now = Date.now()): number {
+  activeJobs(owner: string, now = this.clock.now()): number {
     let n = 0;
     for (const v of this.videos.values()) {
       if (v.owner === owner && !v.deleted && v.sessionId === null && v.batchId === null && now < v.doneAt) n += 1;
@@ -326,6 +358,11 @@ export class World {
     this.spent.set(owner, (this.spent.get(owner) ?? 0) + cost);
   }
 
+  /** A top-up: `credits` more for the key (tests of what happens after a 402). */
+  addCredits(owner: string, credits: number): void {
+    this.spent.set(owner, (this.spent.get(owner) ?? 0) - credits);
+  }
+
   /** A failed render is not paid for. */
   private refund(owner: string, seconds: number): void {
     if (this.options.credits === null) return;
@@ -334,7 +371,7 @@ export class World {
 
   // ---- videos -----------------------------------------------------------------------------
 
-  videoStatus(v: VideoRecord, now = Date.now()): VideoStatus {
+  videoStatus(v: VideoRecord, now = this.clock.now()): VideoStatus {
     if (now < v.startAt) return 'pending';
     if (now < v.doneAt) return 'processing';
     return v.failure ? 'failed' : 'completed';
@@ -345,24 +382,35 @@ export class World {
     owner: string,
     init: Omit<VideoRecord, 'id' | 'owner' | 'seq' | 'createdAt' | 'startAt' | 'doneAt' | 'deleted' | 'sessionId' | 'batchId'> &
       Partial<Pick<VideoRecord, 'sessionId' | 'batchId'>>,
+    how: { reserved?: boolean } = {},
   ): VideoRecord {
-    const now = Date.now();
+    const now = this.clock.now();
     const total = this.options.renderSeconds * 1000;
     const video: VideoRecord = {
       id: randomBytes(16).toString('hex'),
       owner,
       seq: this.nextSeq(),
       createdAt: now,
-      startAt: now + total * 0.25,
-      doneAt: now + total,
+      startAt: how.reserved ? Number.POSITIVE_INFINITY : now + total * 0.25,
+      doneAt: how.reserved ? Number.POSITIVE_INFINITY : now + total,
       ...init,
       sessionId: init.sessionId ?? null,
       batchId: init.batchId ?? null,
       deleted: false,
     };
     this.videos.set(video.id, video);
-    this.later(total, () => this.videoFinished(video));
+    if (!how.reserved) this.later(total, () => this.videoFinished(video));
     return video;
+  }
+
+  /** A reserved (pending) video starts rendering now; it finishes like any other. */
+  private startReserved(video: VideoRecord, failure: Failure | null): void {
+    const now = this.clock.now();
+    const total = this.options.renderSeconds * 1000;
+    video.startAt = now + total * 0.25;
+    video.doneAt = now + total;
+    video.failure = failure;
+    this.later(total, () => this.videoFinished(video));
   }
 
   /** A direct `POST /v3/videos` body (already checked) becomes a video. */
@@ -409,8 +457,14 @@ export class World {
     }
   }
 
+  createSpeech(owner: string, text: string, duration: number): SpeechRecord {
+    const speech: SpeechRecord = { id: newId('speech_'), owner, text, duration };
+    this.speeches.set(speech.id, speech);
+    return speech;
+  }
+
   /** A presigned-looking URL for one of a video's files, valid for `urlTtl` seconds. */
-  signedUrl(videoId: string, file: string, now = Date.now()): string {
+  signedUrl(videoId: string, file: string, now = this.clock.now()): string {
     const expires = Math.ceil(now / 1000 + this.options.urlTtl);
     return `${this.baseUrl}/files/${videoId}/${file}?expires=${expires}&sig=${this.sign(videoId, file, expires)}`;
   }
@@ -420,7 +474,7 @@ export class World {
   }
 
   /** Checks a download URL's signature and expiry: 'ok', 'bad-signature' or 'expired'. */
-  checkSignature(videoId: string, file: string, expires: string | null, sig: string | null, now = Date.now()): 'ok' | 'bad-signature' | 'expired' {
+  checkSignature(videoId: string, file: string, expires: string | null, sig: string | null, now = this.clock.now()): 'ok' | 'bad-signature' | 'expired' {
     if (!expires || !sig || !/^\d+$/.test(expires)) return 'bad-signature';
     const expected = Buffer.from(this.sign(videoId, file, Number(expires)));
     const given = Buffer.from(sig);
@@ -448,7 +502,7 @@ export class World {
   }
 
   /** The §2.2 object. Nullable fields are sent as null; failure fields only on failed videos. */
-  videoJson(v: VideoRecord, now = Date.now()): Record<string, unknown> {
+  videoJson(v: VideoRecord, now = this.clock.now()): Record<string, unknown> {
     const status = this.videoStatus(v, now);
     const done = status === 'completed';
     const out: Record<string, unknown> = {
@@ -480,7 +534,7 @@ export class World {
 
   // ---- batches ----------------------------------------------------------------------------
 
-  batchItemStatus(item: BatchItem, now = Date.now()): 'queued' | 'processing' | 'completed' | 'failed' {
+  batchItemStatus(item: BatchItem, now = this.clock.now()): 'queued' | 'processing' | 'completed' | 'failed' {
     if (item.error) return 'failed';
     if (!item.videoId) return 'queued';
     const video = this.videos.get(item.videoId);
@@ -496,7 +550,7 @@ export class World {
   }
 
   /** processing while any item is unfinished; failed when every item failed; else completed. */
-  batchStatus(batch: BatchRecord, now = Date.now()): 'processing' | 'completed' | 'failed' {
+  batchStatus(batch: BatchRecord, now = this.clock.now()): 'processing' | 'completed' | 'failed' {
     const statuses = batch.items.map((i) => this.batchItemStatus(i, now));
     if (statuses.some((s) => !TERMINAL.has(s))) return 'processing';
     return statuses.every((s) => s === 'failed') ? 'failed' : 'completed';
@@ -519,7 +573,7 @@ export class World {
   // ---- agent sessions ---------------------------------------------------------------------
 
   private say(session: SessionRecord, type: Message['type'], content: string, resourceIds: string[] | null = null, role: Message['role'] = 'model'): void {
-    session.messages.push({ role, type, content, resource_ids: resourceIds, created_at: unix(Date.now()) });
+    session.messages.push({ role, type, content, resource_ids: resourceIds, created_at: unix(this.clock.now()) });
   }
 
   private get thinkMs(): number {
@@ -535,12 +589,13 @@ export class World {
       mode: body.mode === 'chat' ? 'chat' : 'generate',
       prompt,
       title: sessionTitle(prompt),
-      createdAt: Date.now(),
+      createdAt: this.clock.now(),
       status: 'thinking',
       progress: 10,
       messages: [],
       videoIds: [],
       videoId: null,
+      reservedVideoId: null,
       callbackUrl: typeof body.callback_url === 'string' ? body.callback_url : null,
       callbackId: typeof body.callback_id === 'string' ? body.callback_id : null,
       revisions: 0,
@@ -549,6 +604,23 @@ export class World {
     };
     this.say(session, 'text', prompt, null, 'user');
     this.sessions.set(session.id, session);
+    if (this.behaviours.agentVideoAtCreate) {
+      // HeyGen hands out the id at create; the video stays pending until the agent renders into it.
+      const reserved = this.createVideo(owner, {
+        title: session.title,
+        duration: agentDuration(prompt),
+        captions: false,
+        captionStyle: false,
+        outputFormat: 'mp4',
+        text: prompt,
+        callbackUrl: null,
+        callbackId: null,
+        sessionId: session.id,
+        failure: null,
+      }, { reserved: true });
+      session.reservedVideoId = reserved.id;
+      session.videoId = reserved.id;
+    }
     this.think(session, null);
     return session;
   }
@@ -569,7 +641,11 @@ export class World {
         return;
       }
       if (session.mode === 'generate') this.startRendering(session);
-      else this.storyboard(session, revision);
+      else {
+        this.storyboard(session, revision);
+        // Behaviour chatAutoProceed: the agent takes its own storyboard as confirmed.
+        if (this.behaviours.chatAutoProceed) this.startRendering(session);
+      }
     });
   }
 
@@ -584,7 +660,7 @@ export class World {
       preview_url: null,
       thumbnail_url: null,
       metadata: { scenes, duration_seconds: seconds, revision: session.revisions },
-      created_at: unix(Date.now()),
+      created_at: unix(this.clock.now()),
     };
     session.resources.set(resource.resource_id, resource);
     session.status = 'reviewing';
@@ -603,18 +679,26 @@ export class World {
     const failure = this.faults.renderFails('POST', '/v3/video-agents') || session.prompt.includes(FAIL_TRIGGER)
       ? { code: 'rendering_failed', message: 'Avatar rendering timed out' }
       : null;
-    const video = this.createVideo(session.owner, {
-      title: session.title,
-      duration: agentDuration(session.prompt),
-      captions: false,
-      captionStyle: false,
-      outputFormat: 'mp4',
-      text: session.prompt,
-      callbackUrl: null,
-      callbackId: null,
-      sessionId: session.id,
-      failure,
-    });
+    const reserved = session.reservedVideoId ? this.videos.get(session.reservedVideoId) : undefined;
+    session.reservedVideoId = null;
+    let video: VideoRecord;
+    if (reserved) {
+      video = reserved;
+      this.startReserved(video, failure);
+    } else {
+      video = this.createVideo(session.owner, {
+        title: session.title,
+        duration: agentDuration(session.prompt),
+        captions: false,
+        captionStyle: false,
+        outputFormat: 'mp4',
+        text: session.prompt,
+        callbackUrl: null,
+        callbackId: null,
+        sessionId: session.id,
+        failure,
+      });
+    }
     session.videoIds.push(video.id);
     session.videoId = video.id;
     session.status = 'generating';
@@ -674,6 +758,18 @@ export class World {
     session.timer = null;
     session.status = 'failed';
     this.say(session, 'error', 'Stopped by the user.');
+    this.abandonReserved(session, 'Stopped by the user.');
+  }
+
+  /** A session that ends before rendering: its reserved video (if any) fails without a render. */
+  private abandonReserved(session: SessionRecord, message: string): void {
+    const reserved = session.reservedVideoId ? this.videos.get(session.reservedVideoId) : undefined;
+    session.reservedVideoId = null;
+    if (!reserved) return;
+    const now = this.clock.now();
+    reserved.startAt = now;
+    reserved.doneAt = now;
+    reserved.failure = { code: 'agent_stopped', message };
   }
 
   sessionJson(s: SessionRecord): Record<string, unknown> {
@@ -703,7 +799,7 @@ export class World {
       event_type: type,
       event_data: data,
       entity_id: entityId,
-      created_at: new Date().toISOString(),
+      created_at: new Date(this.clock.now()).toISOString(),
     };
     this.events.push(event);
     const payload = JSON.stringify({ event_type: type, event_data: data });
@@ -722,7 +818,7 @@ export class World {
     if (secret) headers[this.options.signatureHeader] = createHmac('sha256', secret).update(payload).digest('hex');
     const attempt = async (n: number): Promise<void> => {
       if (signal.aborted) return;
-      const record: DeliveryRecord = { url, event_type: type, attempt: n, status: null, error: null, time: Date.now() };
+      const record: DeliveryRecord = { url, event_type: type, attempt: n, status: null, error: null, time: this.clock.now() };
       this.deliveries.push(record);
       if (!this.options.remoteWebhooks && !isLocalUrl(url)) {
         record.error = 'not delivered: the emulator delivers webhooks only to this machine (localhost, 127.0.0.1, ::1) unless started with remoteWebhooks (--remote-webhooks)';

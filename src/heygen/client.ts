@@ -1,8 +1,11 @@
 import { CancelledError } from '../errors.js';
 import { RateGate, sleep } from './gate.js';
 import { isLocalUrl } from '../util/env.js';
+import { randomBytes } from 'node:crypto';
 import type {
+  Speech,
   Asset,
+  DirectUpload,
   AvatarLook,
   CreatedSession,
   CreatedVideo,
@@ -115,6 +118,19 @@ interface Envelope {
   next_token?: unknown;
 }
 
+/** What `HeyGenClient.probe` saw; status 0 when no HTTP answer arrived. */
+export interface ProbeAnswer {
+  status: number;
+  ms: number;
+  /** HeyGen marked the answer as replayed under the Idempotency-Key (`Idempotent-Replayed: true`). */
+  replayed: boolean;
+  data?: unknown;
+  hasMore?: boolean;
+  code?: string;
+  message?: string;
+  requestId?: string;
+}
+
 /** A typed client for the HeyGen v3 endpoints reel uses. One instance per run. */
 export class HeyGenClient {
   readonly baseUrl: string;
@@ -159,6 +175,25 @@ export class HeyGenClient {
       retry: 'keyed',
       timeoutMs: this.timeouts.writeMs,
     });
+  }
+
+  /**
+   * `POST /v3/videos` safe against an error answer replayed under the key (API.md §6: whether HeyGen
+   * stores 4xx answers is unconfirmed). After a definite refusal the request is sent once more under
+   * a fresh key — a refused request created nothing, so a new key cannot pay twice — and `record`
+   * makes that key durable (in the lock) before it leaves, so a lost answer is resumed under it.
+   * Resolves with the last outcome and the key it was answered under.
+   */
+  async createVideoFresh(
+    body: Record<string, unknown>,
+    idempotencyKey: string,
+    record: (freshKey: string) => Promise<void>,
+  ): Promise<{ outcome: Outcome<CreatedVideo>; key: string }> {
+    const first = await this.createVideo(body, idempotencyKey);
+    if (!isRefusal(first)) return { outcome: first, key: idempotencyKey };
+    const key = freshKey(idempotencyKey);
+    await record(key);
+    return { outcome: await this.createVideo(body, key), key };
   }
 
   getVideo(videoId: string): Promise<Outcome<Video>> {
@@ -238,6 +273,17 @@ export class HeyGenClient {
     });
   }
 
+  /** `GET /v3/video-agents/{id}/videos`: every video the session made, newest first. */
+  async listSessionVideos(sessionId: string): Promise<Outcome<Video[]>> {
+    const outcome = await this.page<Video>({
+      method: 'GET',
+      path: `/v3/video-agents/${encodeURIComponent(sessionId)}/videos`,
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
+    });
+    return outcome.kind === 'ok' ? { ...outcome, value: outcome.value.items } : outcome;
+  }
+
   /** `POST /v3/video-agents/{id}`: a chat message (revision or approval). Not resent when ambiguous. */
   sendMessage(sessionId: string, body: { message: string } & Record<string, unknown>): Promise<Outcome<{ session_id: string; run_id: string }>> {
     return this.call({
@@ -277,6 +323,62 @@ export class HeyGenClient {
     return this.call({ method: 'POST', path: '/v3/assets', form, retry: 'harmless', timeoutMs: this.timeouts.uploadMs });
   }
 
+  /**
+   * A file of any size as a HeyGen asset: `POST /v3/assets` up to MAX_MULTIPART_ASSET_BYTES, else the
+   * direct-upload flow (API.md §2.17): `POST /v3/assets/direct-uploads`, `PUT` the bytes to the
+   * `upload_url` with its `upload_headers` (never the API key: it may be another host), then
+   * `POST /v3/assets/{id}/complete`. Every step may be repeated harmlessly.
+   */
+  async uploadLargeAsset(bytes: Uint8Array, filename: string, mimeType: string, checksumSha256: string): Promise<Outcome<Asset>> {
+    if (bytes.byteLength <= MAX_MULTIPART_ASSET_BYTES) return this.uploadAsset(bytes, filename, mimeType);
+    const started = await this.call<DirectUpload>({
+      method: 'POST',
+      path: '/v3/assets/direct-uploads',
+      json: { filename, content_type: mimeType, size_bytes: bytes.byteLength, checksum_sha256: checksumSha256 },
+      retry: 'harmless',
+      timeoutMs: this.timeouts.writeMs,
+    });
+    if (started.kind !== 'ok') return started;
+    const put = await this.putUpload(started.value, bytes);
+    if (put.kind !== 'ok') return put;
+    return this.call<Asset>({
+      method: 'POST',
+      path: `/v3/assets/${encodeURIComponent(started.value.asset_id)}/complete`,
+      json: { checksum_sha256: checksumSha256 },
+      retry: 'harmless',
+      timeoutMs: this.timeouts.writeMs,
+    });
+  }
+
+  /** The `PUT` of a direct upload: to HeyGen's storage URL, with only the headers it gave. */
+  private async putUpload(upload: DirectUpload, bytes: Uint8Array): Promise<Outcome<null>> {
+    const headers: Record<string, string> = { ...(upload.upload_headers ?? {}) };
+    for (let failures = 0; ; ) {
+      const timeout = AbortSignal.timeout(this.timeouts.uploadMs);
+      const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
+      const started = Date.now();
+      let status = 0;
+      let error: unknown;
+      try {
+        const response = await this.fetchImpl(upload.upload_url, { method: 'PUT', headers, body: bytes, signal });
+        await response.arrayBuffer().catch(() => undefined);
+        status = response.status;
+      } catch (caught) {
+        if (this.signal?.aborted) this.cancelled(caught);
+        error = caught;
+      }
+      this.onRequest?.({ method: 'PUT', path: '(direct upload)', status, ms: Date.now() - started, ...(error ? { error: transportMessage(error) } : {}) });
+      if (status >= 200 && status < 300) return { kind: 'ok', status, value: null };
+      failures += 1;
+      if ((status === 0 || status >= 500) && failures <= this.retry.maxRetries) {
+        await this.pause(this.backoff(failures - 1));
+        continue;
+      }
+      const message = status === 0 ? `the upload failed: ${transportMessage(error)}` : `the upload URL answered HTTP ${status}`;
+      return { kind: 'error', status, code: status === 0 ? 'network_error' : codeForStatus(status), message };
+    }
+  }
+
   /** One page of `GET /v3/avatars/looks` (at most 50 a page); public and private looks unless `ownership` is set. */
   listLooks(query: { ownership?: 'public' | 'private'; limit?: number; token?: string } = {}): Promise<Outcome<Page<AvatarLook>>> {
     return this.page<AvatarLook>({
@@ -301,6 +403,14 @@ export class HeyGenClient {
     });
   }
 
+  /**
+   * `POST /v3/voices/speech` (API.md §2.21): synchronous text to speech. Billed per second of audio
+   * and with no documented Idempotency-Key, so an ambiguous failure is never resent.
+   */
+  createSpeech(body: { text: string; voice_id: string; speed?: number; locale?: string }): Promise<Outcome<Speech>> {
+    return this.call({ method: 'POST', path: '/v3/voices/speech', json: body, retry: 'never', timeoutMs: this.timeouts.writeMs });
+  }
+
   /** One page of `GET /v3/video-agents/styles`. */
   listStyles(query: { tag?: string; limit?: number; token?: string } = {}): Promise<Outcome<Page<StyleInfo>>> {
     return this.page<StyleInfo>({
@@ -310,6 +420,44 @@ export class HeyGenClient {
       retry: 'idempotent',
       timeoutMs: this.timeouts.readMs,
     });
+  }
+
+  /**
+   * One request exactly as given, never retried, for `reel doctor`: what HeyGen answered, how fast,
+   * and whether it said the answer was replayed under the Idempotency-Key. Only cancellation throws.
+   */
+  async probe(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { query?: Record<string, string | number | undefined>; json?: unknown; idempotencyKey?: string } = {},
+  ): Promise<ProbeAnswer> {
+    const kind = method === 'GET' ? 'read' : 'write';
+    await this.gate.wait(kind, this.signal).catch((error: unknown) => this.cancelled(error));
+    const spec: RequestSpec = {
+      method,
+      path,
+      ...(options.query ? { query: options.query } : {}),
+      ...(options.json !== undefined ? { json: options.json } : {}),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      retry: 'never',
+      timeoutMs: method === 'GET' ? this.timeouts.readMs : this.timeouts.writeMs,
+    };
+    const started = Date.now();
+    const attempt = await this.attempt(spec);
+    if (attempt.type === 'transport') {
+      return { status: 0, ms: Date.now() - started, replayed: false, code: attempt.timedOut ? 'timeout' : 'network_error', message: transportMessage(attempt.error) };
+    }
+    const { status, envelope } = attempt;
+    const answer: ProbeAnswer = { status, ms: attempt.ms, replayed: attempt.replayed, data: envelope.data, hasMore: envelope.has_more === true };
+    if (attempt.requestId) answer.requestId = attempt.requestId;
+    if (status >= 400 || envelope.error) {
+      const failed = this.errorOutcome(status, envelope);
+      if (failed.kind === 'error') {
+        answer.code = failed.code;
+        answer.message = failed.message;
+      }
+    }
+    return answer;
   }
 
   private async page<T>(spec: RequestSpec): Promise<Outcome<Page<T>>> {
@@ -402,7 +550,7 @@ export class HeyGenClient {
   private async attempt(
     spec: RequestSpec,
   ): Promise<
-    | { type: 'response'; status: number; envelope: Envelope; requestId?: string; retryAfterMs?: number }
+    | { type: 'response'; status: number; envelope: Envelope; requestId?: string; retryAfterMs?: number; replayed: boolean; ms: number }
     | { type: 'transport'; error: unknown; timedOut: boolean; refused: boolean }
   > {
     const url = new URL(this.baseUrl + spec.path);
@@ -434,6 +582,8 @@ export class HeyGenClient {
         envelope: parseEnvelope(text),
         requestId,
         retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        replayed: response.headers.get('idempotent-replayed') === 'true',
+        ms: Date.now() - started,
       };
     } catch (error) {
       if (this.signal?.aborted) this.cancelled(error);
@@ -463,6 +613,31 @@ export class HeyGenClient {
   private cancelled(cause: unknown): never {
     throw new CancelledError('cancelled', { cause });
   }
+}
+
+/**
+ * `POST /v3/assets` takes "32 MB" (API.md §2.17): read as 32,000,000 bytes, the smaller reading, so
+ * no file near the limit is refused whichever HeyGen means. Larger files go through direct uploads.
+ */
+export const MAX_MULTIPART_ASSET_BYTES = 32_000_000;
+
+/**
+ * A definite refusal: HeyGen answered a 4xx that means it processed the request and created nothing.
+ * Not 409 (in progress, or a conflict that may concern a created job) and not 429 (not processed,
+ * retried under the same key).
+ */
+export function isRefusal(outcome: Outcome<unknown>): outcome is Extract<Outcome<unknown>, { kind: 'error' }> {
+  return outcome.kind === 'error' && outcome.status >= 400 && outcome.status < 500 && outcome.status !== 409 && outcome.status !== 429;
+}
+
+/**
+ * A new Idempotency-Key for the same logical create after a refusal: the key's own part (up to a
+ * previous renewal) plus `-r` and 8 random hex digits. Random, because a refusal replayed under a
+ * derived key would be replayed again the next time the same derivation is made.
+ */
+export function freshKey(key: string): string {
+  const base = key.replace(/-r[0-9a-f]{8}$/, '');
+  return `${base}-r${randomBytes(4).toString('hex')}`;
 }
 
 /** API.md §4: the code HeyGen's CLI derives when the body carries none. */

@@ -92,6 +92,17 @@ export interface Asset {
   size_bytes: number;
 }
 
+/** `POST /v3/assets/direct-uploads` answer (API.md §2.17). */
+export interface DirectUpload {
+  asset_id: string;
+  upload_url: string;
+  /** Sent verbatim with the PUT. */
+  upload_headers?: Record<string, string> | null;
+  max_bytes?: number | null;
+  expires_in_seconds?: number | null;
+  status?: string;
+}
+
 export interface Page<T> {
   items: T[];
   hasMore: boolean;
@@ -134,6 +145,15 @@ export interface VoiceInfo {
   support_pause?: boolean;
   support_locale?: boolean;
   preview_audio_url?: string | null;
+}
+
+/** `POST /v3/voices/speech` data (API.md §2.21). */
+export interface Speech {
+  audio_url: string;
+  /** Seconds of audio. */
+  duration: number;
+  request_id?: string | null;
+  word_timestamps?: Array<{ word: string; start: number; end: number }> | null;
 }
 
 /** `GET /v3/video-agents/styles` items (API.md §2.12). */

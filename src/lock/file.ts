@@ -92,6 +92,7 @@ function checkEntry(file: string, id: string, entry: unknown): void {
     problem(`"status" must be one of ${LOCK_STATUSES.join(', ')}`);
   }
   if (entry.fields !== undefined && !isObject(entry.fields)) problem('"fields" must be an object');
+  if (entry.text !== undefined && (!isObject(entry.text) || Object.values(entry.text).some((v) => typeof v !== 'string'))) problem('"text" must be an object of strings');
   if (entry.generation !== undefined && !(Number.isInteger(entry.generation) && (entry.generation as number) >= 1)) {
     problem('"generation" must be a whole number ≥ 1');
   }

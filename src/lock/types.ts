@@ -23,6 +23,12 @@ export interface LockEntry {
   generation: number;
   /** `fieldDigests(entry)` at submission: lets a later plan name the fields that changed. */
   fields: Record<string, string>;
+  /**
+   * The prose of the request at submission (`textFields(entry)`: script, prompt, motion_prompt,
+   * title), so that `reel show`, `explain` and the studio can diff words, not digests. The text is
+   * the manifest's own (already in git); never a URL reel was given, never a key.
+   */
+  text?: Record<string, string>;
   video_id?: string;
   session_id?: string;
   idempotency_key?: string;
@@ -44,6 +50,11 @@ export interface LockEntry {
   shared_with?: string;
   /** Which API the ids belong to (`heygen`, or `emulator` for a build against the emulator). */
   api?: string;
+  /**
+   * A chat (`review: true`) session rendered this video without reel's approval message: HeyGen's
+   * agent does not always stop for review. Recorded so that nobody mistakes it for approved.
+   */
+  unreviewed?: boolean;
 }
 
 export interface LockedAsset {

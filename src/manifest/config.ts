@@ -27,10 +27,20 @@ export interface ProjectConfig {
   pricing?: PricingConfig;
   /** `share_renders: false`: identical requests render once per entry instead of once. */
   share_renders?: boolean;
+  /** Minutes a build waits for a direct render before leaving it unconfirmed (DEFAULT_RENDER_DEADLINE_MINUTES). */
+  render_deadline_minutes?: number;
+  /** The same for an agent session and its render (DEFAULT_AGENT_DEADLINE_MINUTES). */
+  agent_deadline_minutes?: number;
+  /** `reel studio`'s open-in-editor command ({file}, {line}, {col} are replaced). */
+  editor?: string;
   /** Where each key was written in the config file (for `reel explain` and diagnostics). */
   sources?: Record<string, SourcePosition>;
 }
 
+/** Renders take 5–20 minutes (API.md §2.2): 90 is generous. */
+export const DEFAULT_RENDER_DEADLINE_MINUTES = 90;
+/** Agent videos take 20–45 minutes and may think for long when many are queued (API.md §2.8). */
+export const DEFAULT_AGENT_DEADLINE_MINUTES = 180;
 export const DEFAULT_MANIFEST_GLOBS = ['videos/**/*.{yaml,yml}'];
 
 export function defaultConfig(): ProjectConfig {

@@ -1,4 +1,5 @@
 import type { ResolvedEntry } from '../manifest/types.js';
+import { entrySpeechKey } from './speech.js';
 
 /** Speaking rate used for estimates, in words per minute at `voice_settings.speed: 1`. */
 export const WORDS_PER_MINUTE = 150;
@@ -48,4 +49,18 @@ export function estimateSeconds(entry: ResolvedEntry): number {
   const speed = typeof settings?.speed === 'number' && settings.speed > 0 ? settings.speed : 1;
   const seconds = (countWords(request.script) / WORDS_PER_MINUTE) * 60 / speed;
   return Math.max(1, Math.round(seconds));
+}
+
+/**
+ * The entry's seconds and whether they are measured: a direct entry whose script was synthesised
+ * by text to speech (`spoken`: speech key → seconds of audio) takes that exact length (rounded up
+ * to whole seconds) instead of the words-per-minute estimate.
+ */
+export function estimateFor(entry: ResolvedEntry, spoken?: ReadonlyMap<string, number>): { seconds: number; measured: boolean } {
+  if (spoken && spoken.size > 0 && entry.mode === 'direct') {
+    const key = entrySpeechKey(entry);
+    const seconds = key === undefined ? undefined : spoken.get(key);
+    if (seconds !== undefined) return { seconds: Math.max(1, Math.ceil(seconds - 1e-9)), measured: true };
+  }
+  return { seconds: estimateSeconds(entry), measured: false };
 }

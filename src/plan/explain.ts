@@ -4,6 +4,7 @@ import type { ResolvedEntry } from '../manifest/types.js';
 import { DEFAULT_PRICING, type Pricing } from './cost.js';
 import { fieldDigests, isMetadataField, isReviewField } from './fingerprint.js';
 import { type Change, type PlanOptions, plan } from './plan.js';
+import { type TextChange, textChanges } from './text.js';
 
 export type FieldKind = 'render' | 'metadata' | 'review';
 
@@ -30,6 +31,8 @@ export interface Explanation {
   reason: string;
   /** The price table of the estimate. */
   pricing: Pricing;
+  /** What changed in the prose since the last render; undefined when the lock kept no text. */
+  text?: TextChange[];
 }
 
 export function fieldKind(name: string): FieldKind {
@@ -108,5 +111,8 @@ export function explain(
   const fingerprint: Explanation['fingerprint'] = {};
   if (change.locked) fingerprint.before = change.locked.fingerprint;
   if (entry && change.fingerprint) fingerprint.after = change.fingerprint;
-  return { id, change, fingerprint, fields, reason: reason(change, fields), pricing: options.pricing ?? DEFAULT_PRICING };
+  const out: Explanation = { id, change, fingerprint, fields, reason: reason(change, fields), pricing: options.pricing ?? DEFAULT_PRICING };
+  const text = textChanges(entry, change.locked);
+  if (text) out.text = text;
+  return out;
 }

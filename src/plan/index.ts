@@ -5,3 +5,5 @@ export * from './cost.js';
 export * from './select.js';
 export * from './plan.js';
 export * from './explain.js';
+export * from './speech.js';
+export * from './text.js';

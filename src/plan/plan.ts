@@ -2,7 +2,7 @@ import type { LockEntry, Lockfile } from '../lock/types.js';
 import { nextMessage, sentRevisionsStillHold } from '../lock/messages.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { DEFAULT_PRICING, type PriceUnit, type Pricing, type PricingConfig, priceOf, productOf, resolvePricing } from './cost.js';
-import { estimateSeconds } from './estimate.js';
+import { estimateFor, estimateSeconds } from './estimate.js';
 import {
   changedFields,
   fieldDigests,
@@ -13,6 +13,7 @@ import {
 } from './fingerprint.js';
 import { type Shard, shardOf } from '../util/shard.js';
 import { targetMatcher } from './select.js';
+import { textFields } from './text.js';
 
 export type Action = 'create' | 'update' | 'metadata' | 'unchanged' | 'resume' | 'failed' | 'remove';
 
@@ -35,6 +36,8 @@ export interface Change {
    * that shares another entry's render (`sharedWith`) keeps its seconds but is not counted again.
    */
   estimateSeconds: number;
+  /** The seconds are the exact length of the script's text-to-speech preview, not an estimate. */
+  measured?: boolean;
   /**
    * Applying the change makes HeyGen render, and bill, a video: every `render`, and also a message
    * sent into an agent session (an approval renders; a revision may, since chat mode auto-proceeds
@@ -72,6 +75,8 @@ export interface Change {
 export type Summary = { [A in Action]: number } & {
   /** Seconds of new video the plan renders (billed changes). */
   estimateSeconds: number;
+  /** Renders whose seconds are measured by a text-to-speech preview (the rest are estimates). */
+  measured: number;
   /** Videos HeyGen renders and bills (changes with `billed`). */
   renders: number;
   /** Estimated cost of the plan, in `costUnit`. */
@@ -101,6 +106,8 @@ export interface PlanOptions {
    * render of their own instead of sharing one. Default true.
    */
   shareRenders?: boolean;
+  /** Seconds of text-to-speech previews by speech key (`entrySpeechKey`): exact lengths for those scripts. */
+  spoken?: ReadonlyMap<string, number>;
 }
 
 /** Fields outside the fingerprint whose digests differ, sorted; without building filtered copies. */
@@ -140,14 +147,26 @@ function resumeSends(entry: ResolvedEntry, locked: LockEntry): boolean {
 }
 
 function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined, options: PlanOptions): Change {
+  const c = diffOne(entry, fp, locked, options);
+  if (c.render && options.spoken) {
+    const { seconds, measured } = estimateFor(entry, options.spoken);
+    if (measured) {
+      c.estimateSeconds = seconds;
+      c.measured = true;
+    }
+  }
+  return c;
+}
+
+function diffOne(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined, options: PlanOptions): Change {
   const id = entry.id;
-  if (!locked) return change(id, 'create', entry, undefined, fp, [], estimateSeconds(entry), true, 1, false);
+  if (!locked) return change(id, 'create', entry, undefined, fp, [], estimateFor(entry).seconds, true, 1, false);
 
   const lockedFields = locked.fields ?? {};
   const generation = locked.generation ?? 1;
   if (locked.fingerprint !== fp || locked.mode !== entry.mode) {
     const changed = changedFields(fieldDigests(entry), lockedFields);
-    const c = change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false);
+    const c = change(id, 'update', entry, locked, fp, changed, estimateFor(entry).seconds, true, generation + 1, false);
     if (entry.mode === 'agent' && locked.session_id) c.newSession = NEW_SESSION_REQUEST;
     return c;
   }
@@ -157,7 +176,7 @@ function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefin
   if (review && locked.session_id && entry.agent && !sentRevisionsStillHold(locked.messages_sent, entry.agent.revisions)) {
     // The session already heard a revision the manifest no longer has: its conversation cannot be
     // made to match by sending more, so the entry starts over in a new session.
-    const c = change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false);
+    const c = change(id, 'update', entry, locked, fp, changed, estimateFor(entry).seconds, true, generation + 1, false);
     c.newSession = NEW_SESSION_REVISED;
     return c;
   }
@@ -172,10 +191,10 @@ function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefin
   }
   if (locked.status === 'failed') {
     return options.retryFailed
-      ? change(id, 'failed', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, false)
+      ? change(id, 'failed', entry, locked, fp, changed, estimateFor(entry).seconds, true, generation + 1, false)
       : change(id, 'failed', entry, locked, fp, changed, 0, false, generation, false);
   }
-  if (review) return change(id, 'update', entry, locked, fp, changed, estimateSeconds(entry), true, generation + 1, true);
+  if (review) return change(id, 'update', entry, locked, fp, changed, estimateFor(entry).seconds, true, generation + 1, true);
   return change(id, changed.length > 0 ? 'metadata' : 'unchanged', entry, locked, fp, changed, 0, false, generation, false);
 }
 
@@ -236,7 +255,7 @@ export function stoppable(change: Change): boolean {
 
 export function summarize(changes: readonly Change[], costUnit: PriceUnit = 'usd'): Summary {
   const summary: Summary = {
-    create: 0, update: 0, metadata: 0, unchanged: 0, resume: 0, failed: 0, remove: 0, estimateSeconds: 0, renders: 0,
+    create: 0, update: 0, metadata: 0, unchanged: 0, resume: 0, failed: 0, remove: 0, estimateSeconds: 0, renders: 0, measured: 0,
     estimateCost: 0, costUnit,
   };
   for (const change of changes) {
@@ -245,6 +264,7 @@ export function summarize(changes: readonly Change[], costUnit: PriceUnit = 'usd
     summary.estimateSeconds += change.estimateSeconds;
     summary.estimateCost += change.estimateCost;
     summary.renders += 1;
+    if (change.measured) summary.measured += 1;
   }
   return summary;
 }
@@ -278,7 +298,11 @@ export function awaitingReviewOnly(c: Change): boolean {
  * field digests, so that the change is not reported again on the next plan.
  */
 export function withCurrentFields(locked: LockEntry, entry: ResolvedEntry, updatedAt: string): LockEntry {
-  return { ...locked, fields: fieldDigests(entry), updated_at: updatedAt };
+  const text = textFields(entry);
+  const out: LockEntry = { ...locked, fields: fieldDigests(entry), updated_at: updatedAt };
+  if (Object.keys(text).length > 0) out.text = text;
+  else delete out.text;
+  return out;
 }
 
 /** The plan options reel.config.yaml decides: the price table and whether identical requests share a render. */

@@ -49,6 +49,11 @@ export function formatSeconds(seconds: number): string {
   return rest ? `~${minutes} min ${rest} s` : `~${minutes} min`;
 }
 
+/** A change's seconds: "~74 s" estimated from the words, "74 s (measured)" from its text-to-speech preview. */
+export function changeSeconds(change: Change): string {
+  return change.measured ? `${formatSeconds(change.estimateSeconds).slice(1)} (measured)` : formatSeconds(change.estimateSeconds);
+}
+
 /** "3 to create, 1 to update, 5 unchanged" — only the actions that occur. */
 export function countsPhrase(summary: Summary): string {
   const parts = ACTIONS.filter((a) => summary[a] > 0).map((a) => `${summary[a]} ${PHRASES[a]}`);
@@ -89,7 +94,7 @@ export function isListed(change: Change, verbose: boolean): boolean {
 /** The seconds a change renders, as a column: '' when it bills nothing (shared renders say whose). */
 export function estimateCell(change: Change): string {
   if (change.sharedWith !== undefined) return `= ${change.sharedWith}`;
-  return change.billed ? formatSeconds(change.estimateSeconds) : '';
+  return change.billed ? changeSeconds(change) : '';
 }
 
 /** The estimated cost of a change, as a column: '' when it bills nothing. */
@@ -109,7 +114,8 @@ export function totals(p: Plan): string {
   const counts = countsPhrase(s);
   if (s.renders === 0) return `${counts}; nothing to render.`;
   const videos = s.renders === 1 ? '1 video' : `${s.renders} videos`;
-  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}), estimated ${totalCost(s)}.`;
+  const measured = s.measured > 0 ? `; ${s.measured === s.renders ? 'all' : s.measured} measured by text to speech, ${s.measured === s.renders ? 'none' : 'the rest'} estimated` : '';
+  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}${measured}), estimated ${totalCost(s)}.`;
 }
 
 /** Loud warnings a plan must show before its totals (mass removals). */

@@ -1,6 +1,7 @@
 import type { Explanation } from '../plan/explain.js';
 import { shortFingerprint } from '../plan/fingerprint.js';
 import { formatCost, productOf, roundCost } from '../plan/cost.js';
+import { type TextChange, formatWordDiff } from '../plan/text.js';
 import { displayPath } from '../util/path.js';
 import { SYMBOLS, formatSeconds } from './plan-common.js';
 
@@ -50,7 +51,16 @@ export function formatExplainHuman(x: Explanation, options: { cwd: string; all?:
       out.push(`    ${f.changed ? '*' : ' '} ${f.name.padEnd(width)}  ${digests.padEnd(where ? digestWidth : 0)}  ${where}`.trimEnd());
     }
   }
+  out.push(...textDiffLines(x.text));
   return `${out.join('\n')}\n`;
+}
+
+/** "What changed in words" lines of `reel explain` and `reel show`: `[-old-]{+new+}` per field. */
+export function textDiffLines(text: readonly TextChange[] | undefined): string[] {
+  if (!text || text.length === 0) return [];
+  const out = ['', '  since the last render:'];
+  for (const t of text) out.push(`    ${t.field}: ${formatWordDiff(t.parts).replace(/\n/g, '\n      ')}`);
+  return out;
 }
 
 /** `reel explain ID --json`. Paths relative to `root`. */
@@ -83,5 +93,6 @@ export function explainToJson(x: Explanation, root: string): Record<string, unkn
       after: f.after ?? null,
       source: f.source ? { file: rel(f.source.file), line: f.source.line, col: f.source.col } : null,
     })),
+    text_changes: x.text ?? null,
   };
 }

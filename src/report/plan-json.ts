@@ -15,6 +15,8 @@ export interface PlanJsonChange {
   line: number | null;
   changed: string[];
   estimate_seconds: number;
+  /** `estimate_seconds` is the exact length of the script's text-to-speech preview. */
+  measured?: boolean;
   /** The build submits a new render for this change. */
   render: boolean;
   /** Applying it makes HeyGen render and bill a video (renders, approvals, revisions, resumed sessions that still send). */
@@ -56,6 +58,7 @@ function toJson(c: Change, root: string): PlanJsonChange {
     generation: c.generation,
   };
   if (c.sharedWith !== undefined) out.shared_with = c.sharedWith;
+  if (c.measured) out.measured = true;
   if (c.locked) {
     out.previous = { fingerprint: c.locked.fingerprint, status: c.locked.status };
     if (c.locked.video_id) out.previous.video_id = c.locked.video_id;

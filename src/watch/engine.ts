@@ -118,7 +118,7 @@ export class WatchEngine {
   constructor(
     readonly root: string,
     private readonly deps: WatchDeps,
-    private readonly options: { targets?: string[] } = {},
+    private readonly options: { targets?: string[]; spoken?: ReadonlyMap<string, number> } = {},
   ) {}
 
   /** What a path means to the watch (config, lock, a manifest, a data file or asset), if anything. */
@@ -283,6 +283,30 @@ export class WatchEngine {
     return { changes, totals: { counts, estimateSeconds, estimateCost, costUnit: resolvePricing(this.config?.pricing).unit }, diagnostics, files: this.files.size, videos, staleFiles: staleFiles.sort() };
   }
 
+  /** Every planned change, unchanged ones included, sorted by id (the studio lists them all). */
+  allChanges(): Change[] {
+    return [...this.changes.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The planned change of one id, if any. */
+  changeOf(id: string): Change | undefined {
+    return this.changes.get(id);
+  }
+
+  /** The lock as last read. */
+  get lockfile(): Lockfile {
+    return this.lock;
+  }
+
+  /**
+   * New text-to-speech lengths (speech key → seconds): the plan of every id is made again with them.
+   * Synchronous, so it never interleaves with the plan step of a run.
+   */
+  setSpoken(spoken: ReadonlyMap<string, number>): DeltaItem[] {
+    this.options.spoken = spoken;
+    return this.replanAll();
+  }
+
   /**
    * Read the lock through the lock module (it owns the format and its errors). A lock that cannot
    * be read (a merge conflict, a half-written file from a foreign tool) is shown as a problem and
@@ -410,7 +434,7 @@ export class WatchEngine {
     }
     // The plan is pure and per id, so planning the affected ids against their part of the lock
     // gives exactly the changes a full plan would give for them, at a fraction of the cost.
-    const { changes } = this.deps.plan(entries, { ...this.lock, videos }, { targets: this.options.targets, ...configPlanOptions(this.config) });
+    const { changes } = this.deps.plan(entries, { ...this.lock, videos }, { targets: this.options.targets, spoken: this.options.spoken, ...configPlanOptions(this.config) });
     for (const change of changes) this.changes.set(change.id, change);
     return before;
   }

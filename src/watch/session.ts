@@ -20,6 +20,8 @@ export interface WatchSessionOptions {
   deps: WatchDeps;
   reporter: WatchReporter;
   targets?: string[];
+  /** Text-to-speech lengths by speech key: exact seconds in the plan (see `PlanOptions.spoken`). */
+  spoken?: ReadonlyMap<string, number>;
   debounceMs?: number;
   listener?: RunListener;
   /** Aborting it ends the session. */
@@ -39,7 +41,7 @@ function message(error: unknown): string {
  */
 export async function runWatchSession(options: WatchSessionOptions): Promise<void> {
   const { root, deps, reporter, signal } = options;
-  const engine = new WatchEngine(root, deps, { targets: options.targets });
+  const engine = new WatchEngine(root, deps, { targets: options.targets, ...(options.spoken ? { spoken: options.spoken } : {}) });
   const config = await engine.prepare();
   let watcher: FileWatcher | undefined;
 

@@ -2,7 +2,12 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { apiGet, cliEnv, KEY, project, readLockJson, runCli } from '../build/helpers.js';
+import { run as plan } from '../../src/commands/plan.js';
+import { run as reviewCommand } from '../../src/commands/review.js';
+import { run as validate } from '../../src/commands/validate.js';
+import { callCommand, cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { project, readLockJson } from '../helpers/project.js';
+import { apiGet } from '../helpers/emulator.js';
 
 /**
  * The review flow end to end against the emulator, through the CLI as a person or CI runs it. Each
@@ -100,13 +105,13 @@ describe('review flow', () => {
     const done = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { nothing_to_do?: boolean; awaiting_review?: string[] };
     expect(done.nothing_to_do).toBe(true);
     expect(done.awaiting_review).toEqual(['teaser']);
-    const planned = await runCli(['plan'], dir, env());
+    const planned = await callCommand(plan, {}, dir, env());
     expect(planned.stdout).toMatch(/> teaser\s+resume.*\(awaiting review, nothing is sent: `reel review teaser`/);
     expect(emulator.requests().length).toBe(before);
   });
 
   it('`reel review` prints the conversation, the storyboard and which revisions were sent', async () => {
-    const human = await runCli(['review', 'teaser'], dir, env());
+    const human = await callCommand(reviewCommand, { id: 'teaser' }, dir, env());
     expect(human.stderr).toBe('');
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`agent session ${firstSession} is reviewing`);
@@ -116,7 +121,7 @@ describe('review flow', () => {
     expect(human.stdout).toMatch(/draft res_storyboard_\w+ \(scenes=/);
     expect(human.stdout).toMatch(/sent\s+Make the intro shorter\./);
 
-    const json = await runCli(['review', 'teaser', '--json'], dir, env());
+    const json = await callCommand(reviewCommand, { id: 'teaser', json: true }, dir, env());
     const view = JSON.parse(json.stdout) as { status: string; conversation: Array<{ role: string; content: string }>; storyboard: string[]; resources: Array<{ resource_type: string }>; revisions: Array<{ text: string; sent: boolean }> };
     expect(view.status).toBe('reviewing');
     expect(view.conversation[0]).toMatchObject({ role: 'user', content: PROMPT });
@@ -129,7 +134,7 @@ describe('review flow', () => {
 
   it('an appended revision is the only message sent, into the same session', async () => {
     await write({ revisions: ['Make the intro shorter.', 'End with the URL.'] });
-    const planned = await runCli(['plan'], dir, env());
+    const planned = await callCommand(plan, {}, dir, env());
     expect(planned.stdout).toMatch(/teaser\s+resume.*revisions.*sends the new messages into the session/);
     const run = await runCli(['build'], dir, env());
     expect(run.code).toBe(0);
@@ -143,9 +148,9 @@ describe('review flow', () => {
 
   it('editing a sent revision starts a new session, says so in the plan, and stops the old one', async () => {
     await write({ revisions: ['Make the intro much shorter.', 'End with the URL.'] });
-    const planned = await runCli(['plan'], dir, env());
+    const planned = await callCommand(plan, {}, dir, env());
     expect(planned.stdout).toMatch(/teaser\s+update.*\(new agent session: a revision already sent was edited or removed; the old one is stopped\)/);
-    const json = await runCli(['plan', '--json'], dir, env());
+    const json = await callCommand(plan, { json: true }, dir, env());
     const change = (JSON.parse(json.stdout) as { changes: Array<{ id: string; new_session?: string; render: boolean }> }).changes[0];
     expect(change).toMatchObject({ id: 'teaser', render: true, new_session: 'a revision already sent was edited or removed' });
 
@@ -218,20 +223,20 @@ describe('review flow', () => {
     expect(ejected).toContain('    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n');
     expect(ejected).toContain('    aspect_ratio: "9:16"');
 
-    const invalid = await runCli(['validate'], dir, env());
+    const invalid = await callCommand(validate, {}, dir, env());
     expect(invalid.code).toBe(1);
     expect(invalid.stdout + invalid.stderr).toMatch(/teaser\.ejected\.yaml:\d+:\d+/);
 
     // Ejecting twice refuses instead of overwriting.
-    const twice = await runCli(['eject', 'teaser'], dir, env());
+    const twice = await runCli(['eject', 'teaser'], dir, env()); // a usage error: the CLI maps it to a message and exit code
     expect(twice.code).toBe(2);
 
     await writeFile(
       join(dir, 'videos/teaser.ejected.yaml'),
       ejected.replace(/avatar: null.*\n/, 'avatar: Daisy-inskirt-20220818\n').replace(/script: null.*\n/, 'script: Acme 2.0 is here, with a brand new timeline view.\n'),
     );
-    expect((await runCli(['validate'], dir, env())).code).toBe(0);
-    const planned = await runCli(['plan'], dir, env());
+    expect((await callCommand(validate, {}, dir, env())).code).toBe(0);
+    const planned = await callCommand(plan, {}, dir, env());
     expect(planned.stdout).toMatch(/\+ teaser-direct\s+create/);
     expect(planned.stdout).not.toMatch(/teaser\s+(update|remove)/);
   });
@@ -265,7 +270,7 @@ describe('changing the prompt', () => {
       expect((await runCli(['build'], p, env())).code).toBe(0);
       const old = (await readLockJson(p)).videos.teaser?.session_id ?? '';
       await writeFile(join(p, 'videos/teaser.yaml'), manifest({ prompt: 'A 15-second teaser announcing Acme 2.0.' }));
-      const planned = await runCli(['plan'], p, env());
+      const planned = await callCommand(plan, {}, p, env());
       expect(planned.stdout).toMatch(/teaser\s+update.*prompt.*\(new agent session: the request changed; the old one is stopped\)/);
       const stopsBefore = stops().length;
       const run = await runCli(['build'], p, env());
@@ -374,7 +379,7 @@ describe('a message that never arrives', () => {
       const session = (await readLockJson(p)).videos.teaser?.session_id ?? '';
       expect(await userMessages(session)).toEqual([PROMPT]);
 
-      const review = await runCli(['review', 'teaser'], p, env());
+      const review = await callCommand(reviewCommand, { id: 'teaser' }, p, env());
       expect(review.stdout).toMatch(/sent\s+Make the intro shorter\.\s+\(recorded as sent, but not in the conversation/);
       // Re-runs still do not send it again.
       expect((await runCli(['build'], p, env())).code).toBe(0);

@@ -2,7 +2,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, KEY, project, readLockJson, runCli } from './helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { project, readLockJson } from '../helpers/project.js';
 
 let emulator: Emulator;
 let dir: string;

@@ -5,7 +5,9 @@ import { applyBuild, buildOutcome } from '../../src/build/apply.js';
 import type { BuildEvent } from '../../src/build/events.js';
 import type { BuildReporter, BuildTotals } from '../../src/build/reporter.js';
 import type { Plan } from '../../src/plan/index.js';
-import { cliEnv, directManifest, emulatorPerTest } from './helpers.js';
+import { cliEnv, testEnv } from '../helpers/cli.js';
+import { emulatorPerTest } from '../helpers/emulator.js';
+import { directManifest } from '../helpers/project.js';
 
 /** Everything the build told its reporter, in order. */
 class RecordingReporter implements BuildReporter {
@@ -29,7 +31,7 @@ class RecordingReporter implements BuildReporter {
 
 describe('applyBuild, in-process against the emulator', () => {
   const emulator = emulatorPerTest();
-  const env = (): NodeJS.ProcessEnv => ({ ...cliEnv(emulator.current()), REEL_POLL_MS: '50,50,200' });
+  const env = (): NodeJS.ProcessEnv => testEnv(cliEnv(emulator.current(), { REEL_POLL_MS: '50,50,200' }));
 
   it('renders each entry once, reports typed events and returns the applied plan', async () => {
     const { dir, emu } = await emulator.setup({ 'videos/a.yaml': directManifest(2) });

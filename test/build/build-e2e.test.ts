@@ -3,9 +3,9 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import {
-  allVideos, cliEnv, countByTag, creates, directManifest, exampleProject, KEY, project, readLockJson, ROOT, runCli,
-} from './helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { directManifest, exampleProject, project, readLockJson, ROOT } from '../helpers/project.js';
+import { allVideos, countByTag, creates } from '../helpers/emulator.js';
 
 let emulator: Emulator;
 const dirs: string[] = [];

@@ -10,7 +10,7 @@ import { HeyGenClient } from '../../src/heygen/client.js';
 import { openLock } from '../../src/lock/index.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { plan } from '../../src/plan/index.js';
-import { directManifest, project } from './helpers.js';
+import { directManifest, project } from '../helpers/project.js';
 
 /**
  * HeyGen answers the emulator does not produce on demand (402 insufficient_credit, 400 with a

@@ -7,7 +7,9 @@ import { idempotencyKey, titleTag } from '../../src/build/identity.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { fieldDigests, fingerprint } from '../../src/plan/index.js';
-import { allVideos, cliEnv, countByTag, creates, directManifest, emulatorPerTest, KEY, readLockJson, runCli } from './helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { directManifest, readLockJson } from '../helpers/project.js';
+import { allVideos, countByTag, creates, emulatorPerTest } from '../helpers/emulator.js';
 
 const { setup, current } = emulatorPerTest();
 

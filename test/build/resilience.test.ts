@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Emulator } from '../../src/emulator/index.js';
-import {
-  allVideos, apiGet, cliEnv, countByTag, creates, directManifest, emulatorPerTest, KEY, readLockJson, runCli, spawnCli, waitFor,
-} from './helpers.js';
+import { ManualClock, type Emulator } from '../../src/emulator/index.js';
+import { cliEnv, KEY, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { directManifest, type LockJson, readLockJson } from '../helpers/project.js';
+import { allVideos, apiGet, countByTag, creates, emulatorPerTest, whileTicking } from '../helpers/emulator.js';
 
 const { setup } = emulatorPerTest();
 
@@ -76,20 +76,29 @@ describe('never paying twice', () => {
 });
 
 describe('kill -9 and Ctrl-C', () => {
-  for (const [label, afterPosts] of [['while creates are in flight', 2], ['while rendering', 6]] as const) {
+  // The emulator's clock stands still until the build is stopped, so no render can finish first:
+  // the stop lands mid-flight by construction, and the test checks that it did. Time runs again
+  // for the resume.
+  const started = (emu: Emulator): number => creates(emu) + creates(emu, '/v3/video-agents');
+  // 2: the two held creates are out; 4: every render slot (--concurrency 4) is taken.
+  for (const [label, afterPosts] of [['while creates are in flight', 2], ['while rendering', 4]] as const) {
     it(`a build killed ${label} resumes with exactly one video per entry`, async () => {
-      const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(6), 'videos/b.yaml': agentManifest }, { renderSeconds: 0.6 });
+      const clock = new ManualClock();
+      const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(6), 'videos/b.yaml': agentManifest }, { renderSeconds: 0.6, clock });
       // Hold some create answers so the kill lands between a POST leaving and its answer arriving.
       emu.inject({ method: 'POST', path: '/v3/videos', kind: 'slow', delayMs: 1500, times: 2 });
       const first = spawnCli(['build', '--concurrency', '4'], dir, cliEnv(emu));
-      await waitFor(() => creates(emu) >= afterPosts || first.child.exitCode !== null);
+      await waitFor(() => started(emu) >= afterPosts);
+      expect(first.child.exitCode).toBeNull();
       first.child.kill('SIGKILL');
       const killed = await first.done;
       expect(killed.signal).toBe('SIGKILL');
-      // The lock is readable at any instant.
-      JSON.parse(await readFile(join(dir, 'reel.lock'), 'utf8').catch(() => '{}'));
+      // The lock is readable at any instant, and nothing in it had finished.
+      const atKill = JSON.parse(await readFile(join(dir, 'reel.lock'), 'utf8').catch(() => '{}')) as Partial<LockJson>;
+      expect(Object.values(atKill.videos ?? {}).filter((v) => v.status === 'completed')).toEqual([]);
+      expect(emu.requests().some((r) => r.method === 'GET' && r.path.startsWith('/files/'))).toBe(false);
 
-      const second = await runCli(['build'], dir, cliEnv(emu));
+      const second = await whileTicking(clock, () => runCli(['build'], dir, cliEnv(emu)));
       expect(second.stderr).toMatch(/^(reel: took over.*\n)?$/);
       expect(second.code).toBe(0);
       const lock = await readLockJson(dir);
@@ -100,9 +109,11 @@ describe('kill -9 and Ctrl-C', () => {
   }
 
   it('Ctrl-C stops new submissions, keeps the lock and exits 130; the next run resumes', async () => {
-    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(9) }, { renderSeconds: 0.8 });
+    const clock = new ManualClock();
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(9) }, { renderSeconds: 0.8, clock });
     const first = spawnCli(['build', '--concurrency', '3'], dir, cliEnv(emu));
-    await waitFor(() => /submitted, video/.test(first.output()));
+    await waitFor(() => /submitted, video/.test(first.stdout()));
+    expect(first.child.exitCode).toBeNull();
     first.child.kill('SIGINT');
     const stopped = await first.done;
     expect(stopped.code).toBe(130);
@@ -111,8 +122,9 @@ describe('kill -9 and Ctrl-C', () => {
     expect(postsAtStop).toBeLessThan(9);
     const lock = await readLockJson(dir);
     expect(Object.values(lock.videos).some((v) => v.status === 'submitted' && v.video_id)).toBe(true);
+    expect(Object.values(lock.videos).filter((v) => v.status === 'completed')).toEqual([]);
 
-    const second = await runCli(['build'], dir, cliEnv(emu));
+    const second = await whileTicking(clock, () => runCli(['build'], dir, cliEnv(emu)));
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/resume/);
     await expectExactlyOnce(emu, 9);

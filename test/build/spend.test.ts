@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, directManifest, KEY, project, readLockJson, runCli, spawnCli, waitFor } from './helpers.js';
+import { cliEnv, KEY, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { directManifest, project, readLockJson } from '../helpers/project.js';
 
 // The build side of issue 12: every paid action guarded before it is sent, through the CLI
 // against the emulator.
@@ -124,7 +125,7 @@ describe('stale plan under the write lock (hole 4)', () => {
   it('refuses in CI when the plan applied renders more than the plan checked', async () => {
     const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(3) });
     expect((await runCli(['build', '--yes'], dir, cliEnv(emu))).code).toBe(0);
-    await writeFile(join(dir, 'videos/a.yaml'), directManifest(3, (i) => (i === 1 ? ' Edited.' : '')));
+    await writeFile(join(dir, 'videos/a.yaml'), directManifest(3, (i: number) => (i === 1 ? ' Edited.' : '')));
     // Another build holds the write lock; while this one waits, that build "forgets" two entries.
     const held = JSON.stringify({ pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), token: 'other' });
     await writeFile(join(dir, 'reel.lock.pid'), held);
@@ -150,7 +151,7 @@ describe('Ctrl-C (hole 6)', () => {
   it('says which renders HeyGen already has (billed, collected by the next build) and which were not started', async () => {
     const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(9) }, { renderSeconds: 2 });
     const run = spawnCli(['build', '--yes', '--concurrency', '3'], dir, cliEnv(emu));
-    await waitFor(() => /submitted, video/.test(run.output()));
+    await waitFor(() => /submitted, video/.test(run.stdout()));
     run.child.kill('SIGINT');
     const stopped = await run.done;
     expect(stopped.code).toBe(130);

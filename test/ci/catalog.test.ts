@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CATALOG, type Catalog, type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, KEY, project, runCli } from '../build/helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { project } from '../helpers/project.js';
 
 /** More items than one page holds (looks: 50 a page, voices and styles: 100), so paging is exercised. */
 function bigCatalog(): Catalog {

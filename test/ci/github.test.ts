@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAIL_TRIGGER } from '../../src/emulator/index.js';
 import { workflowCommand } from '../../src/report/github.js';
-import { cliEnv, directManifest, project, runCli, emulatorPerFile } from '../build/helpers.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
+import { directManifest, project } from '../helpers/project.js';
+import { emulatorPerFile } from '../helpers/emulator.js';
 
 const shared = emulatorPerFile(0.2);
 const dirs = shared.dirs;

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/util/shard.js';
-import { cliEnv, creates, directManifest, project, readLockJson, runCli, emulatorPerFile } from '../build/helpers.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
+import { directManifest, project, readLockJson } from '../helpers/project.js';
+import { creates, emulatorPerFile } from '../helpers/emulator.js';
 
 const shared = emulatorPerFile(0.2);
 const dirs = shared.dirs;

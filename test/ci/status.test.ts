@@ -2,7 +2,9 @@ import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, directManifest, KEY, project, readLockJson, runCli, emulatorPerFile } from '../build/helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { directManifest, project, readLockJson } from '../helpers/project.js';
+import { emulatorPerFile } from '../helpers/emulator.js';
 
 const shared = emulatorPerFile(0.2);
 const dirs = shared.dirs;
@@ -69,7 +71,7 @@ describe('reel status', () => {
       dirs.push(cwd);
       const slowEnv = { ...cliEnv(undefined), HEYGEN_API_URL: slow.url, HEYGEN_API_KEY: KEY, REEL_POLL_MS: '30,30,100' };
       // Interrupt the build once both are submitted: the lock holds them as `submitted`.
-      const { spawnCli, waitFor } = await import('../build/helpers.js');
+      const { spawnCli, waitFor } = await import('../helpers/cli.js');
       const run = spawnCli(['build', '--yes'], cwd, slowEnv);
       await waitFor(async () => {
         try {

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, exampleProject, KEY, project, runCli } from '../build/helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { exampleProject, project } from '../helpers/project.js';
 
 let emulator: Emulator;
 const dirs: string[] = [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMMANDS } from '../../src/cli-options.js';
-import { ROOT } from '../build/helpers.js';
+import { ROOT } from '../helpers/project.js';
 
 interface Step { run?: string; uses?: string; if?: string; with?: Record<string, unknown> }
 interface Job { if?: string; needs?: string; strategy?: { matrix?: { shard?: number[] } }; permissions?: Record<string, string>; steps: Step[] }

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { ManualClock, startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { api, avatarBody, example, expectShape, sleep, until } from './helpers.js';
 
 const open: Emulator[] = [];
@@ -118,8 +118,9 @@ describe('validation', () => {
 
 describe('concurrency limit', () => {
   it('answers 429 rate_limit_exceeded with Retry-After over the limit, and admits again later', async () => {
-    // Slow enough a clock that the first two jobs are surely still running at the third request.
-    const emu = await emulator({ concurrencyLimit: 2, retryAfterSeconds: 3, renderSeconds: 1 });
+    // A manual clock: the first two jobs are still running at the third request until time moves.
+    const clock = new ManualClock();
+    const emu = await emulator({ concurrencyLimit: 2, retryAfterSeconds: 3, renderSeconds: 1, clock });
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody())).status).toBe(200);
     expect((await api(emu.url, 'POST', '/v3/video-agents', { prompt: 'one' })).status).toBe(200);
     const over = await api(emu.url, 'POST', '/v3/videos', avatarBody());
@@ -128,7 +129,7 @@ describe('concurrency limit', () => {
     expectShape(over.body, example('error-429-rate-limit.response.json'));
     // Another key has its own budget.
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody(), { 'x-api-key': 'other' })).status).toBe(200);
-    await sleep(1700);
+    clock.advance(1700);
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody())).status).toBe(200);
   });
 
@@ -209,23 +210,26 @@ describe('Idempotency-Key', () => {
   });
 
   it('does not remember a 429, so the same key can be retried', async () => {
-    const emu = await emulator({ concurrencyLimit: 1, renderSeconds: 1 });
+    const clock = new ManualClock();
+    const emu = await emulator({ concurrencyLimit: 1, renderSeconds: 1, clock });
     await api(emu.url, 'POST', '/v3/videos', avatarBody());
     const headers = { 'idempotency-key': 'k-429' };
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody(), headers)).status).toBe(429);
-    await sleep(1100);
+    clock.advance(999);
+    expect((await api(emu.url, 'POST', '/v3/videos', avatarBody(), headers)).status).toBe(429);
+    clock.advance(1);
     expect((await api(emu.url, 'POST', '/v3/videos', avatarBody(), headers)).status).toBe(200);
   });
 });
 
 describe('download URLs', () => {
   it('expire after --url-ttl and refuse a tampered signature', async () => {
-    const emu = await emulator({ urlTtl: 1 });
+    const clock = new ManualClock();
+    const emu = await emulator({ urlTtl: 1, clock });
     const created = await api(emu.url, 'POST', '/v3/videos', avatarBody());
-    const video = await until(async () => {
-      const a = await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`);
-      return a.body.data.status === 'completed' ? a.body.data : undefined;
-    });
+    clock.advance(200); // renderSeconds
+    const video = (await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data;
+    expect(video.status).toBe('completed');
     const fresh = await fetch(video.video_url);
     expect(fresh.status).toBe(200);
     expect(Number(fresh.headers.get('content-length'))).toBe((await fresh.arrayBuffer()).byteLength);
@@ -233,7 +237,9 @@ describe('download URLs', () => {
     expect((await fetch(tampered)).status).toBe(403);
     const otherFile = video.video_url.replace('video.mp4', 'thumbnail.jpg');
     expect((await fetch(otherFile)).status).toBe(403);
-    await sleep(2100);
+    clock.advance(999); // urlTtl is 1 s, its expiry rounded up to a whole second
+    expect((await fetch(video.video_url)).status).toBe(200);
+    clock.advance(1001);
     const expired = await fetch(video.video_url);
     expect(expired.status).toBe(403);
     const again = (await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data;

@@ -5,11 +5,11 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/commands/emulator.js';
 import { api, example, until } from './helpers.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [];
@@ -19,18 +19,11 @@ afterEach(() => {
 });
 
 async function startCli(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, ['dist/cli.js', 'emulator', '--port', '0', ...args], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const lines = createInterface({ input: child.stdout! });
-  const [first] = (await once(lines, 'line')) as [string];
+  const cli = spawnCli(['emulator', '--port', '0', ...args], root);
+  children.push(cli.child);
+  const first = (await cli.waitFor(/\n/)).split('\n')[0]!;
   expect(first).toMatch(/^HeyGen emulator listening on http:\/\/127\.0\.0\.1:\d+$/);
-  return { child, url: first.split(' ').at(-1)!, stderr: () => stderr };
+  return { child: cli.child, url: first.split(' ').at(-1)!, stderr: cli.stderr };
 }
 
 describe('reel emulator (built CLI)', () => {
@@ -61,15 +54,7 @@ describe('reel emulator (built CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reel-emu-'));
     const file = join(dir, 'catalog.json');
     writeFileSync(file, JSON.stringify({ looks: [{ name: 'no id' }] }));
-    const child = spawn(process.execPath, ['dist/cli.js', 'emulator', '--port', '0', '--catalog', file], {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const [code] = (await once(child, 'exit')) as [number];
+    const { code, stderr } = await runCli(['emulator', '--port', '0', '--catalog', file], root);
     expect(code).toBe(1);
     expect(stderr).toContain('looks[0].id is required');
     expect(stderr).not.toMatch(/at .*\.js:\d+/);

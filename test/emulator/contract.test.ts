@@ -1,7 +1,7 @@
 // The contract suite: every endpoint over HTTP, each answer checked against the response schema in
 // schemas.json and, where examples/ has a sample, against the sample's shape.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { ManualClock, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { CONTRACT } from '../../src/emulator/schemas.js';
 import { KEY, api, avatarBody, example, expectSchema, expectShape, until } from './helpers.js';
 
@@ -35,26 +35,36 @@ afterAll(async () => {
 
 describe('videos', () => {
   it('creates from the avatar example and moves pending → processing → completed with files', async () => {
+    // Its own manual clock: each state is seen at a known instant, however busy the machine is.
+    const main = emu;
+    const clock = new ManualClock();
+    const own = await startEmulator({ renderSeconds: 0.2, clock });
+    emu = own;
+    onTestFinished(async () => {
+      await own.close();
+      emu = main;
+    });
     const created = await call('POST /v3/videos', '/v3/videos', example('video-create-avatar.request.json'));
     expectShape(created.body, example('video-create-avatar.response.json'));
     expect(created.body.data.status).toBe('waiting');
     const id = created.body.data.video_id as string;
 
-    // Poll through the clock and keep every status seen: they must come in lifecycle order.
-    const seen: string[] = [];
-    let processing: any;
-    const done = await until(async () => {
-      const a = await call('GET /v3/videos/{video_id}', `/v3/videos/${id}`);
-      const status = a.body.data.status as string;
-      if (seen.at(-1) !== status) seen.push(status);
-      if (status === 'pending') expectShape(a.body, example('video-get.pending.response.json'));
-      if (status === 'processing') processing = a.body;
-      return status === 'completed' ? a : undefined;
-    });
-    const order = ['pending', 'processing', 'completed'];
-    expect(seen.map((s) => order.indexOf(s))).toEqual([...seen.map((s) => order.indexOf(s))].sort());
-    expect(seen).toContain('processing');
-    expectShape(processing, example('video-get.processing.response.json'));
+    // The lifecycle: pending for the first quarter of renderSeconds, processing until its end.
+    const status = async () => call('GET /v3/videos/{video_id}', `/v3/videos/${id}`);
+    const pending = await status();
+    expect(pending.body.data.status).toBe('pending');
+    expectShape(pending.body, example('video-get.pending.response.json'));
+    clock.advance(49);
+    expect((await status()).body.data.status).toBe('pending');
+    clock.advance(1);
+    const processing = await status();
+    expect(processing.body.data.status).toBe('processing');
+    expectShape(processing.body, example('video-get.processing.response.json'));
+    clock.advance(149);
+    expect((await status()).body.data.status).toBe('processing');
+    clock.advance(1);
+    const done = await status();
+    expect(done.body.data.status).toBe('completed');
 
     expectShape(done.body, example('video-get.completed.response.json'));
     const data = done.body.data;
@@ -191,20 +201,16 @@ describe('video agents', () => {
     const created = await call('POST /v3/video-agents', '/v3/video-agents', example('video-agent-create.generate.request.json'));
     expectShape(created.body, example('video-agent-create.generate.response.json'));
     const id = created.body.data.session_id;
-    expect(created.body.data).toMatchObject({ status: 'thinking', video_id: null });
-    // Poll through the clock: statuses come in order, video_id appears with generating.
+    // As on the live API (behaviour agentVideoAtCreate), the video id comes with the create answer
+    // and stays the same through generating and completed.
+    expect(created.body.data).toMatchObject({ status: 'thinking', video_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const seen: string[] = [];
-    let videoId: string | null = null;
+    const videoId: string = created.body.data.video_id;
     const done = await until(async () => {
       const a = await call('GET /v3/video-agents/{session_id}', `/v3/video-agents/${id}`);
       const { status, video_id } = a.body.data;
       if (seen.at(-1) !== status) seen.push(status);
-      if (status === 'thinking') expect(video_id).toBeNull();
-      if (status === 'generating' || status === 'completed') {
-        expect(video_id).toMatch(/^[0-9a-f]{32}$/);
-        videoId ??= video_id;
-        expect(video_id).toBe(videoId);
-      }
+      expect(video_id).toBe(videoId);
       return status === 'completed' ? a : undefined;
     });
     const order = ['thinking', 'generating', 'completed'];
@@ -240,7 +246,9 @@ describe('video agents', () => {
       expect(resource).toMatchObject({ role: 'model', type: 'resource' });
       expect(text).toMatchObject({ role: 'model', type: 'text' });
       expect(prompt).toMatchObject({ role: 'user', content: example('video-agent-create.chat.request.json').prompt });
-      expect(reviewing.body.data.video_id).toBeNull();
+      // The id answered at create, still pending: nothing renders before approval.
+      expect(reviewing.body.data.video_id).toBe(created.body.data.video_id);
+      expect((await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data.status).toBe('pending');
 
       const storyboard = await call(
         'GET /v3/video-agents/{session_id}/resources/{resource_id}',
@@ -262,7 +270,7 @@ describe('video agents', () => {
       await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, example('video-agent-send.request.json'));
       const generating = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
       expect(generating.body.data.status).toBe('generating');
-      expect(generating.body.data.video_id).not.toBeNull();
+      expect(generating.body.data.video_id).toBe(created.body.data.video_id);
       await until(async () => {
         const a = await api(emu.url, 'GET', `/v3/video-agents/${id}`);
         return a.body.data.status === 'completed' ? a : undefined;
@@ -290,7 +298,8 @@ describe('video agents', () => {
       return a.body.data.status === 'waiting_for_input' ? a : undefined;
     });
     expect(waiting.body.data.messages[0]).toMatchObject({ role: 'model', type: 'text' });
-    expect(waiting.body.data.video_id).toBeNull();
+    expect(waiting.body.data.video_id).toBe(created.body.data.video_id);
+    expect((await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data.status).toBe('pending');
     // An answer resumes it: it renders as a generate session would.
     await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Use any voice.' });
     const done = await until(async () => {
@@ -336,6 +345,23 @@ describe('catalog and account', () => {
     expect(voices.body.data[0]).not.toHaveProperty('engines');
     const me = await call('GET /v3/users/me', '/v3/users/me');
     expect(me.body.data.billing_type).toBe('wallet');
+  });
+
+  it('speaks text with a starfish voice: a WAV of the reported duration, word timestamps; other voices are refused', async () => {
+    // The example's voice id is invented (API.md §12); Paul is the emulator's starfish-only voice.
+    const body = { ...example('voice-speech.request.json'), voice_id: '1bd001e7e50f421d891986aad5158bc8' };
+    const speech = await call('POST /v3/voices/speech', '/v3/voices/speech', body);
+    expectShape(speech.body, example('voice-speech.response.json'));
+    const { audio_url, duration, word_timestamps } = speech.body.data;
+    expect(word_timestamps).toHaveLength(10);
+    expect(word_timestamps.at(-1).end).toBeCloseTo(duration, 2);
+    const audio = Buffer.from(await (await fetch(audio_url)).arrayBuffer());
+    expect(audio.toString('latin1', 0, 4)).toBe('RIFF');
+    expect(audio.readUInt32LE(40) / audio.readUInt32LE(28)).toBeCloseTo(duration, 2); // data bytes / bytes a second
+    const refused = await api(emu.url, 'POST', '/v3/voices/speech', { ...body, voice_id: '6e7d2a1c9b8f4e3d8a7b6c5d4e3f2a1b' });
+    expect([refused.status, refused.body.error.param]).toEqual([400, 'voice_id']);
+    expect(refused.body.error.message).toMatch(/starfish/);
+    expect((await api(emu.url, 'POST', '/v3/voices/speech', { ...body, speed: 2.5 })).body.error.param).toBe('speed');
   });
 });
 
@@ -415,7 +441,6 @@ const NOT_YET_EMULATED = new Set([
   'GET /v3/templates',
   'GET /v3/templates/{template_id}',
   'POST /v3/templates/{template_id}',
-  'POST /v3/voices/speech',
   'GET /v3/brand-kits',
   'GET /v3/brand-glossaries',
 ]);

@@ -19,16 +19,29 @@ function boxes(file: Buffer): Array<[string, number]> {
 }
 
 describe('media', () => {
-  it('makes an MP4 whose boxes tile the file: ftyp, moov (with mvhd and the duration), mdat', () => {
+  it('makes a fragmented MP4 whose boxes tile the file: init segment, per-video free box, one fragment a second', () => {
     const file = mp4('video-1', 31.28);
-    expect(boxes(file).map(([type]) => type)).toEqual(['ftyp', 'moov', 'mdat']);
-    const moov = file.indexOf('mvhd');
-    // mvhd: size, type, version+flags, creation, modification, timescale, duration.
-    expect(file.readUInt32BE(moov + 4 + 12)).toBe(1000);
-    expect(file.readUInt32BE(moov + 4 + 16)).toBe(31280);
+    const types = boxes(file).map(([type]) => type);
+    expect(types.slice(0, 3)).toEqual(['ftyp', 'free', 'moov']);
+    const fragments = types.slice(3);
+    // 1.024 s fragments (moof + mdat): 31 of them cover 31.28 s, the last one cut to fit.
+    expect(fragments).toEqual(Array.from({ length: 31 }, () => ['moof', 'mdat']).flat());
+    // mvex/mehd declares the duration asked for, in the movie's timescale (mvhd).
+    const mvhd = file.indexOf('mvhd');
+    const timescale = file.readUInt32BE(mvhd + 4 + 12);
+    const mehd = file.indexOf('mehd');
+    expect(file.readUInt32BE(mehd + 8) / timescale).toBeCloseTo(31.28, 2);
+    // Decode times move on fragment by fragment: both tracks (timescale 16000) start fragment n at n × 16384.
+    const tfdts: number[] = [];
+    for (let at = file.indexOf('tfdt'); at >= 0; at = file.indexOf('tfdt', at + 4)) {
+      tfdts.push(file[at + 4] === 1 ? Number(file.readBigUInt64BE(at + 8)) : file.readUInt32BE(at + 8));
+    }
+    expect(tfdts).toEqual(Array.from({ length: 31 }, (_, n) => [n * 16384, n * 16384]).flat());
+    // Same seed, same bytes; another seed, other bytes; longer videos are bigger.
     expect(mp4('video-1', 31.28).equals(file)).toBe(true);
     expect(mp4('video-2', 31.28).equals(file)).toBe(false);
     expect(mp4('long', 600).length).toBeGreaterThan(mp4('short', 5).length);
+    expect(boxes(mp4('tiny', 0.1)).map(([type]) => type)).toEqual(['ftyp', 'free', 'moov', 'moof', 'mdat']);
   });
 
   it('recognises the formats HeyGen accepts, and nothing else', () => {

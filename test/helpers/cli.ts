@@ -1,7 +1,69 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+/**
+ * The test harness: the one way tests run reel. (Projects: ./project.ts; emulators: ./emulator.ts.)
+ *
+ *   runCli(args, cwd?, env?, { input, timeoutMs }?)   → Promise<{ code, signal, stdout, stderr }>
+ *       the built binary (dist/cli.js) as a user runs it: a real process, no TTY, NO_COLOR=1.
+ *   spawnCli(args, cwd?, env?)                         → CliProcess (child, done, stdout(), mark(),
+ *       waitFor(pattern, from?), stop()) for long runs: `watch`, a build killed mid-flight.
+ *   callCommand(run, options, cwd, env?)               → Promise<{ code, stdout, stderr }>
+ *       a command's exported `run(options, ctx)` in this process, with buffers for stdout/stderr.
+ *       Use it where only the output is under test: no process start-up, no argv parsing.
+ *
+ * Environment: a child (and a command called in-process) sees only ALLOWED variables from this
+ * process (PATH, HOME, temp dirs, locale), then NO_COLOR=1, then `env` as given by the test. A
+ * developer's HEYGEN_*, GITHUB_*, CI, NO_COLOR/FORCE_COLOR or REEL_* never reach the code under test:
+ * a test that needs one passes it. `emulatorEnv(emulator)` gives the two HEYGEN_* variables for an
+ * emulator; `undefined` in `env` removes a variable.
+ *
+ * Migrating from the old helpers: build/helpers `runCli(args, dir, cliEnv(emu, extra))` keeps its
+ * shape (cliEnv now only adds the emulator and `extra`); manifest/helpers `runCli` is now async and
+ * returns `code` instead of `status`; watch/helpers `startWatch(root, args, env)` is
+ * `spawnCli(['watch', ...args], root, env)`; helpers/cli `runCli(args, { cwd, env, input })` is
+ * `runCli(args, cwd, env, { input })`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { CommandContext } from '../../src/commands/context.js';
+import { ROOT } from './project.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const CLI = join(ROOT, 'dist/cli.js');
+
+/** A key distinctive enough to grep for in every output. */
+export const KEY = 'sk-reel-test-DO-NOT-LEAK-7f3a9c';
+
+/** Variables a test process passes on: what node and the OS need, nothing that configures reel. */
+export const ALLOWED = ['PATH', 'HOME', 'USERPROFILE', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'TZ', 'SYSTEMROOT', 'SYSTEMDRIVE', 'COMSPEC', 'PATHEXT', 'WINDIR'];
+
+export type Env = Record<string, string | undefined>;
+
+/** The environment the code under test sees: ALLOWED variables, NO_COLOR=1, then `env`. */
+export function testEnv(env: Env = {}): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const name of ALLOWED) if (process.env[name] !== undefined) out[name] = process.env[name];
+  out.NO_COLOR = '1';
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete out[name];
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** HEYGEN_API_URL and HEYGEN_API_KEY for an emulator started with `key`. */
+export function emulatorEnv(emulator: { url: string }, key = KEY): Env {
+  return { HEYGEN_API_URL: emulator.url, HEYGEN_API_KEY: key };
+}
+
+/** `emulatorEnv(emulator)` (when given) plus `extra`: the variables a build test passes. */
+export function cliEnv(emulator: { url: string } | undefined, extra: Env = {}): Env {
+  return { ...(emulator ? emulatorEnv(emulator) : {}), ...extra };
+}
+
+export function requireBuild(): void {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+}
 
 export interface CliResult {
   code: number | null;
@@ -10,32 +72,107 @@ export interface CliResult {
   stderr: string;
 }
 
-function withoutHeygen(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('HEYGEN_')));
+export interface CliProcess {
+  child: ChildProcess;
+  /** Resolves when the process has exited and its output is complete. */
+  done: Promise<CliResult>;
+  /** Everything written so far. */
+  stdout(): string;
+  stderr(): string;
+  /** A position in stdout; `waitFor` looks only at what came after it. */
+  mark(): number;
+  /** Resolves with stdout after `from` once it matches `pattern`; rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<string>;
+  /** SIGINT (unless it has exited), then the exit code. */
+  stop(): Promise<number | null>;
 }
 
-/** Run the built `reel` binary the way a user would: a real process, NO_COLOR, no TTY. */
-export function runCli(
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
-): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd,
-      // A developer's own HEYGEN_* settings never leak into a test run (no real API, no real key).
-      env: { ...withoutHeygen(process.env), NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+/** Start `node dist/cli.js …` in `cwd` (default: the temp dir) with testEnv(env). */
+export function spawnCli(args: string[], cwd: string = tmpdir(), env: Env = {}, options: { input?: string; timeoutMs?: number } = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: testEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    for (const listener of listeners) listener();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  child.stdin!.end(options.input ?? '');
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      clearTimeout(killer);
+      resolve({ code, signal, stdout: out, stderr: err });
     });
-    child.stdin.end(options.input ?? '');
   });
+  return {
+    child,
+    done,
+    stdout: () => out,
+    stderr: () => err,
+    mark: () => out.length,
+    waitFor(pattern, from = 0, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const text = out.slice(from);
+          if (!pattern.test(text)) return false;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(text);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${pattern}\n--- stdout after mark:\n${out.slice(from)}\n--- stderr:\n${err}`));
+        }, timeoutMs);
+        if (!check()) listeners.add(check);
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return (await done).code;
+    },
+  };
+}
+
+/** Run the built `reel` binary to completion: a real process, testEnv(env), `input` on stdin. */
+export function runCli(args: string[], cwd?: string, env: Env = {}, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return spawnCli(args, cwd, env, options).done;
+}
+
+class Buffered extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    callback();
+  }
+}
+
+/**
+ * Call a command's `run(options, ctx)` in this process with buffered stdout/stderr and
+ * testEnv(env). Options are the parsed flags (camelCase), as the CLI would pass them.
+ */
+export async function callCommand<Options>(
+  run: (options: Options, ctx: CommandContext) => Promise<number>,
+  options: Options,
+  cwd: string,
+  env: Env = {},
+  signal: AbortSignal = new AbortController().signal,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Buffered();
+  const stderr = new Buffered();
+  const code = await run(options, { cwd, stdout, stderr, env: testEnv(env), signal });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** Polls `check` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -3,14 +3,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProject } from '../../src/manifest/index.js';
 import { formatDiagnostics } from '../../src/report/diagnostics.js';
-import { HEADER, project, repo, requireBuild, runCli, snapshot } from './helpers.js';
+import { run as validate } from '../../src/commands/validate.js';
+import { callCommand, requireBuild, runCli } from '../helpers/cli.js';
+import { MANIFEST_HEADER as HEADER, project, ROOT, snapshot } from '../helpers/project.js';
 
 /**
- * The bad-input corpus: every project under test/fixtures/invalid must be rejected by the real CLI
+ * The bad-input corpus: every project under test/fixtures/invalid must be rejected by `reel validate`
  * with exactly the lines in its expected.txt (file:line:col, id, message), exit 1, nothing on
- * stderr, no stack trace, and no file written.
+ * stderr, no stack trace, and no file written. Each case calls the command in-process (only its
+ * output is under test); one case runs the built CLI to prove the binary prints the same.
  */
-const corpus = join(repo, 'test', 'fixtures', 'invalid');
+const corpus = join(ROOT, 'test', 'fixtures', 'invalid');
 const cases = readdirSync(corpus, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name)
@@ -23,13 +26,21 @@ describe('invalid corpus (reel validate)', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25);
   });
 
-  it.each(cases)('%s', (name) => {
+  it('the built CLI prints what the command prints, exit 1, nothing on stderr', async () => {
+    const dir = join(corpus, cases[0]!);
+    const spawned = await runCli(['validate'], dir);
+    const called = await callCommand(validate, {}, dir);
+    expect(spawned).toMatchObject({ code: 1, stderr: '', stdout: called.stdout });
+    expect(called.code).toBe(1);
+  });
+
+  it.each(cases)('%s', async (name) => {
     const dir = join(corpus, name);
     const expected = readFileSync(join(dir, 'expected.txt'), 'utf8').trim().split('\n');
     const before = snapshot(dir);
-    const r = runCli(['validate'], dir);
+    const r = await callCommand(validate, {}, dir);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(1);
+    expect(r.code).toBe(1);
     const lines = r.stdout.split('\n').filter((l) => l !== '');
     const summary = lines.pop();
     expect(lines).toEqual(expected);
@@ -40,8 +51,8 @@ describe('invalid corpus (reel validate)', () => {
 
   it.each(cases)('%s (--json agrees with the human output)', async (name) => {
     const dir = join(corpus, name);
-    const r = runCli(['validate', '--json'], dir);
-    expect(r.status).toBe(1);
+    const r = await callCommand(validate, { json: true }, dir);
+    expect(r.code).toBe(1);
     const body = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<{ file: string; line: number; col: number }> };
     expect(body.valid).toBe(false);
     const loaded = await loadProject(dir);
@@ -65,11 +76,11 @@ describe('generated hostile inputs', () => {
     for (const r of roots) rmSync(r, { recursive: true, force: true });
   });
 
-  it('20,000-deep flow nesting is a clear error, not a crash', () => {
+  it('20,000-deep flow nesting is a clear error, not a crash', async () => {
     const root = make({ 'videos/deep.yaml': `version: 1\nvideos:\n  x:\n    api: { a: ${'['.repeat(20_000)}${']'.repeat(20_000)} }\n` });
-    const r = runCli(['validate'], root);
+    const r = await runCli(['validate'], root);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(1);
+    expect(r.code).toBe(1);
     expect(r.stdout.split('\n')[0]).toBe(
       'videos/deep.yaml:4:76  nesting deeper than 64 levels; manifests are never this deep — check for unbalanced brackets or runaway indentation',
     );

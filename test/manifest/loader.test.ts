@@ -5,7 +5,7 @@ import { checkProject, defaultConfig, getSchema, loadManifestFile, loadProject, 
 import { AGENT_FIELDS, COMMON_FIELDS, DIRECT_FIELDS } from '../../src/manifest/fields.js';
 import { sha256 } from '../../src/util/hash.js';
 import { formatDiagnostics } from '../../src/report/diagnostics.js';
-import { HEADER, project, repo } from './helpers.js';
+import { MANIFEST_HEADER as HEADER, project, ROOT } from '../helpers/project.js';
 
 const roots: string[] = [];
 const make = (files: Parameters<typeof project>[0]): string => {
@@ -24,15 +24,15 @@ const byId = (entries: ResolvedEntry[], id: string): ResolvedEntry => {
 };
 
 describe('the example library (videos/)', async () => {
-  const result = await loadProject(repo);
-  const bg = sha256(readFileSync(join(repo, 'assets', 'studio-bg.png')));
+  const result = await loadProject(ROOT);
+  const bg = sha256(readFileSync(join(ROOT, 'assets', 'studio-bg.png')));
 
   it('loads without diagnostics, sorted by id', () => {
     expect(result.diagnostics).toEqual([]);
     expect(result.entries.map((e) => e.id)).toEqual([
       'first-steps', 'hello-ada', 'hello-grace', 'hello-linus', 'launch-teaser', 'product-tour', 'support', 'welcome',
     ]);
-    expect(result.files.map((f) => f.slice(repo.length + 1))).toEqual(['videos/agents.yaml', 'videos/onboarding.yaml', 'videos/personal.yaml']);
+    expect(result.files.map((f) => f.slice(ROOT.length + 1))).toEqual(['videos/agents.yaml', 'videos/onboarding.yaml', 'videos/personal.yaml']);
   });
 
   it('maps a direct entry with defaults, captions and a colour background onto POST /v3/videos', () => {
@@ -56,19 +56,19 @@ describe('the example library (videos/)', async () => {
     expect(e.assets).toEqual([
       {
         placeholder: `reel-asset:sha256:${bg}`,
-        path: join(repo, 'assets', 'studio-bg.png'),
+        path: join(ROOT, 'assets', 'studio-bg.png'),
         relPath: 'assets/studio-bg.png',
         sha256: bg,
-        size: readFileSync(join(repo, 'assets', 'studio-bg.png')).byteLength,
-        source: { file: join(repo, 'videos', 'onboarding.yaml'), line: 21, col: 26 },
+        size: readFileSync(join(ROOT, 'assets', 'studio-bg.png')).byteLength,
+        source: { file: join(ROOT, 'videos', 'onboarding.yaml'), line: 21, col: 26 },
       },
     ]);
   });
 
   it('lets an entry override a default', () => {
     expect(byId(result.entries, 'support').request['aspect_ratio']).toBe('9:16');
-    expect(byId(result.entries, 'support').fieldSources['aspect_ratio']).toEqual({ file: join(repo, 'videos', 'onboarding.yaml'), line: 26, col: 19 });
-    expect(byId(result.entries, 'welcome').fieldSources['aspect_ratio']).toEqual({ file: join(repo, 'videos', 'onboarding.yaml'), line: 6, col: 17 });
+    expect(byId(result.entries, 'support').fieldSources['aspect_ratio']).toEqual({ file: join(ROOT, 'videos', 'onboarding.yaml'), line: 26, col: 19 });
+    expect(byId(result.entries, 'welcome').fieldSources['aspect_ratio']).toEqual({ file: join(ROOT, 'videos', 'onboarding.yaml'), line: 6, col: 17 });
   });
 
   it('maps agent entries onto POST /v3/video-agents, mode explicit, title kept out', () => {
@@ -98,7 +98,7 @@ describe('the example library (videos/)', async () => {
     });
     expect(ada.origin).toEqual({ data: 'data/customers.csv', row: 1 });
     expect(byId(result.entries, 'hello-linus').origin).toEqual({ data: 'data/customers.csv', row: 3 });
-    expect(ada.source).toEqual({ file: join(repo, 'videos', 'personal.yaml'), line: 8, col: 3 });
+    expect(ada.source).toEqual({ file: join(ROOT, 'videos', 'personal.yaml'), line: 8, col: 3 });
   });
 });
 
@@ -217,7 +217,7 @@ describe('per-file loading (for watch)', () => {
 
   it('never writes: loading leaves the project untouched', async () => {
     const root = make({ 'videos/a.yaml': `${HEADER}  a:\n    script: Hi.\n` });
-    const { snapshot } = await import('./helpers.js');
+    const { snapshot } = await import('../helpers/project.js');
     const before = snapshot(root);
     await loadProject(root);
     expect(snapshot(root)).toEqual(before);

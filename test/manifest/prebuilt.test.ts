@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AJV_KEYWORDS, AJV_OPTIONS, PREBUILT_VALIDATORS } from '../../src/manifest/schema.js';
-import { repo, requireBuild } from './helpers.js';
+import { requireBuild } from '../helpers/cli.js';
+import { ROOT } from '../helpers/project.js';
 
 /**
  * The build writes the schema validators as ajv standalone code (scripts/build-validators.mjs); the
@@ -20,10 +21,10 @@ const compiled = {} as Record<(typeof names)[number], ValidateFunction>;
 
 beforeAll(() => {
   requireBuild();
-  prebuilt = createRequire(import.meta.url)(join(repo, 'dist', 'manifest', PREBUILT_VALIDATORS)) as Prebuilt;
+  prebuilt = createRequire(import.meta.url)(join(ROOT, 'dist', 'manifest', PREBUILT_VALIDATORS)) as Prebuilt;
   const ajv = new Ajv(AJV_OPTIONS);
   for (const k of AJV_KEYWORDS) ajv.addKeyword(k);
-  for (const name of names) compiled[name] = ajv.compile(JSON.parse(readFileSync(join(repo, 'schema', `${name}.schema.json`), 'utf8')) as object);
+  for (const name of names) compiled[name] = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schema', `${name}.schema.json`), 'utf8')) as object);
 });
 
 const manifests: unknown[] = [
@@ -41,7 +42,7 @@ const manifests: unknown[] = [
 describe('prebuilt schema validators', () => {
   it('were generated from the schema files as they are now', () => {
     for (const name of names) {
-      const text = readFileSync(join(repo, 'schema', `${name}.schema.json`), 'utf8');
+      const text = readFileSync(join(ROOT, 'schema', `${name}.schema.json`), 'utf8');
       expect(prebuilt.schemaDigests[name]).toBe(createHash('sha256').update(text).digest('hex'));
     }
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { didYouMean, distance } from '../../src/manifest/suggest.js';
 import { expand, templateSyntaxError } from '../../src/manifest/template.js';
 import { decodeUtf8, parseYaml } from '../../src/manifest/yaml.js';
-import { cli, requireBuild } from './helpers.js';
+import { CLI, requireBuild } from '../helpers/cli.js';
 
 describe('decodeUtf8', () => {
   it('locates the first invalid byte by line and character column', () => {
@@ -72,6 +72,6 @@ describe('importing', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('');
     expect(r.status).toBe(0);
-    expect(cli).toMatch(/cli\.js$/);
+    expect(CLI).toMatch(/cli\.js$/);
   });
 });

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, creates, KEY, directManifest, project, runCli } from '../build/helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { directManifest, project } from '../helpers/project.js';
+import { creates } from '../helpers/emulator.js';
 
 let emulator: Emulator;
 let dir: string;

@@ -15,16 +15,16 @@ describe('reel plan and the API a lock entry was rendered against', () => {
     for (const sub of ['videos', 'assets', 'data']) await cp(join(ROOT, sub), join(dir, sub), { recursive: true });
     const env = { HEYGEN_API_KEY: '' };
 
-    const build = await runCli(['build', '--emulator'], { cwd: dir, env });
+    const build = await runCli(['build', '--emulator'], dir, env);
     expect(build.code).toBe(0);
 
-    const emulatorPlan = await runCli(['plan', '--emulator', '--json'], { cwd: dir, env });
+    const emulatorPlan = await runCli(['plan', '--emulator', '--json'], dir, env);
     expect(emulatorPlan.code).toBe(0);
     const forEmulator = JSON.parse(emulatorPlan.stdout) as { changes: { id: string; action: string; changed: string[] }[] };
     expect(forEmulator.changes.filter((c) => c.action === 'unchanged').map((c) => c.id)).toContain('welcome');
     expect(forEmulator.changes.some((c) => c.action === 'create')).toBe(false);
 
-    const heygenPlan = await runCli(['plan', '--json', '--detailed-exitcode'], { cwd: dir, env });
+    const heygenPlan = await runCli(['plan', '--json', '--detailed-exitcode'], dir, env);
     expect(heygenPlan.code).toBe(2);
     const forHeygen = JSON.parse(heygenPlan.stdout) as typeof forEmulator;
     expect(forHeygen.changes.find((c) => c.id === 'welcome')).toMatchObject({ action: 'create', changed: ['api'] });

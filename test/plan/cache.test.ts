@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CACHE_DIR, loadProjectCached } from '../../src/cache/manifests.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { fingerprint } from '../../src/plan/fingerprint.js';
-import { makeProject, removeProject, writeFiles } from './project.js';
+import { project as makeProject, removeProject, writeFiles } from '../helpers/project.js';
 
 const roots: string[] = [];
 afterEach(async () => {
@@ -34,7 +34,7 @@ videos:
 };
 
 async function project(): Promise<string> {
-  const root = await makeProject(FILES);
+  const root = makeProject(FILES);
   roots.push(root);
   return root;
 }

@@ -1,22 +1,14 @@
 /** `reel plan` and `reel explain` as a user runs them: the built binary, real files, NO_COLOR. */
-import { spawnSync } from 'node:child_process';
-import { cp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openLock } from '../../src/lock/index.js';
-import { lockAll, makeProject, removeProject, writeFiles } from './project.js';
+import { lockAll } from './project.js';
+import { type CliResult, requireBuild, runCli } from '../helpers/cli.js';
+import { exampleProject, project, removeProject, writeFiles } from '../helpers/project.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const cli = join(repo, 'dist/cli.js');
-
-function reel(cwd: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, GITHUB_ACTIONS: undefined },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function reel(cwd: string, ...args: string[]): Promise<CliResult> {
+  return runCli(args, cwd);
 }
 
 async function listing(root: string, dir = ''): Promise<string[]> {
@@ -37,23 +29,18 @@ afterEach(async () => {
 
 /** A copy of reel's own example library (videos/, data/, assets/). */
 async function examples(): Promise<string> {
-  const root = await makeProject({});
+  const root = exampleProject();
   roots.push(root);
-  for (const dir of ['videos', 'data', 'assets']) await cp(join(repo, dir), join(root, dir), { recursive: true });
   return root;
 }
 
-beforeAll(async () => {
-  await stat(cli).catch(() => {
-    throw new Error('dist/cli.js is missing: run `npm run build` before these tests');
-  });
-});
+beforeAll(requireBuild);
 
 describe('reel plan', () => {
   it('lists every example as create on a fresh clone, and writes nothing but its cache', async () => {
     const root = await examples();
     const before = await listing(root);
-    const r = reel(root, 'plan');
+    const r = await reel(root, 'plan');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const ids = r.stdout.match(/^ {2}\+ (\S+)/gm) ?? [];
@@ -62,23 +49,23 @@ describe('reel plan', () => {
     expect(r.stdout).not.toContain('\u001b[');
     expect(await listing(root)).toEqual(before);
 
-    const json = JSON.parse(reel(root, 'plan', '--json').stdout) as { changes: { action: string }[]; summary: { create: number } };
+    const json = JSON.parse((await reel(root, 'plan', '--json')).stdout) as { changes: { action: string }[]; summary: { create: number } };
     expect(json.changes.every((c) => c.action === 'create')).toBe(true);
     expect(json.summary.create).toBe(ids.length);
   });
 
   it('says nothing changes after a build, and exits 0/2 with --detailed-exitcode', async () => {
     const root = await examples();
-    expect(reel(root, 'plan', '--detailed-exitcode').code).toBe(2);
+    expect((await reel(root, 'plan', '--detailed-exitcode')).code).toBe(2);
     await lockAll(root);
-    const r = reel(root, 'plan', '--detailed-exitcode');
+    const r = await reel(root, 'plan', '--detailed-exitcode');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^No changes\. \d+ videos are up to date\.\n$/);
     const lockText = await readFile(join(root, 'reel.lock'), 'utf8');
     await writeFiles(root, {
       'videos/onboarding.yaml': (await readFile(join(root, 'videos/onboarding.yaml'), 'utf8')).replace('title: Getting help', 'title: Help'),
     });
-    const meta = reel(root, 'plan', '--detailed-exitcode');
+    const meta = await reel(root, 'plan', '--detailed-exitcode');
     expect(meta.code).toBe(2);
     expect(meta.stdout).toMatch(/^ {2}\* support\s+metadata\s+videos\/onboarding\.yaml:\d+\s+title$/m);
     expect(meta.stdout).toContain('1 metadata only');
@@ -91,12 +78,12 @@ describe('reel plan', () => {
     const file = join(root, 'videos/onboarding.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace("That's it!", 'Done!'));
 
-    const human = reel(root, 'plan');
+    const human = await reel(root, 'plan');
     expect(human.stdout).toMatch(/^ {2}~ first-steps\s+update\s+~\d+ s\s+~\$\d+\.\d\d\s+videos\/onboarding\.yaml:\d+\s+script$/m);
     expect(human.stdout).toMatch(/= \d+ unchanged \(--verbose lists them\)/);
-    expect(reel(root, 'plan', '--verbose').stdout).toMatch(/^ {2}= welcome\s+unchanged/m);
+    expect((await reel(root, 'plan', '--verbose')).stdout).toMatch(/^ {2}= welcome\s+unchanged/m);
 
-    const json = JSON.parse(reel(root, 'plan', '--json').stdout) as {
+    const json = JSON.parse((await reel(root, 'plan', '--json')).stdout) as {
       version: number;
       changes: { id: string; action: string; changed: string[]; file: string; line: number; estimate_seconds: number }[];
     };
@@ -106,37 +93,37 @@ describe('reel plan', () => {
     expect(change!.estimate_seconds).toBeGreaterThan(0);
     expect(json.changes.filter((c) => c.action === 'unchanged').length).toBeGreaterThan(3);
 
-    const md = reel(root, 'plan', '--markdown').stdout;
+    const md = (await reel(root, 'plan', '--markdown')).stdout;
     expect(md).toMatch(/^### reel plan: 1 to update, \d+ unchanged/);
     expect(md).toMatch(/\| `~` \| `first-steps` \| update \| `script` \|/);
   });
 
   it('narrows with --target (repeatable, globs) and --shard', async () => {
     const root = await examples();
-    const ids = (t: string[]): string[] =>
-      (JSON.parse(reel(root, 'plan', '--json', ...t).stdout) as { changes: { id: string }[] }).changes.map((c) => c.id);
-    expect(ids(['--target', 'hello-*', '--target', 'welcome'])).toEqual(['hello-ada', 'hello-grace', 'hello-linus', 'welcome']);
-    const all = ids([]);
-    const shards = [...ids(['--shard', '1/2']), ...ids(['--shard', '2/2'])].sort();
+    const ids = async (t: string[]): Promise<string[]> =>
+      (JSON.parse((await reel(root, 'plan', '--json', ...t)).stdout) as { changes: { id: string }[] }).changes.map((c) => c.id);
+    expect(await ids(['--target', 'hello-*', '--target', 'welcome'])).toEqual(['hello-ada', 'hello-grace', 'hello-linus', 'welcome']);
+    const all = await ids([]);
+    const shards = [...(await ids(['--shard', '1/2'])), ...(await ids(['--shard', '2/2']))].sort();
     expect(shards).toEqual(all);
-    const bad = reel(root, 'plan', '--shard', '3/2');
+    const bad = await reel(root, 'plan', '--shard', '3/2');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--shard expects K/N');
-    const none = reel(root, 'plan', '--target', 'nope-*');
+    const none = await reel(root, 'plan', '--target', 'nope-*');
     expect(none.stderr).toContain('--target nope-* matches no video');
   });
 
   it('prints diagnostics and exits 1 on an invalid project', async () => {
-    const root = await makeProject({
+    const root = await project({
       'videos/a.yaml': 'version: 1\nvideos:\n  intro:\n    avatar: Daisy-inskirt-20220818\n    voice: v\n    scrpit: Hello\n',
     });
     roots.push(root);
-    const r = reel(root, 'plan');
+    const r = await reel(root, 'plan');
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^videos\/a\.yaml:6:5 .*scrpit/m);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    const json = reel(root, 'plan', '--json');
+    const json = await reel(root, 'plan', '--json');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ version: 1, diagnostics: [{ file: 'videos/a.yaml', line: 6 }] });
   });
@@ -145,31 +132,31 @@ describe('reel plan', () => {
     const root = await examples();
     const newer = '{ "lockfileVersion": 7, "videos": {} }\n';
     await writeFile(join(root, 'reel.lock'), newer);
-    const r = reel(root, 'plan');
+    const r = await reel(root, 'plan');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^reel: reel\.lock has lockfileVersion 7, written by a newer reel/);
     expect(await readFile(join(root, 'reel.lock'), 'utf8')).toBe(newer);
     await writeFile(join(root, 'reel.lock'), '{\n<<<<<<< ours\n}\n');
-    expect(reel(root, 'plan').stderr).toMatch(/reel\.lock:2:1: unresolved git merge conflict/);
+    expect((await reel(root, 'plan')).stderr).toMatch(/reel\.lock:2:1: unresolved git merge conflict/);
   });
 
   it('notes a build that is writing the lock, and reads without waiting for it', async () => {
     const root = await examples();
     const store = await openLock(root);
     try {
-      const r = reel(root, 'plan', '--json');
+      const r = await reel(root, 'plan', '--json');
       expect(r.code).toBe(0);
       expect(r.stderr).toContain(`reel: note: a build is writing reel.lock (pid ${process.pid} on `);
       expect(JSON.parse(r.stdout).version).toBe(1);
     } finally {
       await store.close();
     }
-    expect(reel(root, 'plan').stderr).toBe('');
+    expect((await reel(root, 'plan')).stderr).toBe('');
   });
 
   it('rejects --json with --markdown as a usage error', async () => {
     const root = await examples();
-    const r = reel(root, 'plan', '--json', '--markdown');
+    const r = await reel(root, 'plan', '--json', '--markdown');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--json and --markdown cannot be used together');
   });
@@ -181,18 +168,18 @@ describe('reel explain', () => {
     await lockAll(root);
     const file = join(root, 'videos/onboarding.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace('speed: 1.05', 'speed: 1.1'));
-    const r = reel(root, 'explain', 'welcome');
+    const r = await reel(root, 'explain', 'welcome');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^~ welcome: update\n {2}The request changed \(voice_settings\): a build renders it again as generation 2\./);
     expect(r.stdout).toMatch(/fingerprint [0-9a-f]{12} → [0-9a-f]{12}/);
     expect(r.stdout).toMatch(/^ {4}\* voice_settings\s+[0-9a-f]{16} → [0-9a-f]{16}\s+videos\/onboarding\.yaml:\d+:\d+$/m);
-    const json = JSON.parse(reel(root, 'explain', 'welcome', '--json').stdout) as { fields: { name: string; changed: boolean }[] };
+    const json = JSON.parse((await reel(root, 'explain', 'welcome', '--json')).stdout) as { fields: { name: string; changed: boolean }[] };
     expect(json.fields.filter((f) => f.changed).map((f) => f.name)).toEqual(['voice_settings']);
   });
 
   it('suggests the closest id for a typo', async () => {
     const root = await examples();
-    const r = reel(root, 'explain', 'welcom');
+    const r = await reel(root, 'explain', 'welcom');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Did you mean "welcome"?');
   });

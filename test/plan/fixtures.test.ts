@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLock } from '../../src/lock/index.js';
 import { plan } from '../../src/plan/plan.js';
-import { entriesOf, fingerprints, lockAll, makeProject, removeProject, writeFiles } from './project.js';
+import { entriesOf, fingerprints, lockAll } from './project.js';
+import { project as makeProject, removeProject, writeFiles } from '../helpers/project.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -14,7 +15,7 @@ afterEach(async () => {
   await Promise.all(roots.splice(0).map(removeProject));
 });
 async function project(files: Record<string, string | Uint8Array>): Promise<string> {
-  const root = await makeProject(files);
+  const root = makeProject(files);
   roots.push(root);
   return root;
 }
@@ -167,7 +168,7 @@ videos:
 `,
       'data/leads.csv': 'slug,name\nann,Ann\nbob,Bob\n',
     };
-    const root = await project(files);
+    const root = makeProject(files);
     await lockAll(root);
     // Reordered rows and an extra unused column: nothing to render again.
     await writeFiles(root, { 'data/leads.csv': 'name,slug,unused\nBob,bob,1\nAnn,ann,2\n' });

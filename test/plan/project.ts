@@ -1,28 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { openLock } from '../../src/lock/index.js';
+/** Plan-level fixtures: entries and fingerprints of a project, and locks as a build leaves them. */
+import { openLock, serializeLock, type LockEntry } from '../../src/lock/index.js';
 import { loadProject } from '../../src/manifest/index.js';
 import type { ResolvedEntry } from '../../src/manifest/types.js';
 import { fieldDigests, fingerprint } from '../../src/plan/fingerprint.js';
-
-/** A throwaway project directory with the given files (path → content). */
-export async function makeProject(files: Record<string, string | Uint8Array>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'reel-plan-'));
-  await writeFiles(root, files);
-  return root;
-}
-
-export async function writeFiles(root: string, files: Record<string, string | Uint8Array>): Promise<void> {
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), content);
-  }
-}
-
-export async function removeProject(root: string): Promise<void> {
-  await rm(root, { recursive: true, force: true });
-}
+import { locked, lockOf } from './builders.js';
 
 /** Entries of a project that must load without errors. */
 export async function entriesOf(root: string): Promise<ResolvedEntry[]> {
@@ -54,4 +35,14 @@ export async function lockAll(root: string, over: { status?: 'completed' | 'subm
     });
   }
   await store.close();
+}
+
+/**
+ * A `reel.lock` in which every entry of the project is `completed` with its current fingerprint,
+ * as a build elsewhere would leave it. Built with the real loader and fingerprint.
+ */
+export async function completedLock(root: string): Promise<string> {
+  const { entries } = await loadProject(root);
+  const lock = lockOf(...entries.map((entry): [string, LockEntry] => [entry.id, locked(entry)]));
+  return serializeLock(lock);
 }

@@ -2,7 +2,8 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { cliEnv, directManifest, KEY, project, readLockJson, runCli } from '../build/helpers.js';
+import { cliEnv, KEY, runCli } from '../helpers/cli.js';
+import { directManifest, project, readLockJson } from '../helpers/project.js';
 
 // Every paid action is in the plan, counted and priced (issue 12): reproduced through the CLI
 // against the emulator.

@@ -1,15 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { ManualClock, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { fingerprint } from '../../src/plan/index.js';
 import { MAIN, smallProject } from './fixtures.js';
-import { runCli } from '../helpers/cli.js';
-import { makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from './helpers.js';
+import { type CliProcess, runCli, spawnCli } from '../helpers/cli.js';
+import { project, removeProject, writeProjectFile } from '../helpers/project.js';
+import { creates, whileTicking } from '../helpers/emulator.js';
 
 let emulator: Emulator | undefined;
-let running: WatchProcess | undefined;
+let running: CliProcess | undefined;
 let root: string | undefined;
 
 afterEach(async () => {
@@ -21,7 +22,6 @@ afterEach(async () => {
   root = undefined;
 });
 
-const creates = (e: Emulator): number => e.requests().filter((r) => r.method === 'POST' && r.path === '/v3/videos').length;
 
 async function fingerprintOf(dir: string, id: string): Promise<string> {
   const { entries } = await loadProject(dir);
@@ -31,8 +31,8 @@ async function fingerprintOf(dir: string, id: string): Promise<string> {
 describe('reel watch --build (against the emulator)', () => {
   it('renders what is saved, once, and does not wait for a render a newer save made stale', async () => {
     emulator = await startEmulator({ port: 0, renderSeconds: 1.5, apiKey: 'sk-watch-test' });
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root, ['--build'], {
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch', '--build'], root, {
       HEYGEN_API_URL: emulator.url,
       HEYGEN_API_KEY: 'sk-watch-test',
       REEL_WATCH_QUIET_MS: '200',
@@ -81,10 +81,12 @@ describe('reel watch --build (against the emulator)', () => {
   });
 
   it('Ctrl-C during a render leaves it in the lock, and reel build resumes it without a second create', async () => {
-    emulator = await startEmulator({ port: 0, renderSeconds: 2, apiKey: 'sk-watch-test' });
-    root = makeProject(smallProject());
+    // The emulator's clock stands still while watch runs, so the render is surely still going at Ctrl-C.
+    const clock = new ManualClock();
+    emulator = await startEmulator({ port: 0, renderSeconds: 2, apiKey: 'sk-watch-test', clock });
+    root = project(smallProject());
     const env = { HEYGEN_API_URL: emulator.url, HEYGEN_API_KEY: 'sk-watch-test', REEL_WATCH_QUIET_MS: '100', REEL_POLL_MS: '100,100,300' };
-    const w = (running = startWatch(root, ['--build'], env));
+    const w = (running = spawnCli(['watch', '--build'], root, env));
     await w.waitFor(/plan: .*\n/);
     const mark = w.mark();
     writeProjectFile(root, 'videos/main.yaml', MAIN.replace('welcome to Acme.', 'welcome, and goodbye.'));
@@ -95,7 +97,7 @@ describe('reel watch --build (against the emulator)', () => {
     expect(lock.videos.welcome?.status).toBe('submitted');
     expect(creates(emulator)).toBe(1);
 
-    const resumed = await runCli(['build', '--yes', '--target', 'welcome'], { cwd: root, env });
+    const resumed = await whileTicking(clock, () => runCli(['build', '--yes', '--target', 'welcome'], root!, env));
     expect(resumed.code).toBe(0);
     expect(creates(emulator)).toBe(1);
     expect(existsSync(join(root, 'out', 'welcome.mp4'))).toBe(true);

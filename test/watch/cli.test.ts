@@ -5,11 +5,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN, PEOPLE_CSV, smallProject } from './fixtures.js';
-import { CLI, completedLock, makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from './helpers.js';
+import { completedLock } from '../plan/project.js';
+import { CLI, type CliProcess, requireBuild, spawnCli, testEnv } from '../helpers/cli.js';
+import { project, removeProject, writeProjectFile } from '../helpers/project.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-let running: WatchProcess | undefined;
+let running: CliProcess | undefined;
 let root: string | undefined;
 
 afterEach(async () => {
@@ -19,16 +21,12 @@ afterEach(async () => {
   root = undefined;
 });
 
-beforeAll(async () => {
-  const { existsSync } = await import('node:fs');
-  const { CLI } = await import('./helpers.js');
-  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
-});
+beforeAll(requireBuild);
 
 describe('reel watch (plain output)', () => {
   it('shows the first plan, then every save as one delta and a totals line', async () => {
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root));
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch'], root));
     const first = await w.waitFor(/plan: .*\n/);
     expect(first).toMatch(/watching 2 files, 4 videos/);
     expect(first).toMatch(/\+ welcome create ~\d+ s ~\$\d+\.\d\d {2}videos\/main\.yaml:6/);
@@ -91,8 +89,8 @@ describe('reel watch (plain output)', () => {
   });
 
   it('shows a YAML error with path:line:col, keeps the last good state, and recovers when fixed', async () => {
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root));
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\n/);
 
     let mark = w.mark();
@@ -126,8 +124,8 @@ describe('reel watch (plain output)', () => {
   });
 
   it('skips a save that leaves the bytes as they were', async () => {
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root));
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\n/);
     const mark = w.mark();
     writeProjectFile(root, 'videos/main.yaml', MAIN); // same bytes, new mtime
@@ -142,8 +140,8 @@ describe('reel watch (plain output)', () => {
   });
 
   it('reloads everything when reel.config.yaml changes', async () => {
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root));
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\(2 files, 4 videos\)\n/);
     const mark = w.mark();
     writeProjectFile(root, 'reel.config.yaml', 'manifests:\n  - videos/main.yaml\n');
@@ -154,11 +152,11 @@ describe('reel watch (plain output)', () => {
   });
 
   it('picks up a data file created later, in a folder that did not exist', async () => {
-    root = makeProject({
+    root = project({
       'videos/later.yaml':
         'version: 1\nvideos:\n  hi-{{ row.slug }}:\n    each: ../data/deep/later.csv\n    avatar: Daisy-inskirt-20220818\n    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n    script: Hello {{ row.slug }}.\n',
     });
-    const w = (running = startWatch(root));
+    const w = (running = spawnCli(['watch'], root));
     const first = await w.waitFor(/plan: .*\n/);
     expect(first).toMatch(/^videos\/later\.yaml:4:11 {2}.*not found/m);
     const mark = w.mark();
@@ -169,8 +167,8 @@ describe('reel watch (plain output)', () => {
   });
 
   it('narrows the view with --target', async () => {
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root, ['--target', 'hello-*']));
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch', '--target', 'hello-*'], root));
     const first = await w.waitFor(/plan: .*\n/);
     expect(first).toMatch(/plan: 2 to create/);
     expect(first).not.toMatch(/welcome/);
@@ -192,8 +190,8 @@ describe('reel watch without --build', () => {
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root, [], { HEYGEN_API_URL: url, HEYGEN_API_KEY: 'sk-test' }));
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch'], root, { HEYGEN_API_URL: url, HEYGEN_API_KEY: 'sk-test' }));
     await w.waitFor(/plan: .*\n/);
     const mark = w.mark();
     writeProjectFile(root, 'videos/main.yaml', MAIN.replace('welcome to Acme.', 'hello again.'));
@@ -214,11 +212,11 @@ describe('reel watch on a terminal', () => {
   })();
 
   it.skipIf(!hasScript)('draws a screen and redraws it in place after a save', async () => {
-    root = makeProject(smallProject());
+    root = project(smallProject());
     // util-linux `script` gives the CLI a real pseudo-terminal of a known size.
     const child = spawn('script', ['-qfec', `stty rows 30 cols 100; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} watch`, '/dev/null'], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' },
+      env: testEnv({ TERM: 'xterm' }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';

@@ -8,7 +8,8 @@ import { realDeps } from '../../src/watch/deps.js';
 import { WatchEngine } from '../../src/watch/engine.js';
 import type { ChangeBatch } from '../../src/watch/scheduler.js';
 import { MAIN, PEOPLE_CSV, smallProject } from './fixtures.js';
-import { completedLock, makeProject, removeProject, writeProjectFile } from './helpers.js';
+import { completedLock } from '../plan/project.js';
+import { project, removeProject, writeProjectFile } from '../helpers/project.js';
 
 let root: string | undefined;
 afterEach(() => {
@@ -21,7 +22,7 @@ function batch(changed: string[] = [], added: string[] = [], removed: string[] =
 }
 
 async function engineFor(files: Record<string, string>): Promise<{ engine: WatchEngine; dir: string }> {
-  const dir = (root = makeProject(files));
+  const dir = (root = project(files));
   const engine = new WatchEngine(dir, await realDeps());
   await engine.prepare();
   await engine.start();

@@ -5,12 +5,13 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { BUILD_QUIET_MS } from '../../src/watch/build.js';
 import { runCli } from '../helpers/cli.js';
 import { MAIN, smallProject } from './fixtures.js';
-import { makeProject, removeProject, startWatch, writeProjectFile, type WatchProcess } from './helpers.js';
+import { type CliProcess, spawnCli } from '../helpers/cli.js';
+import { project, removeProject, writeProjectFile } from '../helpers/project.js';
 
 // `reel watch --build` spends only within limits it shows (issue 12, hole 3).
 
 let emulator: Emulator | undefined;
-let running: WatchProcess | undefined;
+let running: CliProcess | undefined;
 let root: string | undefined;
 
 afterEach(async () => {
@@ -27,8 +28,8 @@ const creates = (e: Emulator): number => e.requests().filter((r) => r.method ===
 describe('reel watch --build spends within a session budget', () => {
   it('names the API and account, and refuses a run past the session budget before anything is sent', async () => {
     emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: 'sk-watch-test', walletUsd: 41.2 });
-    root = makeProject(smallProject());
-    const w = (running = startWatch(root, ['--build', '--max-videos', '1'], {
+    root = project(smallProject());
+    const w = (running = spawnCli(['watch', '--build', '--max-videos', '1'], root, {
       HEYGEN_API_URL: emulator.url,
       HEYGEN_API_KEY: 'sk-watch-test',
       REEL_WATCH_QUIET_MS: '200',
@@ -56,8 +57,8 @@ describe('reel watch --build spends within a session budget', () => {
 
   it('waits longer for quiet by default, and refuses budget flags without --build', async () => {
     expect(BUILD_QUIET_MS).toBeGreaterThanOrEqual(3000);
-    root = makeProject(smallProject());
-    const r = await runCli(['watch', '--max-cost', '5'], { cwd: root });
+    root = project(smallProject());
+    const r = await runCli(['watch', '--max-cost', '5'], root);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/add --build/);
   });

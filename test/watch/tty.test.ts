@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fitSections, TtyWatchReporter } from '../../src/report/watch-tty.js';
 import { realDeps } from '../../src/watch/deps.js';
 import { WatchEngine } from '../../src/watch/engine.js';
-import { makeProject, removeProject } from './helpers.js';
+import { project, removeProject } from '../helpers/project.js';
 
 let root: string | undefined;
 afterEach(() => {
@@ -38,7 +38,7 @@ async function bigProject(videos: number, broken = false): Promise<WatchEngine> 
   for (let i = 0; i < videos; i += 1) yaml += `  clip-${String(i).padStart(3, '0')}:\n    script: Clip number ${i} of the series, with a longer script so that lines get long.\n`;
   const files: Record<string, string> = { 'videos/clips.yaml': yaml };
   if (broken) files['videos/bad.yaml'] = 'version: 1\nvideos:\n  bad:\n    avatr: x\n';
-  root = makeProject(files);
+  root = project(files);
   const engine = new WatchEngine(root, await realDeps());
   await engine.prepare();
   await engine.start();

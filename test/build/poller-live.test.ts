@@ -1,0 +1,71 @@
+// The status poller against the emulator's live-API behaviours: a bulk read model that does not
+// know young ids, a bulk endpoint that keeps failing, and a render that never ends (API.md §2.6).
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { HeyGenClient, LOCAL_RETRY } from '../../src/heygen/client.js';
+import { LOCAL_SCHEDULE, StatusPoller, YOUNG_MS } from '../../src/build/poller.js';
+
+const KEY = 'poller-key';
+const open: Emulator[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.close()));
+});
+
+async function setup(options: EmulatorOptions = {}) {
+  const emu = await startEmulator({ renderSeconds: 0.3, ...options });
+  open.push(emu);
+  const client = new HeyGenClient({ baseUrl: emu.url, apiKey: KEY, retry: { ...LOCAL_RETRY, maxRetries: 0 } });
+  const poller = new StatusPoller(client, LOCAL_SCHEDULE, new AbortController().signal);
+  const create = async (script = 'Hello there.'): Promise<string> => {
+    const out = await client.createVideo({ type: 'avatar', avatar_id: 'Daisy-inskirt-20220818', script }, `k-${Math.random().toString(16).slice(2)}`);
+    if (out.kind !== 'ok') throw new Error(JSON.stringify(out));
+    return out.value.video_id;
+  };
+  return { emu, client, poller, create };
+}
+
+describe('StatusPoller on the live API', () => {
+  it('a young video the bulk endpoint calls not_found is still starting, and completes', async () => {
+    const { poller, create } = await setup({ behaviours: { statusLagSeconds: 3600 } });
+    const id = await create();
+    await expect(poller.wait(id, Date.now(), false)).resolves.toEqual({ status: 'completed' });
+    expect(poller.videoReads).toBeGreaterThan(0);
+  });
+
+  it('not_found is believed only when GET /v3/videos/{id} says 404 for a video older than a few minutes', async () => {
+    const { emu, poller, create } = await setup({ behaviours: { statusLagSeconds: 3600 } });
+    const id = await create();
+    await fetch(`${emu.url}/v3/videos/${id}`, { method: 'DELETE', headers: { 'x-api-key': KEY } });
+    // Submitted (per the lock) long ago: the 404 is proof.
+    await expect(poller.wait(id, Date.now() - YOUNG_MS - 1000, false)).resolves.toEqual({ status: 'not_found' });
+    const gets = emu.requests().filter((r) => r.method === 'GET' && r.path === `/v3/videos/${id}`);
+    expect(gets.length).toBeGreaterThan(0);
+  });
+
+  it('a deleted video submitted a moment ago is not declared gone: the deadline ends the wait unconfirmed', async () => {
+    const { emu, poller, create } = await setup();
+    const id = await create();
+    await fetch(`${emu.url}/v3/videos/${id}`, { method: 'DELETE', headers: { 'x-api-key': KEY } });
+    const terminal = await poller.wait(id, Date.now(), false, Date.now() + 800);
+    expect(terminal).toMatchObject({ status: 'unconfirmed' });
+  });
+
+  it('falls back to one GET per video when the bulk endpoint keeps failing', async () => {
+    const { emu, poller, create } = await setup({ behaviours: { statusesFailing: true } });
+    const ids = await Promise.all([create(), create('Second one.')]);
+    const results = await Promise.all(ids.map((id) => poller.wait(id, Date.now(), false, Date.now() + 20_000)));
+    expect(results).toEqual([{ status: 'completed' }, { status: 'completed' }]);
+    const bulk = emu.requests().filter((r) => r.path === '/v3/videos/statuses');
+    expect(bulk.length).toBeGreaterThanOrEqual(3);
+    expect(bulk.every((r) => r.status === 500)).toBe(true);
+    expect(poller.videoReads).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a render that never ends leaves the wait at its deadline, unconfirmed, with the last status', async () => {
+    const { poller, create } = await setup({ renderSeconds: 600 });
+    const id = await create();
+    const terminal = await poller.wait(id, Date.now(), false, Date.now() + 1000);
+    expect(terminal.status).toBe('unconfirmed');
+    expect(terminal).toHaveProperty('lastStatus');
+  });
+});

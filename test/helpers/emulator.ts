@@ -1,0 +1,113 @@
+/** Emulators for CLI tests, and what tests read back from them over the API. */
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { type Emulator, type EmulatorOptions, type ManualClock, startEmulator } from '../../src/emulator/index.js';
+import { KEY } from './cli.js';
+import { type Files, project, removedAfterAll } from './project.js';
+
+export interface ListedVideo {
+  id: string;
+  title?: string | null;
+  status: string;
+}
+
+/** Every video the emulator holds, read over its API (all pages). */
+export async function allVideos(emulator: Emulator): Promise<ListedVideo[]> {
+  const out: ListedVideo[] = [];
+  let token: string | undefined;
+  for (;;) {
+    const url = new URL(`${emulator.url}/v3/videos`);
+    url.searchParams.set('limit', '100');
+    if (token) url.searchParams.set('token', token);
+    const body = await apiGet<{ data: ListedVideo[]; has_more?: boolean; next_token?: string | null }>(url);
+    out.push(...body.data);
+    if (!body.has_more || !body.next_token) return out;
+    token = body.next_token;
+  }
+}
+
+/** GET with the test key, retried through the emulator's injected faults. */
+export async function apiGet<T>(url: URL | string): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const res = await fetch(url, { headers: { 'x-api-key': KEY } });
+      if (res.status === 200) return (await res.json()) as T;
+      await res.body?.cancel();
+    } catch (error) {
+      if (attempt >= 20) throw error;
+    }
+    if (attempt >= 20) throw new Error(`GET ${String(url)} kept failing`);
+  }
+}
+
+/** Count of videos per title tag (`[reel:…]`); exactly-once means every count is 1. */
+export function countByTag(videos: ListedVideo[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const v of videos) {
+    const tag = /\[reel:[0-9a-f]+-g\d+\]/.exec(v.title ?? '')?.[0];
+    if (tag) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export function creates(emulator: Emulator, path = '/v3/videos'): number {
+  return emulator.requests().filter((r) => r.method === 'POST' && r.path === path).length;
+}
+
+/**
+ * A fresh emulator for each test (closed after it): `setup(files, options)` starts it and makes a
+ * temp project; `current()` is the running one.
+ */
+export function emulatorPerTest(): {
+  setup: (files: Files, options?: EmulatorOptions) => Promise<{ dir: string; emu: Emulator }>;
+  current: () => Emulator | undefined;
+} {
+  const dirs = removedAfterAll();
+  let emulator: Emulator | undefined;
+  afterEach(async () => {
+    await emulator?.close();
+    emulator = undefined;
+  });
+  return {
+    setup: async (files, options = {}) => {
+      emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, ...options });
+      const dir = project(files);
+      dirs.push(dir);
+      return { dir, emu: emulator };
+    },
+    current: () => emulator,
+  };
+}
+
+/** One emulator for the whole test file, reset before each test; `dirs` are removed after the file. */
+export function emulatorPerFile(renderSeconds: number): { emulator: () => Emulator; dirs: string[] } {
+  let emulator: Emulator | undefined;
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, renderSeconds, apiKey: KEY });
+  });
+  const dirs = removedAfterAll();
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  beforeEach(() => emulator?.reset());
+  return {
+    emulator: () => {
+      if (!emulator) throw new Error('the emulator starts in beforeAll');
+      return emulator;
+    },
+    dirs,
+  };
+}
+
+/**
+ * Lets an emulator's ManualClock run (at `rate`× real time) while `during` runs, then stops it
+ * again: time stands still while a test kills a build mid-flight, and moves for the resume.
+ */
+export async function whileTicking<T>(clock: ManualClock, during: () => Promise<T>, rate = 5): Promise<T> {
+  const step = 20;
+  const ticking = setInterval(() => clock.advance(step * rate), step);
+  try {
+    return await during();
+  } finally {
+    clearInterval(ticking);
+  }
+}

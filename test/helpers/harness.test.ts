@@ -1,0 +1,86 @@
+/**
+ * The harness keeps a developer's (or CI's) own environment away from the code under test: with
+ * HEYGEN_*, GITHUB_*, CI and colour variables set in this process, a test sees exactly what it
+ * would see on a clean machine. Each case failed with the runners this harness replaced.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { run as plan } from '../../src/commands/plan.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { ALLOWED, callCommand, cliEnv, KEY, requireBuild, runCli, testEnv } from './cli.js';
+import { directManifest, project, removedAfterAll } from './project.js';
+import { lockAll } from '../plan/project.js';
+
+const dirs = removedAfterAll();
+const summary = (): string => join(dirs[0]!, 'step-summary.md');
+
+beforeAll(() => {
+  requireBuild();
+  dirs.push(project());
+});
+
+beforeEach(() => {
+  // What a developer's shell or a GitHub runner may hold while `npm test` runs.
+  vi.stubEnv('HEYGEN_API_URL', 'http://127.0.0.1:9');
+  vi.stubEnv('HEYGEN_API_KEY', 'sk-developers-own-key');
+  vi.stubEnv('GITHUB_ACTIONS', 'true');
+  vi.stubEnv('GITHUB_STEP_SUMMARY', summary());
+  vi.stubEnv('CI', 'true');
+  vi.stubEnv('FORCE_COLOR', '3');
+  vi.stubEnv('REEL_POLL_MS', '999999');
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('test harness environment', () => {
+  it('passes on only the allow-listed variables, NO_COLOR=1 and what the test gives', () => {
+    const env = testEnv({ REEL_CATALOG_TTL: '0', HOME: undefined });
+    for (const name of Object.keys(env)) expect([...ALLOWED, 'NO_COLOR', 'REEL_CATALOG_TTL']).toContain(name);
+    expect(env).toMatchObject({ NO_COLOR: '1', REEL_CATALOG_TTL: '0' });
+    expect(env).not.toHaveProperty('HOME');
+    expect(env.PATH).toBe(process.env.PATH);
+  });
+
+  it('a built plan sees no HEYGEN_* of the developer: an up-to-date project is no change (exit 0)', async () => {
+    const dir = project({ 'videos/a.yaml': directManifest(2) });
+    dirs.push(dir);
+    await lockAll(dir);
+    const r = await runCli(['plan', '--detailed-exitcode'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^No changes\. 2 videos are up to date\.\n$/);
+    expect(r.code).toBe(0);
+    const called = await callCommand(plan, { detailedExitcode: true }, dir);
+    expect(called).toEqual({ code: 0, stdout: r.stdout, stderr: '' });
+  });
+
+  describe('with an emulator', () => {
+    let emulator: Emulator;
+    beforeAll(async () => {
+      emulator = await startEmulator({ port: 0, renderSeconds: 0, apiKey: KEY });
+    });
+    afterAll(() => emulator.close());
+
+    it('a build writes nothing to the job summary of the run that tests it, and no ANSI colour', async () => {
+      const dir = project({ 'videos/a.yaml': directManifest(1) });
+      dirs.push(dir);
+      const r = await runCli(['build', '--yes', '--no-download'], dir, cliEnv(emulator));
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain('::notice');
+      expect(r.stdout).not.toContain('\u001b[');
+      expect(existsSync(summary())).toBe(false);
+    });
+
+    it('a test that wants GitHub Actions says so, and gets it', async () => {
+      const dir = project({ 'videos/a.yaml': directManifest(1) });
+      dirs.push(dir);
+      const own = join(dir, 'summary.md');
+      const r = await runCli(['build', '--yes', '--no-download'], dir, cliEnv(emulator, { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: own }));
+      expect(r.code).toBe(0);
+      expect(existsSync(own)).toBe(true);
+      expect(existsSync(summary())).toBe(false);
+    });
+  });
+});
