@@ -42,8 +42,12 @@ const shard = {
 export const COMMANDS = [
   {
     name: 'init',
-    description: 'scaffold videos/, reel.config.yaml and .gitignore entries for out/, .reel/ and .env',
-    options: [{ flags: '--force', description: 'overwrite files that already exist' }],
+    description: 'scaffold videos/, reel.config.yaml, .gitignore and .gitattributes (the reel.lock merge driver)',
+    options: [
+      { flags: '--force', description: 'overwrite files that already exist' },
+      { flags: '--ci <provider>', description: 'also write the CI workflow: `github` (.github/workflows/videos.yml)' },
+      { flags: '--git-config', description: "set the reel.lock merge driver in this clone's git config (otherwise the line is printed)" },
+    ],
   },
   {
     name: 'validate',
@@ -69,6 +73,9 @@ export const COMMANDS = [
       shard,
       { flags: '--detailed-exitcode', description: 'exit 0 when nothing changes, 2 when something does' },
       { flags: '--emulator', description: 'plan as `reel build --emulator` would (against what the built-in emulator rendered)' },
+      { flags: '--max-videos <n>', description: 'exit 1 if more than N videos would render (with --shares: the whole build, every shard)', parse: 'int' },
+      { flags: '--max-seconds <s>', description: 'exit 1 if more than S seconds of video would render', parse: 'number' },
+      { flags: '--shares <n>', description: "split the build into N shards and hand each its share of the budget (a `matrix` step output in GitHub Actions)", parse: 'int' },
     ],
   },
   {
@@ -95,7 +102,7 @@ export const COMMANDS = [
       { flags: '--max-seconds <s>', description: 'refuse to start if more than S seconds of video would render', parse: 'number' },
       { flags: '--max-cost <amount>', description: 'refuse to start if the estimated cost is higher (dollars, or credits with `pricing: {unit: credits}`)', parse: 'number' },
       { flags: '--allow-removals', description: 'apply a plan that removes more than 5 videos or 20 % of reel.lock' },
-      { flags: '-c, --concurrency <n>', description: 'jobs in flight at once (default 10, or `concurrency` in reel.config.yaml)', parse: 'int' },
+      { flags: '-c, --concurrency <n>', description: 'jobs in flight at once (default: `concurrency` in reel.config.yaml or 10, the whole account\'s limit; with --shard K/N, its share)', parse: 'int' },
       { flags: '-o, --out <dir>', description: 'output directory (default `out`, or `out` in reel.config.yaml)' },
       { flags: '--no-download', description: 'do not download finished videos' },
       { flags: '--retry-failed', description: 'render entries that failed before again' },
@@ -147,7 +154,7 @@ export const COMMANDS = [
     name: 'lock',
     description: 'merge the reel.lock files of a sharded build: reel lock merge FILES…',
     args: ['<action>', '<files...>'],
-    options: [json],
+    options: [json, { flags: '--driver', description: "run as git's merge driver for reel.lock: FILES are %O %A %B [%P] (set up by `reel init`)" }],
   },
   {
     name: 'review',
@@ -157,9 +164,13 @@ export const COMMANDS = [
   },
   {
     name: 'eject',
-    description: 'turn a completed agent entry into a pinned direct entry',
+    description: 'pin a completed agent video as a direct entry (avatar, voice and script the agent chose)',
     args: ['<id>'],
-    options: [],
+    options: [
+      { flags: '--avatar <id>', description: "avatar look id to use when the agent's is not exposed (or to override it)" },
+      { flags: '--voice <id>', description: "voice id to use when the agent's is not exposed (or to override it)" },
+      { flags: '--replace', description: 'take the agent entry out of its manifest (its lock record, video and files are kept)' },
+    ],
   },
   {
     name: 'emulator',
@@ -173,6 +184,7 @@ export const COMMANDS = [
       { flags: '--fault-rate <r>', description: 'share of requests and renders that fail (0-1)', parse: 'number', default: EMULATOR_DEFAULTS.faultRate },
       { flags: '--seed <n>', description: 'seed for fault injection', parse: 'int', default: EMULATOR_DEFAULTS.seed },
       { flags: '--catalog <file>', description: 'JSON file replacing the built-in avatars, voices and styles' },
+      { flags: '--agent-resources <level>', description: 'what agent sessions tell about their avatar, voice and script: ids, no-ids (preview URLs only) or hidden', default: 'ids' },
       { flags: '--remote-webhooks', description: 'also deliver callback_url webhooks to hosts other than this machine' },
       { flags: '--no-agent-video-at-create', description: 'agent creates answer video_id: null (HeyGen answers an id at once)' },
       { flags: '--status-lag <s>', description: 'bulk statuses answer not_found for videos younger than S seconds', parse: 'number', default: DEFAULT_BEHAVIOURS.statusLagSeconds },

@@ -8,7 +8,8 @@ import { DEFAULT_AGENT_DEADLINE_MINUTES, DEFAULT_RENDER_DEADLINE_MINUTES } from 
 import type { Diagnostic } from '../manifest/types.js';
 import type { Me } from '../heygen/types.js';
 import {
-  type Change, configPlanOptions, DEFAULT_PRICING, formatCost, pausedForReview, type Plan, plan, priceOf, productOf, removalGuard, summarize,
+  type Change, concurrencyShare, configPlanOptions, DEFAULT_PRICING, formatCost, overBudget, pausedForReview, type Plan, plan, priceOf, productOf,
+  removalGuard, summarize,
 } from '../plan/index.js';
 import { estimateOf, forApi } from '../plan/api-scope.js';
 import { apiIdentity, DEFAULT_API_URL, EMULATOR_API, recordedApi } from '../util/api.js';
@@ -149,17 +150,23 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) return { kind: 'invalid', diagnostics: project.diagnostics, errors: errors.length };
 
-  // The option wins over reel.config.yaml, which wins over the built-in default.
-  const concurrency = options.concurrency ?? project.config.concurrency ?? DEFAULT_CONCURRENCY;
+  // The option wins. reel.config.yaml's `concurrency` (else the default) is the whole account's
+  // limit (HeyGen counts jobs per key), so a shard takes its share of it.
+  const accountLimit = project.config.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = options.concurrency ?? concurrencyShare(accountLimit, options.shard);
   const outDir = resolve(root, options.out ?? project.config.out);
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
   const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
   // Text-to-speech previews give exact seconds: the guards use them as the plan shows them.
   const planOptions = {
-    targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root), ...configPlanOptions(project.config),
+    targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root), drafts: project.drafts,
+    ...configPlanOptions(project.config),
   };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
+  for (const d of project.drafts) {
+    reporter.note(`${d.id} is a draft and is not rendered (${d.needs.length > 0 ? `needs ${d.needs.join(', ')}` : 'remove `draft: true` to render it'})`);
+  }
   let current = makePlan(await readLock(root));
   if (options.emulator) refuseForeign(current);
   const awaitingReview = current.changes.filter(pausedForReview);
@@ -234,6 +241,12 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
         kind: 'over-budget', root, plan: current,
         reason: `reel.lock changed while waiting for it, and the plan now ${grown}${options.confirmChanged ? '' : '; run `reel plan` and build again'}`,
       };
+    }
+    if (options.shard && options.concurrency === undefined && options.shard.count > 1) {
+      reporter.note(
+        `shard ${options.shard.index}/${options.shard.count}: ${concurrency} job${concurrency === 1 ? '' : 's'} in flight, its share of concurrency ${accountLimit} ` +
+          '(the whole account\'s limit, shared by the shards); --concurrency sets this shard\'s own',
+      );
     }
     const client = connect({ baseUrl, apiKey }, signal, {
       gate: new RateGate(),
@@ -452,22 +465,4 @@ function refuseForeign(p: Plan): void {
         'Try the emulator in a copy of the project, or narrow the build with --target.',
     );
   }
-}
-
-/**
- * Whether the plan is over a budget. Counts what HeyGen bills (`billed`): new renders, approvals and
- * revisions sent into agent sessions; a render shared with another entry counts once.
- */
-export function overBudget(p: Plan, options: Pick<ApplyBuildOptions, 'maxVideos' | 'maxSeconds' | 'maxCost'>): string | undefined {
-  const { renders, estimateSeconds: seconds, estimateCost: cost, costUnit } = p.summary;
-  if (options.maxVideos !== undefined && renders > options.maxVideos) {
-    return `${renders} video${renders === 1 ? '' : 's'} would render, more than --max-videos ${options.maxVideos}`;
-  }
-  if (options.maxSeconds !== undefined && seconds > options.maxSeconds) {
-    return `about ${Math.round(seconds)} s of video would render, more than --max-seconds ${options.maxSeconds}`;
-  }
-  if (options.maxCost !== undefined && cost > options.maxCost) {
-    return `the estimated cost, ${formatCost(cost, costUnit)}, is more than --max-cost ${options.maxCost}${costUnit === 'credits' ? ' credits' : ''}`;
-  }
-  return undefined;
 }

@@ -13,6 +13,7 @@ import type { Emit, JobResult } from './events.js';
 import { pause } from './poller.js';
 import { iso } from './records.js';
 import { recordedApi, sameApi } from '../util/api.js';
+import { canonicalJson } from '../util/canonical.js';
 
 /**
  * What a build leaves on disk: the rendered video and its sidecars (subtitles, thumbnail)
@@ -75,8 +76,16 @@ export async function downloadOutputs(o: OutputContext, entry: ResolvedEntry, lo
       o.emit({ type: 'warning', id: entry.id, message: `${field} not downloaded: ${(error as Error).message}` });
     }
   }
-  o.store.set(entry.id, next);
+  // Files downloaded again with the bytes the lock records (a fresh runner, a cleaned out/) change
+  // nothing: the entry keeps its bytes, so reel.lock does not churn.
+  const stored = Object.hasOwn(o.store.data.videos, entry.id) ? o.store.data.videos[entry.id] : undefined;
+  if (!stored || !sameButTime(stored, next)) o.store.set(entry.id, next);
   return { id: entry.id, action, result: 'completed', ms: Date.now() - started, file: output.path, videoId };
+}
+
+/** Equal lock entries, apart from when they were last written. */
+function sameButTime(a: LockEntry, b: LockEntry): boolean {
+  return canonicalJson({ ...a, updated_at: '' }) === canonicalJson({ ...b, updated_at: '' });
 }
 
 async function fetchVideo(client: HeyGenClient, videoId: string): Promise<Video> {

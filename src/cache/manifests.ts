@@ -171,7 +171,7 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
 
   let config: ProjectConfig;
   let configFile: string | undefined;
-  const result: LoadResult = { root, config: undefined as unknown as ProjectConfig, files: [], entries: [], diagnostics: [] };
+  const result: LoadResult = { root, config: undefined as unknown as ProjectConfig, files: [], entries: [], drafts: [], diagnostics: [] };
   if (pack) {
     config = pack.config;
     configFile = pack.configFile;
@@ -243,12 +243,15 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
 
   for (const r of results) {
     result.entries.push(...r.entries);
+    // Files with drafts have warnings, so they are never cached: a cached result has none.
+    result.drafts.push(...(r.drafts ?? []));
     result.diagnostics.push(...r.diagnostics);
   }
   const allHit = pack !== undefined && hits === result.files.length && sameList(pack.project.files, result.files);
   const projectDiagnostics = allHit ? pack!.project.diagnostics : (await loader()).checkProject(results, root);
   result.diagnostics.push(...projectDiagnostics);
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
+  result.drafts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   sortDiagnostics(result.diagnostics);
 
   if (cacheable && !allHit) {

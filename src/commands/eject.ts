@@ -1,105 +1,88 @@
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, relativePath, resolve } from '../util/path.js';
-import { agentChoices, annotateOriginal, ejectedId, ejectedManifest, ejectedPath, FILL_HINTS } from '../agent/eject.js';
-import { foreignSession } from '../agent/transcript.js';
-import { ApiError, UsageError } from '../errors.js';
-import { connect } from '../heygen/client.js';
-import type { SessionResource } from '../heygen/types.js';
-import { readLock } from '../lock/index.js';
-import { loadProject } from '../manifest/index.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { apiIdentity, sameApi } from '../util/api.js';
-import { readApiEnv, requireApiKey } from '../util/env.js';
+import { createInterface } from 'node:readline/promises';
+import type { Candidate } from '../agent/choices.js';
+import { FILL_HINTS } from '../agent/eject.js';
+import { ejectAgentEntry, type EjectResult } from '../agent/pin.js';
+import { isCI } from '../util/terminal.js';
 import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
-type EjectOptions = CommandOptions<'eject'>;
+type EjectCommandOptions = CommandOptions<'eject'>;
 
 /**
- * `reel eject ID`: pin a completed agent video as a direct entry. Writes `<manifest>.ejected.yaml`
- * next to the entry's manifest with `<id>-direct` (avatar, voice and script where the session or
- * the manifest exposes them, placeholders that fail validation elsewhere), and comments the original
- * entry, which is kept. Sends nothing into the session.
+ * `reel eject ID`: pin a completed agent video as a direct entry (`<id>-direct` in
+ * `<manifest>.ejected.yaml`). What the agent chose comes from the entry, the session's resources
+ * and messages, matched against the catalog; `--avatar`/`--voice` fill or override, and a person at
+ * a terminal picks from the likeliest candidates. What stays unknown makes the entry a draft.
  */
-export async function run(options: EjectOptions, ctx: CommandContext): Promise<number> {
-  const id = options.id;
-  const project = await loadProject(ctx.cwd, { signal: ctx.signal });
-  const root = project.root;
-  const entry = project.entries.find((e) => e.id === id);
-  if (!entry) throw new UsageError(`no manifest entry "${id}"; \`reel plan --verbose\` lists the ids.`);
-  if (entry.mode !== 'agent') throw new UsageError(`${id} is a direct entry already; only agent entries can be ejected.`);
-  const locked = (await readLock(root)).videos[id];
-  if (!locked?.session_id || locked.status !== 'completed') {
-    const state = locked ? `it is ${locked.status.replace(/_/g, ' ')} in reel.lock` : 'it was never built';
-    throw new UsageError(`${id} has no finished agent video to pin (${state}); run \`reel build\` until it completes, then eject.`);
-  }
-
-  const settings = requireApiKey(await readApiEnv(root, ctx.env));
-  const api = apiIdentity(settings.baseUrl);
-  if (!sameApi(locked.api, api)) {
-    throw new UsageError(foreignSession(id, locked.api, api));
-  }
-  const client = connect(settings, ctx.signal);
-  const got = await client.getSession(locked.session_id);
-  if (got.kind !== 'ok') {
-    const detail = got.kind === 'error' ? `${got.code}: ${got.message}` : got.message;
-    throw new ApiError(`cannot read agent session ${locked.session_id} of ${id}: ${detail}`, got.kind === 'error' ? got.status : undefined);
-  }
-  const resources: SessionResource[] = [];
-  const rids = new Set((got.value.messages ?? []).flatMap((m) => m.resource_ids ?? []));
-  for (const rid of rids) {
-    const r = await client.getSessionResource(locked.session_id, rid);
-    if (r.kind === 'ok') resources.push(r.value);
-  }
-  const choices = agentChoices(entry.request, resources);
-
-  const manifest = resolve(root, entry.source.file);
-  const target = ejectedPath(manifest);
-  const newId = ejectedId(id);
-  if (project.entries.some((e) => e.id === newId)) {
-    throw new UsageError(`an entry "${newId}" exists already (${rel(root, target)}?); remove it to eject ${id} again.`);
-  }
-  const existing = await readFile(target, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
+export async function run(options: EjectCommandOptions, ctx: CommandContext): Promise<number> {
+  const interactive = process.stdin.isTTY === true && ctx.stdout.isTTY === true && !isCI(ctx.env);
+  const result = await ejectAgentEntry({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    signal: ctx.signal,
+    id: options.id,
+    ...(options.avatar !== undefined ? { avatar: options.avatar } : {}),
+    ...(options.voice !== undefined ? { voice: options.voice } : {}),
+    replace: options.replace === true,
+    ...(interactive ? { pick: (field: 'avatar' | 'voice', list: readonly Candidate[]) => pickCandidate(field, list, process.stdin, ctx.stdout, ctx.signal) } : {}),
   });
-  const orientation = typeof entry.request.orientation === 'string' ? entry.request.orientation : undefined;
-  let ejected: ReturnType<typeof ejectedManifest>;
-  try {
-    ejected = ejectedManifest(existing, {
-      id, newId, title: entry.title, orientation, choices, from: basename(manifest), sessionId: locked.session_id, videoId: locked.video_id,
-    });
-  } catch (error) {
-    throw new UsageError(`cannot add ${newId} to ${rel(root, target)}: ${(error as Error).message}`, { cause: error });
-  }
-  const original = await readFile(manifest, 'utf8');
-  const pointer = `Pinned as ${newId} in ${relativePath(dirname(manifest), target)} by \`reel eject\`.`;
-  let annotated: string | undefined;
-  try {
-    annotated = annotateOriginal(original, entry.source.line, pointer);
-  } catch {
-    // The original stays as it is; the ejected file's own comment still names where it came from.
-    annotated = undefined;
-  }
-  await writeFileAtomic(target, ejected.text);
-  if (annotated !== undefined && annotated !== original) await writeFileAtomic(manifest, annotated);
-
-  const kept = annotated !== undefined ? 'with a comment pointing to it' : `unchanged (add a comment by hand: ${pointer})`;
-  const out: string[] = [`Wrote ${newId} to ${rel(root, target)}; ${id} is kept in ${rel(root, manifest)} ${kept}.`];
-  for (const field of ['avatar', 'voice', 'script'] as const) {
-    const source = choices.sources[field];
-    if (source) out.push(`  ${field}: from ${source}`);
-  }
-  if (ejected.missing.length > 0) {
-    out.push(`Fill in before it validates (now \`null\`, which \`reel validate\` rejects): ${ejected.missing.join(', ')}.`);
-    for (const field of ejected.missing) out.push(`  ${field}: ${FILL_HINTS[field]}`);
-  } else {
-    out.push(`Check it with \`reel plan\`: ${newId} renders as a direct video.`);
-  }
-  ctx.stdout.write(`${out.join('\n')}\n`);
+  ctx.stdout.write(describe(result));
   return 0;
 }
 
-function rel(root: string, path: string): string {
-  return relativePath(root, path);
+/**
+ * A short numbered list on the terminal; the answer is a number, an id from the list, or nothing
+ * (leave the field for later).
+ */
+export async function pickCandidate(
+  field: 'avatar' | 'voice',
+  list: readonly Candidate[],
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  output.write(`\nThe agent's ${field} is not exposed by HeyGen. Likeliest in your account:\n${candidateLines(list).join('\n')}\n`);
+  const rl = createInterface({ input, output, terminal: false });
+  try {
+    const answer = (await rl.question(`Pick 1-${list.length} (or an id; Enter leaves it to fill in later): `, signal ? { signal } : {})).trim();
+    if (answer === '') return undefined;
+    const n = Number(answer);
+    if (Number.isInteger(n) && n >= 1 && n <= list.length) return list[n - 1]!.id;
+    return list.find((c) => c.id === answer)?.id;
+  } catch {
+    return undefined;
+  } finally {
+    rl.close();
+  }
+}
+
+function candidateLines(list: readonly Candidate[], indent = '  '): string[] {
+  return list.flatMap((c, i) => [`${indent}${i + 1}. ${c.name}  ${c.id}  (${c.why})`, ...(c.preview ? [`${indent}   preview: ${c.preview}`] : [])]);
+}
+
+/** What eject did, for people. */
+export function describe(r: EjectResult): string {
+  const out: string[] = [];
+  const kept = r.replaced
+    ? `${r.id} left ${r.original}; its video, files and reel.lock record are kept (no plan removes them)`
+    : `${r.id} is kept in ${r.original}${r.annotated ? ' with a comment pointing to it' : ''}`;
+  out.push(`Wrote ${r.newId}${r.missing.length > 0 ? ' (draft)' : ''} to ${r.file}; ${kept}.`);
+  for (const field of ['avatar', 'voice', 'script', 'style'] as const) {
+    const c = r.choices[field];
+    if (!c) continue;
+    const value = field === 'script' ? `${c.value.length} characters` : `${c.value}${c.name && c.name !== c.value ? ` (${c.name})` : ''}`;
+    out.push(`  ${field}: ${value}, from ${c.source}${field === 'style' ? '; direct videos take no style, so it is kept as a comment' : ''}`);
+  }
+  for (const note of r.notes) out.push(`  note: ${note}`);
+  if (r.missing.length > 0) {
+    out.push(`Still to fill in: ${r.missing.join(', ')}. It is written with \`draft: true\`: it validates with a warning and never renders.`);
+    for (const field of r.missing) {
+      out.push(`  ${field}: ${FILL_HINTS[field]}`);
+      if (field !== 'script') out.push(...candidateLines(r.candidates[field], '    '));
+    }
+    out.push('Then remove `draft: true`; `reel plan` shows its first render.');
+  } else {
+    out.push(`Check it with \`reel plan\`: ${r.newId} renders as a direct video.`);
+  }
+  return `${out.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@
  */
 import { resolve } from '../util/path.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { DEFAULT_BEHAVIOURS, loadCatalog, startEmulator, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
+import { AGENT_RESOURCES, DEFAULT_BEHAVIOURS, loadCatalog, startEmulator, type AgentResources, type Catalog, type Emulator, type EmulatorOptions } from '../emulator/index.js';
 import { type CommandOptions, withDefaults } from '../cli-options.js';
 import type { CommandContext } from './context.js';
 
@@ -25,6 +25,8 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
   check(options.statusLag >= 0, '--status-lag must not be negative');
   check(options.sessionListLag >= 0, '--session-list-lag must not be negative');
   check(options.apiKey === undefined || options.apiKey.trim() !== '', '--api-key must not be empty');
+  const agentResources = options.agentResources as AgentResources;
+  check(AGENT_RESOURCES.includes(agentResources), `--agent-resources must be one of ${AGENT_RESOURCES.join(', ')}, got ${options.agentResources}`);
 
   let catalog: Catalog | undefined;
   if (options.catalog) {
@@ -44,6 +46,7 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
     faultRate: options.faultRate,
     seed: options.seed,
     remoteWebhooks: options.remoteWebhooks === true,
+    agentResources,
     behaviours: {
       agentVideoAtCreate: options.agentVideoAtCreate !== false,
       statusLagSeconds: options.statusLag,

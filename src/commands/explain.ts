@@ -10,7 +10,7 @@ type ExplainCommandOptions = CommandOptions<'explain'>;
 
 /** `reel explain ID`: why an entry is in the plan — changed fields, digests and where each is written. */
 export async function run(options: ExplainCommandOptions, ctx: CommandContext): Promise<number> {
-  const loaded = await loadForPlan(ctx, Boolean(options.json));
+  const loaded = await loadForPlan(ctx, options.json ? 'json' : 'human');
   if ('exitCode' in loaded) return loaded.exitCode;
   const { entries, lock, config } = loaded;
 

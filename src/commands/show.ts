@@ -15,7 +15,7 @@ type ShowCommandOptions = CommandOptions<'show'>;
  * applied; local files by path), its seconds, and what changed in words since the last render.
  */
 export async function run(options: ShowCommandOptions, ctx: CommandContext): Promise<number> {
-  const loaded = await loadForPlan(ctx, Boolean(options.json));
+  const loaded = await loadForPlan(ctx, options.json ? 'json' : 'human');
   if ('exitCode' in loaded) return loaded.exitCode;
   const { entries, lock, spoken } = loaded;
   const x = explain(options.id, entries, lock, { spoken });

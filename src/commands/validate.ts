@@ -34,6 +34,7 @@ export async function run(options: ValidateOptions, ctx: CommandContext): Promis
       warnings,
       diagnostics: diagnosticsJson(result.diagnostics, ctx.cwd),
       entries: result.entries.map((e) => ({ id: e.id, mode: e.mode, file: displayPath(e.source.file, ctx.cwd), line: e.source.line, col: e.source.col })),
+      drafts: result.drafts.map((d) => ({ id: d.id, mode: d.mode, needs: d.needs, file: displayPath(d.source.file, ctx.cwd), line: d.source.line, col: d.source.col })),
     };
     ctx.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return errors.length === 0 ? 0 : 1;
@@ -55,6 +56,7 @@ export async function run(options: ValidateOptions, ctx: CommandContext): Promis
   const parts = [`${direct} direct`, `${agent} agent`];
   if (fromData) parts.push(`${fromData} from data files`);
   if (assets) parts.push(plural(assets, 'local asset'));
+  if (result.drafts.length) parts.push(`${plural(result.drafts.length, 'draft')}, not rendered`);
   ctx.stdout.write(`${plural(result.entries.length, 'video')} in ${plural(result.files.length, 'file')}: valid (${parts.join(', ')})\n`);
   return 0;
 }

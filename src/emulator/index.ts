@@ -9,6 +9,7 @@ import { EMULATOR_DEFAULTS } from './defaults.js';
 import type { FaultRule } from './faults.js';
 import { EmulatorServer, type RequestRecord } from './server.js';
 import { World, type DeliveryRecord } from './world.js';
+import { AGENT_RESOURCES, type AgentResources } from './agent-choices.js';
 import { behaviours, type Behaviours } from './behaviours.js';
 
 export type { Catalog } from './catalog.js';
@@ -21,6 +22,8 @@ export type { Behaviours } from './behaviours.js';
 export { DEFAULT_BEHAVIOURS } from './behaviours.js';
 export type { DeliveryRecord } from './world.js';
 export { FAIL_TRIGGER } from './videos.js';
+export type { AgentResources } from './agent-choices.js';
+export { AGENT_RESOURCES } from './agent-choices.js';
 
 export interface EmulatorOptions {
   /** 0 = a free port (the default in-process). */
@@ -73,6 +76,13 @@ export interface EmulatorOptions {
    * keeps its default.
    */
   behaviours?: Partial<Behaviours>;
+  /**
+   * How much agent sessions tell about the avatar, voice and script they chose: `ids` (default:
+   * avatar/voice resources with ids in `metadata`, a message naming them, the script in the
+   * storyboard draft), `no-ids` (resources with preview URLs only, and the message) or `hidden`
+   * (nothing but the video). See docs/emulator.md.
+   */
+  agentResources?: AgentResources;
   /** Called once per answered API request (e.g. to log it). */
   onRequest?: (record: RequestRecord) => void;
   /**
@@ -105,6 +115,12 @@ function positive(name: string, value: number, allowZero = false): number {
   return value;
 }
 
+function agentResources(value: AgentResources | undefined): AgentResources {
+  if (value === undefined) return 'ids';
+  if (!AGENT_RESOURCES.includes(value)) throw new RangeError(`agentResources must be one of ${AGENT_RESOURCES.join(', ')}, got ${String(value)}`);
+  return value;
+}
+
 /** Starts an emulator and resolves once it listens. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const faultRate = options.faultRate ?? EMULATOR_DEFAULTS.faultRate;
@@ -124,6 +140,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credits: options.credits ?? null,
     walletUsd: options.walletUsd ?? 1000,
     strict: options.strict ?? false,
+    agentResources: agentResources(options.agentResources),
     behaviours: behaviours(options.behaviours),
   }, options.clock);
   const server = new EmulatorServer(world, {

@@ -11,6 +11,7 @@ import { HttpError } from './http.js';
 import { GIF, JPEG, PNG, mp4, srt } from './media.js';
 import { ASK_TRIGGER, FAIL_TRIGGER, agentDuration, sessionTitle, spokenText, videoDuration, type Lookup } from './videos.js';
 import { isLocalUrl } from '../util/env.js';
+import { type AgentPick, type AgentResources, choiceMessage, choiceResources, pickChoices } from './agent-choices.js';
 import { DEFAULT_BEHAVIOURS, type Behaviours } from './behaviours.js';
 
 type Body = Record<string, unknown>;
@@ -33,6 +34,8 @@ export interface WorldOptions {
   walletUsd: number;
   /** Reject request fields the contract does not declare. */
   strict: boolean;
+  /** How much agent sessions tell about their avatar, voice and script (agent-choices.ts); default `ids`. */
+  agentResources?: AgentResources;
   /** How the live API behaves where the contract is unconfirmed (behaviours.ts); defaults when absent. */
   behaviours?: Behaviours;
 }
@@ -105,6 +108,10 @@ export interface SessionRecord {
   revisions: number;
   resources: Map<string, Resource>;
   timer: ClockTimer | null;
+  /** The create request's fields the agent's choices depend on. */
+  asked: Body;
+  /** The agent's avatar, voice and script, once it has chosen (first storyboard or render). */
+  pick: AgentPick | null;
 }
 
 export interface BatchItem {
@@ -601,6 +608,8 @@ export class World {
       revisions: 0,
       resources: new Map(),
       timer: null,
+      asked: { avatar_id: body.avatar_id, voice_id: body.voice_id, orientation: body.orientation },
+      pick: null,
     };
     this.say(session, 'text', prompt, null, 'user');
     this.sessions.set(session.id, session);
@@ -649,7 +658,55 @@ export class World {
     });
   }
 
+  /**
+   * The first time the agent gets past thinking it chooses avatar, voice and script, lists them as
+   * session resources, as much as `agentResources` lets it. Returns the resource ids and the
+   * sentence naming the choices, for the caller's message (undefined when it chose before).
+   */
+  private choose(session: SessionRecord, draft: boolean): { ids: string[]; sentence: string } | undefined {
+    if (session.pick) return undefined;
+    const pick = pickChoices(this.lookup(session.owner), session.asked, session.prompt);
+    if (!pick) return undefined;
+    session.pick = pick;
+    const exposure = this.options.agentResources ?? 'ids';
+    const now = unix(this.clock.now());
+    const ids: string[] = [];
+    for (const r of choiceResources(pick, exposure)) {
+      const resource: Resource = {
+        resource_id: newId(`res_${r.type}_`, 4),
+        resource_type: r.type,
+        source_type: 'generated',
+        url: r.url,
+        preview_url: r.preview_url,
+        thumbnail_url: r.thumbnail_url,
+        metadata: r.metadata,
+        created_at: now,
+      };
+      session.resources.set(resource.resource_id, resource);
+      ids.push(resource.resource_id);
+    }
+    if (draft) {
+      // Generate mode approves its own storyboard: it is still a session resource.
+      const resource: Resource = {
+        resource_id: newId('res_storyboard_', 4),
+        resource_type: 'draft',
+        source_type: 'generated',
+        url: null,
+        preview_url: null,
+        thumbnail_url: null,
+        metadata: { duration_seconds: agentDuration(session.prompt), ...(exposure === 'hidden' ? {} : { script: pick.script }) },
+        created_at: now,
+      };
+      session.resources.set(resource.resource_id, resource);
+      ids.push(resource.resource_id);
+    }
+    return { ids, sentence: choiceMessage(pick, exposure) };
+  }
+
   private storyboard(session: SessionRecord, request: string | null): void {
+    const named = this.choose(session, false);
+    const exposure = this.options.agentResources ?? 'ids';
+    const script = session.pick && exposure !== 'hidden' ? { script: session.pick.script } : {};
     const seconds = agentDuration(session.prompt);
     const scenes = Math.max(3, Math.min(12, Math.round(seconds / 10)));
     const resource: Resource = {
@@ -659,23 +716,25 @@ export class World {
       url: null,
       preview_url: null,
       thumbnail_url: null,
-      metadata: { scenes, duration_seconds: seconds, revision: session.revisions },
+      metadata: { scenes, duration_seconds: seconds, revision: session.revisions, ...script },
       created_at: unix(this.clock.now()),
     };
     session.resources.set(resource.resource_id, resource);
     session.status = 'reviewing';
     session.progress = 40;
     const intro = request === null ? 'Here is the storyboard.' : `I revised the storyboard as you asked: "${request}".`;
-    this.say(session, 'text', `${intro} Reply with changes, or tell me to go ahead and render.`);
+    this.say(session, 'text', `${intro}${named ? ` ${named.sentence}` : ''} Reply with changes, or tell me to go ahead and render.`);
     this.say(
       session,
       'resource',
       `${request === null ? 'Storyboard draft' : `Storyboard revision ${session.revisions}`} (${scenes} scenes, ~${seconds}s)`,
-      [resource.resource_id],
+      [resource.resource_id, ...(named?.ids ?? [])],
     );
   }
 
   private startRendering(session: SessionRecord): void {
+    const named = this.choose(session, true);
+    if (named) this.say(session, named.ids.length > 0 ? 'resource' : 'text', named.sentence, named.ids.length > 0 ? named.ids : null);
     const failure = this.faults.renderFails('POST', '/v3/video-agents') || session.prompt.includes(FAIL_TRIGGER)
       ? { code: 'rendering_failed', message: 'Avatar rendering timed out' }
       : null;

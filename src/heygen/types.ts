@@ -131,6 +131,7 @@ export interface AvatarLook {
   gender?: string | null;
   default_voice_id?: string | null;
   preview_image_url?: string | null;
+  preview_video_url?: string | null;
   preferred_orientation?: string | null;
   status?: string | null;
 }

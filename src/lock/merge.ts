@@ -3,7 +3,7 @@ import { join } from '../util/path.js';
 import { LockError } from '../errors.js';
 import { type Shard, shardOf } from '../util/shard.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { canonicalJson, stableJson } from '../util/canonical.js';
+import { canonicalJson, sortKeys, stableJson } from '../util/canonical.js';
 import { parseLock } from './file.js';
 import type { LockEntry, LockedAsset, Lockfile } from './types.js';
 
@@ -23,6 +23,11 @@ export interface LockFragment {
   file: string;
   lock: Lockfile;
   shard?: Shard;
+  /**
+   * One side of a git merge: the whole reel.lock of a branch. It speaks for every id, so an id
+   * of the base it lacks was removed on that branch (a removal merges like any other change).
+   */
+  complete?: boolean;
 }
 
 /** One video that two files changed in different ways. `entry` is absent where a file removed it. */
@@ -44,6 +49,9 @@ export interface LockMergeResult {
   /** Assets that two shards uploaded separately (same bytes, two ids); the earlier upload is kept. */
   duplicateAssets: string[];
 }
+
+/** An id's entry, never something inherited (`constructor` is a valid video id). */
+const own = (videos: Record<string, LockEntry>, id: string): LockEntry | undefined => (Object.hasOwn(videos, id) ? videos[id] : undefined);
 
 const same = (a: unknown, b: unknown): boolean => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 
@@ -91,16 +99,16 @@ export function mergeLocks(base: Lockfile, fragments: readonly LockFragment[]): 
   const ids = new Set(Object.keys(base.videos));
   for (const { lock } of fragments) for (const id of Object.keys(lock.videos)) ids.add(id);
 
-  const videos: Record<string, LockEntry> = {};
+  const videos = Object.create(null) as Record<string, LockEntry>;
   const result: LockMergeResult = {
     lock: { ...base, videos, assets: {} }, added: [], updated: [], removed: [], conflicts: [], missingShards: [], duplicateAssets: [],
   };
   for (const id of [...ids].sort()) {
-    const before = base.videos[id];
+    const before = own(base.videos, id);
     const changes: Array<{ file: string; entry?: LockEntry }> = [];
-    for (const { file, lock, shard } of fragments) {
-      const entry = lock.videos[id];
-      const speaks = shard ? shardOf(id, shard.count) === shard.index || entry !== undefined : entry !== undefined;
+    for (const { file, lock, shard, complete } of fragments) {
+      const entry = own(lock.videos, id);
+      const speaks = complete || entry !== undefined || (shard !== undefined && shardOf(id, shard.count) === shard.index);
       if (speaks && !same(entry, before)) changes.push(entry ? { file, entry } : { file });
     }
     const distinct = changes.filter((c, i) => changes.findIndex((d) => same(d.entry, c.entry)) === i);
@@ -140,4 +148,58 @@ export function mergeLocks(base: Lockfile, fragments: readonly LockFragment[]): 
   }
   result.lock.assets = assets;
   return result;
+}
+
+/** Where the three files of a git merge driver (`%O %A %B`) come from, for messages and markers. */
+export interface DriverSides {
+  base: Lockfile;
+  ours: Lockfile;
+  theirs: Lockfile;
+  /** The path being merged (`%P`), e.g. `reel.lock`. */
+  path: string;
+}
+
+/**
+ * git's three-way merge of reel.lock, video by video: a video changed (or removed) on one side
+ * only is taken from that side, and both sides agreeing is no conflict. Pure: no I/O.
+ */
+export function mergeForGit(sides: DriverSides): LockMergeResult {
+  return mergeLocks(sides.base, [
+    { file: `${sides.path} (ours)`, lock: sides.ours, complete: true },
+    { file: `${sides.path} (theirs)`, lock: sides.theirs, complete: true },
+  ]);
+}
+
+const MARKER = 7;
+
+/**
+ * The merged reel.lock as git leaves a conflicted file: every video without a conflict merged,
+ * and each conflicting video written twice between conflict markers (ours, then theirs; an empty
+ * side was removed there), so a person keeps one block (or removes the entry) and commits. reel
+ * refuses to read the file until the markers are gone.
+ */
+export function formatConflictedLock(result: LockMergeResult): string {
+  const conflicts = new Map(result.conflicts.map((c) => [c.id, c]));
+  const token = (id: string): string => `@@reel-conflict ${id}@@`;
+  const videos: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const id of Object.keys(result.lock.videos)) videos[id] = result.lock.videos[id];
+  for (const id of conflicts.keys()) videos[id] = token(id);
+  const text = stableJson({ ...result.lock, videos });
+  return text.replace(/^( *)("(?:[^"\\]|\\.)*"): "@@reel-conflict (.*)@@"(,?)$/gm, (_line, indent: string, key: string, id: string, comma: string) => {
+    const conflict = conflicts.get(id);
+    if (!conflict) return _line;
+    const block = (entry: LockEntry | undefined): string[] => {
+      if (!entry) return [];
+      const lines = JSON.stringify(sortKeys(entry), null, 2).split('\n');
+      return [`${indent}${key}: ${lines[0]}`, ...lines.slice(1).map((l, i) => `${indent}${l}${i === lines.length - 2 ? comma : ''}`)];
+    };
+    const [ours, theirs] = conflict.sides.length === 2 ? conflict.sides : [undefined, undefined];
+    return [
+      `${'<'.repeat(MARKER)} ${ours?.file ?? 'ours'}`,
+      ...block(ours?.entry),
+      '='.repeat(MARKER),
+      ...block(theirs?.entry),
+      `${'>'.repeat(MARKER)} ${theirs?.file ?? 'theirs'}`,
+    ].join('\n');
+  });
 }

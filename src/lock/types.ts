@@ -55,6 +55,12 @@ export interface LockEntry {
    * agent does not always stop for review. Recorded so that nobody mistakes it for approved.
    */
   unreviewed?: boolean;
+  /**
+   * `reel eject --replace` took the entry out of the manifest in favour of this direct entry: the
+   * record, its files and its HeyGen video are kept: a plan lists it as retained, never as a removal.
+   * Should an entry of this id come back, it is planned against the record as usual.
+   */
+  ejected_to?: string;
 }
 
 export interface LockedAsset {

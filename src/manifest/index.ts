@@ -9,4 +9,4 @@ export { loadManifestFile, loadProject, checkProject, noManifestsDiagnostic, typ
 export { FileCache } from './assets.js';
 export { getSchema, schemaText } from './schema.js';
 export { ID_PATTERN } from './resolve.js';
-export type { Diagnostic, LocalAsset, Mode, ResolvedEntry, AgentReview, OutputSettings } from './types.js';
+export type { Diagnostic, DraftEntry, LocalAsset, Mode, ResolvedEntry, AgentReview, OutputSettings } from './types.js';

@@ -9,7 +9,7 @@ import { CONFIG_FILES } from './names.js';
 import { findManifests } from './find.js';
 import { FileResolver } from './resolve.js';
 import { validateAgainst } from './schema.js';
-import type { Diagnostic, ResolvedEntry } from './types.js';
+import type { Diagnostic, DraftEntry, ResolvedEntry } from './types.js';
 import { decodeUtf8, nodeAt, offsetOf, parseYaml } from './yaml.js';
 
 /** One manifest file, loaded on its own. */
@@ -17,6 +17,8 @@ export interface FileResult {
   /** Absolute path. */
   file: string;
   entries: ResolvedEntry[];
+  /** Entries marked `draft: true`: never resolved, never rendered. */
+  drafts: DraftEntry[];
   diagnostics: Diagnostic[];
   /** Absolute paths of the data files and local assets it read. */
   dependencies: string[];
@@ -31,6 +33,8 @@ export interface LoadResult {
   files: string[];
   /** Every entry that resolved (even when other entries have errors), sorted by id. */
   entries: ResolvedEntry[];
+  /** Entries marked `draft: true`, sorted by id: shown by `plan`, never rendered. */
+  drafts: DraftEntry[];
   /** Every problem, sorted by file, line, col. */
   diagnostics: Diagnostic[];
 }
@@ -47,7 +51,7 @@ function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
 export async function loadManifestFile(root: string, config: ProjectConfig, file: string, bytes?: Uint8Array, cache?: FileCache): Promise<FileResult> {
   root = resolve(root);
   file = resolve(root, file);
-  const result: FileResult = { file, entries: [], diagnostics: [], dependencies: [] };
+  const result: FileResult = { file, entries: [], drafts: [], diagnostics: [], dependencies: [] };
   const fail = (line: number, col: number, message: string, id?: string): FileResult => {
     result.diagnostics.push({ file, line, col, message, severity: 'error', ...(id !== undefined ? { id } : {}) });
     return result;
@@ -105,6 +109,7 @@ export async function loadManifestFile(root: string, config: ProjectConfig, file
     }
   }
   result.entries = await resolver.finish();
+  result.drafts = resolver.drafts;
   result.diagnostics.push(...resolver.diagnostics);
   result.diagnostics = sortDiagnostics(result.diagnostics);
   result.dependencies = [...resolver.dependencies].sort();
@@ -120,7 +125,8 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
   const first = new Map<string, ResolvedEntry>();
   const byId = new Map<string, ResolvedEntry[]>();
   for (const r of results) {
-    for (const e of r.entries) {
+    // A draft's id is taken too: completing it must not make a duplicate.
+    for (const e of [...r.entries, ...(r.drafts ?? []).map(draftAsEntry)]) {
       const seen = first.get(e.id);
       if (seen === undefined) first.set(e.id, e);
       else {
@@ -142,6 +148,11 @@ export function checkProject(results: FileResult[], root?: string): Diagnostic[]
     }
   }
   return sortDiagnostics(out);
+}
+
+/** Enough of an entry for the duplicate-id check. */
+function draftAsEntry(d: DraftEntry): ResolvedEntry {
+  return { id: d.id, mode: d.mode, request: {}, assets: [], output: {}, source: d.source, fieldSources: {} };
 }
 
 /** Loads every manifest of the project at `root`; never throws for bad input. */
@@ -169,7 +180,7 @@ export interface LoadOptions {
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadResult> {
   root = resolve(root);
   const { config, configFile, diagnostics } = await loadConfig(root);
-  const result: LoadResult = { root, config, files: [], entries: [], diagnostics: [...diagnostics] };
+  const result: LoadResult = { root, config, files: [], entries: [], drafts: [], diagnostics: [...diagnostics] };
   if (configFile) result.configFile = configFile;
   if (diagnostics.some((d) => d.severity === 'error')) return result;
   result.files = await findManifests(root, config);
@@ -194,10 +205,12 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   }
   for (const r of results) {
     result.entries.push(...r.entries);
+    result.drafts.push(...r.drafts);
     result.diagnostics.push(...r.diagnostics);
   }
   result.diagnostics.push(...checkProject(results, root));
   result.entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.source.file < b.source.file ? -1 : 1));
+  result.drafts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   sortDiagnostics(result.diagnostics);
   return result;
 }

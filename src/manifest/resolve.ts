@@ -7,7 +7,7 @@ import type { ProjectConfig } from './config.js';
 import { readRows, type DataResult } from './data.js';
 import { fieldMode, wrongModeMessage } from './fields.js';
 import { expand, hasTemplate, templateSyntaxError, type Row } from './template.js';
-import type { Diagnostic, Mode, ResolvedEntry } from './types.js';
+import type { Diagnostic, DraftEntry, Mode, ResolvedEntry } from './types.js';
 import { descend } from './yaml.js';
 
 /** A video id must be usable as a file name on every OS and in URLs. */
@@ -67,6 +67,8 @@ function deepMerge(base: Json, over: Json): Json {
  */
 export class FileResolver {
   readonly diagnostics: Diagnostic[] = [];
+  /** Entries marked `draft: true`, in file order. */
+  readonly drafts: DraftEntry[] = [];
   readonly dependencies = new Set<string>();
   private readonly pending: Pending[] = [];
   private readonly defaults: Map<string, Field>;
@@ -164,6 +166,12 @@ export class FileResolver {
       merged.set(k, DEEP_MERGED.has(k) && base && isPlainObject(base.value) && isPlainObject(f.value) ? { value: deepMerge(base.value, f.value), node: f.node } : f);
     }
     merged.delete('mode');
+    const draft = merged.get('draft');
+    merged.delete('draft');
+    if (draft?.value === true) {
+      this.draft(id, mode, merged, keyNodeArg, draft.node);
+      return;
+    }
     const each = merged.get('each');
     merged.delete('each');
     const allowEmpty = merged.get('allow_empty');
@@ -203,6 +211,19 @@ export class FileResolver {
       return;
     }
     this.waiting.push(this.rows(String(each.value), each.node, id).then((rows) => rows && this.expandRows(id, mode, merged, keyNodeArg, rows, allowed)));
+  }
+
+  /**
+   * A `draft: true` entry: what it still needs (the fields a complete entry of its mode requires),
+   * as a warning at the marker. It is not built, so nothing downstream can render it.
+   */
+  private draft(id: string, mode: Mode, f: Map<string, Field>, keyNode: Node | undefined, marker: Node | undefined): void {
+    const needs = draftNeeds(mode, (k) => f.has(k));
+    this.drafts.push({ id, mode, needs, source: this.pos(keyNode) });
+    const message = needs.length > 0
+      ? `\`${id}\` is a draft and is not rendered: it needs ${needs.map((n) => `\`${n}\``).join(', ')}; fill ${needs.length === 1 ? 'it' : 'them'} in, then remove \`draft: true\``
+      : `\`${id}\` is a draft and is not rendered; it looks complete: remove \`draft: true\` to render it`;
+    this.diagnostics.push({ ...this.pos(marker), id, message, severity: 'warning' });
   }
 
   private expandRows(
@@ -457,6 +478,18 @@ export class FileResolver {
     }
     return out;
   }
+}
+
+/** The fields a draft of `mode` still needs before it can be a normal entry. */
+export function draftNeeds(mode: Mode, has: (field: string) => boolean): string[] {
+  if (mode === 'agent') return has('prompt') ? [] : ['prompt'];
+  const needs: string[] = [];
+  if (!has('avatar') && !has('image')) needs.push('avatar');
+  if (!has('audio')) {
+    if (!has('voice')) needs.push('voice');
+    if (!has('script')) needs.push('script');
+  }
+  return needs;
 }
 
 /** Calls `visit` for every string containing `{{`; the path is built only for those. */

@@ -67,6 +67,19 @@ export interface ResolvedEntry {
   origin?: { data: string; row: number };
 }
 
+/**
+ * An entry marked `draft: true` (e.g. written by `reel eject` before everything was known). It is
+ * checked against the schema but never resolved into a request, so nothing can render it.
+ */
+export interface DraftEntry {
+  id: string;
+  mode: Mode;
+  /** Manifest fields still missing, e.g. `avatar`, `script`; empty when only the marker is left. */
+  needs: string[];
+  /** Where the entry's key is written. */
+  source: SourcePosition;
+}
+
 /** A problem found while loading; every problem of a run is reported together. */
 export interface Diagnostic {
   file: string;

@@ -5,5 +5,6 @@ export * from './cost.js';
 export * from './select.js';
 export * from './plan.js';
 export * from './explain.js';
+export * from './budget.js';
 export * from './speech.js';
 export * from './text.js';

@@ -1,6 +1,6 @@
 import type { LockEntry, Lockfile } from '../lock/types.js';
 import { nextMessage, sentRevisionsStillHold } from '../lock/messages.js';
-import type { ResolvedEntry } from '../manifest/types.js';
+import type { DraftEntry, ResolvedEntry } from '../manifest/types.js';
 import { DEFAULT_PRICING, type PriceUnit, type Pricing, type PricingConfig, priceOf, productOf, resolvePricing } from './cost.js';
 import { estimateFor, estimateSeconds } from './estimate.js';
 import {
@@ -90,6 +90,13 @@ export interface Plan {
   summary: Summary;
   /** The price table the costs were estimated with (DEFAULT_PRICING when absent). */
   pricing?: Pricing;
+  /** Entries marked `draft: true` (selected like changes), sorted by id: never rendered, shown as `draft: needs …`. */
+  drafts?: DraftEntry[];
+  /**
+   * Lock records kept without a manifest entry because `reel eject --replace` replaced the entry
+   * (`ejected_to`): not removed, their files stay. Sorted by id.
+   */
+  retained?: Array<{ id: string; ejectedTo: string }>;
 }
 
 export interface PlanOptions {
@@ -106,6 +113,8 @@ export interface PlanOptions {
    * render of their own instead of sharing one. Default true.
    */
   shareRenders?: boolean;
+  /** The project's `draft: true` entries: listed in the plan, and their lock records (if any) kept. */
+  drafts?: readonly DraftEntry[];
   /** Seconds of text-to-speech previews by speech key (`entrySpeechKey`): exact lengths for those scripts. */
   spoken?: ReadonlyMap<string, number>;
 }
@@ -217,16 +226,28 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     if (!include(entry.id)) continue;
     changes.push(diffEntry(entry, fingerprint(entry), lock.videos[entry.id], options));
   }
+  const drafts = (options.drafts ?? []).filter((d) => include(d.id));
+  // A draft is unfinished, not deleted: a record under its id is left alone until it is complete.
+  const draftIds = new Set(drafts.map((d) => d.id));
+  const retained: NonNullable<Plan['retained']> = [];
   for (const id in lock.videos) {
-    if (seen.has(id) || !include(id)) continue;
+    if (seen.has(id) || draftIds.has(id) || !include(id)) continue;
     const locked = lock.videos[id]!;
+    if (locked.ejected_to !== undefined) {
+      // Replaced by `reel eject --replace`: what was paid for stays, files and HeyGen video alike.
+      retained.push({ id, ejectedTo: locked.ejected_to });
+      continue;
+    }
     changes.push(change(id, 'remove', undefined, locked, locked.fingerprint, [], 0, false, locked.generation ?? 1, false));
   }
   changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (options.shareRenders !== false) markShared(changes);
   const pricing = options.pricing ?? DEFAULT_PRICING;
   for (const c of changes) if (c.billed && c.entry) c.estimateCost = priceOf(productOf(c.entry), c.estimateSeconds, pricing);
-  return { changes, summary: summarize(changes, pricing.unit), pricing };
+  const out: Plan = { changes, summary: summarize(changes, pricing.unit), pricing };
+  if (drafts.length > 0) out.drafts = drafts;
+  if (retained.length > 0) out.retained = retained.sort((a, b) => (a.id < b.id ? -1 : 1));
+  return out;
 }
 
 /**

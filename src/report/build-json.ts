@@ -2,6 +2,7 @@ import { roundCost } from '../plan/cost.js';
 import type { Writable } from 'node:stream';
 import { awaitingReview, type BuildEvent } from '../build/events.js';
 import type { BuildReporter, BuildTotals } from '../build/reporter.js';
+import { isRedownload } from './build-table.js';
 
 /**
  * NDJSON on stdout: one JSON object per line, each with `type` and `time`; the last has
@@ -26,9 +27,14 @@ export class JsonBuildReporter implements BuildReporter {
 
   done(totals: BuildTotals): void {
     const counts: Record<string, number> = {};
-    for (const r of totals.results) counts[r.result] = (counts[r.result] ?? 0) + 1;
+    let redownloaded = 0;
+    for (const r of totals.results) {
+      // Files fetched again for an unchanged video are no render: counted apart.
+      if (isRedownload(r)) redownloaded += 1;
+      else counts[r.result] = (counts[r.result] ?? 0) + 1;
+    }
     const waiting = awaitingReview(totals.results).map((r) => r.id);
-    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, counts, awaiting_review: waiting, ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit } } : {}) });
+    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, redownloaded, counts, awaiting_review: waiting, ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit } } : {}) });
   }
 
   close(): void {}

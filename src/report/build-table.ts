@@ -53,10 +53,20 @@ export function reviewLines(r: JobResult): string[] {
   return lines;
 }
 
+/** A video that needed no render, only its files downloaded again (a fresh runner, a cleaned out/). */
+export function isRedownload(r: JobResult): boolean {
+  return r.action === 'download' && r.result === 'completed';
+}
+
 export function summaryLine(totals: BuildTotals): string {
   const counts = new Map<string, number>();
-  for (const r of totals.results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
+  let redownloaded = 0;
+  for (const r of totals.results) {
+    if (isRedownload(r)) redownloaded += 1;
+    else counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
+  }
   const parts = RESULT_ORDER.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k.replace('_', ' ')}`);
+  if (redownloaded > 0) parts.push(`${redownloaded} re-downloaded`);
   if (totals.unchanged > 0) parts.push(`${totals.unchanged} unchanged`);
   const head = totals.cancelled ? 'Build interrupted' : 'Build finished';
   const cost = totals.cost && (totals.cost.estimated > 0 || totals.cost.rendered > 0) ? `; cost ${formatCost(totals.cost.rendered, totals.cost.unit)} rendered (estimated ~${formatCost(totals.cost.estimated, totals.cost.unit)})` : '';

@@ -1,4 +1,5 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from '../util/path.js';
 import type { JobResult } from '../build/events.js';
 import type { SourcePosition } from '../errors.js';
 import type { Diagnostic } from '../manifest/types.js';
@@ -7,7 +8,7 @@ import { awaitingReviewMarkdown, formatBuildAnnotations } from './build-github.j
 import type { BuildTotals } from '../build/reporter.js';
 import { formatDuration, summaryLine } from './build-table.js';
 import { formatGithubAnnotations } from './diagnostics.js';
-import { formatPlanMarkdown } from './plan-markdown.js';
+import { STEP_SUMMARY_LIMIT, formatPlanMarkdown } from './plan-markdown.js';
 import { inGithubActions } from '../util/terminal.js';
 import { workflowCommand } from './workflow-command.js';
 
@@ -46,11 +47,45 @@ export async function appendStepSummary(gh: GithubContext, markdown: string): Pr
   }
 }
 
-/** `reel plan` in Actions: the plan table (as the PR comment shows it) in the job summary. */
+/** One annotation that belongs to no file (a refused budget, say). */
+export function annotate(gh: GithubContext, level: 'error' | 'warning' | 'notice', message: string): void {
+  if (inGithubActions(gh.env)) gh.out.write(workflowCommand(level, message));
+}
+
+/** Set a step output (`$GITHUB_OUTPUT`) for later jobs, e.g. the build matrix. */
+export async function setOutput(gh: GithubContext, name: string, value: string): Promise<void> {
+  const file = gh.env.GITHUB_OUTPUT;
+  if (!inGithubActions(gh.env) || !file) return;
+  const delimiter = `reel_${Math.random().toString(36).slice(2)}`;
+  await appendFile(file, value.includes('\n') ? `${name}<<${delimiter}\n${value}\n${delimiter}\n` : `${name}=${value}\n`);
+}
+
+/** Where the whole plan goes when even the job summary cannot hold it (the workflow uploads it). */
+export const FULL_PLAN_FILE = '.reel/plan.md';
+
+/**
+ * `reel plan` in Actions: the whole plan, one row per video, in the job summary (the PR comment
+ * groups and caps it, and points here). A plan too large even for the summary is written to
+ * FULL_PLAN_FILE, and the summary holds the grouped table and says where the rest is.
+ */
 export async function reportPlanToGithub(gh: GithubContext, plan: Plan, shard?: { index: number; count: number }): Promise<void> {
   if (!inGithubActions(gh.env)) return;
   const heading = shard ? `<!-- reel plan shard ${shard.index}/${shard.count} -->\n` : '';
-  await appendStepSummary(gh, heading + formatPlanMarkdown(plan, { cwd: gh.cwd }));
+  const limit = STEP_SUMMARY_LIMIT - heading.length - 2;
+  const full = formatPlanMarkdown(plan, { cwd: gh.cwd, rows: 'full', maxChars: Number.POSITIVE_INFINITY });
+  if (full.length <= limit) {
+    await appendStepSummary(gh, heading + full);
+    return;
+  }
+  const path = join(gh.cwd, FULL_PLAN_FILE);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, full);
+  } catch (error) {
+    gh.out.write(workflowCommand('warning', `reel could not write ${FULL_PLAN_FILE}: ${(error as Error).message}`));
+  }
+  const rest = `\`${FULL_PLAN_FILE}\` (uploaded as the run's \`reel-plan\` artifact)`;
+  await appendStepSummary(gh, heading + formatPlanMarkdown(plan, { cwd: gh.cwd, maxChars: limit, rest }));
 }
 
 export interface BuildReport extends BuildTotals {

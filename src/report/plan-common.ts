@@ -108,6 +108,28 @@ export function totalCost(summary: Summary): string {
   return `~${formatCost(summary.estimateCost, summary.costUnit)}`;
 }
 
+/** "needs `avatar`, `script`", or what is left to do when a draft lacks nothing. */
+export function draftNeeds(needs: readonly string[]): string {
+  return needs.length > 0 ? `needs ${needs.join(', ')}` : 'complete: remove `draft: true` to render it';
+}
+
+/**
+ * Lines for drafts (`? id  draft: needs …  file:line`: never rendered) and, with `verbose`, lock
+ * records kept after `reel eject --replace`.
+ */
+export function draftLines(p: Plan, options: { cwd: string; verbose?: boolean }): string[] {
+  const lines: string[] = [];
+  const drafts = p.drafts ?? [];
+  const width = Math.max(0, ...drafts.map((d) => d.id.length));
+  for (const d of drafts) {
+    lines.push(`  ? ${d.id.padEnd(width)}  draft: ${draftNeeds(d.needs)}  ${location(d.source, options.cwd) ?? ''}`.trimEnd());
+  }
+  if (options.verbose) {
+    for (const r of p.retained ?? []) lines.push(`  = ${r.id}  kept  reel.lock  (replaced by ${r.ejectedTo} with \`reel eject --replace\`; its video and files stay)`);
+  }
+  return lines;
+}
+
 /** The totals sentence every report ends with. */
 export function totals(p: Plan): string {
   const s = p.summary;

@@ -1,6 +1,6 @@
 import type { Action, Plan } from '../plan/plan.js';
 import { displayPath } from '../util/path.js';
-import { ACTION_COLORS, SYMBOLS, costCell, detail, estimateCell, isListed, location, planWarnings, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, costCell, detail, draftLines, estimateCell, isListed, location, planWarnings, totals } from './plan-common.js';
 
 export interface HumanPlanOptions {
   /** Directory paths are shown relative to. */
@@ -58,14 +58,16 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     lines.push(dim(`  ${SYMBOLS.unchanged} ${hiddenUnchanged} unchanged (--verbose lists them)`));
   }
 
+  const drafts = draftLines(p, options).map((line) => dim(line));
   const out: string[] = [];
   if (p.changes.every((c) => c.action === 'unchanged')) {
     if (options.verbose && lines.length) out.push(...lines, '');
+    if (drafts.length) out.push(...drafts, '');
     const n = p.summary.unchanged;
-    out.push(n === 0 ? 'No videos to plan.' : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
+    out.push(n === 0 ? (p.drafts?.length ? 'No videos to render.' : 'No videos to plan.') : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
     return `${out.join('\n')}\n`;
   }
   const warnings = planWarnings(p).map((w) => (options.color ? `\u001b[1;31m${w}\u001b[0m` : w));
-  out.push('reel plan:', '', ...lines, '', ...(warnings.length ? [...warnings, ''] : []), totals(p));
+  out.push('reel plan:', '', ...lines, ...drafts, '', ...(warnings.length ? [...warnings, ''] : []), totals(p));
   return `${out.join('\n')}\n`;
 }

@@ -38,6 +38,10 @@ export interface PlanJsonChange {
 export interface PlanJson {
   version: number;
   changes: PlanJsonChange[];
+  /** `draft: true` entries: never rendered; `needs` names the fields still missing. */
+  drafts?: Array<{ id: string; file: string; line: number; needs: string[] }>;
+  /** Lock records kept after `reel eject --replace` (never removed). */
+  retained?: Array<{ id: string; ejected_to: string }>;
   summary: Omit<Summary, 'estimateSeconds' | 'estimateCost' | 'costUnit'> & { estimate_seconds: number; estimate_cost: number; cost_unit: string };
   /** Loud warnings (mass removals), when there are any. */
   warnings?: string[];
@@ -81,6 +85,8 @@ export function planToJson(p: Plan, root: string): PlanJson {
   };
   const warnings = planWarnings(p);
   if (warnings.length > 0) out.warnings = warnings;
+  if (p.drafts) out.drafts = p.drafts.map((d) => ({ id: d.id, file: displayPath(d.source.file, root), line: d.source.line, needs: d.needs }));
+  if (p.retained) out.retained = p.retained.map((r) => ({ id: r.id, ejected_to: r.ejectedTo }));
   return out;
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { agentChoices, annotateOriginal, ejectedId, ejectedManifest, ejectedPath } from '../../src/agent/eject.js';
+import { annotateOriginal, ejectedId, ejectedManifest, ejectedPath, removeEntry } from '../../src/agent/eject.js';
+import { findAgentChoices } from '../../src/agent/choices.js';
+import { loadProject } from '../../src/manifest/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { approvalHash, messageHash, nextMessage, sentRevisionsStillHold } from '../../src/lock/messages.js';
 import { latestAgentTurn, storyboardLines } from '../../src/agent/transcript.js';
 import type { LockEntry } from '../../src/lock/types.js';
@@ -98,14 +103,64 @@ describe('storyboard', () => {
 });
 
 describe('eject', () => {
-  it('takes the manifest ids first, then session resources; the script from a draft when exposed', () => {
-    const choices = agentChoices({ voice_id: 'v-manifest' }, [
-      { resource_id: 'a1', resource_type: 'avatar', metadata: { avatar_id: 'look-1' }, created_at: 1 },
-      { resource_id: 'v1', resource_type: 'voice', metadata: { voice_id: 'v-agent' }, created_at: 2 },
-      { resource_id: 'd1', resource_type: 'draft', metadata: { scenes: 3 }, created_at: 3 },
-    ]);
-    expect(choices.values).toEqual({ avatar: 'look-1', voice: 'v-manifest' });
-    expect(choices.sources.avatar).toBe('session resource a1');
+  const looks = [
+    { id: 'look-1', name: 'Daisy in skirt', avatar_type: 'studio_avatar', gender: 'female', default_voice_id: 'v-1', preview_image_url: 'https://cdn.example/daisy.jpg', preferred_orientation: 'landscape' },
+    { id: 'look-2', name: 'Daisy', avatar_type: 'studio_avatar', gender: 'female', default_voice_id: 'v-2', preview_image_url: 'https://cdn.example/daisy2.jpg', preferred_orientation: 'portrait' },
+    { id: 'look-3', name: 'Tyler', avatar_type: 'studio_avatar', gender: 'male', default_voice_id: 'v-3', preview_image_url: 'https://cdn.example/tyler.jpg', preferred_orientation: 'portrait' },
+  ];
+  const voices = [
+    { voice_id: 'v-1', name: 'Hope', language: 'English', gender: 'female', type: 'public', preview_audio_url: 'https://cdn.example/hope.mp3' },
+    { voice_id: 'v-2', name: 'Paige', language: 'English', gender: 'female', type: 'public', preview_audio_url: 'https://cdn.example/paige.mp3' },
+    { voice_id: 'v-3', name: 'Paul', language: 'English', gender: 'male', type: 'public', preview_audio_url: 'https://cdn.example/paul.mp3' },
+  ];
+
+  it('takes the entry overrides first, then resource metadata ids in the catalog; the script from a draft', () => {
+    const found = findAgentChoices({
+      request: { voice_id: 'v-3', style_id: 'st-1' },
+      messages: [],
+      resources: [
+        { resource_id: 'a1', resource_type: 'avatar', metadata: { avatar_id: 'look-1' }, created_at: 1 },
+        { resource_id: 'v1', resource_type: 'voice', metadata: { voice_id: 'v-1' }, created_at: 2 },
+        { resource_id: 'd1', resource_type: 'draft', metadata: { scenes: 3, script: 'Hello there.' }, created_at: 3 },
+      ],
+      looks, voices,
+    });
+    expect(found.choices.avatar).toEqual({ value: 'look-1', name: 'Daisy in skirt', source: 'session resource a1 (metadata.avatar_id)' });
+    expect(found.choices.voice?.value).toBe('v-3');
+    expect(found.choices.voice?.source).toBe('the agent entry (`voice`)');
+    expect(found.choices.style?.value).toBe('st-1');
+    expect(found.choices.script).toEqual({ value: 'Hello there.', source: 'storyboard draft resource d1 (metadata.script)' });
+  });
+
+  it('without ids: matches preview URLs (query strings aside), then names in the agent\'s messages; never guesses', () => {
+    const found = findAgentChoices({
+      request: {},
+      messages: [
+        { role: 'user', type: 'text', content: 'Use Paul please', created_at: 3 },
+        { role: 'model', type: 'text', content: 'I chose the avatar "Daisy in skirt" with the voice "Paige".', created_at: 2 },
+      ],
+      resources: [{ resource_id: 'a1', resource_type: 'avatar', preview_url: 'https://cdn.example/tyler.jpg?sig=abc', metadata: null, created_at: 1 }],
+      looks, voices,
+    });
+    expect(found.choices.avatar).toMatchObject({ value: 'look-3', source: "session resource a1 (its preview is this avatar look's)" });
+    // "Daisy" inside "Daisy in skirt" is not a second avatar; the user's own message names nothing.
+    expect(found.choices.voice).toMatchObject({ value: 'v-2', name: 'Paige' });
+    expect(found.choices.voice?.source).toMatch(/^the agent's message/);
+    expect(found.choices.script).toBeUndefined();
+
+    const unknown = findAgentChoices({ request: {}, messages: [{ role: 'model', type: 'text', content: 'Daisy or Tyler?' }], resources: [{ resource_id: 'a9', resource_type: 'avatar', metadata: { avatar_id: 'gone' } }], looks, voices });
+    expect(unknown.choices.avatar).toBeUndefined();
+    expect(unknown.notes.join()).toMatch(/gone, which this account's catalog does not list/);
+    expect(unknown.candidates.avatar.map((c) => c.id)).toEqual(['look-1', 'look-2', 'look-3']);
+  });
+
+  it('ranks candidates by what is known: the voice\'s look first, then the orientation', () => {
+    const found = findAgentChoices({ request: { orientation: 'portrait' }, messages: [], resources: [{ resource_id: 'v', resource_type: 'voice', metadata: { voice_id: 'v-3' } }], looks, voices });
+    expect(found.candidates.voice).toEqual([]);
+    expect(found.candidates.avatar[0]).toMatchObject({ id: 'look-3', preview: 'https://cdn.example/tyler.jpg' });
+    expect(found.candidates.avatar[0]!.why).toMatch(/default voice is Paul/);
+    const byLook = findAgentChoices({ request: { avatar_id: 'look-2' }, messages: [], resources: [], looks, voices });
+    expect(byLook.candidates.voice[0]).toMatchObject({ id: 'v-2', preview: 'https://cdn.example/paige.mp3' });
   });
 
   it('names the file and id so they never collide with the original', () => {
@@ -114,14 +169,31 @@ describe('eject', () => {
     expect(ejectedId('teaser')).toBe('teaser-direct');
   });
 
-  it('adds to an existing ejected file and refuses an id that is there', () => {
-    const first = ejectedManifest(undefined, { id: 'a', newId: 'a-direct', choices: { values: {}, sources: {} }, from: 'a.yaml', sessionId: 's1' });
-    expect(first.missing).toEqual(['avatar', 'voice', 'script']);
-    const second = ejectedManifest(first.text, { id: 'b', newId: 'b-direct', choices: { values: { avatar: 'x', voice: 'y', script: 'Hi.' }, sources: {} }, from: 'a.yaml', sessionId: 's2' });
+  it('adds to an existing ejected file, writes an incomplete entry as a draft that validates, and refuses an id that is there', async () => {
+    const first = ejectedManifest(undefined, { id: 'a', newId: 'a-direct', choices: { voice: { value: 'v-1', name: 'Hope', source: 'x' } }, candidates: { avatar: [{ id: 'look-1', name: 'Daisy', why: '', preview: 'https://p/d.jpg' }] }, from: 'a.yaml', sessionId: 's1' });
+    expect(first.missing).toEqual(['avatar', 'script']);
+    expect(first.text).toContain('  a-direct:\n    draft: true # needs avatar, script: fill them in, then remove this line\n    voice: v-1 # Hope\n');
+    expect(first.text).toContain('look-1 (Daisy, https://p/d.jpg)');
+    const second = ejectedManifest(first.text, { id: 'b', newId: 'b-direct', choices: { avatar: { value: 'x', source: 's' }, voice: { value: 'y', source: 's' }, script: { value: 'Hi.', source: 's' } }, from: 'a.yaml', sessionId: 's2' });
     expect(second.missing).toEqual([]);
-    expect(second.text).toContain('  a-direct:\n');
     expect(second.text).toContain('  b-direct:\n    avatar: x\n    voice: y\n    script: Hi.\n');
-    expect(() => ejectedManifest(second.text, { id: 'b', newId: 'b-direct', choices: { values: {}, sources: {} }, from: 'a.yaml', sessionId: 's2' })).toThrow(/already/);
+    expect(() => ejectedManifest(second.text, { id: 'b', newId: 'b-direct', choices: {}, from: 'a.yaml', sessionId: 's2' })).toThrow(/already/);
+
+    const root = mkdtempSync(join(tmpdir(), 'reel-eject-'));
+    writeFileSync(join(root, 'reel.config.yaml'), 'manifests: ["*.ejected.yaml"]\n');
+    writeFileSync(join(root, 'a.ejected.yaml'), second.text);
+    const loaded = await loadProject(root);
+    expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(loaded.entries.map((e) => e.id)).toEqual(['b-direct']);
+    expect(loaded.drafts).toMatchObject([{ id: 'a-direct', needs: ['avatar', 'script'] }]);
+    expect(loaded.diagnostics.map((d) => d.message)).toEqual([expect.stringMatching(/a-direct` is a draft and is not rendered: it needs `avatar`, `script`/)]);
+  });
+
+  it('--replace cuts the entry\'s lines and nothing else; an emptied videos map stays valid', () => {
+    const source = '# top\nversion: 1\nvideos:\n  one:\n    script: "Hi"   # keep\n\n  two:\n    mode: agent\n    prompt: >\n      Folded\n      text\n  three:\n    mode: agent\n    prompt: x # c\n';
+    expect(removeEntry(source, 7)).toBe('# top\nversion: 1\nvideos:\n  one:\n    script: "Hi"   # keep\n\n  three:\n    mode: agent\n    prompt: x # c\n');
+    expect(removeEntry(source, 12)).toBe('# top\nversion: 1\nvideos:\n  one:\n    script: "Hi"   # keep\n\n  two:\n    mode: agent\n    prompt: >\n      Folded\n      text\n');
+    expect(removeEntry('version: 1\nvideos:\n  only:\n    mode: agent\n    prompt: p\n', 3)).toBe('version: 1\nvideos: {}\n');
   });
 
   it('comments the original entry and leaves every other byte as it was, once', () => {

@@ -205,13 +205,14 @@ describe('review flow', () => {
     expect(emulator.requests().length).toBe(before);
   });
 
-  it('`reel eject` pins the video as a direct entry with placeholders that fail validation until filled', async () => {
+  it('`reel eject` pins the video as a direct entry: avatar from the session, voice from the entry, script from the storyboard', async () => {
     const run = await runCli(['eject', 'teaser'], dir, env());
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Wrote teaser-direct to videos/teaser.ejected.yaml');
-    expect(run.stdout).toContain('voice: from the manifest (voice)');
-    expect(run.stdout).toMatch(/Fill in before it validates .*: avatar, script\./);
+    expect(run.stdout).toContain('voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54 (Hope), from the agent entry (`voice`)');
+    expect(run.stdout).toMatch(/avatar: \S+ \(.+\), from session resource res_avatar_\w+ \(metadata\.avatar_id\)/);
+    expect(run.stdout).toMatch(/script: \d+ characters, from storyboard draft resource res_storyboard_\w+/);
 
     const original = await readFile(join(dir, 'videos/teaser.yaml'), 'utf8');
     expect(original).toBe(manifest({ revisions: ['Make the intro much shorter.', 'End with the URL.', 'Use a warmer tone.'], approved: true }).replace(
@@ -219,25 +220,20 @@ describe('review flow', () => {
       '  # Pinned as teaser-direct in teaser.ejected.yaml by `reel eject`.\n  teaser:\n',
     ));
     const ejected = await readFile(join(dir, 'videos/teaser.ejected.yaml'), 'utf8');
-    expect(ejected).toContain('  teaser-direct:\n    title: Acme 2.0 teaser\n    avatar: null # FILL ME');
-    expect(ejected).toContain('    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n');
+    expect(ejected).not.toContain('draft: true');
+    expect(ejected).toContain('    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54 # Hope\n');
     expect(ejected).toContain('    aspect_ratio: "9:16"');
 
-    const invalid = await callCommand(validate, {}, dir, env());
-    expect(invalid.code).toBe(1);
-    expect(invalid.stdout + invalid.stderr).toMatch(/teaser\.ejected\.yaml:\d+:\d+/);
+    const valid = await callCommand(validate, {}, dir, env());
+    expect(valid.stdout).toContain('2 videos in 2 files: valid (1 direct, 1 agent)');
+    expect(valid.code).toBe(0);
 
     // Ejecting twice refuses instead of overwriting.
     const twice = await runCli(['eject', 'teaser'], dir, env()); // a usage error: the CLI maps it to a message and exit code
     expect(twice.code).toBe(2);
 
-    await writeFile(
-      join(dir, 'videos/teaser.ejected.yaml'),
-      ejected.replace(/avatar: null.*\n/, 'avatar: Daisy-inskirt-20220818\n').replace(/script: null.*\n/, 'script: Acme 2.0 is here, with a brand new timeline view.\n'),
-    );
-    expect((await callCommand(validate, {}, dir, env())).code).toBe(0);
     const planned = await callCommand(plan, {}, dir, env());
-    expect(planned.stdout).toMatch(/\+ teaser-direct\s+create/);
+    expect(planned.stdout).toMatch(/\+ teaser-direct\s+create\s+~\d+ s/);
     expect(planned.stdout).not.toMatch(/teaser\s+(update|remove)/);
   });
 });

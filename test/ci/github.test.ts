@@ -34,7 +34,7 @@ describe('GitHub Actions output', () => {
     const r = await runCli(['plan', '--markdown'], cwd, env);
     expect(r.code).toBe(0);
     const text = await readFile(summary, 'utf8');
-    expect(text).toMatch(/^### reel plan: 3 to create/);
+    expect(text).toMatch(/^<!-- reel plan -->\n### reel plan: 3 to create/);
     expect(text).toContain('| `+` | `v001` | create |');
     // stdout stays exactly the markdown (it is posted as the PR comment).
     expect(r.stdout).toBe(text.trimEnd() + '\n');

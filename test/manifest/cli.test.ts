@@ -76,7 +76,7 @@ describe('reel init', () => {
     expect(v.code).toBe(0);
     const again = await runCli(['init'], root);
     expect(again.stdout).toContain('kept     videos/welcome.yaml (exists; --force overwrites)');
-    expect(again.stdout).toContain('kept     .gitignore (already ignores out/, .reel/, reel.lock.pid, .env)');
+    expect(again.stdout).toContain('kept     .gitignore (already has node_modules/, out/, .reel/, reel.lock.pid, .env)');
     expect(readFileSync(join(root, '.gitignore'), 'utf8')).toBe('node_modules/\nout/\n.reel/\nreel.lock.pid\n.env\n');
   });
 });

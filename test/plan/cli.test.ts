@@ -94,7 +94,7 @@ describe('reel plan', () => {
     expect(json.changes.filter((c) => c.action === 'unchanged').length).toBeGreaterThan(3);
 
     const md = (await reel(root, 'plan', '--markdown')).stdout;
-    expect(md).toMatch(/^### reel plan: 1 to update, \d+ unchanged/);
+    expect(md).toMatch(/^<!-- reel plan -->\n### reel plan: 1 to update, \d+ unchanged/);
     expect(md).toMatch(/\| `~` \| `first-steps` \| update \| `script` \|/);
   });
 

@@ -77,7 +77,7 @@ describe('json plan', () => {
 describe('markdown plan', () => {
   it('renders a table for a pull-request comment, unchanged folded', () => {
     const md = formatPlanMarkdown(mixedPlan(), { cwd: '/p' });
-    expect(md).toMatch(/^### reel plan: 1 to create, 1 to update/);
+    expect(md).toMatch(/^<!-- reel plan -->\n### reel plan: 1 to create, 1 to update/);
     expect(md).toContain('| `+` | `fresh` | create |  | ~60 s | ~$4.00 | `videos/new.yaml:12` |');
     expect(md).toContain('| `~` | `changed` | update | `script` | ~20 s | ~$1.33 | `videos/a.yaml:3` |');
     expect(md).toContain('<details><summary>1 unchanged</summary>');
