@@ -100,6 +100,8 @@ export const COMMANDS = [
       shard,
       { flags: '--max-videos <n>', description: 'refuse to start if more than N videos would render', parse: 'int' },
       { flags: '--max-seconds <s>', description: 'refuse to start if more than S seconds of video would render', parse: 'number' },
+      { flags: '--max-cost <amount>', description: 'refuse to start if the estimated cost is higher (dollars, or credits with `pricing: {unit: credits}`)', parse: 'number' },
+      { flags: '--allow-removals', description: 'apply a plan that removes more than 5 videos or 20 % of reel.lock' },
       { flags: '-c, --concurrency <n>', description: 'jobs in flight at once (default: `concurrency` in reel.config.yaml or 10, the whole account\'s limit; with --shard K/N, its share)', parse: 'int' },
       { flags: '-o, --out <dir>', description: 'output directory (default `out`, or `out` in reel.config.yaml)' },
       { flags: '--no-download', description: 'do not download finished videos' },
@@ -114,7 +116,13 @@ export const COMMANDS = [
   {
     name: 'watch',
     description: 're-plan on every save; with --build, also render what changed',
-    options: [{ flags: '--build', description: 'render changed entries after a quiet period (costs money)' }, target],
+    options: [
+      { flags: '--build', description: 'render changed entries after a quiet period (costs money)' },
+      target,
+      { flags: '--max-videos <n>', description: 'with --build: at most N videos in the whole session (default 10)', parse: 'int' },
+      { flags: '--max-seconds <s>', description: 'with --build: at most S estimated seconds of video in the whole session', parse: 'number' },
+      { flags: '--max-cost <amount>', description: 'with --build: at most this estimated cost in the whole session', parse: 'number' },
+    ],
   },
   {
     name: 'studio',
@@ -131,6 +139,11 @@ export const COMMANDS = [
     name: 'status',
     description: 'compare reel.lock with HeyGen and with the files in out/',
     options: [json],
+  },
+  {
+    name: 'cost',
+    description: 'what the renders recorded in reel.lock cost, by manifest file, month and mode',
+    options: [json, { flags: '--markdown', description: 'markdown tables for a pull request or job summary' }],
   },
   {
     name: 'doctor',

@@ -32,6 +32,7 @@ const COMMAND_MODULES: { [N in CommandName]: Loader<N> } = {
   watch: () => import('./commands/watch.js'),
   studio: () => import('./commands/studio.js'),
   status: () => import('./commands/status.js'),
+  cost: () => import('./commands/cost.js'),
   doctor: () => import('./commands/doctor.js'),
   lock: () => import('./commands/lock.js'),
   review: () => import('./commands/review.js'),

@@ -6,7 +6,11 @@ import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index
 import { loadProject } from '../manifest/index.js';
 import { DEFAULT_AGENT_DEADLINE_MINUTES, DEFAULT_RENDER_DEADLINE_MINUTES } from '../manifest/config.js';
 import type { Diagnostic } from '../manifest/types.js';
-import { type Change, concurrencyShare, overBudget, pausedForReview, type Plan, plan, summarize } from '../plan/index.js';
+import type { Me } from '../heygen/types.js';
+import {
+  type Change, concurrencyShare, configPlanOptions, DEFAULT_PRICING, formatCost, overBudget, pausedForReview, type Plan, plan, priceOf, productOf,
+  removalGuard, summarize,
+} from '../plan/index.js';
 import { estimateOf, forApi } from '../plan/api-scope.js';
 import { apiIdentity, DEFAULT_API_URL, EMULATOR_API, recordedApi } from '../util/api.js';
 import { type ApiSettings, isLocalUrl, readApiEnv, requireApiKey } from '../util/env.js';
@@ -43,6 +47,18 @@ export interface ApplyBuildOptions {
   maxVideos?: number;
   /** Refuse to start when more estimated seconds of video would render. */
   maxSeconds?: number;
+  /** Refuse to start when the estimated cost (in reel.config.yaml's price unit) is higher. */
+  maxCost?: number;
+  /** Apply removals even when the removal guard (`removalGuard`) would refuse them. */
+  allowRemovals?: boolean;
+  /**
+   * Asked when the plan made again under the write lock bills more than the plan confirmed (another
+   * build changed reel.lock meanwhile): `what` names the difference. Absent (CI, `--yes`, watch):
+   * such a build is refused.
+   */
+  confirmChanged?: (plan: Plan, what: string) => Promise<boolean>;
+  /** Skip the wallet check of `GET /v3/users/me` (the caller knows the balance is not the limit). */
+  skipWalletCheck?: boolean;
   /** Jobs in flight at once; else reel.config.yaml's, else DEFAULT_CONCURRENCY. */
   concurrency?: number;
   /** Output directory, relative to the project root; else reel.config.yaml's `out`. */
@@ -71,7 +87,10 @@ export type ApplyBuildResult =
   | { kind: 'planned'; root: string; plan: Plan }
   /** Nothing to render, download or record: no request was sent and the lock is untouched. */
   | { kind: 'up-to-date'; root: string; plan: Plan; unchanged: number; failedEarlier: string[]; awaitingReview: string[] }
-  /** A budget (`maxVideos`, `maxSeconds`) would be exceeded: nothing was sent. */
+  /**
+   * A guard refused the plan: a budget (`maxVideos`, `maxSeconds`, `maxCost`), the removal guard,
+   * the wallet's balance, or a plan that changed under the write lock. Nothing was sent.
+   */
   | { kind: 'over-budget'; root: string; plan: Plan; reason: string }
   /** The confirm callback said no: nothing was sent. */
   | { kind: 'declined'; root: string; plan: Plan }
@@ -139,7 +158,10 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const apiEnv = options.emulator ? undefined : await readApiEnv(root, env);
   const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
   // Text-to-speech previews give exact seconds: the guards use them as the plan shows them.
-  const planOptions = { targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root), drafts: project.drafts };
+  const planOptions = {
+    targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root), drafts: project.drafts,
+    ...configPlanOptions(project.config),
+  };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
 
   for (const d of project.drafts) {
@@ -166,10 +188,11 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     return { kind: 'up-to-date', root, plan: current, unchanged, failedEarlier, awaitingReview: awaitingReview.map((c) => c.id) };
   }
 
-  const refusal = overBudget(current, options);
+  const refusal = overBudget(current, options) ?? removalRefusal(current, options);
   if (refusal) return { kind: 'over-budget', root, plan: current, reason: refusal };
 
   if (options.confirm && !(await options.confirm(current))) return { kind: 'declined', root, plan: current };
+  const confirmed = current;
 
   // From here on reel talks to an API: settle which one before taking the write lock.
   let emulator: { url: string; close(): Promise<void> } | undefined;
@@ -188,7 +211,9 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     if (settings.notice) reporter.note(settings.notice);
     baseUrl = settings.baseUrl;
     apiKey = settings.apiKey;
-    await preflight(settings, signal);
+    const me = await preflight(settings, signal);
+    const short = options.skipWalletCheck ? undefined : walletShortfall(me, current);
+    if (short) return { kind: 'over-budget', root, plan: current, reason: short };
   } else {
     // Only lock bookkeeping (metadata, removals without --prune): no request, so no key needed.
     baseUrl = apiEnv?.baseUrl ?? DEFAULT_API_URL;
@@ -208,6 +233,16 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     if (options.emulator && missing.length > 0) {
       current = rerender(current, missing);
       missing = [];
+    }
+    // Terraform's stale-plan rule: the budget holds for the plan applied, not the one confirmed.
+    const grown = billedMore(confirmed, current);
+    const again = overBudget(current, options) ?? removalRefusal(current, options);
+    if (again) return { kind: 'over-budget', root, plan: current, reason: `reel.lock changed while waiting for it: ${again}` };
+    if (grown && !(options.confirmChanged && (await options.confirmChanged(current, grown)))) {
+      return {
+        kind: 'over-budget', root, plan: current,
+        reason: `reel.lock changed while waiting for it, and the plan now ${grown}${options.confirmChanged ? '' : '; run `reel plan` and build again'}`,
+      };
     }
     if (options.shard && options.concurrency === undefined && options.shard.count > 1) {
       reporter.note(
@@ -233,6 +268,8 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
       concurrency,
       titleTag: project.config.title_tag !== false,
       approvalMessage: project.config.approval_message,
+      pricing: planOptions.pricing,
+      shareRenders: planOptions.shareRenders,
       schedule: pollSchedule(isLocalUrl(baseUrl), env),
       deadlines: {
         directMs: (options.deadlineMinutes ?? project.config.render_deadline_minutes ?? DEFAULT_RENDER_DEADLINE_MINUTES) * 60_000,
@@ -247,7 +284,11 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     await store.close();
     store = undefined;
     const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
-    const totals: BuildTotals = { results: result.results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled };
+    const results = stillBilled(result.results, lockData);
+    const totals: BuildTotals = {
+      results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled, cost: buildCost(current, results, lockData),
+    };
+    if (result.cancelled || signal.aborted) reporter.note(interruptedNote(results));
     reporter.done(totals);
     const counts: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const r of result.results) counts[r.result] = (counts[r.result] ?? 0) + 1;
@@ -255,7 +296,7 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
       kind: 'applied',
       root,
       plan: current,
-      results: result.results,
+      results,
       totals,
       counts,
       failedEarlier,
@@ -264,7 +305,7 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     };
   } catch (error) {
     if (error instanceof CancelledError || signal.aborted) {
-      reporter.note('interrupted: reel.lock keeps every submission; run `reel build` again to resume.');
+      reporter.note('interrupted: reel.lock keeps every submission (HeyGen renders and bills them anyway); run `reel build` again to collect them.');
       return { kind: 'interrupted', root };
     }
     throw error;
@@ -283,13 +324,50 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
 }
 
 /**
+ * What Ctrl-C left behind, in words that do not call paid renders "cancelled": jobs HeyGen already
+ * has go on rendering (and are billed); the next build collects them. Jobs not sent cost nothing.
+ */
+export function interruptedNote(results: readonly JobResult[]): string {
+  const submitted = results.filter((r) => r.result === 'submitted').length;
+  const notStarted = results.filter((r) => r.result === 'cancelled').length;
+  return `interrupted: ${submitted} submitted (HeyGen renders and bills them): the next \`reel build\` collects them; ${notStarted} not started.`;
+}
+
+/** The plan's estimate and what this build's completed renders cost (each HeyGen video once). */
+function buildCost(p: Plan, results: readonly JobResult[], lock: Lockfile | undefined): NonNullable<BuildTotals['cost']> {
+  const unit = p.summary.costUnit;
+  const seen = new Set<string>();
+  let rendered = 0;
+  for (const r of results) {
+    if (r.result !== 'completed' || r.action === 'download') continue;
+    const locked = lock?.videos[r.id];
+    if (!locked?.cost || locked.cost.unit !== unit) continue;
+    const video = locked.video_id ?? r.id;
+    if (seen.has(video)) continue;
+    seen.add(video);
+    rendered += locked.cost.amount;
+  }
+  return { estimated: p.summary.estimateCost, rendered, unit };
+}
+
+/** Cancelled jobs that HeyGen already had (the lock holds their video or session) are `submitted`. */
+function stillBilled(results: readonly JobResult[], lock: Lockfile | undefined): JobResult[] {
+  return results.map((r) => {
+    if (r.result !== 'cancelled') return r;
+    const locked = lock?.videos[r.id];
+    const sent = locked?.status === 'submitted' && (locked.video_id !== undefined || locked.session_id !== undefined);
+    return sent ? { ...r, result: 'submitted', message: 'HeyGen renders and bills it; the next `reel build` collects it' } : r;
+  });
+}
+
+/**
  * One `GET /v3/users/me` before anything is written: a wrong key or an unreachable API is reported
  * once, clearly, instead of as a failure of every job.
  */
-async function preflight(settings: ApiSettings, signal: AbortSignal): Promise<void> {
+async function preflight(settings: ApiSettings, signal: AbortSignal): Promise<Me> {
   const client = connect(settings, signal);
   const me = await client.me();
-  if (me.kind === 'ok') return;
+  if (me.kind === 'ok') return me.value;
   if (me.kind === 'error' && (me.status === 401 || me.status === 403)) {
     throw new ConfigError(`HeyGen rejected HEYGEN_API_KEY (from ${settings.keySource}): ${me.code}: ${me.message}. Check the key; nothing was sent.`);
   }
@@ -326,10 +404,55 @@ function needsApi(change: Change, prune: boolean): boolean {
 /** The same plan with `ids` rendered again (their earlier renders are unusable). */
 function rerender(p: Plan, again: readonly Change[]): Plan {
   const ids = new Set(again.map((c) => c.id));
-  const changes = p.changes.map((c): Change =>
-    ids.has(c.id) ? { ...c, action: 'create', render: true, estimateSeconds: estimateOf(c) } : c,
-  );
-  return { ...p, changes, summary: summarize(changes) };
+  const pricing = p.pricing ?? DEFAULT_PRICING;
+  const changes = p.changes.map((c): Change => {
+    if (!ids.has(c.id)) return c;
+    const seconds = estimateOf(c);
+    const estimateCost = c.entry ? priceOf(productOf(c.entry), seconds, pricing) : 0;
+    return { ...c, action: 'create', render: true, billed: true, estimateSeconds: seconds, estimateCost };
+  });
+  return { ...p, changes, summary: summarize(changes, pricing.unit) };
+}
+
+/**
+ * What the plan made under the write lock bills beyond the confirmed one (ids and cost), or
+ * undefined when it bills nothing new.
+ */
+export function billedMore(confirmed: Plan, applied: Plan): string | undefined {
+  const before = new Set(confirmed.changes.filter((c) => c.billed).map((c) => c.id));
+  const added = applied.changes.filter((c) => c.billed && !before.has(c.id)).map((c) => c.id);
+  const more = applied.summary.estimateCost - confirmed.summary.estimateCost;
+  if (added.length === 0 && more <= 1e-9) return undefined;
+  const unit = applied.summary.costUnit;
+  const ids = added.length > 0 ? ` (${added.slice(0, 5).join(', ')}${added.length > 5 ? ', …' : ''})` : '';
+  return `renders ${applied.summary.renders} videos, ${formatCost(applied.summary.estimateCost, unit)}, where ${confirmed.summary.renders} (${formatCost(confirmed.summary.estimateCost, unit)}) were confirmed${ids}`;
+}
+
+/** The removal guard (see `removalGuard`), unless `allowRemovals`. */
+function removalRefusal(p: Plan, options: Pick<ApplyBuildOptions, 'allowRemovals'>): string | undefined {
+  if (options.allowRemovals) return undefined;
+  const removals = removalGuard(p);
+  return removals ? `${removals}; if that is meant, run again with --allow-removals (if manifests moved, fix \`manifests\` in reel.config.yaml)` : undefined;
+}
+
+/**
+ * The wallet cannot pay for the plan: its estimated cost is above what `GET /v3/users/me` says is
+ * left (a prepaid wallet in the price table's unit, or a usage-based spending cap in dollars).
+ * Unknown balances (OAuth subscriptions, another unit) are no reason to refuse.
+ */
+export function walletShortfall(me: Me, p: Plan): string | undefined {
+  const cost = p.summary.estimateCost;
+  const unit = p.summary.costUnit;
+  if (cost <= 0) return undefined;
+  let left: number | undefined;
+  const wallet = me.wallet;
+  if (wallet && typeof wallet.remaining_balance === 'number' && (wallet.currency ?? 'usd') === unit) left = wallet.remaining_balance;
+  const usage = me.usage_based;
+  if (left === undefined && usage && unit === 'usd' && typeof usage.spending_cap_usd === 'number') {
+    left = usage.spending_cap_usd - (usage.spending_current_usd ?? 0);
+  }
+  if (left === undefined || cost <= left) return undefined;
+  return `the plan's estimated cost, ${formatCost(cost, unit)}, is more than the ${formatCost(left, unit)} left on the HeyGen account (${me.username}); top up the wallet, or build fewer videos with --target`;
 }
 
 /** `--emulator` never replaces renders that HeyGen made (and billed). */

@@ -9,6 +9,8 @@ export type JobResultKind =
   | 'completed'
   | 'failed'
   | 'cancelled'
+  /** Stopped (Ctrl-C) after HeyGen accepted it: it renders and is billed anyway; the next build collects it. */
+  | 'submitted'
   /** The create may or may not have happened; the lock holds the intent and the next build reconciles. */
   | 'unknown'
   | 'awaiting_review'

@@ -11,6 +11,7 @@ import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { TransferError, UrlExpiredError } from './download.js';
 import type { Emit, JobResult } from './events.js';
 import { idempotencyKey, taggedTitle, titleTag } from './identity.js';
+import { DEFAULT_PRICING, type Pricing, priceOf, productOf, roundCost } from '../plan/cost.js';
 import { downloadOutputs, findMissingOutputs, removeOutputs } from './outputs.js';
 import { pause, type PollSchedule, StatusPoller } from './poller.js';
 import { iso, isoFromUnix, recordFailure } from './records.js';
@@ -56,6 +57,13 @@ export interface ExecutorOptions {
   missing?: Change[];
   /** Sent to approve a chat session's storyboard when the entry says `approved: true`. */
   approvalMessage: string;
+  /** Rates for the cost recorded with each completed render; default HeyGen's pay-as-you-go prices. */
+  pricing?: Pricing;
+  /**
+   * `false` (`share_renders: false`): the Idempotency-Key and title tag are scoped to the entry id,
+   * so entries with identical requests each get a render of their own. Default true.
+   */
+  shareRenders?: boolean;
   /** Set when the ids of a lock from an earlier emulator process are meaningless (`--emulator`). */
   ephemeralApi?: boolean;
   /**
@@ -331,7 +339,7 @@ class Executor {
     // An intent of the same render whose answer never arrived keeps its key, which may be a fresh
     // one recorded after a refusal: that is the key HeyGen may have processed.
     const sameRender = previous?.status === 'submitted' && !previous.video_id && previous.fingerprint === change.fingerprint && previous.generation === change.generation;
-    const key = sameRender && previous?.idempotency_key ? previous.idempotency_key : idempotencyKey(change.fingerprint ?? '', change.generation);
+    const key = sameRender && previous?.idempotency_key ? previous.idempotency_key : idempotencyKey(change.fingerprint ?? '', change.generation, this.scope(entry.id));
     const out: LockEntry = {
       fingerprint: change.fingerprint ?? '',
       mode: entry.mode,
@@ -346,7 +354,14 @@ class Executor {
     if (Object.keys(text).length > 0) out.text = text;
     if (entry.mode !== 'agent') out.idempotency_key = key;
     if (entry.locale) out.source = entry.locale.source;
+    // HeyGen answers the same key with the same video: the lock says whose render this is.
+    if (change.sharedWith !== undefined) out.shared_with = change.sharedWith;
     return out;
+  }
+
+  /** The id that scopes keys and title tags when renders are not shared, else undefined. */
+  private scope(id: string): string | undefined {
+    return this.o.shareRenders === false ? id : undefined;
   }
 
   private async submit(change: Change, entry: ResolvedEntry, previous: LockEntry | undefined, started: number, prepared?: Prepared): Promise<LockEntry | JobResult> {
@@ -357,7 +372,7 @@ class Executor {
     emit({ type: 'submit', id: entry.id, mode: entry.mode });
 
     if (entry.mode === 'direct') {
-      const tag = this.o.titleTag ? titleTag(lock.fingerprint, lock.generation) : undefined;
+      const tag = this.o.titleTag ? titleTag(lock.fingerprint, lock.generation, this.scope(entry.id)) : undefined;
       const request = { ...body, title: taggedTitle(body.title, entry.id, tag) };
       // Past HeyGen's replay window the key no longer protects us; the title tag still does.
       if (previous && tag && Date.now() - Date.parse(previous.submitted_at ?? '') > REPLAY_WINDOW_MS) {
@@ -554,7 +569,12 @@ class Executor {
     const video = got.kind === 'ok' ? got.value : undefined;
     const next: LockEntry = { ...lock, updated_at: iso() };
     if (typeof video?.completed_at === 'number') next.completed_at = isoFromUnix(video.completed_at);
-    if (typeof video?.duration === 'number') next.duration = video.duration;
+    if (typeof video?.duration === 'number') {
+      next.duration = video.duration;
+      const pricing = this.o.pricing ?? DEFAULT_PRICING;
+      const product = productOf(entry);
+      next.cost = { amount: roundCost(priceOf(product, video.duration, pricing)), unit: pricing.unit, product };
+    }
     this.o.store.set(entry.id, next);
     this.o.emit({ type: 'rendered', id: entry.id, video_id: videoId, ...(next.duration !== undefined ? { duration: next.duration } : {}) });
     return video ? { lock: next, video } : { lock: next };

@@ -1,3 +1,5 @@
+import { sha256 } from '../util/hash.js';
+
 /**
  * How a render is recognised again after its create answer was lost: an Idempotency-Key that HeyGen
  * replays for 24 h, and a tag in the title that `GET /v3/videos?title=` finds forever. Both derive
@@ -10,14 +12,18 @@ const KEY_PREFIX_HEX = 32;
 /** Length of the fingerprint prefix in the title tag: short for the dashboard, unique enough. */
 const TAG_PREFIX_HEX = 10;
 
-/** `reel-<fingerprint prefix>-g<generation>`; fits `^[A-Za-z0-9_\-:.]{1,255}$`. */
-export function idempotencyKey(fingerprint: string, generation: number): string {
-  return `reel-${fingerprint.slice(0, KEY_PREFIX_HEX)}-g${generation}`;
+/**
+ * `reel-<fingerprint prefix>-g<generation>`; fits `^[A-Za-z0-9_\-:.]{1,255}$`. With `scope` (an
+ * entry id, when `share_renders: false`) a hash of it is appended, so that identical requests of
+ * two entries are two renders instead of one.
+ */
+export function idempotencyKey(fingerprint: string, generation: number, scope?: string): string {
+  return `reel-${fingerprint.slice(0, KEY_PREFIX_HEX)}-g${generation}${scope === undefined ? '' : `-e${sha256(scope).slice(0, 12)}`}`;
 }
 
 /** `[reel:<10 hex>-g<generation>]`, appended to the title of direct videos. */
-export function titleTag(fingerprint: string, generation: number): string {
-  return `[reel:${fingerprint.slice(0, TAG_PREFIX_HEX)}-g${generation}]`;
+export function titleTag(fingerprint: string, generation: number, scope?: string): string {
+  return `[reel:${fingerprint.slice(0, TAG_PREFIX_HEX)}-g${generation}${scope === undefined ? '' : `-e${sha256(scope).slice(0, 6)}`}]`;
 }
 
 /**

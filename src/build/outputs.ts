@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relativePath, resolve } from '../util/path.js';
 import { ApiError, CancelledError } from '../errors.js';
@@ -119,9 +121,12 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
   const locked = change.locked;
   if (!locked) return { id: change.id, action: 'remove', result: 'skipped', ms: 0 };
   let message: string | undefined;
+  const sharer = locked.video_id ? stillUsedBy(o, change.id, locked) : undefined;
   if (o.prune && locked.video_id) {
     const translation = locked.mode === 'translate';
-    if (!sameApi(locked.api, o.api)) {
+    if (sharer !== undefined) {
+      message = `not deleted remotely: video ${locked.video_id} is also ${sharer}'s`;
+    } else if (!sameApi(locked.api, o.api)) {
       message = `not deleted remotely: built against ${recordedApi(locked.api)}, this build talks to ${o.api}`;
     } else {
       const outcome = translation ? await o.client.deleteTranslation(locked.video_id) : await o.client.deleteVideo(locked.video_id);
@@ -150,6 +155,16 @@ export async function removeOutputs(o: OutputContext, change: Change): Promise<J
   return { id: change.id, action: 'remove', result: 'removed', ms: Date.now() - started, ...(message ? { message } : {}) };
 }
 
+/** Another lock entry that holds the same video (a shared render), which `--prune` must not delete. */
+function stillUsedBy(o: OutputContext, id: string, locked: LockEntry): string | undefined {
+  const api = locked.api ?? 'heygen';
+  for (const other in o.store.data.videos) {
+    const v = o.store.data.videos[other]!;
+    if (other !== id && v.video_id === locked.video_id && (v.api ?? 'heygen') === api) return other;
+  }
+  return undefined;
+}
+
 /** Where an entry's video goes: its `output.file`, else `<outDir>/<id>.mp4` (`.webm` for webm). */
 export function outputPath(entry: ResolvedEntry, root: string, outDir: string): string {
   if (entry.output.file) return resolve(root, entry.output.file);
@@ -158,9 +173,28 @@ export function outputPath(entry: ResolvedEntry, root: string, outDir: string): 
   return join(outDir, `${entry.id}.${ext}`);
 }
 
+/** Seconds of slack between a file's mtime and the lock entry's `updated_at` (coarse file-system clocks). */
+const MTIME_SLACK_MS = 2000;
+
 /**
- * Completed entries the plan leaves alone whose output file is missing or has another size (a fresh
- * clone, a cleaned out/): the build downloads them again, which costs a GET but no render.
+ * Whether a file on disk still holds the bytes the lock recorded. Cheap first: another size is
+ * altered; a file not modified since reel recorded it is intact. Only a file modified later (an
+ * editor, a copy, a tool that rewrote it in place) is hashed and compared with the lock's sha256.
+ */
+async function intact(path: string, recorded: LockedFile, recordedAt: string): Promise<boolean> {
+  const file = await stat(path).catch(() => undefined);
+  if (!file || file.size !== recorded.size) return false;
+  const at = Date.parse(recordedAt);
+  if (Number.isFinite(at) && file.mtimeMs <= at + MTIME_SLACK_MS) return true;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex') === recorded.sha256;
+}
+
+/**
+ * Completed entries the plan leaves alone whose output file is missing or altered (a fresh clone, a
+ * cleaned out/, a file edited or replaced): the build downloads them again, which costs a GET but no
+ * render.
  */
 export async function findMissingOutputs(changes: readonly Change[], root: string, outDir: string): Promise<Change[]> {
   const out: Change[] = [];
@@ -171,8 +205,7 @@ export async function findMissingOutputs(changes: readonly Change[], root: strin
     if (locked.status !== 'completed' || !locked.video_id) continue;
     const expected = outputPath(change.entry, root, outDir);
     const same = locked.output !== undefined && resolve(root, locked.output.path) === expected;
-    const file = same ? await stat(expected).catch(() => undefined) : undefined;
-    if (!file || file.size !== locked.output?.size) out.push(change);
+    if (!same || !locked.output || !(await intact(expected, locked.output, locked.updated_at))) out.push(change);
   }
   return out;
 }

@@ -9,6 +9,11 @@ export interface BuildTotals {
   /** HTTP requests to the HeyGen API (file downloads not counted). */
   requests: number;
   cancelled: boolean;
+  /**
+   * Cost of the build, in `unit`: `estimated` is the plan's, `rendered` what the renders completed by
+   * this build cost by their real duration (a video shared by several entries counted once).
+   */
+  cost?: { estimated: number; rendered: number; unit: 'usd' | 'credits' };
 }
 
 /**

@@ -230,6 +230,10 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
   // A config with warnings is not cached (its warnings must be shown every time).
   const cacheable = result.diagnostics.length === 0;
   result.files = await findManifests(root, config);
+  if (result.files.length === 0) {
+    result.diagnostics.push((await loader()).noManifestsDiagnostic(root, config, configFile));
+    return result;
+  }
 
   const cached = pack?.files ?? {};
   const fresh: Record<string, CachedFile> = {};

@@ -27,6 +27,7 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
   }
   if (options.maxVideos !== undefined && options.maxVideos < 0) throw new UsageError('--max-videos must not be negative.');
   if (options.maxSeconds !== undefined && options.maxSeconds < 0) throw new UsageError('--max-seconds must not be negative.');
+  if (options.maxCost !== undefined && options.maxCost < 0) throw new UsageError('--max-cost must not be negative.');
   if (options.deadline !== undefined && !(options.deadline > 0)) throw new UsageError('--deadline must be a number of minutes greater than 0.');
   const shard = options.shard ? parseShard(options.shard) : undefined;
 
@@ -41,6 +42,10 @@ export async function run(options: BuildOptions, ctx: CommandContext): Promise<n
       signal: ctx.signal,
       reporter,
       confirm: shouldConfirm(options, ctx) ? (plan) => confirm(plan, ctx) : undefined,
+      // Asked again only where the first question was: on a terminal. CI refuses a grown plan.
+      confirmChanged: shouldConfirm(options, ctx) ? (plan, what) => confirm(plan, ctx, `reel.lock changed while waiting for it: the plan now ${what}.`) : undefined,
+      maxCost: options.maxCost,
+      allowRemovals: options.allowRemovals,
       dryRun: options.dryRun,
       targets: options.target,
       shard,
@@ -113,7 +118,8 @@ function shouldConfirm(options: BuildOptions, ctx: CommandContext): boolean {
   return process.stdin.isTTY === true && ctx.stdout.isTTY === true;
 }
 
-async function confirm(plan: Plan, ctx: CommandContext): Promise<boolean> {
+async function confirm(plan: Plan, ctx: CommandContext, why?: string): Promise<boolean> {
+  if (why) ctx.stdout.write(`${why}\n`);
   ctx.stdout.write(formatPlanHuman(plan, { cwd: ctx.cwd, color: color(ctx) }));
   const rl = createInterface({ input: process.stdin, output: ctx.stdout });
   try {

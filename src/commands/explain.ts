@@ -1,5 +1,6 @@
 import { didYouMean } from '../manifest/suggest.js';
 import { explain } from '../plan/explain.js';
+import { configPlanOptions } from '../plan/plan.js';
 import { explainToJson, formatExplainHuman } from '../report/plan-explain.js';
 import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
@@ -11,9 +12,9 @@ type ExplainCommandOptions = CommandOptions<'explain'>;
 export async function run(options: ExplainCommandOptions, ctx: CommandContext): Promise<number> {
   const loaded = await loadForPlan(ctx, options.json ? 'json' : 'human');
   if ('exitCode' in loaded) return loaded.exitCode;
-  const { entries, lock } = loaded;
+  const { entries, lock, config } = loaded;
 
-  const x = explain(options.id, entries, lock);
+  const x = explain(options.id, entries, lock, configPlanOptions(config));
   if (!x) {
     const known = [...new Set([...entries.map((e) => e.id), ...Object.keys(lock.videos)])];
     const near = didYouMean(options.id, known);

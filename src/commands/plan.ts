@@ -2,9 +2,10 @@ import { UsageError } from '../errors.js';
 import { readLock } from '../lock/file.js';
 import { currentHolder, describe as describeHolder } from '../lock/mutex.js';
 import { loadProjectCached } from '../cache/manifests.js';
+import type { ProjectConfig } from '../manifest/config.js';
 import { spokenDurations } from '../speech/cache.js';
 import type { DraftEntry, ResolvedEntry } from '../manifest/types.js';
-import { hasChanges, plan } from '../plan/plan.js';
+import { configPlanOptions, hasChanges, plan } from '../plan/plan.js';
 import { forApi } from '../plan/api-scope.js';
 import { apiIdentity, EMULATOR_API } from '../util/api.js';
 import { readApiEnv } from '../util/env.js';
@@ -33,7 +34,7 @@ export type PlanOutput = 'human' | 'json' | 'markdown';
 export async function loadForPlan(
   ctx: CommandContext,
   output: PlanOutput,
-): Promise<{ entries: ResolvedEntry[]; drafts: DraftEntry[]; lock: Lockfile; spoken: Map<string, number> } | { exitCode: number }> {
+): Promise<{ entries: ResolvedEntry[]; drafts: DraftEntry[]; lock: Lockfile; spoken: Map<string, number>; config: ProjectConfig } | { exitCode: number }> {
   const [project, lock, writer, spoken] = await Promise.all([
     loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }),
     readLock(ctx.cwd),
@@ -63,7 +64,7 @@ export async function loadForPlan(
     }
     return { exitCode: 1 };
   }
-  return { entries: project.entries, drafts: project.drafts, lock, spoken };
+  return { entries: project.entries, drafts: project.drafts, lock, spoken, config: project.config };
 }
 
 /** `reel plan`: what a build would render, update, resume or remove, and why. Never writes. */
@@ -80,7 +81,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   const output: PlanOutput = options.json ? 'json' : options.markdown ? 'markdown' : 'human';
   const loaded = await loadForPlan(ctx, output);
   if ('exitCode' in loaded) return loaded.exitCode;
-  const { entries, drafts, lock, spoken } = loaded;
+  const { entries, drafts, lock, spoken, config } = loaded;
 
   for (const target of targets) {
     const matches = targetMatcher([target]);
@@ -91,7 +92,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   // Entries rendered against another API (the emulator, say) are rendered again by a build against
   // this one, so the plan says so instead of calling them unchanged.
   const api = options.emulator ? EMULATOR_API : apiIdentity((await readApiEnv(ctx.cwd, ctx.env)).baseUrl);
-  const result = forApi(plan(entries, lock, { targets, drafts, spoken, ...(shard ? { shard } : {}) }), api);
+  const result = forApi(plan(entries, lock, { targets, drafts, spoken, ...(shard ? { shard } : {}), ...configPlanOptions(config) }), api);
 
   const split = options.shares !== undefined ? shares(result, options.shares) : undefined;
   if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY), ...(split ? { shares: split } : {}) }));

@@ -62,6 +62,11 @@ export interface EmulatorOptions {
    * refunded when a render fails; over budget → 402 insufficient_credit. Default unlimited.
    */
   credits?: number;
+  /**
+   * Dollars in the key's pay-as-you-go wallet as `GET /v3/users/me` reports it (when `credits` is
+   * not set); default 1000. The emulator does not draw it down: it is for balance checks.
+   */
+  walletUsd?: number;
   /** Reject body fields the contract does not declare (HeyGen's behaviour is unconfirmed); default false. */
   strict?: boolean;
   /** What a finished translation's GET says: `completed` (default, the spec) or `succeeded` (HeyGen's skills); UNCONFIRMED. */
@@ -135,6 +140,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     signatureHeader: options.signatureHeader ?? 'X-HeyGen-Signature',
     remoteWebhooks: options.remoteWebhooks ?? false,
     credits: options.credits ?? null,
+    walletUsd: options.walletUsd ?? 1000,
     strict: options.strict ?? false,
     translationDoneStatus: options.translationDoneStatus ?? 'completed',
     agentResources: agentResources(options.agentResources),

@@ -455,7 +455,7 @@ const me: Handler = (world, req) =>
     billing_type: 'wallet',
     wallet: {
       currency: world.options.credits === null ? 'usd' : 'credits',
-      remaining_balance: world.creditsLeft(req.owner) ?? 1000,
+      remaining_balance: world.creditsLeft(req.owner) ?? world.options.walletUsd,
       auto_reload: { enabled: false, threshold_usd: null, amount_usd: null },
     },
     subscription: null,

@@ -31,6 +31,8 @@ export interface WorldOptions {
   remoteWebhooks: boolean;
   /** Credits each key starts with (one per second of video); null = unlimited. */
   credits: number | null;
+  /** `wallet.remaining_balance` in dollars when `credits` is null. */
+  walletUsd: number;
   /** Reject request fields the contract does not declare. */
   strict: boolean;
   /** The word a finished translation reports on GET: `completed` (spec) or `succeeded` (skills); UNCONFIRMED. */

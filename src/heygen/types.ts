@@ -114,6 +114,10 @@ export interface Me {
   username: string;
   email?: string | null;
   billing_type?: string;
+  /** API-key accounts: a prepaid balance in dollars, or in credits (Enterprise). */
+  wallet?: { currency?: string; remaining_balance?: number | null } | null;
+  /** Metered billing with an optional spending cap, in dollars. */
+  usage_based?: { spending_cap_usd?: number | null; spending_current_usd?: number | null; remaining_credits?: number | null } | null;
 }
 
 /** `GET /v3/avatars/looks` items (API.md §2.13); `id` is what a manifest's `avatar` names. */

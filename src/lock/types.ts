@@ -47,10 +47,14 @@ export interface LockEntry {
   updated_at: string;
   /** Seconds of rendered video, as HeyGen reports it. */
   duration?: number;
+  /** What the render cost: `duration` × the rate of its product in reel.config.yaml's `pricing:` at completion. */
+  cost?: { amount: number; unit: 'usd' | 'credits'; product: string };
   output?: LockedFile;
   subtitles?: LockedFile;
   thumbnail?: LockedFile;
   failure?: { code: string; message: string };
+  /** The id whose render this entry received (identical request and Idempotency-Key): one video, billed once. */
+  shared_with?: string;
   /** Which API the ids belong to (`heygen`, or `emulator` for a build against the emulator). */
   api?: string;
   /** Locales: the source entry's id (the plan groups locales under it). */

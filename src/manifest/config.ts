@@ -1,3 +1,4 @@
+import type { PricingConfig } from '../plan/cost.js';
 import { readFile } from 'node:fs/promises';
 import { join } from '../util/path.js';
 import type { SourcePosition } from '../errors.js';
@@ -24,6 +25,10 @@ export interface ProjectConfig {
   concurrency?: number;
   /** Target languages for every entry (see docs/localization.md); entries and defaults override them key by key. */
   locales?: Record<string, Record<string, unknown>>;
+  /** `pricing:` as written (rates that differ from HeyGen's defaults); see `resolvePricing`. */
+  pricing?: PricingConfig;
+  /** `share_renders: false`: identical requests render once per entry instead of once. */
+  share_renders?: boolean;
   /** Minutes a build waits for a direct render before leaving it unconfirmed (DEFAULT_RENDER_DEADLINE_MINUTES). */
   render_deadline_minutes?: number;
   /** The same for an agent session and its render (DEFAULT_AGENT_DEADLINE_MINUTES). */

@@ -10,7 +10,7 @@ export const DIRECT_FIELDS = [
 export const AGENT_FIELDS = ['prompt', 'style', 'brand_kit', 'orientation', 'files', 'incognito', 'review', 'revisions', 'approved'] as const;
 
 /** Fields both modes accept. */
-export const COMMON_FIELDS = ['mode', 'each', 'title', 'avatar', 'voice', 'callback_url', 'callback_id', 'output', 'api', 'draft', 'locales'] as const;
+export const COMMON_FIELDS = ['mode', 'each', 'allow_empty', 'title', 'avatar', 'voice', 'callback_url', 'callback_id', 'output', 'api', 'draft', 'locales'] as const;
 
 const direct = new Set<string>(DIRECT_FIELDS);
 const agent = new Set<string>(AGENT_FIELDS);

@@ -5,7 +5,7 @@
 export { loadConfig, defaultConfig, DEFAULT_MANIFEST_GLOBS, type ProjectConfig } from './config.js';
 export { CONFIG_FILES } from './names.js';
 export { findManifests } from './find.js';
-export { loadManifestFile, loadProject, checkProject, type FileResult, type LoadResult, type LoadOptions } from './load.js';
+export { loadManifestFile, loadProject, checkProject, noManifestsDiagnostic, type FileResult, type LoadResult, type LoadOptions } from './load.js';
 export { FileCache } from './assets.js';
 export { getSchema, schemaText } from './schema.js';
 export { ID_PATTERN } from './resolve.js';

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { relativePath, resolve } from '../util/path.js';
+import { join, relativePath, resolve } from '../util/path.js';
 import { isMap, isScalar, type Node } from 'yaml';
 import { CancelledError, type SourcePosition } from '../errors.js';
 import { FileCache } from './assets.js';
 import { loadConfig, type ProjectConfig } from './config.js';
+import { CONFIG_FILES } from './names.js';
 import { findManifests } from './find.js';
 import { outputKey } from './output.js';
 import { FileResolver } from './resolve.js';
@@ -204,6 +205,23 @@ function draftAsEntry(d: DraftEntry): ResolvedEntry {
 }
 
 /** Loads every manifest of the project at `root`; never throws for bad input. */
+/**
+ * The error of a project whose manifest globs match no file. plan, build and watch refuse it: with
+ * no manifests, every locked video would look removed (a moved folder, a renamed glob), and a
+ * build would delete them all and later render them all again.
+ */
+export function noManifestsDiagnostic(root: string, config: ProjectConfig, configFile: string | undefined): Diagnostic {
+  const position = config.sources?.manifests;
+  const where = position ?? { file: configFile ?? join(root, CONFIG_FILES[0]), line: 1, col: 1 };
+  return {
+    file: where.file,
+    line: where.line,
+    col: where.col,
+    severity: 'error',
+    message: `no manifests match ${config.manifests.join(', ')}; nothing is planned (every video in reel.lock would look removed). Run \`reel init\`, or set \`manifests\` in reel.config.yaml to where the manifests are.`,
+  };
+}
+
 export interface LoadOptions {
   signal?: AbortSignal;
 }
@@ -215,6 +233,10 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   if (configFile) result.configFile = configFile;
   if (diagnostics.some((d) => d.severity === 'error')) return result;
   result.files = await findManifests(root, config);
+  if (result.files.length === 0) {
+    result.diagnostics.push(noManifestsDiagnostic(root, config, configFile));
+    return result;
+  }
   const cache = new FileCache(root);
   // Manifests are small and almost always in the page cache: a synchronous read costs a few
   // microseconds, an async one ten times that in promise and thread-pool overhead (measured with

@@ -198,6 +198,9 @@ export class FileResolver {
     }
     const each = merged.get('each');
     merged.delete('each');
+    const allowEmpty = merged.get('allow_empty');
+    merged.delete('allow_empty');
+    if (allowEmpty && !each) this.error(allowEmpty.node, '`allow_empty` only applies to an entry with `each:`; remove it, or add `each:`', id);
 
     // Template text is checked once, before any row.
     let templated = hasTemplate(id);
@@ -226,11 +229,12 @@ export class FileResolver {
       this.build(id, mode, merged, keyNodeArg, undefined);
       return;
     }
+    const allowed = new Set(Array.isArray(allowEmpty?.value) ? allowEmpty.value.map(String) : []);
     if (!templated || !hasTemplate(id)) {
       this.error(keyNodeArg, `an \`each\` entry's id must use a column, e.g. \`${id}-{{ row.slug }}\`, so every row gets its own id`, id);
       return;
     }
-    this.waiting.push(this.rows(String(each.value), each.node, id).then((rows) => rows && this.expandRows(id, mode, merged, keyNodeArg, rows)));
+    this.waiting.push(this.rows(String(each.value), each.node, id).then((rows) => rows && this.expandRows(id, mode, merged, keyNodeArg, rows, allowed)));
   }
 
   /**
@@ -246,7 +250,9 @@ export class FileResolver {
     this.diagnostics.push({ ...this.pos(marker), id, message, severity: 'warning' });
   }
 
-  private async expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }): Promise<void> {
+  private async expandRows(
+    id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }, allowEmpty: ReadonlySet<string>,
+  ): Promise<void> {
     const dataRel = rows.relPath;
     const reported = new Set<string>();
     const columns = (row: Row): string => Object.keys(row).join(', ') || '(none)';
@@ -257,6 +263,13 @@ export class FileResolver {
       const names = missing.map((m) => `\`${m}\``).join(', ');
       this.error(node, `${what}: row ${i + 1} of ${dataRel} has no column ${names}; columns: ${columns(row)}`, id);
     };
+    const emptyError = (node: Node | undefined, row: Row, i: number, empty: string[], what: string): boolean => {
+      const blank = empty.filter((c) => !allowEmpty.has(c));
+      if (blank.length === 0) return false;
+      const names = blank.map((c) => `\`${c}\` (column ${Object.keys(row).indexOf(c) + 1})`).join(', ');
+      this.error(node, `${what}: row ${i + 1} of ${dataRel} leaves ${names} empty; fill the cell, or add the column to \`allow_empty:\` to use an empty value on purpose`, id);
+      return true;
+    };
     for (let i = 0; i < rows.rows.length; i++) {
       if (i > 0 && i % BREATHE_EVERY === 0) await breathe(this.signal);
       const row = rows.rows[i]!;
@@ -265,6 +278,7 @@ export class FileResolver {
         missingError(keyNodeArg, row, i, rowId.missing, 'id');
         continue;
       }
+      if (rowId.empty.length > 0 && emptyError(keyNodeArg, row, i, rowId.empty, 'id')) continue;
       const expanded = new Map<string, Field>();
       let ok = true;
       for (const [k, f] of merged) {
@@ -274,6 +288,8 @@ export class FileResolver {
           if (r.missing.length > 0) {
             ok = false;
             missingError(descend(this.doc, f.node, path), row, i, r.missing, `\`${k}\``);
+          } else if (r.empty.length > 0 && emptyError(descend(this.doc, f.node, path), row, i, r.empty, `\`${k}\``)) {
+            ok = false;
           }
           return r.value;
         });

@@ -24,9 +24,13 @@ export function templateSyntaxError(s: string): string | undefined {
   return undefined;
 }
 
-/** Fills a template from one row; `missing` lists the columns the row lacks. */
-export function expand(s: string, row: Row): { value: string; missing: string[] } {
+/**
+ * Fills a template from one row; `missing` lists the columns the row lacks, `empty` those it has
+ * but leaves blank (a "Hi {{ row.name }}!" over an empty cell would say "Hi !").
+ */
+export function expand(s: string, row: Row): { value: string; missing: string[]; empty: string[] } {
   const missing: string[] = [];
+  const empty: string[] = [];
   const value = s.replace(TEMPLATE, (whole, inner: string) => {
     const m = VARIABLE.exec(inner);
     if (!m) return whole;
@@ -35,7 +39,9 @@ export function expand(s: string, row: Row): { value: string; missing: string[] 
       missing.push(column);
       return whole;
     }
-    return row[column]!;
+    const cell = row[column]!;
+    if (cell.trim() === '' && !empty.includes(column)) empty.push(column);
+    return cell;
   });
-  return { value, missing };
+  return { value, missing, empty };
 }

@@ -1,21 +1,30 @@
+import { formatCost } from './cost.js';
 import { type Plan, sourceOf } from './plan.js';
 import { type Shard, shardOf } from '../util/shard.js';
 
-/** `--max-videos` / `--max-seconds`: limits on what one build may render. */
+/** `--max-videos` / `--max-seconds` / `--max-cost`: limits on what one build may render. */
 export interface Budget {
   maxVideos?: number;
   maxSeconds?: number;
+  /** In the plan's price unit (dollars, or credits with `pricing: { unit: credits }`). */
+  maxCost?: number;
 }
 
-/** Why `p` is over `budget` ("3 videos would render, more than --max-videos 2"), or undefined. */
+/**
+ * Why `p` is over `budget` ("3 videos would render, more than --max-videos 2"), or undefined.
+ * Counts what HeyGen bills (`billed`): new renders, approvals and revisions sent into agent
+ * sessions; a render shared with another entry counts once.
+ */
 export function overBudget(p: Plan, budget: Budget): string | undefined {
-  const renders = p.changes.filter((c) => c.render);
-  if (budget.maxVideos !== undefined && renders.length > budget.maxVideos) {
-    return `${renders.length} video${renders.length === 1 ? '' : 's'} would render, more than --max-videos ${budget.maxVideos}`;
+  const { renders, estimateSeconds: seconds, estimateCost: cost, costUnit } = p.summary;
+  if (budget.maxVideos !== undefined && renders > budget.maxVideos) {
+    return `${renders} video${renders === 1 ? '' : 's'} would render, more than --max-videos ${budget.maxVideos}`;
   }
-  const seconds = renders.reduce((sum, c) => sum + c.estimateSeconds, 0);
   if (budget.maxSeconds !== undefined && seconds > budget.maxSeconds) {
     return `about ${Math.round(seconds)} s of video would render, more than --max-seconds ${budget.maxSeconds}`;
+  }
+  if (budget.maxCost !== undefined && cost > budget.maxCost) {
+    return `the estimated cost, ${formatCost(cost, costUnit)}, is more than --max-cost ${budget.maxCost}${costUnit === 'credits' ? ' credits' : ''}`;
   }
   return undefined;
 }
@@ -39,7 +48,7 @@ export function shares(p: Plan, count: number): ShardShare[] {
   const out: ShardShare[] = Array.from({ length: count }, (_, i) => ({ shard: i + 1, of: count, max_videos: 0, max_seconds: 0 }));
   const seconds = new Array<number>(count).fill(0);
   for (const c of p.changes) {
-    if (!c.render) continue;
+    if (!c.billed) continue;
     // The shard `--shard K/N` puts it in: a locale goes with its source (plan.ts).
     const k = shardOf(sourceOf(c) ?? c.id, count) - 1;
     (out[k] as ShardShare).max_videos += 1;

@@ -1,6 +1,7 @@
 import type { SourcePosition } from '../errors.js';
 import type { Lockfile } from '../lock/types.js';
 import type { ResolvedEntry } from '../manifest/types.js';
+import { DEFAULT_PRICING, type Pricing } from './cost.js';
 import { fieldDigests, isMetadataField, isReviewField } from './fingerprint.js';
 import { type Change, type PlanOptions, plan } from './plan.js';
 import { type TextChange, textChanges } from './text.js';
@@ -28,6 +29,8 @@ export interface Explanation {
   fields: FieldExplanation[];
   /** One or two sentences: why the entry has this action and what a build does with it. */
   reason: string;
+  /** The price table of the estimate. */
+  pricing: Pricing;
   /** What changed in the prose since the last render; undefined when the lock kept no text. */
   text?: TextChange[];
 }
@@ -58,8 +61,9 @@ function reason(change: Change, fields: FieldExplanation[]): string {
       return `Matches reel.lock (status ${locked?.status ?? 'unknown'}): a build does nothing.`;
     case 'resume': {
       const job = locked?.video_id ? `video ${locked.video_id}` : locked?.session_id ? `agent session ${locked.session_id}` : 'its job';
-      const send = change.continueSession ? ` and sends the new ${list}` : '';
-      return `Submitted earlier (${job}) and not finished: a build polls it${send}, never submits it again.`;
+      const send = change.continueSession ? ` and sends the new ${list}` : change.billed ? ' and sends the messages it still has to send' : '';
+      const renders = change.billed ? ' HeyGen then renders (and bills) a video: it counts as a render.' : '';
+      return `Submitted earlier (${job}) and not finished: a build polls it${send}, never submits it again.${renders}`;
     }
     case 'failed': {
       const failure = locked?.failure ? ` (${locked.failure.code}: ${locked.failure.message})` : '';
@@ -107,7 +111,7 @@ export function explain(
   const fingerprint: Explanation['fingerprint'] = {};
   if (change.locked) fingerprint.before = change.locked.fingerprint;
   if (entry && change.fingerprint) fingerprint.after = change.fingerprint;
-  const out: Explanation = { id, change, fingerprint, fields, reason: reason(change, fields) };
+  const out: Explanation = { id, change, fingerprint, fields, reason: reason(change, fields), pricing: options.pricing ?? DEFAULT_PRICING };
   const text = textChanges(entry, change.locked);
   if (text) out.text = text;
   return out;

@@ -1,7 +1,8 @@
 import type { LockEntry, Lockfile } from '../lock/types.js';
-import { sentRevisionsStillHold } from '../lock/messages.js';
+import { nextMessage, sentRevisionsStillHold } from '../lock/messages.js';
 import type { DraftEntry, ResolvedEntry } from '../manifest/types.js';
-import { estimateFor } from './estimate.js';
+import { DEFAULT_PRICING, type PriceUnit, type Pricing, type PricingConfig, priceOf, productOf, resolvePricing } from './cost.js';
+import { estimateFor, estimateSeconds } from './estimate.js';
 import {
   changedFields,
   fieldDigests,
@@ -30,10 +31,27 @@ export interface Change {
   fingerprint?: string;
   /** Fields whose digests differ from the lock, sorted (see `fieldDigests`). */
   changed: string[];
-  /** Seconds of new video this change renders (0 when it renders nothing new). */
+  /**
+   * Seconds of new video this change makes HeyGen render (0 when it renders nothing new). A change
+   * that shares another entry's render (`sharedWith`) keeps its seconds but is not counted again.
+   */
   estimateSeconds: number;
   /** The seconds are the exact length of the script's text-to-speech preview, not an estimate. */
   measured?: boolean;
+  /**
+   * Applying the change makes HeyGen render, and bill, a video: every `render`, and also a message
+   * sent into an agent session (an approval renders; a revision may, since chat mode auto-proceeds
+   * on confirmations), including one a resumed session still has to send. False for a change that
+   * shares another entry's render. Budgets, totals and `--detailed-exitcode` count these.
+   */
+  billed: boolean;
+  /** Estimated cost of what it bills, in the plan's price unit (0 when not `billed`). */
+  estimateCost: number;
+  /**
+   * Another id of this plan whose render this one receives: the same request and generation send
+   * the same Idempotency-Key, so HeyGen renders (and bills) it once.
+   */
+  sharedWith?: string;
   /**
    * The build submits a new render: `create`, `update`, and `failed` when `retryFailed` is set.
    * `resume` polls what was submitted; `metadata` only rewrites the lock entry.
@@ -55,18 +73,23 @@ export interface Change {
 }
 
 export type Summary = { [A in Action]: number } & {
-  /** Seconds of new video the plan renders. */
+  /** Seconds of new video the plan renders (billed changes). */
   estimateSeconds: number;
   /** Renders whose seconds are measured by a text-to-speech preview (the rest are estimates). */
   measured: number;
-  /** Videos the plan renders (changes with `render`). */
+  /** Videos HeyGen renders and bills (changes with `billed`). */
   renders: number;
+  /** Estimated cost of the plan, in `costUnit`. */
+  estimateCost: number;
+  costUnit: PriceUnit;
 };
 
 export interface Plan {
   /** Sorted by id, each locale right after its source (see `sourceOf`). */
   changes: Change[];
   summary: Summary;
+  /** The price table the costs were estimated with (DEFAULT_PRICING when absent). */
+  pricing?: Pricing;
   /** Entries marked `draft: true` (selected like changes), sorted by id: never rendered, shown as `draft: needs …`. */
   drafts?: DraftEntry[];
   /**
@@ -83,6 +106,13 @@ export interface PlanOptions {
   shard?: Shard;
   /** Render `failed` entries again (they stay `failed`, with `render: true`). */
   retryFailed?: boolean;
+  /** Rates for `estimateCost`; default HeyGen's pay-as-you-go prices. */
+  pricing?: Pricing;
+  /**
+   * `false` (reel.config.yaml `share_renders: false`): entries with identical requests each get a
+   * render of their own instead of sharing one. Default true.
+   */
+  shareRenders?: boolean;
   /** The project's `draft: true` entries: listed in the plan, and their lock records (if any) kept. */
   drafts?: readonly DraftEntry[];
   /** Seconds of text-to-speech previews by speech key (`entrySpeechKey`): exact lengths for those scripts. */
@@ -109,9 +139,20 @@ function change(
   id: string, action: Action, entry: ResolvedEntry | undefined, locked: LockEntry | undefined, fp: string | undefined,
   changed: string[], estimate: number, render: boolean, generation: number, continueSession: boolean,
 ): Change {
-  const c: Change = { id, action, entry, locked, fingerprint: fp, changed, estimateSeconds: estimate, render, generation };
+  const c: Change = {
+    id, action, entry, locked, fingerprint: fp, changed, estimateSeconds: estimate, render, billed: render, estimateCost: 0, generation,
+  };
   if (continueSession) c.continueSession = true;
   return c;
+}
+
+/**
+ * Whether a resumed agent session still has a message to send (a revision or the approval): the
+ * build sends it when the session pauses, and HeyGen then renders.
+ */
+function resumeSends(entry: ResolvedEntry, locked: LockEntry): boolean {
+  if (entry.mode !== 'agent' || !entry.agent?.review || !locked.session_id) return false;
+  return nextMessage(locked.messages_sent, entry.agent.revisions, entry.agent.approved, '') !== undefined; // only whether, not what
 }
 
 function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined, options: PlanOptions): Change {
@@ -148,7 +189,15 @@ function diffOne(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined
     c.newSession = NEW_SESSION_REVISED;
     return c;
   }
-  if (OPEN.has(locked.status)) return change(id, 'resume', entry, locked, fp, changed, 0, false, generation, review);
+  if (OPEN.has(locked.status)) {
+    const c = change(id, 'resume', entry, locked, fp, changed, 0, false, generation, review);
+    // An approval (or a revision the agent may take as one) makes the paused session render.
+    if (review || (locked.status === 'submitted' && resumeSends(entry, locked))) {
+      c.billed = true;
+      c.estimateSeconds = estimateSeconds(entry);
+    }
+    return c;
+  }
   if (locked.status === 'failed') {
     return options.retryFailed
       ? change(id, 'failed', entry, locked, fp, changed, estimateFor(entry).seconds, true, generation + 1, false)
@@ -207,7 +256,10 @@ export function plan(entries: readonly ResolvedEntry[], lock: Lockfile, options:
     const kb = keys.get(b)!;
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
-  const out: Plan = { changes, summary: summarize(changes) };
+  if (options.shareRenders !== false) markShared(changes);
+  const pricing = options.pricing ?? DEFAULT_PRICING;
+  for (const c of changes) if (c.billed && c.entry) c.estimateCost = priceOf(productOf(c.entry), c.estimateSeconds, pricing);
+  const out: Plan = { changes, summary: summarize(changes, pricing.unit), pricing };
   if (drafts.length > 0) out.drafts = drafts;
   if (retained.length > 0) out.retained = retained.sort((a, b) => (a.id < b.id ? -1 : 1));
   return out;
@@ -223,20 +275,42 @@ function groupKey(c: Change): string {
   return source === undefined ? c.id : `${source}\u0000${c.id}`;
 }
 
+/**
+ * Direct renders with the same request and generation send the same Idempotency-Key, so HeyGen
+ * renders one video for all of them: the first id (in order) is billed, the others share it.
+ */
+function markShared(changes: Change[]): void {
+  const first = new Map<string, string>();
+  for (const c of changes) {
+    if (!c.render || !c.entry || c.entry.mode !== 'direct' || !c.fingerprint) continue;
+    const key = `${c.fingerprint}:${c.generation}`;
+    const owner = first.get(key);
+    if (owner === undefined) {
+      first.set(key, c.id);
+      continue;
+    }
+    c.sharedWith = owner;
+    c.billed = false;
+  }
+}
+
 /** Whether the build stops the entry's old session before creating a new one (it may still run). */
 export function stoppable(change: Change): boolean {
   return change.newSession !== undefined && (change.locked?.status === 'submitted' || change.locked?.status === 'awaiting_review');
 }
 
-export function summarize(changes: readonly Change[]): Summary {
+export function summarize(changes: readonly Change[], costUnit: PriceUnit = 'usd'): Summary {
   const summary: Summary = {
     create: 0, update: 0, metadata: 0, unchanged: 0, resume: 0, failed: 0, remove: 0, estimateSeconds: 0, renders: 0, measured: 0,
+    estimateCost: 0, costUnit,
   };
   for (const change of changes) {
     summary[change.action] += 1;
+    if (!change.billed) continue;
     summary.estimateSeconds += change.estimateSeconds;
-    if (change.render) summary.renders += 1;
-    if (change.render && change.measured) summary.measured += 1;
+    summary.estimateCost += change.estimateCost;
+    summary.renders += 1;
+    if (change.measured) summary.measured += 1;
   }
   return summary;
 }
@@ -246,7 +320,7 @@ export function summarize(changes: readonly Change[]): Summary {
  * being retried (they need attention, but a build leaves them alone). Drives `--detailed-exitcode`.
  */
 export function hasChanges(p: Plan): boolean {
-  return p.changes.some((c) => c.action !== 'unchanged' && (c.action !== 'failed' || c.render) && !awaitingReviewOnly(c));
+  return p.changes.some((c) => c.billed || (c.action !== 'unchanged' && (c.action !== 'failed' || c.render) && !awaitingReviewOnly(c)));
 }
 
 /**
@@ -275,4 +349,30 @@ export function withCurrentFields(locked: LockEntry, entry: ResolvedEntry, updat
   if (Object.keys(text).length > 0) out.text = text;
   else delete out.text;
   return out;
+}
+
+/** The plan options reel.config.yaml decides: the price table and whether identical requests share a render. */
+export function configPlanOptions(config: { pricing?: PricingConfig; share_renders?: boolean }): Pick<PlanOptions, 'pricing' | 'shareRenders'> {
+  return { pricing: resolvePricing(config.pricing), shareRenders: config.share_renders !== false };
+}
+
+/** Removals a build makes without `--allow-removals`: a few, when they are a small share of the lock. */
+export const REMOVAL_LIMIT = 5;
+/** Share of the lock's entries (in scope) that a build removes without `--allow-removals`. */
+export const REMOVAL_SHARE = 0.2;
+
+/**
+ * Why the plan's removals need an explicit `--allow-removals`, or undefined when they do not:
+ * more than REMOVAL_LIMIT entries, or (two or more and) over REMOVAL_SHARE of the locked entries in
+ * scope. A glob that stopped matching, or a folder moved, looks exactly like a mass removal.
+ */
+export function removalGuard(p: Plan): string | undefined {
+  const removals = p.summary.remove;
+  if (removals === 0) return undefined;
+  let locked = 0;
+  for (const c of p.changes) if (c.locked) locked += 1;
+  const share = locked > 0 ? removals / locked : 1;
+  if (removals <= REMOVAL_LIMIT && (removals < 2 || share <= REMOVAL_SHARE)) return undefined;
+  const percent = Math.round(share * 100);
+  return `${removals} of the ${locked} videos in reel.lock would be removed (${percent} %), with their local files`;
 }

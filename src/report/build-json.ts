@@ -1,3 +1,4 @@
+import { roundCost } from '../plan/cost.js';
 import type { Writable } from 'node:stream';
 import { awaitingReview, type BuildEvent } from '../build/events.js';
 import type { BuildReporter, BuildTotals } from '../build/reporter.js';
@@ -33,7 +34,7 @@ export class JsonBuildReporter implements BuildReporter {
       else counts[r.result] = (counts[r.result] ?? 0) + 1;
     }
     const waiting = awaitingReview(totals.results).map((r) => r.id);
-    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, redownloaded, counts, awaiting_review: waiting });
+    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, redownloaded, counts, awaiting_review: waiting, ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit } } : {}) });
   }
 
   close(): void {}

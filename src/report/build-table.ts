@@ -1,3 +1,4 @@
+import { formatCost } from '../plan/cost.js';
 import { nextStep } from '../agent/transcript.js';
 import type { JobResult } from '../build/events.js';
 import { append, maxOf } from '../util/array.js';
@@ -7,7 +8,7 @@ import { noCommands, oneLine } from './safe-text.js';
 
 export { formatDuration };
 
-const RESULT_ORDER = ['completed', 'updated', 'removed', 'awaiting_review', 'skipped', 'unknown', 'failed', 'cancelled'];
+const RESULT_ORDER = ['completed', 'updated', 'removed', 'awaiting_review', 'skipped', 'unknown', 'failed', 'submitted', 'cancelled'];
 
 /** The final table: id, action, result, duration, file — then failures explained, then totals. */
 export function formatBuildTable(totals: BuildTotals, color: boolean): string {
@@ -24,7 +25,7 @@ export function formatBuildTable(totals: BuildTotals, color: boolean): string {
       const r = rows[i] as JobResult;
       const text = line(c);
       const bad = r.result === 'failed' || r.result === 'unknown';
-      lines.push(bad ? paint(31, text) : r.result === 'cancelled' || r.result === 'skipped' ? paint(33, text) : text);
+      lines.push(bad ? paint(31, text) : r.result === 'cancelled' || r.result === 'submitted' || r.result === 'skipped' ? paint(33, text) : text);
     }
     const problems = rows.filter((r) => r.message && r.result !== 'completed');
     if (problems.length > 0) {
@@ -70,5 +71,6 @@ export function summaryLine(totals: BuildTotals): string {
   if (redownloaded > 0) parts.push(`${redownloaded} re-downloaded`);
   if (totals.unchanged > 0) parts.push(`${totals.unchanged} unchanged`);
   const head = totals.cancelled ? 'Build interrupted' : 'Build finished';
-  return `${head}: ${parts.join(', ') || 'nothing to do'} in ${formatDuration(totals.ms)} (${totals.requests} API requests).`;
+  const cost = totals.cost && (totals.cost.estimated > 0 || totals.cost.rendered > 0) ? `; cost ${formatCost(totals.cost.rendered, totals.cost.unit)} rendered (estimated ~${formatCost(totals.cost.estimated, totals.cost.unit)})` : '';
+  return `${head}: ${parts.join(', ') || 'nothing to do'} in ${formatDuration(totals.ms)} (${totals.requests} API requests)${cost}.`;
 }

@@ -1,8 +1,9 @@
 import { recordedApi } from '../util/api.js';
 import type { SourcePosition } from '../errors.js';
+import { formatCost } from '../plan/cost.js';
 import { displayPath } from '../util/path.js';
-import { sourceChanged, translationCost } from '../plan/l10n.js';
-import { ACTIONS, type Action, type Change, type Plan, type Summary, sourceOf, stoppable } from '../plan/plan.js';
+import { sourceChanged } from '../plan/l10n.js';
+import { ACTIONS, type Action, type Change, type Plan, type Summary, removalGuard, sourceOf, stoppable } from '../plan/plan.js';
 
 /** A locale's id indented under its source, so the plan reads as one group per source video. */
 export function groupedId(change: Change): string {
@@ -67,18 +68,10 @@ export function countsPhrase(summary: Summary): string {
 
 /** What a build does with the change beyond its action, in a few words (or ''). */
 export function detail(change: Change): string {
+  if (change.sharedWith !== undefined) return `(same render as ${change.sharedWith}: rendered and billed once)`;
   const base = actionDetail(change);
-  const locale = localeDetail(change);
+  const locale = sourceChanged(change) ? '(source changed)' : '';
   return base && locale ? `${base} ${locale}` : base || locale;
-}
-
-/** Locales: why a translation is made again, and what it costs (API.md §13). */
-function localeDetail(change: Change): string {
-  const notes: string[] = [];
-  if (sourceChanged(change)) notes.push('source changed');
-  const cost = translationCost(change);
-  if (cost > 0) notes.push(`translation ~$${cost.toFixed(2)}`);
-  return notes.length > 0 ? `(${notes.join('; ')})` : '';
 }
 
 function actionDetail(change: Change): string {
@@ -93,7 +86,8 @@ function actionDetail(change: Change): string {
         ? `(reel.lock holds a render made by ${recordedApi(change.locked.api)}, which this API cannot use)`
         : '';
     case 'resume':
-      if (change.continueSession) return '(sends the new messages into the session)';
+      if (change.continueSession) return '(sends the new messages into the session, which renders)';
+      if (change.billed) return '(the session still has messages to send, which renders)';
       return change.locked?.status === 'awaiting_review'
         ? `(awaiting review, nothing is sent: \`reel review ${change.id}\`, then add a revision or \`approved: true\`)`
         : '';
@@ -107,6 +101,23 @@ function actionDetail(change: Change): string {
 
 export function isListed(change: Change, verbose: boolean): boolean {
   return verbose || change.action !== 'unchanged';
+}
+
+/** The seconds a change renders, as a column: '' when it bills nothing (shared renders say whose). */
+export function estimateCell(change: Change): string {
+  if (change.sharedWith !== undefined) return `= ${change.sharedWith}`;
+  return change.billed ? changeSeconds(change) : '';
+}
+
+/** The estimated cost of a change, as a column: '' when it bills nothing. */
+export function costCell(change: Change, p: Plan): string {
+  if (!change.billed) return '';
+  return `~${formatCost(change.estimateCost, p.summary.costUnit)}`;
+}
+
+/** "about $1.20" for a summary. */
+export function totalCost(summary: Summary): string {
+  return `~${formatCost(summary.estimateCost, summary.costUnit)}`;
 }
 
 /** "needs `avatar`, `script`", or what is left to do when a draft lacks nothing. */
@@ -138,5 +149,15 @@ export function totals(p: Plan): string {
   if (s.renders === 0) return `${counts}; nothing to render.`;
   const videos = s.renders === 1 ? '1 video' : `${s.renders} videos`;
   const measured = s.measured > 0 ? `; ${s.measured === s.renders ? 'all' : s.measured} measured by text to speech, ${s.measured === s.renders ? 'none' : 'the rest'} estimated` : '';
-  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}${measured}).`;
+  return `${counts}; ${formatSeconds(s.estimateSeconds)} of video to render (${videos}${measured}), estimated ${totalCost(s)}.`;
+}
+
+/** Loud warnings a plan must show before its totals (mass removals). */
+export function planWarnings(p: Plan): string[] {
+  const removals = removalGuard(p);
+  if (!removals) return [];
+  return [
+    `WARNING: ${removals}. \`reel build\` refuses this without --allow-removals. ` +
+      'If manifests were moved or renamed, fix `manifests` in reel.config.yaml instead: removed entries are rendered (and paid for) again when they come back.',
+  ];
 }

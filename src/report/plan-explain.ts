@@ -1,8 +1,9 @@
 import type { Explanation } from '../plan/explain.js';
 import { shortFingerprint } from '../plan/fingerprint.js';
+import { formatCost, productOf, roundCost } from '../plan/cost.js';
 import { type TextChange, formatWordDiff } from '../plan/text.js';
 import { displayPath } from '../util/path.js';
-import { SYMBOLS } from './plan-common.js';
+import { SYMBOLS, formatSeconds } from './plan-common.js';
 
 const fp = (value: string | undefined): string => (value ? shortFingerprint(value) : '(none)');
 
@@ -16,6 +17,14 @@ export function formatExplainHuman(x: Explanation, options: { cwd: string; all?:
     const where = `${displayPath(c.entry.source.file, options.cwd)}:${c.entry.source.line}:${c.entry.source.col}`;
     const row = c.entry.origin ? ` (row ${c.entry.origin.row} of ${displayPath(c.entry.origin.data, options.cwd)})` : '';
     out.push(`  defined at ${where}${row}`);
+  }
+  if (c.sharedWith !== undefined) out.push(`  same render as ${c.sharedWith}: HeyGen renders and bills it once`);
+  else if (c.billed && c.entry) {
+    const product = productOf(c.entry);
+    const rate = x.pricing.rates[product];
+    const per = product === 'cinematic_avatar' ? 'per video' : '/s';
+    const price = x.pricing.unit === 'usd' ? `$${rate}` : `${rate} credits`;
+    out.push(`  estimate: ${formatSeconds(c.estimateSeconds)} of video, ~${formatCost(c.estimateCost, x.pricing.unit)} (${product} at ${price}${per})`);
   }
   const { before, after } = x.fingerprint;
   if (before && after && before !== after) out.push(`  fingerprint ${fp(before)} → ${fp(after)}`);
@@ -64,6 +73,12 @@ export function explainToJson(x: Explanation, root: string): Record<string, unkn
     action: c.action,
     reason: x.reason,
     render: c.render,
+    billed: c.billed,
+    estimate_seconds: c.billed ? c.estimateSeconds : 0,
+    estimate_cost: roundCost(c.estimateCost),
+    cost_unit: x.pricing.unit,
+    product: c.entry ? productOf(c.entry) : null,
+    shared_with: c.sharedWith ?? null,
     generation: c.generation,
     fingerprint: { before: x.fingerprint.before ?? null, after: x.fingerprint.after ?? null },
     file: c.entry ? rel(c.entry.source.file) : null,

@@ -1,7 +1,7 @@
 import type { Action, Plan } from '../plan/plan.js';
 import { append, maxOf } from '../util/array.js';
 import { displayPath } from '../util/path.js';
-import { ACTION_COLORS, SYMBOLS, changeSeconds, detail, draftLines, groupedId, isListed, location, totals } from './plan-common.js';
+import { ACTION_COLORS, SYMBOLS, costCell, detail, draftLines, estimateCell, groupedId, isListed, location, planWarnings, totals } from './plan-common.js';
 import { oneLine } from './safe-text.js';
 
 export interface HumanPlanOptions {
@@ -25,7 +25,8 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     change: c,
     id: groupedId(c),
     action: c.action,
-    estimate: c.render ? changeSeconds(c) : '',
+    estimate: estimateCell(c),
+    cost: costCell(c, p),
     where: location(c.entry?.source, options.cwd) ?? 'reel.lock',
     fields: c.changed.join(', '),
     note: oneLine(detail(c)),
@@ -34,6 +35,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   const wId = width((r) => r.id);
   const wAction = width((r) => r.action);
   const wEst = width((r) => r.estimate);
+  const wCost = width((r) => r.cost);
   const wWhere = width((r) => r.where);
 
   const lines: string[] = [];
@@ -45,6 +47,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     const line = [
       paint(r.action, `${SYMBOLS[r.action]} ${r.id.padEnd(wId)}  ${r.action.padEnd(wAction)}`),
       wEst ? r.estimate.padEnd(wEst) : '',
+      wCost ? r.cost.padEnd(wCost) : '',
       r.where.padEnd(extra ? wWhere : 0),
       extra,
     ]
@@ -66,7 +69,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     out.push(n === 0 ? (p.drafts?.length ? 'No videos to render.' : 'No videos to plan.') : `No changes. ${n === 1 ? '1 video is' : `${n} videos are`} up to date.`);
     return `${out.join('\n')}\n`;
   }
-  out.push('reel plan:', '');
-  append(append(out, lines), drafts).push('', totals(p));
+  const warnings = planWarnings(p).map((w) => (options.color ? `\u001b[1;31m${w}\u001b[0m` : w));
+  out.push('reel plan:', '', ...lines, ...drafts, '', ...(warnings.length ? [...warnings, ''] : []), totals(p));
   return `${out.join('\n')}\n`;
 }

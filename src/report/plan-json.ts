@@ -1,6 +1,8 @@
 import type { ShardShare } from '../plan/budget.js';
 import type { Change, Plan, Summary } from '../plan/plan.js';
+import { roundCost } from '../plan/cost.js';
 import { displayPath } from '../util/path.js';
+import { planWarnings } from './plan-common.js';
 
 /** Version of the `reel plan --json` document; bumped on incompatible changes. */
 export const PLAN_JSON_VERSION = 1;
@@ -18,6 +20,12 @@ export interface PlanJsonChange {
   measured?: boolean;
   /** The build submits a new render for this change. */
   render: boolean;
+  /** Applying it makes HeyGen render and bill a video (renders, approvals, revisions, resumed sessions that still send). */
+  billed: boolean;
+  /** Estimated cost in `summary.cost_unit` (0 unless billed). */
+  estimate_cost: number;
+  /** The id whose render this change shares (same request, same Idempotency-Key). */
+  shared_with?: string;
   generation: number;
   /** Lock state before the build, when there is one. */
   previous?: { fingerprint: string; status: string; video_id?: string; session_id?: string };
@@ -35,7 +43,9 @@ export interface PlanJson {
   drafts?: Array<{ id: string; file: string; line: number; needs: string[] }>;
   /** Lock records kept after `reel eject --replace` (never removed). */
   retained?: Array<{ id: string; ejected_to: string }>;
-  summary: Omit<Summary, 'estimateSeconds'> & { estimate_seconds: number };
+  summary: Omit<Summary, 'estimateSeconds' | 'estimateCost' | 'costUnit'> & { estimate_seconds: number; estimate_cost: number; cost_unit: string };
+  /** Loud warnings (mass removals), when there are any. */
+  warnings?: string[];
   /** `reel plan --shares N`: each shard's renders and seconds, as in the `matrix` step output. */
   shares?: ShardShare[];
 }
@@ -50,8 +60,11 @@ function toJson(c: Change, root: string): PlanJsonChange {
     changed: c.changed,
     estimate_seconds: c.estimateSeconds,
     render: c.render,
+    billed: c.billed,
+    estimate_cost: roundCost(c.estimateCost),
     generation: c.generation,
   };
+  if (c.sharedWith !== undefined) out.shared_with = c.sharedWith;
   if (c.measured) out.measured = true;
   if (c.locked) {
     out.previous = { fingerprint: c.locked.fingerprint, status: c.locked.status };
@@ -67,12 +80,14 @@ function toJson(c: Change, root: string): PlanJsonChange {
 
 /** The plan as one JSON document: every entry, unchanged ones included. Paths relative to `root`. */
 export function planToJson(p: Plan, root: string): PlanJson {
-  const { estimateSeconds, ...counts } = p.summary;
+  const { estimateSeconds, estimateCost, costUnit, ...counts } = p.summary;
   const out: PlanJson = {
     version: PLAN_JSON_VERSION,
     changes: p.changes.map((c) => toJson(c, root)),
-    summary: { ...counts, estimate_seconds: estimateSeconds },
+    summary: { ...counts, estimate_seconds: estimateSeconds, estimate_cost: roundCost(estimateCost), cost_unit: costUnit },
   };
+  const warnings = planWarnings(p);
+  if (warnings.length > 0) out.warnings = warnings;
   if (p.drafts) out.drafts = p.drafts.map((d) => ({ id: d.id, file: displayPath(d.source.file, root), line: d.source.line, needs: d.needs }));
   if (p.retained) out.retained = p.retained.map((r) => ({ id: r.id, ejected_to: r.ejectedTo }));
   return out;

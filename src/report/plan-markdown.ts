@@ -1,6 +1,7 @@
 import type { Action, Change, Plan } from '../plan/plan.js';
 import { ACTIONS } from '../plan/plan.js';
-import { SYMBOLS, changeSeconds, countsPhrase, detail, draftNeeds, formatSeconds, location, totals } from './plan-common.js';
+import { formatCost } from '../plan/cost.js';
+import { SYMBOLS, costCell, countsPhrase, detail, draftNeeds, estimateCell, formatSeconds, location, planWarnings, totals } from './plan-common.js';
 
 /** GitHub refuses an issue or pull-request comment longer than this many characters. */
 export const COMMENT_LIMIT = 65_536;
@@ -45,31 +46,32 @@ interface Row {
   videos: number;
 }
 
-const HEADER = ['| | Video | Action | Changed | Estimate | Source |', '|---|---|---|---|---|---|'];
+const HEADER = ['| | Video | Action | Changed | Estimate | Cost | Source |', '|---|---|---|---|---|---|---|'];
 
-function videoRow(c: Change, cwd: string): Row {
+function videoRow(c: Change, p: Plan, cwd: string): Row {
   const changed = [c.changed.map(code).join(', '), cell(detail(c))].filter(Boolean).join(' — ');
   return {
-    text: `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${c.render ? changeSeconds(c) : ''} | ${code(location(c.entry?.source, cwd) ?? 'reel.lock')} |`,
+    text: `| ${code(SYMBOLS[c.action])} | ${code(c.id)} | ${c.action} | ${changed} | ${estimateCell(c)} | ${costCell(c, p)} | ${code(location(c.entry?.source, cwd) ?? 'reel.lock')} |`,
     videos: 1,
   };
 }
 
 /** The entries of one `each:` template (same data file, same template key) in one row. */
-function groupRow(changes: readonly Change[], cwd: string): Row {
+function groupRow(changes: readonly Change[], p: Plan, cwd: string): Row {
   const byAction = new Map<Action, number>();
   for (const c of changes) byAction.set(c.action, (byAction.get(c.action) ?? 0) + 1);
   const actions = ACTIONS.filter((a) => byAction.has(a));
   const symbols = actions.map((a) => code(SYMBOLS[a])).join(' ');
   const actionText = actions.map((a) => `${count(byAction.get(a) ?? 0)} ${a}`).join(', ');
   const fields = [...new Set(changes.flatMap((c) => c.changed))].sort().map(code).join(', ');
-  const seconds = changes.reduce((sum, c) => sum + (c.render ? c.estimateSeconds : 0), 0);
+  const seconds = changes.reduce((sum, c) => sum + (c.billed ? c.estimateSeconds : 0), 0);
+  const cost = changes.reduce((sum, c) => sum + (c.billed ? c.estimateCost : 0), 0);
   const first = changes[0] as Change;
   const examples = changes.slice(0, EXAMPLES).map((c) => code(c.id)).join(', ');
   const more = changes.length > EXAMPLES ? ` … ${count(changes.length - EXAMPLES)} more` : '';
   const data = first.entry?.origin ? ` from ${code(first.entry.origin.data)}` : '';
   return {
-    text: `| ${symbols} | ${count(changes.length)} videos${data}: ${examples}${more} | ${actionText} | ${fields} | ${seconds > 0 ? formatSeconds(seconds) : ''} | ${code(location(first.entry?.source, cwd) ?? 'reel.lock')} |`,
+    text: `| ${symbols} | ${count(changes.length)} videos${data}: ${examples}${more} | ${actionText} | ${fields} | ${seconds > 0 ? formatSeconds(seconds) : ''} | ${seconds > 0 ? `~${formatCost(cost, p.summary.costUnit)}` : ''} | ${code(location(first.entry?.source, cwd) ?? 'reel.lock')} |`,
     videos: changes.length,
   };
 }
@@ -81,8 +83,8 @@ function templateOf(c: Change): string | undefined {
   return `${e.source.file}:${e.source.line}:${e.source.col}\0${e.origin.data}`;
 }
 
-function rowsOf(changes: readonly Change[], cwd: string, grouped: boolean): Row[] {
-  if (!grouped) return changes.map((c) => videoRow(c, cwd));
+function rowsOf(changes: readonly Change[], p: Plan, cwd: string, grouped: boolean): Row[] {
+  if (!grouped) return changes.map((c) => videoRow(c, p, cwd));
   // Rows keep the order of their first change; a template's entries join its row.
   const groups = new Map<string, Change[]>();
   const order: Array<Change | Change[]> = [];
@@ -100,7 +102,7 @@ function rowsOf(changes: readonly Change[], cwd: string, grouped: boolean): Row[
     }
     group.push(c);
   }
-  return order.map((item) => (Array.isArray(item) ? (item.length === 1 ? videoRow(item[0] as Change, cwd) : groupRow(item, cwd)) : videoRow(item, cwd)));
+  return order.map((item) => (Array.isArray(item) ? (item.length === 1 ? videoRow(item[0] as Change, p, cwd) : groupRow(item, p, cwd)) : videoRow(item, p, cwd)));
 }
 
 /** Drafts (ejected entries still missing fields) are listed, never rendered; a long list is cut. */
@@ -128,8 +130,9 @@ export function formatPlanMarkdown(p: Plan, options: PlanMarkdownOptions): strin
   if (p.changes.every((c) => c.action === 'unchanged')) {
     return `${[PLAN_MARKER, '### reel plan: no changes', '', `${countsPhrase(p.summary)}.`, ...draftSection(p, options.cwd)].join('\n')}\n`;
   }
-  const head = [PLAN_MARKER, `### reel plan: ${countsPhrase(p.summary)}`, '', totals(p), '', ...HEADER];
-  const rows = rowsOf(p.changes.filter((c) => c.action !== 'unchanged'), options.cwd, options.rows !== 'full');
+  const warnings = planWarnings(p).flatMap((w) => ['> [!WARNING]', `> ${w}`, '']);
+  const head = [PLAN_MARKER, `### reel plan: ${countsPhrase(p.summary)}`, '', totals(p), '', ...warnings, ...HEADER];
+  const rows = rowsOf(p.changes.filter((c) => c.action !== 'unchanged'), p, options.cwd, options.rows !== 'full');
   const tail = [...draftSection(p, options.cwd), ...unchangedSection(p.changes.filter((c) => c.action === 'unchanged'))];
 
   const size = (lines: readonly string[]): number => lines.reduce((sum, l) => sum + l.length + 1, 0);

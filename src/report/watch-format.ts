@@ -1,6 +1,7 @@
 /** Text pieces shared by the watch screen (TTY) and the plain watch lines. */
 import { displayPath } from '../util/path.js';
 import type { Diagnostic } from '../manifest/types.js';
+import { type PriceUnit, formatCost } from '../plan/cost.js';
 import type { Action, Change } from '../plan/index.js';
 import type { DeltaItem, WatchSnapshot } from '../watch/engine.js';
 import { SYMBOLS } from './plan-common.js';
@@ -26,10 +27,11 @@ export function clock(at: Date): string {
 }
 
 /** `update (script, voice_id) ~12 s` */
-export function describeChange(change: Change): string {
+export function describeChange(change: Change, costUnit: PriceUnit = 'usd'): string {
   let text = change.action;
   if (change.changed.length > 0 && change.action !== 'create') text += ` (${change.changed.join(', ')})`;
-  if (change.estimateSeconds > 0) text += ` ~${change.estimateSeconds} s`;
+  if (change.sharedWith !== undefined) text += ` (same render as ${change.sharedWith})`;
+  else if (change.billed) text += ` ~${change.estimateSeconds} s ~${formatCost(change.estimateCost, costUnit)}`;
   return text;
 }
 
@@ -40,10 +42,10 @@ export function changeLocation(change: Change, cwd: string): string | undefined 
 }
 
 /** One delta item: `~ welcome update (script) ~12 s`, or `x welcome no longer planned (was create)`. */
-export function describeDelta(item: DeltaItem): string {
+export function describeDelta(item: DeltaItem, costUnit: PriceUnit = 'usd'): string {
   const now = item.after;
   if (!now) return `x ${item.id} no longer in any manifest (was ${item.before?.action ?? 'planned'})`;
-  let text = `${ACTION_SYMBOLS[now.action]} ${item.id} ${describeChange(now)}`;
+  let text = `${ACTION_SYMBOLS[now.action]} ${item.id} ${describeChange(now, costUnit)}`;
   if (item.before && item.before.action !== now.action) text += ` (was ${item.before.action})`;
   return text;
 }
@@ -61,10 +63,10 @@ function plural(n: number, word: string): string {
 
 /** `1 to create, 2 to update, ~34 s of video` or `no changes`. */
 export function planTotals(snapshot: WatchSnapshot): string {
-  const { counts, estimateSeconds } = snapshot.totals;
+  const { counts, estimateSeconds, estimateCost, costUnit } = snapshot.totals;
   const parts = SUMMARY_WORDS.filter(([action]) => counts[action] > 0).map(([action, words]) => `${counts[action]} ${words}`);
   if (parts.length === 0) return 'no changes';
-  if (estimateSeconds > 0) parts.push(`~${estimateSeconds} s of video`);
+  if (estimateSeconds > 0) parts.push(`~${estimateSeconds} s of video, ~${formatCost(estimateCost, costUnit)}`);
   return parts.join(', ');
 }
 

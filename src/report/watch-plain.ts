@@ -33,12 +33,12 @@ export class PlainWatchReporter implements WatchReporter {
       // The first view has no "previous run": list what a build would do, as `reel plan` does.
       for (const change of snapshot.changes) {
         const where = changeLocation(change, this.cwd);
-        lines.push(`${stamp} ${ACTION_SYMBOLS[change.action]} ${change.id} ${describeChange(change)}${where ? `  ${where}` : ''}`);
+        lines.push(`${stamp} ${ACTION_SYMBOLS[change.action]} ${change.id} ${describeChange(change, snapshot.totals.costUnit)}${where ? `  ${where}` : ''}`);
       }
     } else {
       if (report.kind === 'config') lines.push(`${stamp} config changed: reloaded every manifest`);
       if (report.kind === 'lock') lines.push(`${stamp} reel.lock changed`);
-      for (const item of report.delta) lines.push(`${stamp} ${describeDelta(item)}`);
+      for (const item of report.delta) lines.push(`${stamp} ${describeDelta(item, snapshot.totals.costUnit)}`);
     }
 
     const problems = snapshot.diagnostics.map((d) => formatDiagnostic(d, this.cwd));
@@ -72,7 +72,7 @@ export class PlainWatchReporter implements WatchReporter {
         this.out.write(`${stamp} build: ${event.id} ${event.state}${event.detail ? ` ${event.detail}` : ''}\n`);
         break;
       case 'stale':
-        this.out.write(`${stamp} build: not waiting for stale renders of ${event.ids.join(', ')}\n`);
+        this.out.write(`${stamp} build: not waiting for stale renders of ${event.ids.join(', ')}: those HeyGen already has are still rendered and billed\n`);
         break;
       case 'done':
         this.out.write(`${stamp} build: ${event.ok ? 'done' : 'failed'}: ${event.summary}\n`);

@@ -105,7 +105,7 @@ export class TtyWatchReporter implements WatchReporter {
         this.builds.set(event.id, `${event.state}${event.detail ? ` ${event.detail}` : ''}`);
         break;
       case 'stale':
-        for (const id of event.ids) this.builds.set(id, 'stale: not waiting for it');
+        for (const id of event.ids) this.builds.set(id, 'stale: not waiting for it (still billed if submitted)');
         break;
       case 'done':
         this.buildLine = `${event.ok ? 'done' : 'failed'} ${clock(at)}: ${event.summary}`;
@@ -143,7 +143,7 @@ export class TtyWatchReporter implements WatchReporter {
         title: `Plan: ${planTotals(snap)}`,
         items: visible.map((c) => {
           const where = changeLocation(c, this.cwd);
-          return `  ${ACTION_SYMBOLS[c.action]} ${c.id.padEnd(width)}  ${describeChange(c)}${where ? `  ${where}` : ''}`;
+          return `  ${ACTION_SYMBOLS[c.action]} ${c.id.padEnd(width)}  ${describeChange(c, snap.totals.costUnit)}${where ? `  ${where}` : ''}`;
         }),
         total: snap.changes.length,
       });
@@ -155,7 +155,7 @@ export class TtyWatchReporter implements WatchReporter {
         sections.push({ title: `Problems (${snap.diagnostics.length}):`, items: problems.slice(0, rows), total: problemCount });
       }
       if (this.lastRun && this.lastRun.report.kind !== 'initial' && this.lastRun.report.delta.length > 0) {
-        sections.push({ title: `Last change (${clock(this.lastRun.at)}):`, items: this.lastRun.report.delta.map((d) => `  ${describeDelta(d)}`) });
+        sections.push({ title: `Last change (${clock(this.lastRun.at)}):`, items: this.lastRun.report.delta.map((d) => `  ${describeDelta(d, snap.totals.costUnit)}`) });
       }
     }
     if (this.buildLine || this.builds.size > 0) {

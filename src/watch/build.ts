@@ -3,12 +3,34 @@ import { describeEvent } from '../build/describe.js';
 import type { BuildEvent } from '../build/events.js';
 import type { BuildReporter } from '../build/reporter.js';
 import { ReelError } from '../errors.js';
+import { formatCost } from '../plan/cost.js';
+import type { Plan } from '../plan/plan.js';
 import type { RunReport, WatchSnapshot } from './engine.js';
 import type { WatchReporter } from './reporter.js';
 import type { RunListener } from './session.js';
 
-/** Quiet period after the last save before `--build` renders: a few saves in a row make one build. */
-export const BUILD_QUIET_MS = 1000;
+/**
+ * Quiet period after the last save before `--build` renders: a few saves in a row make one build,
+ * and a save made by mistake can still be undone before anything is paid for.
+ */
+export const BUILD_QUIET_MS = 3000;
+
+/**
+ * What `watch --build` may spend in one session (every run together), unless flags say otherwise:
+ * a template saved over a data file of hundreds of rows must not render them all unasked.
+ */
+export const WATCH_DEFAULT_MAX_VIDEOS = 10;
+
+/** Above these a run asks first on a terminal (`--yes` does not apply to watch). */
+export const WATCH_CONFIRM_VIDEOS = 3;
+export const WATCH_CONFIRM_COST_USD = 5;
+
+/** Limits of a whole `watch --build` session; each run gets what is left. */
+export interface WatchBudget {
+  maxVideos?: number;
+  maxSeconds?: number;
+  maxCost?: number;
+}
 
 /** Where watch builds: the project and environment `reel watch` runs in, and its Ctrl-C signal. */
 export interface BuildSite {
@@ -45,12 +67,43 @@ export class BuildController implements RunListener {
   private closed = false;
   private errors = 0;
 
+  /** What the session's runs have billed so far (their plans' estimates). */
+  private readonly spent = { videos: 0, seconds: 0, cost: 0 };
+
   constructor(
     private readonly site: BuildSite,
     private readonly reporter: WatchReporter,
     private readonly runner: BuildRunner = applyBuild,
     private readonly quietMs: number = BUILD_QUIET_MS,
+    private readonly budget: WatchBudget = { maxVideos: WATCH_DEFAULT_MAX_VIDEOS },
+    /** Asks a person (a TTY) before a run above the thresholds; absent: no one to ask, the budget alone decides. */
+    private readonly ask?: (plan: Plan, question: string) => Promise<boolean>,
   ) {}
+
+  /** The session's budget minus what it spent: the limits of the next run. */
+  private remaining(): Pick<ApplyBuildOptions, 'maxVideos' | 'maxSeconds' | 'maxCost'> {
+    const left = (max: number | undefined, used: number): number | undefined => (max === undefined ? undefined : Math.max(0, max - used));
+    const out: Pick<ApplyBuildOptions, 'maxVideos' | 'maxSeconds' | 'maxCost'> = {};
+    const videos = left(this.budget.maxVideos, this.spent.videos);
+    const seconds = left(this.budget.maxSeconds, this.spent.seconds);
+    const cost = left(this.budget.maxCost, this.spent.cost);
+    if (videos !== undefined) out.maxVideos = videos;
+    if (seconds !== undefined) out.maxSeconds = seconds;
+    if (cost !== undefined) out.maxCost = cost;
+    return out;
+  }
+
+  /** Ask on a TTY when a run bills more than a few videos or dollars. */
+  private confirmFor(): ((plan: Plan) => Promise<boolean>) | undefined {
+    const ask = this.ask;
+    if (!ask) return undefined;
+    return async (plan) => {
+      const s = plan.summary;
+      const costly = s.costUnit === 'usd' ? s.estimateCost > WATCH_CONFIRM_COST_USD : false;
+      if (s.renders <= WATCH_CONFIRM_VIDEOS && !costly) return true;
+      return ask(plan, `watch --build would render ${s.renders} videos (~${s.estimateSeconds} s, ~${formatCost(s.estimateCost, s.costUnit)}). Render them? [y/N] `);
+    };
+  }
 
   onRun(report: RunReport, snapshot: WatchSnapshot): void {
     if (this.closed) return;
@@ -132,7 +185,17 @@ export class BuildController implements RunListener {
     this.reporter.onBuild({ kind: 'start', ids }, at());
     const progress = new BuildProgress(this.reporter);
     try {
-      const result = await this.runner({ cwd: this.site.cwd, env: this.site.env, signal: flight.controller.signal, reporter: progress, targets: ids });
+      const confirm = this.confirmFor();
+      const result = await this.runner({
+        cwd: this.site.cwd, env: this.site.env, signal: flight.controller.signal, reporter: progress, targets: ids, ...this.remaining(),
+        ...(confirm ? { confirm, confirmChanged: (plan: Plan) => confirm(plan) } : {}),
+      });
+      if (result.kind === 'applied') {
+        // Billed even when a later save makes them stale: they count against the session.
+        this.spent.videos += result.plan.summary.renders;
+        this.spent.seconds += result.plan.summary.estimateSeconds;
+        this.spent.cost += result.plan.summary.estimateCost;
+      }
       if (flight.stale) return;
       const outcome = buildOutcome(result);
       if (outcome === 'interrupted') this.reporter.onBuild({ kind: 'done', ok: false, summary: 'interrupted; the lock keeps every submission' }, at());
@@ -178,7 +241,7 @@ function summaryOf(result: ApplyBuildResult): string {
     case 'invalid':
       return `${result.errors} error${result.errors === 1 ? '' : 's'} in the manifests; nothing was sent`;
     case 'over-budget':
-      return `refusing to start: ${result.reason}; nothing was sent`;
+      return `refusing to start: ${result.reason}${result.reason.includes('--max-') ? ' (the budget is for the whole watch session)' : ''}; nothing was sent`;
     case 'planned':
     case 'declined':
     case 'interrupted':

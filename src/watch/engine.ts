@@ -8,6 +8,8 @@ import { CONFIG_FILES } from '../manifest/names.js';
 import { ACTIONS } from '../plan/plan.js';
 import type { Diagnostic, DraftEntry, ResolvedEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
+import { configPlanOptions } from '../plan/plan.js';
+import { type PriceUnit, resolvePricing } from '../plan/cost.js';
 import type { Action, Change, FileResult, Lockfile, ProjectConfig, WatchDeps } from './deps.js';
 import type { ChangeBatch } from './scheduler.js';
 import { append } from '../util/array.js';
@@ -40,7 +42,10 @@ export interface RunReport {
 
 export interface PlanTotals {
   counts: Record<Action, number>;
+  /** Seconds and cost of what the plan bills (changes with `billed`). */
   estimateSeconds: number;
+  estimateCost: number;
+  costUnit: PriceUnit;
 }
 
 export interface WatchSnapshot {
@@ -260,11 +265,15 @@ export class WatchEngine {
   snapshot(): WatchSnapshot {
     const counts = Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<Action, number>;
     let estimateSeconds = 0;
+    let estimateCost = 0;
     let videos = 0;
     const changes: Change[] = [];
     for (const change of this.changes.values()) {
       counts[change.action] += 1;
-      estimateSeconds += change.estimateSeconds;
+      if (change.billed) {
+        estimateSeconds += change.estimateSeconds;
+        estimateCost += change.estimateCost;
+      }
       if (change.entry) videos += 1;
       if (change.action !== 'unchanged') changes.push(change);
     }
@@ -276,7 +285,7 @@ export class WatchEngine {
       if (state.good && state.good !== state.latest) staleFiles.push(file);
     }
     diagnostics.sort(byPosition);
-    return { changes, totals: { counts, estimateSeconds }, diagnostics, files: this.files.size, videos, staleFiles: staleFiles.sort() };
+    return { changes, totals: { counts, estimateSeconds, estimateCost, costUnit: resolvePricing(this.config?.pricing).unit }, diagnostics, files: this.files.size, videos, staleFiles: staleFiles.sort() };
   }
 
   /** Every planned change, unchanged ones included, sorted by id (the studio lists them all). */
@@ -446,7 +455,7 @@ export class WatchEngine {
     // The plan is pure and per id, so planning the affected ids against their part of the lock
     // gives exactly the changes a full plan would give for them, at a fraction of the cost. Drafts
     // go in as in `reel plan`: a lock record under a draft's id is unfinished work, not a removal.
-    const { changes } = this.deps.plan(entries, { ...this.lock, videos }, { targets: this.options.targets, spoken: this.options.spoken, drafts });
+    const { changes } = this.deps.plan(entries, { ...this.lock, videos }, { targets: this.options.targets, spoken: this.options.spoken, drafts, ...configPlanOptions(this.config) });
     for (const change of changes) this.changes.set(change.id, change);
     return before;
   }

@@ -104,8 +104,11 @@ describe('localization end to end', () => {
 
     await writeFile(join(dir, 'videos/launch.yaml'), MANIFEST.replace('Acme 2.0 is here. Plan', 'Acme 2.0 is out. Plan'));
     const plan = await runCli(['plan'], dir, cliEnv(emu));
-    expect(plan.stdout).toMatch(/^ {2}~ launch\s+update\s+~\d+ s\s+videos\/launch\.yaml:3\s+script$/m);
-    expect(plan.stdout).toMatch(/^ {2}~ {3}launch\.de-de\s+update.*source.*\(source changed; translation ~\$\d+\.\d\d\)$/m);
+    expect(plan.stdout).toMatch(/^ {2}~ launch\s+update\s+~\d+ s\s+~\$\d+\.\d\d\s+videos\/launch\.yaml:3\s+script$/m);
+    // A translation is priced by its mode: de-DE in speed mode at half the precision rate of fr-FR.
+    expect(plan.stdout).toMatch(/^ {2}~ {3}launch\.de-de\s+update\s+~\d+ s\s+~\$\d+\.\d\d\s+.*source\s+\(source changed\)$/m);
+    const cost = (id: string): number => Number(new RegExp(`${id.replace('.', '\\.')}\\s+update\\s+~\\d+ s\\s+~\\$(\\d+\\.\\d\\d)`).exec(plan.stdout)?.[1]);
+    expect(cost('launch.fr-fr')).toBeCloseTo(cost('launch.de-de') * 2, 1);
     expect(plan.stdout).toMatch(/^ {2}~ {3}launch\.fr-fr\s+update.*\(source changed/m);
     expect(plan.stdout).not.toMatch(/launch\.es-es/);
     // The group reads source first, then its locales.

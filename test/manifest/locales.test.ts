@@ -5,7 +5,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { emptyLock } from '../../src/lock/types.js';
 import { loadProject, type ResolvedEntry } from '../../src/manifest/index.js';
 import { fingerprint, fieldDigests, plan } from '../../src/plan/index.js';
-import { translationCost } from '../../src/plan/l10n.js';
 import { MANIFEST_HEADER as HEADER, project } from '../helpers/project.js';
 
 const roots: string[] = [];
@@ -155,7 +154,7 @@ describe('the fingerprint cascade', () => {
     ]);
     // A translation is priced at its mode's rate per second of the source (API.md §13).
     const fr = p.changes.find((c) => c.id === 'welcome.fr-fr')!;
-    expect(translationCost(fr)).toBeCloseTo(0.0667 * fr.estimateSeconds, 6);
+    expect(fr.estimateCost).toBeCloseTo(0.0667 * fr.estimateSeconds, 6);
   });
 
   it('an SRT edit changes only its locale; reformatting the manifest changes nothing', async () => {

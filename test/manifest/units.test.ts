@@ -39,7 +39,10 @@ describe('parseYaml', () => {
 
 describe('templates', () => {
   it('fills columns and reports missing ones', () => {
-    expect(expand('Hi {{ row.name }} / {{row.x}}', { name: 'Ada' })).toEqual({ value: 'Hi Ada / {{row.x}}', missing: ['x'] });
+    expect(expand('Hi {{ row.name }} / {{row.x}}', { name: 'Ada' })).toEqual({ value: 'Hi Ada / {{row.x}}', missing: ['x'], empty: [] });
+  });
+  it('reports columns whose cell is empty', () => {
+    expect(expand('Hi {{ row.name }}!', { name: ' ' })).toEqual({ value: 'Hi  !', missing: [], empty: ['name'] });
   });
   it('rejects expressions and unbalanced braces', () => {
     expect(templateSyntaxError('{{ row.a + 1 }}')).toMatch(/unsupported template/);

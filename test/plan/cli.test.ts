@@ -45,7 +45,7 @@ describe('reel plan', () => {
     expect(r.code).toBe(0);
     const ids = r.stdout.match(/^ {2}\+ +(\S+)/gm) ?? [];
     expect(ids.length).toBeGreaterThanOrEqual(5);
-    expect(r.stdout).toMatch(/^\d+ to create; ~(\d+ min )?\d+ s of video to render \(\d+ videos\)\.$/m);
+    expect(r.stdout).toMatch(/^\d+ to create; ~(\d+ min )?\d+ s of video to render \(\d+ videos\), estimated ~\$\d+\.\d\d\.$/m);
     expect(r.stdout).not.toContain('\u001b[');
     expect(await listing(root)).toEqual(before);
 
@@ -79,7 +79,7 @@ describe('reel plan', () => {
     await writeFile(file, (await readFile(file, 'utf8')).replace("That's it!", 'Done!'));
 
     const human = await reel(root, 'plan');
-    expect(human.stdout).toMatch(/^ {2}~ first-steps\s+update\s+~\d+ s\s+videos\/onboarding\.yaml:\d+\s+script$/m);
+    expect(human.stdout).toMatch(/^ {2}~ first-steps\s+update\s+~\d+ s\s+~\$\d+\.\d\d\s+videos\/onboarding\.yaml:\d+\s+script$/m);
     expect(human.stdout).toMatch(/= \d+ unchanged \(--verbose lists them\)/);
     expect((await reel(root, 'plan', '--verbose')).stdout).toMatch(/^ {2}= welcome\s+unchanged/m);
 

@@ -30,8 +30,8 @@ describe('human plan', () => {
   it('lists each change with symbol, action, fields, estimate and file:line, then totals', () => {
     const text = formatPlanHuman(mixedPlan(), { cwd: '/p' });
     const lines = text.split('\n');
-    expect(lines.find((l) => l.includes('fresh'))).toMatch(/^ {2}\+ fresh\s+create\s+~60 s\s+videos\/new\.yaml:12$/);
-    expect(lines.find((l) => l.includes('changed'))).toMatch(/^ {2}~ changed\s+update\s+~20 s\s+videos\/a\.yaml:3\s+script$/);
+    expect(lines.find((l) => l.includes('fresh'))).toMatch(/^ {2}\+ fresh\s+create\s+~60 s\s+~\$4\.00\s+videos\/new\.yaml:12$/);
+    expect(lines.find((l) => l.includes('changed'))).toMatch(/^ {2}~ changed\s+update\s+~20 s\s+~\$1\.33\s+videos\/a\.yaml:3\s+script$/);
     expect(lines.find((l) => l.includes('retitled'))).toMatch(/^ {2}\* retitled\s+metadata\s+videos\/a\.yaml:3\s+title$/);
     expect(lines.find((l) => l.includes('pending'))).toMatch(/^ {2}> pending\s+resume\s+videos\/a\.yaml:3$/);
     expect(lines.find((l) => l.includes('broken'))).toContain('! broken');
@@ -40,7 +40,7 @@ describe('human plan', () => {
     expect(text).not.toMatch(/^ {2}= same/m);
     expect(text).toContain('= 1 unchanged (--verbose lists them)');
     expect(lines.at(-2)).toBe(
-      '1 to create, 1 to update, 1 metadata only, 1 to resume, 1 failed, 1 to remove, 1 unchanged; ~80 s of video to render (2 videos).',
+      '1 to create, 1 to update, 1 metadata only, 1 to resume, 1 failed, 1 to remove, 1 unchanged; ~80 s of video to render (2 videos), estimated ~$5.34.',
     );
     expect(text).not.toContain('\u001b[');
   });
@@ -78,8 +78,8 @@ describe('markdown plan', () => {
   it('renders a table for a pull-request comment, unchanged folded', () => {
     const md = formatPlanMarkdown(mixedPlan(), { cwd: '/p' });
     expect(md).toMatch(/^<!-- reel plan -->\n### reel plan: 1 to create, 1 to update/);
-    expect(md).toContain('| `+` | `fresh` | create |  | ~60 s | `videos/new.yaml:12` |');
-    expect(md).toContain('| `~` | `changed` | update | `script` | ~20 s | `videos/a.yaml:3` |');
+    expect(md).toContain('| `+` | `fresh` | create |  | ~60 s | ~$4.00 | `videos/new.yaml:12` |');
+    expect(md).toContain('| `~` | `changed` | update | `script` | ~20 s | ~$1.33 | `videos/a.yaml:3` |');
     expect(md).toContain('<details><summary>1 unchanged</summary>');
   });
 

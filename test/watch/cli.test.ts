@@ -29,15 +29,15 @@ describe('reel watch (plain output)', () => {
     const w = (running = spawnCli(['watch'], root));
     const first = await w.waitFor(/plan: .*\n/);
     expect(first).toMatch(/watching 2 files, 4 videos/);
-    expect(first).toMatch(/\+ welcome create ~\d+ s {2}videos\/main\.yaml:6/);
-    expect(first).toMatch(/plan: 4 to create, ~\d+ s of video \(2 files, 4 videos\)/);
+    expect(first).toMatch(/\+ welcome create ~\d+ s ~\$\d+\.\d\d {2}videos\/main\.yaml:6/);
+    expect(first).toMatch(/plan: 4 to create, ~\d+ s of video, ~\$\d+\.\d\d \(2 files, 4 videos\)/);
 
     // Edit one entry: only that entry is reported.
     let mark = w.mark();
     const edited = MAIN.replace('welcome to Acme.', 'welcome to Acme, we are glad you are here.');
     writeProjectFile(root, 'videos/main.yaml', edited);
     let run = await w.waitFor(/plan: .*\n/, mark);
-    expect(run).toMatch(/\+ welcome create ~\d+ s\n/);
+    expect(run).toMatch(/\+ welcome create ~\d+ s ~\$\d+\.\d\d\n/);
     expect(run).not.toMatch(/support/);
 
     // A build elsewhere writes the lock: the view follows without touching the manifests.
@@ -52,9 +52,9 @@ describe('reel watch (plain output)', () => {
     mark = w.mark();
     writeProjectFile(root, 'videos/main.yaml', edited.replace('Press the question mark', 'Press the ? key'));
     run = await w.waitFor(/plan: .*\n/, mark);
-    expect(run).toMatch(/~ support update \(script\) ~\d+ s \(was unchanged\)/);
+    expect(run).toMatch(/~ support update \(script\) ~\d+ s ~\$\d+\.\d\d \(was unchanged\)/);
     expect(run).not.toMatch(/welcome/);
-    expect(run).toMatch(/plan: 1 to update, ~\d+ s of video \(2 files, 4 videos\)/);
+    expect(run).toMatch(/plan: 1 to update, ~\d+ s of video, ~\$\d+\.\d\d \(2 files, 4 videos\)/);
 
     // A new manifest file.
     mark = w.mark();
