@@ -70,6 +70,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     return `${out.join('\n')}\n`;
   }
   const warnings = planWarnings(p).map((w) => (options.color ? `\u001b[1;31m${w}\u001b[0m` : w));
-  out.push('reel plan:', '', ...lines, ...drafts, '', ...(warnings.length ? [...warnings, ''] : []), totals(p));
+  out.push('reel plan:', '');
+  append(append(out, lines), drafts).push('', ...(warnings.length ? [...warnings, ''] : []), totals(p));
   return `${out.join('\n')}\n`;
 }
