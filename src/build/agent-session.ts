@@ -92,10 +92,11 @@ export async function awaitSession(
         if (chat && !(current.messages_sent ?? []).some(isApproval)) {
           // Chat mode "auto-proceeds on confirmations" (API.md §2.8): it rendered on its own.
           next.unreviewed = true;
+          const unheard = nextMessage(current.messages_sent, entry.agent?.revisions ?? [], false, '') !== undefined;
           emit({
             type: 'warning',
             id: entry.id,
-            message: `the agent rendered without waiting for review (HeyGen's chat mode does not always stop at the storyboard); the video is recorded as unreviewed, not approved — watch it, and add revisions: to ask for changes`,
+            message: `the agent rendered without waiting for review (HeyGen's chat mode does not always stop at the storyboard); the video is recorded as unreviewed, not approved — watch it, and add revisions: to ask for changes${unheard ? ' (it has not heard the committed revisions yet: the next build sends them, and the agent renders again)' : ''}`,
           });
         }
         store.set(entry.id, next);

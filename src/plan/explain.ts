@@ -48,6 +48,9 @@ function reason(change: Change, fields: FieldExplanation[]): string {
     case 'create':
       return 'Not in reel.lock: a build renders it for the first time.';
     case 'update':
+      if (change.continueSession && changedNames.length === 0) {
+        return `The agent rendered without waiting for review, before it heard the committed revisions (the video is unreviewed): a build sends them into agent session ${locked?.session_id ?? '(unknown)'}, which renders a new video.`;
+      }
       if (change.continueSession) {
         return `Only the review flow changed (${list}): a build sends the new messages into agent session ${locked?.session_id ?? '(unknown)'}, which renders a new video.`;
       }

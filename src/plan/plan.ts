@@ -155,6 +155,16 @@ function resumeSends(entry: ResolvedEntry, locked: LockEntry): boolean {
   return nextMessage(locked.messages_sent, entry.agent.revisions, entry.agent.approved, '') !== undefined; // only whether, not what
 }
 
+/**
+ * Whether a chat session rendered on its own (`unreviewed`, API.md §2.8) before the build sent the
+ * entry's committed revisions: the video lacks them, so the next build sends them into the session,
+ * which renders again — planned and billed like a revision added after the render.
+ */
+function revisionsUnheard(entry: ResolvedEntry, locked: LockEntry): boolean {
+  if (locked.status !== 'completed' || !locked.unreviewed || !locked.session_id || !entry.agent?.review) return false;
+  return nextMessage(locked.messages_sent, entry.agent.revisions, false, '')?.kind === 'revision';
+}
+
 function diffEntry(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined, options: PlanOptions): Change {
   const c = diffOne(entry, fp, locked, options);
   if (c.render && options.spoken) {
@@ -203,7 +213,7 @@ function diffOne(entry: ResolvedEntry, fp: string, locked: LockEntry | undefined
       ? change(id, 'failed', entry, locked, fp, changed, estimateFor(entry).seconds, true, generation + 1, false)
       : change(id, 'failed', entry, locked, fp, changed, 0, false, generation, false);
   }
-  if (review) return change(id, 'update', entry, locked, fp, changed, estimateFor(entry).seconds, true, generation + 1, true);
+  if (review || revisionsUnheard(entry, locked)) return change(id, 'update', entry, locked, fp, changed, estimateFor(entry).seconds, true, generation + 1, true);
   return change(id, changed.length > 0 ? 'metadata' : 'unchanged', entry, locked, fp, changed, 0, false, generation, false);
 }
 

@@ -1,5 +1,6 @@
 import type { Spend, SpendGroup } from '../cost/spend.js';
 import { formatCost, roundCost } from '../plan/cost.js';
+import { maxOf } from '../util/array.js';
 import { displayPath } from '../util/path.js';
 
 /** "42 s", "3 min 5 s", "2 h 4 min": rendered seconds, rounded. */
@@ -44,7 +45,7 @@ export function formatCostHuman(spend: Spend, cwd: string): string {
   const out = [`reel cost: ${headline(spend)} (renders recorded in reel.lock)`];
   for (const section of sections(spend, cwd)) {
     const rows = section.groups.map((g) => [section.label(g.key), String(g.renders), duration(g.seconds), formatCost(g.cost, spend.unit)]);
-    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const widths = [0, 1, 2, 3].map((i) => maxOf(rows.map((r) => r[i]!.length), 0));
     out.push('', `${section.title}:`);
     for (const r of rows) out.push(`  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padStart(widths[1]!)}  ${r[2]!.padStart(widths[2]!)}  ${r[3]!.padStart(widths[3]!)}`);
   }

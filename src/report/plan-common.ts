@@ -93,6 +93,7 @@ function actionDetail(change: Change): string {
         : '';
     case 'update':
       if (change.newSession) return `(new agent session: ${change.newSession}${stoppable(change) ? '; the old one is stopped' : ''})`;
+      if (change.continueSession && change.changed.length === 0) return '(the agent rendered before hearing the committed revisions: sends them into the session, which renders)';
       return change.continueSession ? '(continues the agent session)' : '';
     default:
       return '';

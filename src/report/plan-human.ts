@@ -70,8 +70,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     return `${out.join('\n')}\n`;
   }
   const warnings = planWarnings(p).map((w) => (options.color ? `\u001b[1;31m${w}\u001b[0m` : w));
-  // append, not a spread: a plan of 150,000 lines would overflow the stack as push() arguments.
-  append(append(out, ['reel plan:', '']), lines);
-  append(out, drafts).push('', ...(warnings.length ? [...warnings, ''] : []), totals(p));
+  out.push('reel plan:', '');
+  append(append(out, lines), drafts).push('', ...(warnings.length ? [...warnings, ''] : []), totals(p));
   return `${out.join('\n')}\n`;
 }

@@ -22,7 +22,8 @@ import type { HeyGenClient } from '../heygen/client.js';
 import type { LockedFile } from '../lock/types.js';
 import { forApi } from '../plan/api-scope.js';
 import { speechRequest } from '../plan/speech.js';
-import { summarize } from '../plan/plan.js';
+import { type PriceUnit, resolvePricing } from '../plan/cost.js';
+import { type Change, type Plan, summarize } from '../plan/plan.js';
 import { cachedSpeech, spokenDurations, synthesize } from '../speech/cache.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { sameApi } from '../util/api.js';
@@ -159,7 +160,7 @@ export class StudioServer {
     const root = this.options.root;
     const snapshot = engine.snapshot();
     const changes = engine.allChanges();
-    const planned = forApi({ changes, summary: summarize(changes) }, this.options.api);
+    const planned = this.planFor(engine, changes);
     return {
       version: this.version,
       project: lastSegment(root) || root,
@@ -234,7 +235,17 @@ export class StudioServer {
     if (!engine) throw new HttpFailure(503, 'still loading');
     const change = id ? engine.changeOf(id) : undefined;
     if (!change || !id) throw new HttpFailure(404, `no video "${id ?? ''}" in the manifests or reel.lock`);
-    return forApi({ changes: [change], summary: summarize([change]) }, this.options.api).changes[0]!;
+    return this.planFor(engine, [change]).changes[0]!;
+  }
+
+  /** The plan as `reel plan` has it for this API, priced with the config's `pricing:`. */
+  private planFor(engine: WatchEngine, changes: Change[]): Plan {
+    const pricing = resolvePricing(engine.projectConfig.pricing);
+    return forApi({ changes, summary: summarize(changes, pricing.unit), pricing }, this.options.api);
+  }
+
+  private costUnit(): PriceUnit {
+    return resolvePricing(this.options.engine()?.projectConfig.pricing).unit;
   }
 
   private async get(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -264,7 +275,7 @@ export class StudioServer {
           thumbnail: Boolean(await this.lockedFile(change.locked?.thumbnail)),
           captions: Boolean(await this.lockedFile(change.locked?.subtitles)),
         };
-        const view = entryView(this.options.root, change, { catalog: this.options.catalog(), outputs });
+        const view = entryView(this.options.root, change, { catalog: this.options.catalog(), outputs, costUnit: this.costUnit() });
         if (view.speech.key) {
           const hit = await cachedSpeech(this.options.root, view.speech.key);
           if (hit) view.speech.duration = hit.duration;

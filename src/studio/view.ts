@@ -1,6 +1,6 @@
 /**
- * What the studio page shows, as JSON: the overview (every entry with its action, seconds and
- * problems) and one entry's page (the exact request, names from the catalog cache, the text diff,
+ * What the studio page shows, as JSON: the overview (every entry with its action, seconds, cost
+ * and problems) and one entry's page (the exact request, names from the catalog cache, the text diff,
  * the lock record and outputs). Pure: built from the watch engine's state.
  */
 import { relativePath } from '../util/path.js';
@@ -8,6 +8,7 @@ import type { AvatarLook, VoiceInfo } from '../heygen/types.js';
 import type { LockEntry } from '../lock/types.js';
 import type { Diagnostic, Mode } from '../manifest/types.js';
 import { explain } from '../plan/explain.js';
+import type { PriceUnit } from '../plan/cost.js';
 import type { Action, Change, Plan } from '../plan/plan.js';
 import { speechKey, speechRequest } from '../plan/speech.js';
 import { type TextChange, readableRequest, textChanges } from '../plan/text.js';
@@ -22,8 +23,14 @@ export interface OverviewEntry {
   action: Action;
   mode: Mode | null;
   render: boolean;
+  /** HeyGen renders and bills it: its seconds and cost count in the totals. */
+  billed: boolean;
   seconds: number;
   measured: boolean;
+  /** Estimated cost in the overview's `totals.costUnit` (0 unless billed). */
+  cost: number;
+  /** Another id whose render this one receives, billed once (`reel plan`'s "same render as"). */
+  sharedWith?: string;
   changed: string[];
   /** Where the entry is written (null for `remove`). */
   file: string | null;
@@ -53,7 +60,7 @@ export interface Overview {
   api: string;
   build: { allowed: boolean; running: boolean };
   listen: { available: boolean; reason?: string };
-  totals: { counts: Record<Action, number>; renders: number; seconds: number; measured: number };
+  totals: { counts: Record<Action, number>; renders: number; seconds: number; measured: number; cost: number; costUnit: PriceUnit };
   problems: Problem[];
   staleFiles: string[];
   entries: OverviewEntry[];
@@ -77,8 +84,10 @@ export function overviewEntry(root: string, c: Change): OverviewEntry {
     action: c.action,
     mode: e?.mode ?? c.locked?.mode ?? null,
     render: c.render,
+    billed: c.billed,
     seconds: c.estimateSeconds,
     measured: c.measured === true,
+    cost: c.estimateCost,
     changed: c.changed,
     file: e ? rel(root, e.source.file) : null,
     line: e?.source.line ?? null,
@@ -91,6 +100,7 @@ export function overviewEntry(root: string, c: Change): OverviewEntry {
     out.template = `${rel(root, e.source.file)}:${e.source.line}`;
     out.row = e.origin.row;
   }
+  if (c.sharedWith !== undefined) out.sharedWith = c.sharedWith;
   return out;
 }
 
@@ -115,8 +125,13 @@ export interface EntryView {
   col: number | null;
   row?: number;
   render: boolean;
+  billed: boolean;
   seconds: number;
   measured: boolean;
+  /** Estimated cost of what it bills, in `costUnit`. */
+  cost: number;
+  costUnit: PriceUnit;
+  sharedWith?: string;
   /** The exact body reel sends, local files shown by their project path. */
   request: Record<string, unknown> | null;
   endpoint: string | null;
@@ -134,7 +149,7 @@ export interface EntryView {
 export function entryView(
   root: string,
   change: Change,
-  options: { catalog: CatalogNames; outputs: EntryOutputs; speechDuration?: number },
+  options: { catalog: CatalogNames; outputs: EntryOutputs; costUnit: PriceUnit; speechDuration?: number },
 ): EntryView {
   const entry = change.entry;
   const x = explain(change.id, entry ? [entry] : [], { lockfileVersion: 1, videos: change.locked ? { [change.id]: change.locked } : {}, assets: {} });
@@ -147,8 +162,11 @@ export function entryView(
     line: entry?.source.line ?? null,
     col: entry?.source.col ?? null,
     render: change.render,
+    billed: change.billed,
     seconds: change.estimateSeconds,
     measured: change.measured === true,
+    cost: change.estimateCost,
+    costUnit: options.costUnit,
     request: entry ? readableRequest(entry) : null,
     endpoint: entry ? (entry.mode === 'agent' ? 'POST /v3/video-agents' : entry.mode === 'translate' ? 'POST /v3/video-translations' : 'POST /v3/videos') : null,
     diff: textChanges(entry, change.locked) ?? null,
@@ -158,6 +176,7 @@ export function entryView(
     speech: {},
   };
   if (entry?.origin) view.row = entry.origin.row;
+  if (change.sharedWith !== undefined) view.sharedWith = change.sharedWith;
   const avatarId = entry?.request.avatar_id;
   if (typeof avatarId === 'string') {
     const look = options.catalog.avatars.get(avatarId);
@@ -188,6 +207,6 @@ export function entryView(
 
 /** The overview's totals from the changes shown. */
 export function totalsOf(p: Plan): Overview['totals'] {
-  const { estimateSeconds, renders, measured, ...counts } = p.summary;
-  return { counts, renders, seconds: estimateSeconds, measured };
+  const { estimateSeconds, renders, measured, estimateCost, costUnit, ...counts } = p.summary;
+  return { counts, renders, seconds: estimateSeconds, measured, cost: estimateCost, costUnit };
 }

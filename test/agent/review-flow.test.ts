@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { type Behaviours, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { run as eject } from '../../src/commands/eject.js';
 import { run as plan } from '../../src/commands/plan.js';
 import { run as reviewCommand } from '../../src/commands/review.js';
@@ -63,16 +63,55 @@ const userMessages = async (session: string): Promise<string[]> => {
   return body.data.messages.filter((m) => m.role === 'user').map((m) => m.content).reverse();
 };
 
+const start = (behaviours: Partial<Behaviours> = {}): Promise<Emulator> => startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, behaviours });
+
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY });
-  dir = await project({ 'videos/teaser.yaml': manifest({ revisions: ['Make the intro shorter.'] }) });
+  emulator = await start();
 });
 afterAll(async () => {
   await emulator.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
-describe('review flow', () => {
+/** Within the calling describe, `emulator` is a fresh one with these live-API behaviours. */
+function underBehaviours(behaviours: Partial<Behaviours>): void {
+  let outer: Emulator | undefined;
+  beforeAll(async () => {
+    outer = emulator;
+    emulator = await start(behaviours);
+  });
+  afterAll(async () => {
+    await emulator.close();
+    if (outer) emulator = outer;
+  });
+}
+
+/*
+ * The exactly-once parts of this file run under the emulator's live-API behaviours
+ * (src/emulator/behaviours.ts, docs/emulator.md), each switch on alone beside the defaults, where
+ * the switch changes reel's path:
+ * - agent video_id only once rendering (the default hands it out at create): the whole review
+ *   story — one session, each revision and approval sent once, nothing on re-runs — and the lost
+ *   messages, since reel must follow the session whatever the create returned;
+ * - chat sessions render without approval: the story's premise (a stop at the storyboard) and the
+ *   lost messages' (a message sent in the first build) do not hold there by design; its own test
+ *   below proves a committed revision the agent rendered without is sent once by the next build, and
+ *   test/build/live-matrix.test.ts checks the unreviewed outcome of an approved chat entry;
+ * - bulk statuses lagging or failing, session listing lag, error replay off: not here. The chat
+ *   flow reads the session, not the bulk statuses, lists sessions only after a lost create, and
+ *   meets no 4xx; test/build/resilience.test.ts runs the agent create and poll paths under them.
+ */
+const AS_OBSERVED = ['HeyGen as observed (the defaults)', {}] as const;
+const NO_AGENT_VIDEO_AT_CREATE = ['agent video_id only once rendering', { agentVideoAtCreate: false }] as const;
+const CHAT_AUTO_PROCEED = ['chat sessions render without approval', { chatAutoProceed: true }] as const;
+
+describe.each([AS_OBSERVED, NO_AGENT_VIDEO_AT_CREATE])('review flow when %s', (_name, behaviours) => {
+  underBehaviours(behaviours);
+  beforeAll(async () => {
+    dir = await project({ 'videos/teaser.yaml': manifest({ revisions: ['Make the intro shorter.'] }) });
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
   let firstSession = '';
 
   it('stops at the storyboard after sending the committed revision once, prints it, and exits 0', async () => {
@@ -338,51 +377,92 @@ describe('the rest of the build', () => {
   });
 });
 
-describe('a message whose answer is lost', () => {
-  it('is not sent again: the lock recorded it before it left', async () => {
+describe('when chat sessions render without approval', () => {
+  underBehaviours(CHAT_AUTO_PROCEED[1]);
+
+  it('a committed revision the agent rendered without is planned, then sent by the next build once, into the same session', async () => {
     const p = await project({ 'videos/teaser.yaml': manifest({ revisions: ['Make the intro shorter.'] }) });
     try {
-      // The emulator takes the message, then drops the connection instead of answering.
-      emulator.inject({ method: 'POST', path: '/v3/video-agents/', kind: 'reset-after', times: 1 });
-      const before = messagesTo();
-      const run = await runCli(['build'], p, env());
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/may not have reached the agent.*not sent again/);
-      expect(run.stdout).toMatch(/teaser\s+create\s+awaiting_review/);
-      expect(messagesTo() - before).toBe(1);
-      const session = (await readLockJson(p)).videos.teaser?.session_id ?? '';
+      const first = await runCli(['build'], p, env());
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/teaser\s+create\s+completed/);
+      expect(first.stdout).toContain('it has not heard the committed revisions yet: the next build sends them');
+      const locked = (await readLockJson(p)).videos.teaser as { session_id?: string; unreviewed?: boolean };
+      const session = locked.session_id ?? '';
+      expect(locked.unreviewed).toBe(true);
+      // The agent rendered before the build could send the revision: the video lacks it.
+      expect(await userMessages(session)).toEqual([PROMPT]);
+
+      const planned = await callCommand(plan, {}, p, env());
+      expect(planned.stdout).toMatch(/teaser\s+update.*\(the agent rendered before hearing the committed revisions: sends them into the session, which renders\)/);
+      const second = await runCli(['build'], p, env());
+      expect(second.code).toBe(0);
+      expect(second.stdout).toMatch(/teaser\s+update\s+completed/);
+      expect(sessionsCreated()).toBe(1);
       expect(await userMessages(session)).toEqual([PROMPT, 'Make the intro shorter.']);
-      const again = await runCli(['build'], p, env());
-      expect(again.code).toBe(0);
-      expect(messagesTo() - before).toBe(1);
+      const videos = await apiGet<{ data: unknown[] }>(`${emulator.url}/v3/video-agents/${session}/videos`);
+      expect(videos.data).toHaveLength(2);
+
+      const before = emulator.requests().length;
+      expect((await runCli(['build'], p, env())).code).toBe(0);
+      expect(emulator.requests().length).toBe(before);
     } finally {
       await rm(p, { recursive: true, force: true });
     }
   });
 });
 
-describe('a message that never arrives', () => {
-  it('leaves the entry awaiting review instead of waiting forever, and review shows it was lost', async () => {
-    const p = await project({ 'videos/teaser.yaml': manifest({ revisions: ['Make the intro shorter.'] }) });
-    try {
-      // The connection drops before the emulator handles the message: the session never sees it.
-      emulator.inject({ method: 'POST', path: '/v3/video-agents/', kind: 'reset', times: 1 });
-      const before = messagesTo();
-      const run = await runCli(['build'], p, env());
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/teaser\s+create\s+awaiting_review/);
-      expect(run.stdout).toContain('the agent did not take the last message');
-      expect(messagesTo() - before).toBe(1);
-      const session = (await readLockJson(p)).videos.teaser?.session_id ?? '';
-      expect(await userMessages(session)).toEqual([PROMPT]);
+// Under chat auto-proceed these messages are never sent in the first build (the agent renders
+// first), so the lost-message paths run under the other two settings only.
+describe.each([AS_OBSERVED, NO_AGENT_VIDEO_AT_CREATE])('when %s', (_name, behaviours) => {
+  underBehaviours(behaviours);
 
-      const review = await callCommand(reviewCommand, { id: 'teaser' }, p, env());
-      expect(review.stdout).toMatch(/sent\s+Make the intro shorter\.\s+\(recorded as sent, but not in the conversation/);
-      // Re-runs still do not send it again.
-      expect((await runCli(['build'], p, env())).code).toBe(0);
-      expect(messagesTo() - before).toBe(1);
-    } finally {
-      await rm(p, { recursive: true, force: true });
-    }
+  describe('a message whose answer is lost', () => {
+    it('is not sent again: the lock recorded it before it left', async () => {
+      const p = await project({ 'videos/teaser.yaml': manifest({ revisions: ['Make the intro shorter.'] }) });
+      try {
+        // The emulator takes the message, then drops the connection instead of answering.
+        emulator.inject({ method: 'POST', path: '/v3/video-agents/', kind: 'reset-after', times: 1 });
+        const before = messagesTo();
+        const run = await runCli(['build'], p, env());
+        expect(run.code).toBe(0);
+        expect(run.stdout).toMatch(/may not have reached the agent.*not sent again/);
+        expect(run.stdout).toMatch(/teaser\s+create\s+awaiting_review/);
+        expect(messagesTo() - before).toBe(1);
+        const session = (await readLockJson(p)).videos.teaser?.session_id ?? '';
+        expect(await userMessages(session)).toEqual([PROMPT, 'Make the intro shorter.']);
+        const again = await runCli(['build'], p, env());
+        expect(again.code).toBe(0);
+        expect(messagesTo() - before).toBe(1);
+      } finally {
+        await rm(p, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('a message that never arrives', () => {
+    it('leaves the entry awaiting review instead of waiting forever, and review shows it was lost', async () => {
+      const p = await project({ 'videos/teaser.yaml': manifest({ revisions: ['Make the intro shorter.'] }) });
+      try {
+        // The connection drops before the emulator handles the message: the session never sees it.
+        emulator.inject({ method: 'POST', path: '/v3/video-agents/', kind: 'reset', times: 1 });
+        const before = messagesTo();
+        const run = await runCli(['build'], p, env());
+        expect(run.code).toBe(0);
+        expect(run.stdout).toMatch(/teaser\s+create\s+awaiting_review/);
+        expect(run.stdout).toContain('the agent did not take the last message');
+        expect(messagesTo() - before).toBe(1);
+        const session = (await readLockJson(p)).videos.teaser?.session_id ?? '';
+        expect(await userMessages(session)).toEqual([PROMPT]);
+
+        const review = await callCommand(reviewCommand, { id: 'teaser' }, p, env());
+        expect(review.stdout).toMatch(/sent\s+Make the intro shorter\.\s+\(recorded as sent, but not in the conversation/);
+        // Re-runs still do not send it again.
+        expect((await runCli(['build'], p, env())).code).toBe(0);
+        expect(messagesTo() - before).toBe(1);
+      } finally {
+        await rm(p, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ManualClock, type Emulator } from '../../src/emulator/index.js';
+import { type Behaviours, ManualClock, type Emulator } from '../../src/emulator/index.js';
 import { cliEnv, KEY, runCli, spawnCli, waitFor } from '../helpers/cli.js';
 import { directManifest, type LockJson, readLockJson } from '../helpers/project.js';
 import { allVideos, apiGet, countByTag, creates, emulatorPerTest, whileTicking } from '../helpers/emulator.js';
@@ -26,13 +26,34 @@ const agentManifest = [
   '',
 ].join('\n');
 
+/**
+ * The live-API behaviours (src/emulator/behaviours.ts, docs/emulator.md) these suites run under:
+ * the defaults, and each switch on alone. A test runs only under the switches that change its path,
+ * so CI does not pay for runs that cannot differ (the file takes about 3× its single-setting time):
+ * - lagging bulk statuses (an hour of emulator time: `GET /v3/videos/statuses` never knows the ids
+ *   in the test) wherever reel polls a render it may have lost track of: every test;
+ * - failing bulk statuses (each failed read is retried with backoff, so the slowest switch): where
+ *   reel resumes polling renders it did not see finish (kill while rendering, Ctrl-C);
+ * - agent video_id only once rendering: the tests with an agent create (direct ones never read it);
+ * - session listing lag: where a lost or killed agent create makes reel adopt by listing;
+ * - error replay off: no test here meets a 4xx (random faults are 5xx, resets and slow answers),
+ *   so it would only repeat the defaults; chat auto-proceed: no chat entry here (review-flow has).
+ */
+type Case = readonly [string, Partial<Behaviours>];
+const AS_OBSERVED: Case = ['HeyGen as observed (the defaults)', {}];
+const STATUSES_LAG: Case = ['bulk statuses lag behind', { statusLagSeconds: 3600 }];
+const STATUSES_FAILING: Case = ['bulk statuses keep failing', { statusesFailing: true }];
+const NO_AGENT_VIDEO_AT_CREATE: Case = ['agent video_id only once rendering', { agentVideoAtCreate: false }];
+const SESSION_LIST_LAG: Case = ['session listing lags', { sessionListLagSeconds: 0.4 }];
+const AGENT_CREATE_CASES = [AS_OBSERVED, STATUSES_LAG, NO_AGENT_VIDEO_AT_CREATE, SESSION_LIST_LAG];
+
 async function sessions(emu: Emulator): Promise<Array<{ session_id: string }>> {
   return (await apiGet<{ data: Array<{ session_id: string }> }>(`${emu.url}/v3/video-agents?limit=100`)).data;
 }
 
-describe('never paying twice', () => {
+describe.each([AS_OBSERVED, STATUSES_LAG])('never paying twice for a direct create when %s', (_name, behaviours) => {
   it('survives a create whose answer is lost after the video was made (reset-after)', async () => {
-    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(3) });
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(3) }, { behaviours });
     emu.inject({ method: 'POST', path: '/v3/videos', kind: 'reset-after', times: 2 });
     const run = await runCli(['build'], dir, cliEnv(emu));
     expect(run.code).toBe(0);
@@ -42,9 +63,11 @@ describe('never paying twice', () => {
     expect(posts.length).toBe(5);
     expect(new Set(posts.map((p) => p.idempotency_key)).size).toBe(3);
   });
+});
 
+describe.each(AGENT_CREATE_CASES)('never paying twice for an agent create when %s', (_name, behaviours) => {
   it('adopts an agent session whose create answer was lost instead of creating another', async () => {
-    const { dir, emu } = await setup({ 'videos/a.yaml': agentManifest });
+    const { dir, emu } = await setup({ 'videos/a.yaml': agentManifest }, { behaviours });
     emu.inject({ method: 'POST', path: '/v3/video-agents', kind: 'reset-after' });
     const run = await runCli(['build'], dir, cliEnv(emu));
     expect(run.stderr).toBe('');
@@ -53,10 +76,12 @@ describe('never paying twice', () => {
     expect(await sessions(emu)).toHaveLength(1);
     expect((await readLockJson(dir)).videos.tour?.status).toBe('completed');
   });
+});
 
+describe.each([AS_OBSERVED, STATUSES_LAG, SESSION_LIST_LAG])('never paying twice under random faults when %s', (_name, behaviours) => {
   // REEL_FAULT_SEED=<n> explores other fault sequences locally.
   it('converges under random faults (--fault-rate 0.2) with one video per fingerprint and generation', async () => {
-    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(8), 'videos/b.yaml': agentManifest }, { faultRate: 0.2, seed: Number(process.env.REEL_FAULT_SEED ?? 7) });
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(8), 'videos/b.yaml': agentManifest }, { faultRate: 0.2, seed: Number(process.env.REEL_FAULT_SEED ?? 7), behaviours });
     let last = await runCli(['build'], dir, cliEnv(emu));
     for (let i = 0; i < 6 && last.code !== 0; i += 1) last = await runCli(['build', '--retry-failed'], dir, cliEnv(emu));
     expect(last.stderr).toBe('');
@@ -75,16 +100,21 @@ describe('never paying twice', () => {
   });
 });
 
-describe('kill -9 and Ctrl-C', () => {
+describe('kill -9', () => {
   // The emulator's clock stands still until the build is stopped, so no render can finish first:
   // the stop lands mid-flight by construction, and the test checks that it did. Time runs again
   // for the resume.
   const started = (emu: Emulator): number => creates(emu) + creates(emu, '/v3/video-agents');
   // 2: the two held creates are out; 4: every render slot (--concurrency 4) is taken.
-  for (const [label, afterPosts] of [['while creates are in flight', 2], ['while rendering', 4]] as const) {
-    it(`a build killed ${label} resumes with exactly one video per entry`, async () => {
+  // In flight, the agent create may be the lost answer (adoption); while rendering, the resume polls.
+  const KILLS = [
+    ...AGENT_CREATE_CASES.map(([name, b]) => ['while creates are in flight', 2, name, b] as const),
+    ...[AS_OBSERVED, STATUSES_LAG, STATUSES_FAILING, NO_AGENT_VIDEO_AT_CREATE].map(([name, b]) => ['while rendering', 4, name, b] as const),
+  ];
+  for (const [label, afterPosts, name, behaviours] of KILLS) {
+    it(`a build killed ${label} resumes with exactly one video per entry when ${name}`, async () => {
       const clock = new ManualClock();
-      const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(6), 'videos/b.yaml': agentManifest }, { renderSeconds: 0.6, clock });
+      const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(6), 'videos/b.yaml': agentManifest }, { renderSeconds: 0.6, clock, behaviours });
       // Hold some create answers so the kill lands between a POST leaving and its answer arriving.
       emu.inject({ method: 'POST', path: '/v3/videos', kind: 'slow', delayMs: 1500, times: 2 });
       const first = spawnCli(['build', '--concurrency', '4'], dir, cliEnv(emu));
@@ -107,10 +137,12 @@ describe('kill -9 and Ctrl-C', () => {
       expect(await sessions(emu)).toHaveLength(1);
     });
   }
+});
 
+describe.each([AS_OBSERVED, STATUSES_LAG, STATUSES_FAILING])('Ctrl-C when %s', (_name, behaviours) => {
   it('Ctrl-C stops new submissions, keeps the lock and exits 130; the next run resumes', async () => {
     const clock = new ManualClock();
-    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(9) }, { renderSeconds: 0.8, clock });
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(9) }, { renderSeconds: 0.8, clock, behaviours });
     const first = spawnCli(['build', '--concurrency', '3'], dir, cliEnv(emu));
     await waitFor(() => /submitted, video/.test(first.stdout()));
     expect(first.child.exitCode).toBeNull();

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
+import { formatCost } from '../../src/plan/cost.js';
+import { CLI, runCli } from '../helpers/cli.js';
 import { ROOT, project, removedAfterAll } from '../helpers/project.js';
 
 // Screenshots land in docs/ (for docs/studio.md) only when asked, so a test run leaves the tree clean:
@@ -33,6 +34,9 @@ videos:
     script: Hi there! Welcome to Acme. This short video shows you around.
     captions: true
   first-steps:
+    title: Your first project
+    script: Create a project, invite your team, and publish your first page.
+  first-steps-copy:   # the same request: HeyGen renders (and bills) it once
     title: Your first project
     script: Create a project, invite your team, and publish your first page.
 `;
@@ -130,14 +134,29 @@ describe('reel studio in a browser', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(studio!.url);
 
-    // The plan, as `reel plan` has it.
+    // The plan, as `reel plan` has it: seconds and dollars, the shared render billed once.
     await rowAction(page, 'welcome', 'create');
     await rowAction(page, 'teaser', 'create');
-    expect(await page.textContent('.totals')).toContain('5 to create');
+    expect(await page.textContent('.totals')).toContain('6 to create');
+    const planned = await runCli(['plan', '--json', '--emulator'], dir, { NO_COLOR: '1' });
+    const doc = JSON.parse(planned.stdout) as { summary: { renders: number; estimate_cost: number }; changes: Array<{ id: string; estimate_cost: number }> };
+    expect(doc.summary.renders).toBe(5);
+    const total = `~${formatCost(doc.summary.estimate_cost, 'usd')}`;
+    expect(total).toMatch(/^~\$\d+\.\d\d$/);
+    expect(await page.textContent('.totals .cost')).toBe(total);
+    const welcomeCost = doc.changes.find((c) => c.id === 'welcome')!.estimate_cost;
+    expect(welcomeCost).toBeGreaterThan(0);
+    expect(await page.textContent('tr[data-id="welcome"] td.cost')).toBe(`~${formatCost(welcomeCost, 'usd')}`);
+    expect(await page.textContent('tr[data-id="first-steps-copy"] td.secs')).toBe('= first-steps');
+    expect(await page.textContent('tr[data-id="first-steps-copy"] td.cost')).toBe('same render');
+    expect(await page.textContent('.group h3')).toMatch(/to render · ~\$\d+\.\d\d/);
 
-    // Build: the dialog shows the plan; nothing is sent before "Render".
+    // Build: the dialog shows the plan and its cost (free here); nothing is sent before "Render".
     await page.click('#build');
-    expect(await page.textContent('#confirm-body')).toContain('5 videos');
+    const confirm = await page.textContent('#confirm-body');
+    expect(confirm).toContain('This renders 5 videos');
+    expect(confirm).toContain(`on the built-in emulator — free (on HeyGen, estimated ${total})`);
+    expect(confirm).toContain('first-steps-copy same render as first-steps, billed once');
     await page.click('#confirm-go');
     await page.waitForSelector('#progress[data-done]', { timeout: 60_000 });
     expect(await page.getAttribute('#progress', 'data-done')).toBe('ok');
@@ -156,6 +175,7 @@ describe('reel studio in a browser', () => {
     await page.waitForSelector('#diff');
     expect(await page.textContent('#diff del')).toContain('short video');
     expect(await page.textContent('#diff ins')).toContain('quick tour');
+    expect(await page.textContent('.reason')).toMatch(/\(estimated\), estimated ~\$\d+\.\d\d\./);
     await page.waitForFunction(() => (document.querySelector('video')?.readyState ?? 0) >= 2, null, { timeout: 45_000 });
     await page.evaluate(() => document.querySelector('video')!.play());
     await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0.2, null, { timeout: 45_000 });

@@ -19,6 +19,21 @@ function seconds(n, measured) {
   return n % 60 ? `~${m} min ${n % 60} s` : `~${m} min`;
 }
 
+// As src/plan/cost.ts formatCost: "$1.23" ("<$0.01" below a cent) or "12.5 credits".
+function formatCost(amount, unit) {
+  if (unit === 'credits') {
+    const rounded = amount >= 100 ? Math.round(amount) : Math.round(amount * 10) / 10;
+    return `${rounded} credit${rounded === 1 ? '' : 's'}`;
+  }
+  if (amount > 0 && amount < 0.005) return '<$0.01';
+  return `$${amount.toFixed(2)}`;
+}
+
+/** An estimated cost in the plan's unit, as `reel plan` prints it: "~$0.80". */
+function cost(amount) {
+  return `~${formatCost(amount, ui.state.totals.costUnit)}`;
+}
+
 async function api(path, body) {
   const init = { headers: { 'x-reel-token': token } };
   if (body !== undefined) {
@@ -118,7 +133,7 @@ function totalsHtml(t) {
     .map((a) => `<span class="chip a-${a}"><b>${t.counts[a]}</b> ${PHRASES[a]}</span>`)
     .join('');
   const render = t.renders
-    ? `<span class="total"><b>${seconds(t.seconds)}</b> of video to render · ${t.renders} ${t.renders === 1 ? 'video' : 'videos'}${t.measured ? ` · ${t.measured} measured by text to speech` : ''}</span>`
+    ? `<span class="total"><b>${seconds(t.seconds)}</b> of video to render · ${t.renders} ${t.renders === 1 ? 'video' : 'videos'}${t.measured ? ` · ${t.measured} measured by text to speech` : ''} · estimated <b class="cost">${cost(t.cost)}</b></span>`
     : '<span class="total">nothing to render</span>';
   return `<section class="totals">${chips || '<span class="chip">no videos</span>'}${render}</section>`;
 }
@@ -150,14 +165,26 @@ function rowHtml(e) {
     <td class="action">${e.action}${note}</td>
     <td class="title">${esc(e.title ?? '')}</td>
     <td class="mode">${e.mode ?? ''}</td>
-    <td class="secs">${e.render ? `${seconds(e.seconds, e.measured)}${e.measured ? ' <span class="tag">measured</span>' : ''}` : ''}</td>
+    ${estimateCells(e)}
     <td class="changed">${esc(e.changed.join(', '))}</td>
   </tr>`;
 }
 
+// Seconds and cost of what the entry bills; a shared render names the entry it shares with (billed once).
+function estimateCells(e) {
+  if (e.sharedWith !== undefined) {
+    const why = `same render as ${e.sharedWith}: rendered and billed once`;
+    return `<td class="secs" title="${esc(why)}">= ${esc(e.sharedWith)}</td><td class="cost muted" title="${esc(why)}">same render</td>`;
+  }
+  if (!e.billed) return '<td class="secs"></td><td class="cost"></td>';
+  return `<td class="secs">${seconds(e.seconds, e.measured)}${e.measured ? ' <span class="tag">measured</span>' : ''}</td><td class="cost">${cost(e.cost)}</td>`;
+}
+
 function groupNote(list) {
-  const secs = list.reduce((n, e) => n + (e.render ? e.seconds : 0), 0);
-  return `${list.length} ${list.length === 1 ? 'video' : 'videos'}${secs ? ` · ${seconds(secs)} to render` : ''}`;
+  const billed = list.filter((e) => e.billed);
+  const secs = billed.reduce((n, e) => n + e.seconds, 0);
+  const total = billed.reduce((n, e) => n + e.cost, 0);
+  return `${list.length} ${list.length === 1 ? 'video' : 'videos'}${billed.length ? ` · ${seconds(secs)} to render · ${cost(total)}` : ''}`;
 }
 
 function groupsOf(entries) {
@@ -265,7 +292,7 @@ async function renderEntry(id) {
   main.innerHTML = `<div id="entry">
     <p class="crumbs"><a href="#/">← All videos</a>${e.file ? ` · <button class="loc" data-file="${esc(e.file)}" data-line="${e.line}" data-col="${e.col}">${esc(e.file)}:${e.line}:${e.col}</button>` : ''}${e.row ? ` <span class="muted">row ${e.row}</span>` : ''}</p>
     <h1><span class="chip a-${e.action}">${SYMBOLS[e.action]} ${e.action}</span> ${esc(e.id)}</h1>
-    <p class="reason">${esc(e.reason)}${e.render ? ` <b>${seconds(e.seconds, e.measured)}</b>${e.measured ? ' (measured by text to speech)' : ' (estimated)'}.` : ''}</p>
+    <p class="reason">${esc(e.reason)}${entryEstimate(e)}</p>
     <div class="cols">
       <div class="col">
         ${media}
@@ -283,6 +310,13 @@ async function renderEntry(id) {
   const video = main.querySelector('video');
   if (video) video.addEventListener('error', () => toast('The browser cannot play this file', true));
   if (e.mode === 'agent') loadReview(e);
+}
+
+function entryEstimate(e) {
+  if (e.sharedWith !== undefined) return ` Same render as <a href="#/entry/${encodeURIComponent(e.sharedWith)}">${esc(e.sharedWith)}</a>: rendered and billed once.`;
+  if (!e.billed) return '';
+  const unitCost = `~${formatCost(e.cost, e.costUnit)}`;
+  return ` <b>${seconds(e.seconds, e.measured)}</b>${e.measured ? ' (measured by text to speech)' : ' (estimated)'}, estimated <b class="cost">${unitCost}</b>.`;
 }
 
 function mediaUrl(e, kind) {
@@ -420,9 +454,17 @@ document.addEventListener('click', async (event) => {
 
 $('#build').addEventListener('click', () => {
   const s = ui.state;
-  const list = s.entries.filter((e) => e.render);
-  $('#confirm-body').innerHTML = `<p>This renders <b>${list.length} ${list.length === 1 ? 'video' : 'videos'}</b>, <b>${seconds(s.totals.seconds)}</b> of video${s.api === 'emulator' ? ' on the built-in emulator (free)' : ` on ${esc(s.api)} — this costs money`}.</p>
-    <ul class="confirm-list">${list.slice(0, 12).map((e) => `<li><span class="chip a-${e.action}">${SYMBOLS[e.action]} ${e.action}</span> ${esc(e.id)} <span class="muted">${seconds(e.seconds, e.measured)}</span></li>`).join('')}${list.length > 12 ? `<li class="muted">and ${list.length - 12} more</li>` : ''}</ul>`;
+  const t = s.totals;
+  const list = s.entries.filter((e) => e.billed || e.sharedWith !== undefined);
+  const where = s.api === 'emulator'
+    ? ` on the built-in emulator — free (on HeyGen, estimated ${cost(t.cost)})`
+    : ` on ${esc(s.api)} — estimated <b class="cost">${cost(t.cost)}</b>`;
+  const item = (e) =>
+    e.sharedWith !== undefined
+      ? `<span class="muted">same render as ${esc(e.sharedWith)}, billed once</span>`
+      : `<span class="muted">${seconds(e.seconds, e.measured)} · ${cost(e.cost)}</span>`;
+  $('#confirm-body').innerHTML = `<p>This renders <b>${t.renders} ${t.renders === 1 ? 'video' : 'videos'}</b>, <b>${seconds(t.seconds)}</b> of video${where}.</p>
+    <ul class="confirm-list">${list.slice(0, 12).map((e) => `<li><span class="chip a-${e.action}">${SYMBOLS[e.action]} ${e.action}</span> ${esc(e.id)} ${item(e)}</li>`).join('')}${list.length > 12 ? `<li class="muted">and ${list.length - 12} more</li>` : ''}</ul>`;
   $('#confirm').dataset.renders = String(s.totals.renders);
   $('#confirm').dataset.seconds = String(s.totals.seconds);
   $('#confirm').showModal();
