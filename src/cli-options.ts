@@ -236,7 +236,10 @@ type Camel<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head
 /** `-t, --target <id-or-glob>` → `target`, `--dry-run` → `dry-run`. */
 type LongFlag<F extends string> = F extends `${string}--${infer Rest}` ? (Rest extends `${infer Name} ${string}` ? Name : Rest) : never;
 /** The property commander stores a flag under: camelCase, and `--no-download` under `download`. */
-type OptionKey<F extends string> = LongFlag<F> extends `no-${infer Name}` ? Camel<Name> : Camel<LongFlag<F>>;
+// Distributes over F: for a command with `options: []`, F is never and so is the key. (Checked
+// as a whole, never matched `no-${string}` and gave `string`, an index signature of undefined
+// that refused every positional argument of a flag-less command.)
+type OptionKey<F extends string> = F extends string ? (LongFlag<F> extends `no-${infer Name}` ? Camel<Name> : Camel<LongFlag<F>>) : never;
 type OptionValue<O extends OptionSpec> = O extends { parse: 'list' }
   ? string[]
   : O extends { parse: 'int' | 'number' }
@@ -245,7 +248,7 @@ type OptionValue<O extends OptionSpec> = O extends { parse: 'list' }
       ? string
       : boolean;
 
-type ArgsIn<N extends CommandName> = Spec<N> extends { args: readonly (infer A extends string)[] } ? A : never;
+type ArgsIn<S extends CommandSpec> = S extends { args: readonly (infer A extends string)[] } ? A : never;
 type ArgKey<A extends string> = A extends `${'<' | '['}${infer Name}${'>' | ']'}` ? (Name extends `${infer Many}...` ? Many : Name) : never;
 type ArgValue<A extends string> = A extends `${string}...${string}` ? string[] : string;
 
@@ -255,13 +258,16 @@ type ArgValue<A extends string> = A extends `${string}...${string}` ? string[] :
  * syntax says `<…>`. `command` is the name it was invoked as (one module serves avatars, voices and
  * styles).
  */
-export type CommandOptions<N extends CommandName> = {
-  [O in OptionsIn<N> as OptionKey<O['flags']>]?: OptionValue<O>;
+export type CommandOptions<N extends CommandName> = SpecOptions<Spec<N>> & { command?: N };
+
+/** CommandOptions of one spec of the table, by its shape (tests check shapes no command has yet). */
+export type SpecOptions<S extends CommandSpec> = {
+  [O in S['options'][number] as OptionKey<O['flags']>]?: OptionValue<O>;
 } & {
-  [A in ArgsIn<N> as A extends `<${string}` ? ArgKey<A> : never]: ArgValue<A>;
+  [A in ArgsIn<S> as A extends `<${string}` ? ArgKey<A> : never]: ArgValue<A>;
 } & {
-  [A in ArgsIn<N> as A extends `[${string}` ? ArgKey<A> : never]?: ArgValue<A>;
-} & { command?: N };
+  [A in ArgsIn<S> as A extends `[${string}` ? ArgKey<A> : never]?: ArgValue<A>;
+};
 
 /** The flags of `N` that have a default in the table, with their types. */
 export type OptionDefaults<N extends CommandName> = {

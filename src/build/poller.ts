@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { ApiError, CancelledError } from '../errors.js';
 import { type HeyGenClient, MAX_STATUS_IDS, type Outcome } from '../heygen/client.js';
 import { sleep } from '../heygen/gate.js';
@@ -36,6 +37,12 @@ export type Terminal =
 export const YOUNG_MS = 5 * 60 * 1000;
 /** Bulk status requests that fail in a row before polling falls back to one GET per video. */
 export const BULK_FAILURES_BEFORE_FALLBACK = 3;
+/**
+ * Per-video reads (the fallback, not_found confirmations) in flight at once: 100 renders read one
+ * after another would take a tick of many seconds. They share the client's 429 gate, so a rate
+ * limit pauses them all.
+ */
+export const FALLBACK_READ_CONCURRENCY = 8;
 /** Once fallen back, the bulk endpoint is tried again every this many ticks. */
 const BULK_RETRY_TICKS = 10;
 
@@ -199,10 +206,7 @@ export class StatusPoller {
     const fallback = this.bulkFailures >= BULK_FAILURES_BEFORE_FALLBACK && this.ticksSinceFallback++ % BULK_RETRY_TICKS !== BULK_RETRY_TICKS - 1;
     if (fallback) {
       // The bulk endpoint keeps failing: one GET per video, the endpoint every CLI relies on.
-      for (const w of watchers) {
-        const row = await this.readOne(w.id);
-        if (row) rows.set(w.id, row);
-      }
+      for (const [id, row] of await this.readMany(ids)) if (row) rows.set(id, row);
     } else {
       for (let i = 0; i < ids.length; i += MAX_STATUS_IDS) {
         const chunk = ids.slice(i, i + MAX_STATUS_IDS);
@@ -220,10 +224,9 @@ export class StatusPoller {
         }
       }
     }
-    for (const [id, row] of rows) {
-      // The bulk read model may not know a fresh id: only GET /v3/videos/{id} can say it is gone.
-      if (row.status === 'not_found' && !fallback) rows.set(id, (await this.readOne(id)) ?? { video_id: id, status: 'unknown' });
-    }
+    // The bulk read model may not know a fresh id: only GET /v3/videos/{id} can say it is gone.
+    const unknown = fallback ? [] : [...rows].filter(([, row]) => row.status === 'not_found').map(([id]) => id);
+    for (const [id, row] of await this.readMany(unknown)) rows.set(id, row ?? { video_id: id, status: 'unknown' });
     const now = this.now();
     for (const w of watchers) {
       let row = rows.get(w.id);
@@ -248,6 +251,12 @@ export class StatusPoller {
         w.nextAt = now + this.interval(w);
       }
     }
+  }
+
+  /** readOne for each id, FALLBACK_READ_CONCURRENCY at a time; the first 401/403 is thrown. */
+  private async readMany(ids: readonly string[]): Promise<Array<[string, StatusRow | undefined]>> {
+    const limit = pLimit(FALLBACK_READ_CONCURRENCY);
+    return Promise.all(ids.map((id) => limit(async () => [id, await this.readOne(id)] as [string, StatusRow | undefined])));
   }
 
   /**

@@ -95,7 +95,7 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
   const result = forApi(plan(entries, lock, { targets, drafts, spoken, ...(shard ? { shard } : {}), ...configPlanOptions(config) }), api);
 
   const split = options.shares !== undefined ? shares(result, options.shares) : undefined;
-  if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY) }));
+  if (options.json) ctx.stdout.write(formatPlanJson(result, ctx.cwd, { pretty: Boolean(ctx.stdout.isTTY), ...(split ? { shares: split } : {}) }));
   else if (options.markdown) ctx.stdout.write(formatPlanMarkdown(result, { cwd: ctx.cwd }));
   else ctx.stdout.write(formatPlanHuman(result, { cwd: ctx.cwd, verbose: Boolean(options.verbose), color: useColor(ctx.stdout, ctx.env) }));
 

@@ -181,29 +181,63 @@ const MARKER = 7;
  * and each conflicting video written twice between conflict markers (ours, then theirs; an empty
  * side was removed there), so a person keeps one block (or removes the entry) and commits. reel
  * refuses to read the file until the markers are gone.
+ *
+ * Whichever side of each hunk is kept, the file is valid JSON: every hunk is followed by a merged
+ * video, so each block ends with its own comma and an empty block leaves none dangling. A hunk
+ * that would come last moves up before the last merged video (reel sorts the keys again on its
+ * next write); when no video merged cleanly, all conflicts share one hunk, each side complete.
  */
 export function formatConflictedLock(result: LockMergeResult): string {
-  const conflicts = new Map(result.conflicts.map((c) => [c.id, c]));
-  const token = (id: string): string => `@@reel-conflict ${id}@@`;
-  const videos: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const id of Object.keys(result.lock.videos)) videos[id] = result.lock.videos[id];
-  for (const id of conflicts.keys()) videos[id] = token(id);
-  const text = stableJson({ ...result.lock, videos });
-  return text.replace(/^( *)("(?:[^"\\]|\\.)*"): "@@reel-conflict (.*)@@"(,?)$/gm, (_line, indent: string, key: string, id: string, comma: string) => {
-    const conflict = conflicts.get(id);
-    if (!conflict) return _line;
-    const block = (entry: LockEntry | undefined): string[] => {
-      if (!entry) return [];
-      const lines = JSON.stringify(sortKeys(entry), null, 2).split('\n');
-      return [`${indent}${key}: ${lines[0]}`, ...lines.slice(1).map((l, i) => `${indent}${l}${i === lines.length - 2 ? comma : ''}`)];
-    };
-    const [ours, theirs] = conflict.sides.length === 2 ? conflict.sides : [undefined, undefined];
+  const indent = '    ';
+  const entryLines = (id: string, entry: LockEntry): string[] => {
+    const lines = JSON.stringify(sortKeys(entry), null, 2).split('\n');
+    return [`${indent}${JSON.stringify(id)}: ${lines[0]}`, ...lines.slice(1).map((l) => `${indent}${l}`)];
+  };
+  // `trailing`: a comma after the last entry of the list, because something follows it.
+  const list = (entries: Array<[string, LockEntry]>, trailing: boolean): string[] =>
+    entries.flatMap(([id, entry], i) => {
+      const lines = entryLines(id, entry);
+      if (i < entries.length - 1 || trailing) lines[lines.length - 1] += ',';
+      return lines;
+    });
+  const side = (c: LockConflict, i: 0 | 1): { file: string; entry?: LockEntry } | undefined => (c.sides.length === 2 ? c.sides[i] : undefined);
+  const hunk = (conflicts: readonly LockConflict[], trailing: boolean): string[] => {
+    const entries = (i: 0 | 1): Array<[string, LockEntry]> =>
+      conflicts.flatMap((c) => {
+        const entry = side(c, i)?.entry;
+        return entry ? [[c.id, entry] as [string, LockEntry]] : [];
+      });
+    const first = conflicts[0];
     return [
-      `${'<'.repeat(MARKER)} ${ours?.file ?? 'ours'}`,
-      ...block(ours?.entry),
+      `${'<'.repeat(MARKER)} ${(first && side(first, 0)?.file) ?? 'ours'}`,
+      ...list(entries(0), trailing),
       '='.repeat(MARKER),
-      ...block(theirs?.entry),
-      `${'>'.repeat(MARKER)} ${theirs?.file ?? 'theirs'}`,
-    ].join('\n');
-  });
+      ...list(entries(1), trailing),
+      `${'>'.repeat(MARKER)} ${(first && side(first, 1)?.file) ?? 'theirs'}`,
+    ];
+  };
+
+  // mergeLocks keeps the base entry of a conflicting video in `lock`; here only its hunk stands.
+  const conflicting = new Set(result.conflicts.map((c) => c.id));
+  const merged = Object.keys(result.lock.videos)
+    .filter((id) => !conflicting.has(id))
+    .sort();
+  const conflicts = [...result.conflicts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let body: string[];
+  if (merged.length === 0) {
+    body = conflicts.length > 0 ? hunk(conflicts, false) : [];
+  } else {
+    const last = merged[merged.length - 1] as string;
+    const items: Array<{ id: string; conflict?: LockConflict }> = [...merged.slice(0, -1).map((id) => ({ id })), ...conflicts.map((c) => ({ id: c.id, conflict: c }))];
+    items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    body = [
+      ...items.flatMap(({ id, conflict }) => (conflict ? hunk([conflict], true) : list([[id, result.lock.videos[id] as LockEntry]], true))),
+      ...list([[last, result.lock.videos[last] as LockEntry]], false),
+    ];
+  }
+  const token = '@@reel-videos@@';
+  const text = stableJson({ ...result.lock, videos: token });
+  return text.replace(/^( *)"videos": "@@reel-videos@@"(,?)$/m, (_line, outer: string, comma: string) =>
+    body.length === 0 ? `${outer}"videos": {}${comma}` : [`${outer}"videos": {`, ...body, `${outer}}${comma}`].join('\n'),
+  );
 }

@@ -1,5 +1,5 @@
 import { formatCost } from './cost.js';
-import type { Plan } from './plan.js';
+import { type Plan, sourceOf } from './plan.js';
 import { type Shard, shardOf } from '../util/shard.js';
 
 /** `--max-videos` / `--max-seconds` / `--max-cost`: limits on what one build may render. */
@@ -49,7 +49,8 @@ export function shares(p: Plan, count: number): ShardShare[] {
   const seconds = new Array<number>(count).fill(0);
   for (const c of p.changes) {
     if (!c.billed) continue;
-    const k = shardOf(c.id, count) - 1;
+    // The shard `--shard K/N` puts it in: a locale goes with its source (plan.ts).
+    const k = shardOf(sourceOf(c) ?? c.id, count) - 1;
     (out[k] as ShardShare).max_videos += 1;
     seconds[k] = (seconds[k] as number) + c.estimateSeconds;
   }

@@ -1,3 +1,4 @@
+import type { ShardShare } from '../plan/budget.js';
 import type { Change, Plan, Summary } from '../plan/plan.js';
 import { roundCost } from '../plan/cost.js';
 import { displayPath } from '../util/path.js';
@@ -45,6 +46,8 @@ export interface PlanJson {
   summary: Omit<Summary, 'estimateSeconds' | 'estimateCost' | 'costUnit'> & { estimate_seconds: number; estimate_cost: number; cost_unit: string };
   /** Loud warnings (mass removals), when there are any. */
   warnings?: string[];
+  /** `reel plan --shares N`: each shard's renders and seconds, as in the `matrix` step output. */
+  shares?: ShardShare[];
 }
 
 function toJson(c: Change, root: string): PlanJsonChange {
@@ -91,6 +94,8 @@ export function planToJson(p: Plan, root: string): PlanJson {
 }
 
 /** `pretty` indents for people (a TTY); pipes get compact JSON, a fraction of the bytes for big plans. */
-export function formatPlanJson(p: Plan, root: string, options: { pretty?: boolean } = {}): string {
-  return `${JSON.stringify(planToJson(p, root), null, options.pretty ? 2 : undefined)}\n`;
+export function formatPlanJson(p: Plan, root: string, options: { pretty?: boolean; shares?: ShardShare[] } = {}): string {
+  const doc = planToJson(p, root);
+  if (options.shares) doc.shares = options.shares;
+  return `${JSON.stringify(doc, null, options.pretty ? 2 : undefined)}\n`;
 }

@@ -6,7 +6,7 @@ import { LOCKFILE_NAME as LOCK_FILE } from '../lock/file.js';
 import { emptyLock, idMap } from '../lock/index.js';
 import { CONFIG_FILES } from '../manifest/names.js';
 import { ACTIONS } from '../plan/plan.js';
-import type { Diagnostic, ResolvedEntry } from '../manifest/types.js';
+import type { Diagnostic, DraftEntry, ResolvedEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
 import { configPlanOptions } from '../plan/plan.js';
 import { type PriceUnit, resolvePricing } from '../plan/cost.js';
@@ -69,6 +69,8 @@ interface FileState {
   good: FileResult | undefined;
   /** `good`'s entries by id. */
   byId: Map<string, ResolvedEntry>;
+  /** `good`'s drafts by id: planned as drafts, so a lock record under one is kept, as in `reel plan`. */
+  drafts: Map<string, DraftEntry>;
 }
 
 type ViewState = Map<string, { action: Action; fingerprint?: string }>;
@@ -365,8 +367,9 @@ export class WatchEngine {
     const keep = hasErrors(result);
     const good = keep ? previous?.good : result;
     const byId = keep && previous ? previous.byId : new Map((good?.entries ?? []).map((e) => [e.id, e]));
-    this.files.set(file, { hash: sha256(bytes), latest: result, good, byId });
-    for (const entry of good?.entries ?? []) {
+    const drafts = keep && previous ? previous.drafts : new Map((good?.drafts ?? []).map((d) => [d.id, d]));
+    this.files.set(file, { hash: sha256(bytes), latest: result, good, byId, drafts });
+    for (const entry of [...(good?.entries ?? []), ...(good?.drafts ?? [])]) {
       let owners = this.owners.get(entry.id);
       if (!owners) this.owners.set(entry.id, (owners = new Set()));
       owners.add(file);
@@ -378,7 +381,7 @@ export class WatchEngine {
   private forgetFile(file: string, affected: Set<string>): void {
     const state = this.files.get(file);
     if (!state) return;
-    for (const entry of state.good?.entries ?? []) {
+    for (const entry of [...(state.good?.entries ?? []), ...(state.good?.drafts ?? [])]) {
       affected.add(entry.id);
       const owners = this.owners.get(entry.id);
       owners?.delete(file);
@@ -419,22 +422,30 @@ export class WatchEngine {
     }
   }
 
-  /** The entry that stands for an id: with duplicates, the one in the first file by path. */
-  private entryFor(id: string): ResolvedEntry | undefined {
+  /**
+   * The entry (or draft) that stands for an id: with duplicates, the one in the first file by path.
+   */
+  private entryFor(id: string): { entry?: ResolvedEntry; draft?: DraftEntry } {
     const owners = this.owners.get(id);
-    if (!owners || owners.size === 0) return undefined;
+    if (!owners || owners.size === 0) return {};
     const file = owners.size === 1 ? owners.values().next().value! : [...owners].sort()[0]!;
-    return this.files.get(file)?.byId.get(id);
+    const state = this.files.get(file);
+    const entry = state?.byId.get(id);
+    if (entry) return { entry };
+    const draft = state?.drafts.get(id);
+    return draft ? { draft } : {};
   }
 
   /** Re-plan `ids`; returns what the view held for them before. */
   private replan(ids: Set<string>): ViewState {
     const before: ViewState = new Map();
     const entries: ResolvedEntry[] = [];
+    const drafts: DraftEntry[] = [];
     const videos: Lockfile['videos'] = idMap();
     for (const id of ids) {
-      const entry = this.entryFor(id);
+      const { entry, draft } = this.entryFor(id);
       if (entry) entries.push(entry);
+      else if (draft) drafts.push(draft);
       const locked = this.lock.videos[id];
       if (locked) videos[id] = locked;
       const was = this.changes.get(id);
@@ -442,8 +453,9 @@ export class WatchEngine {
       this.changes.delete(id);
     }
     // The plan is pure and per id, so planning the affected ids against their part of the lock
-    // gives exactly the changes a full plan would give for them, at a fraction of the cost.
-    const { changes } = this.deps.plan(entries, { ...this.lock, videos }, { targets: this.options.targets, spoken: this.options.spoken, ...configPlanOptions(this.config) });
+    // gives exactly the changes a full plan would give for them, at a fraction of the cost. Drafts
+    // go in as in `reel plan`: a lock record under a draft's id is unfinished work, not a removal.
+    const { changes } = this.deps.plan(entries, { ...this.lock, videos }, { targets: this.options.targets, spoken: this.options.spoken, drafts, ...configPlanOptions(this.config) });
     for (const change of changes) this.changes.set(change.id, change);
     return before;
   }

@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Behaviours, type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { run as eject } from '../../src/commands/eject.js';
 import { run as plan } from '../../src/commands/plan.js';
 import { run as reviewCommand } from '../../src/commands/review.js';
 import { run as validate } from '../../src/commands/validate.js';
@@ -245,7 +246,7 @@ describe.each([AS_OBSERVED, NO_AGENT_VIDEO_AT_CREATE])('review flow when %s', (_
   });
 
   it('`reel eject` pins the video as a direct entry: avatar from the session, voice from the entry, script from the storyboard', async () => {
-    const run = await runCli(['eject', 'teaser'], dir, env());
+    const run = await callCommand(eject, { id: 'teaser' }, dir, env());
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Wrote teaser-direct to videos/teaser.ejected.yaml');

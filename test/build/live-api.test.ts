@@ -115,6 +115,22 @@ describe('bulk statuses that lag or fail', () => {
     expect(emu.requests().filter((r) => r.path === '/v3/videos/statuses').every((r) => r.status === 500)).toBe(true);
   });
 
+  it('a bulk endpoint that keeps failing with several renders in flight: parallel per-video reads, 429s and all, complete each video once', async () => {
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(6) }, { behaviours: { statusesFailing: true } });
+    emu.inject({ method: 'GET', path: '/v3/videos/', kind: 'http-429', times: 3 });
+    const run = await runCli(['build', '--deadline', '2'], dir, cliEnv(emu));
+    expect(run.code, run.stderr).toBe(0);
+    expect(creates(emu)).toBe(6);
+    const lock = await readLockJson(dir);
+    expect(Object.values(lock.videos).map((v) => v.status)).toEqual(Array(6).fill('completed'));
+    for (const id of Object.keys(lock.videos)) expect(run.stdout.match(new RegExp(`^\\s*${id}\\s+create\\s+completed`, 'gm'))).toHaveLength(1);
+    expect(emu.requests().filter((r) => r.method === 'GET' && r.status === 429)).toHaveLength(3);
+    // Nothing was created twice, and the second build finds nothing to do.
+    const again = await runCli(['build'], dir, cliEnv(emu));
+    expect(again.code).toBe(0);
+    expect(creates(emu)).toBe(6);
+  });
+
   it('a render past its deadline is left unconfirmed, resumable and never created again', async () => {
     const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(1) }, { renderSeconds: 600 });
     const first = await runCli(['build', '--deadline', '0.02'], dir, cliEnv(emu));

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { HeyGenClient, LOCAL_RETRY } from '../../src/heygen/client.js';
-import { LOCAL_SCHEDULE, StatusPoller, YOUNG_MS } from '../../src/build/poller.js';
+import { FALLBACK_READ_CONCURRENCY, LOCAL_SCHEDULE, StatusPoller, YOUNG_MS } from '../../src/build/poller.js';
 
 const KEY = 'poller-key';
 const open: Emulator[] = [];
@@ -59,6 +59,45 @@ describe('StatusPoller on the live API', () => {
     expect(bulk.length).toBeGreaterThanOrEqual(3);
     expect(bulk.every((r) => r.status === 500)).toBe(true);
     expect(poller.videoReads).toBeGreaterThanOrEqual(2);
+  });
+
+  it('falls back with bounded concurrency: the reads of a tick run side by side, each video completes once, 429s are waited out', async () => {
+    const { emu, client, create } = await setup({ behaviours: { statusesFailing: true } });
+    // The real client over HTTP, counting its per-video reads in flight.
+    let inFlight = 0;
+    let most = 0;
+    const reads = new Map<string, number>();
+    const getVideo = client.getVideo.bind(client);
+    client.getVideo = async (id, ...rest) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      reads.set(id, (reads.get(id) ?? 0) + 1);
+      try {
+        return await getVideo(id, ...rest);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const poller = new StatusPoller(client, LOCAL_SCHEDULE, new AbortController().signal);
+    const count = FALLBACK_READ_CONCURRENCY * 2 + 3;
+    const ids = await Promise.all(Array.from({ length: count }, (_, i) => create(`Video number ${i}.`)));
+    emu.inject({ method: 'GET', path: '/v3/videos/', kind: 'http-429', times: 2 });
+    const settled = new Map<string, number>();
+    const results = await Promise.all(
+      ids.map(async (id) => {
+        const terminal = await poller.wait(id, Date.now(), false, Date.now() + 30_000);
+        settled.set(id, (settled.get(id) ?? 0) + 1);
+        return terminal;
+      }),
+    );
+    expect(results).toEqual(ids.map(() => ({ status: 'completed' })));
+    expect([...settled.values()]).toEqual(ids.map(() => 1));
+    expect(emu.requests().filter((r) => r.method === 'GET' && r.status === 429)).toHaveLength(2);
+    // Side by side, never more than the named limit.
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(FALLBACK_READ_CONCURRENCY);
+    // Every video was read one by one (the bulk endpoint never answered).
+    expect([...reads.keys()].sort()).toEqual([...ids].sort());
   });
 
   it('a render that never ends leaves the wait at its deadline, unconfirmed, with the last status', async () => {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseLock, serializeLock } from '../../src/lock/file.js';
 import { formatConflictedLock, mergeForGit } from '../../src/lock/merge.js';
 import type { LockEntry, Lockfile } from '../../src/lock/types.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -134,4 +134,63 @@ describe('reel lock merge --driver, run by git', () => {
     expect(text).toContain('"main-a"');
     expect(git(dir, 'diff', '--name-only', '--diff-filter=U').trim()).toBe('reel.lock');
   });
+});
+
+describe('a removal against a change, through `reel lock merge --driver`', () => {
+  /** Every way a person resolves a hunk: keep ours, keep theirs (either may be the removal). */
+  function resolve(text: string, keep: 'ours' | 'theirs'): string {
+    return text.replace(/^<{7} .*\n([\s\S]*?)^={7}\n([\s\S]*?)^>{7} .*\n/gm, (_all, ours: string, theirs: string) => (keep === 'ours' ? ours : theirs));
+  }
+  // The conflicting id sorts first, in the middle, last; and two ids that are Object.prototype's.
+  const cases: Array<[string, string[]]> = [
+    ['first', ['aa', 'mm', 'zz']],
+    ['middle', ['mm', 'aa', 'zz']],
+    ['last', ['zz', 'aa', 'mm']],
+    ['constructor', ['constructor', 'aa', 'zz']],
+    ['__proto__', ['__proto__', 'aa', 'zz']],
+    ['the only video', ['zz']],
+  ];
+  for (const [where, [id, ...others]] of cases) {
+    for (const removedBy of ['ours', 'theirs'] as const) {
+      it(`${where} (${id}), removed by ${removedBy}: markers reel names by line, and either side kept is a valid lock`, async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'reel-driver-'));
+        dirs.push(dir);
+        const with_ = (changed: LockEntry | undefined): string => {
+          const videos = Object.create(null) as Record<string, LockEntry>;
+          others.forEach((o, i) => {
+            videos[o] = entry('ab'[i] as string, { video_id: `v-${o}` });
+          });
+          if (changed) Object.defineProperty(videos, id as string, { value: changed, enumerable: true, writable: true, configurable: true });
+          return serializeLock(lock(videos));
+        };
+        const removed = with_(undefined);
+        const changed = with_(entry('c', { generation: 2, video_id: 'changed' }));
+        await writeFile(join(dir, 'O'), with_(entry('c')));
+        await writeFile(join(dir, 'A'), removedBy === 'ours' ? removed : changed);
+        await writeFile(join(dir, 'B'), removedBy === 'ours' ? changed : removed);
+        const r = await runCli(['lock', 'merge', '--driver', 'O', 'A', 'B', 'reel.lock'], dir);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`conflict: ${id}`);
+        const text = await readFile(join(dir, 'A'), 'utf8');
+        const line = text.split('\n').findIndex((l) => l.startsWith('<<<<<<<')) + 1;
+        expect(line).toBeGreaterThan(0);
+
+        // reel reads the conflicted file as a conflict, naming where, not as broken JSON.
+        await writeFile(join(dir, 'reel.lock'), text);
+        await writeFile(join(dir, 'reel.yaml'), 'version: 1\nvideos: {}\n');
+        const plan = await runCli(['plan'], dir);
+        expect(plan.code).not.toBe(0);
+        expect(plan.stderr).toContain(`reel.lock:${line}:1: unresolved git merge conflict`);
+        expect(plan.stderr).not.toContain('not valid JSON');
+
+        for (const keep of ['ours', 'theirs'] as const) {
+          const kept = parseLock(resolve(text, keep));
+          const keptRemoval = keep === removedBy;
+          expect(Object.hasOwn(kept.videos, id as string)).toBe(!keptRemoval);
+          if (!keptRemoval) expect(kept.videos[id as string]?.video_id).toBe('changed');
+          for (const o of others) expect(kept.videos[o]?.video_id).toBe(`v-${o}`);
+        }
+      });
+    }
+  }
 });

@@ -117,6 +117,21 @@ describe('reel plan', () => {
     expect(none.stderr).toContain('--target nope-* matches no video');
   });
 
+  it('puts --shares in the --json document, the same shares as on stderr, each shard its own renders', async () => {
+    const root = await examples();
+    const r = await reel(root, 'plan', '--json', '--shares', '2');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { changes: { id: string; render: boolean }[]; shares?: { shard: number; of: number; max_videos: number; max_seconds: number }[] };
+    expect(doc.shares?.map((s) => `${s.shard}/${s.of}`)).toEqual(['1/2', '2/2']);
+    const perShard = async (k: number): Promise<number> =>
+      (JSON.parse((await reel(root, 'plan', '--json', '--shard', `${k}/2`)).stdout) as { changes: { render: boolean }[] }).changes.filter((c) => c.render).length;
+    expect(doc.shares?.map((s) => s.max_videos)).toEqual([await perShard(1), await perShard(2)]);
+    expect(doc.shares?.reduce((n, s) => n + s.max_videos, 0)).toBe(doc.changes.filter((c) => c.render).length);
+    for (const s of doc.shares ?? []) expect(r.stderr).toContain(`shard ${s.shard}/2: ${s.max_videos} to render (~${s.max_seconds} s)`);
+    // Without --shares the document has no `shares`.
+    expect(JSON.parse((await reel(root, 'plan', '--json')).stdout)).not.toHaveProperty('shares');
+  });
+
   it('prints diagnostics and exits 1 on an invalid project', async () => {
     const root = await project({
       'videos/a.yaml': 'version: 1\nvideos:\n  intro:\n    avatar: Daisy-inskirt-20220818\n    voice: v\n    scrpit: Hello\n',

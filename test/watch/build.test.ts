@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -101,5 +102,52 @@ describe('reel watch --build (against the emulator)', () => {
     expect(resumed.code).toBe(0);
     expect(creates(emulator)).toBe(1);
     expect(existsSync(join(root, 'out', 'welcome.mp4'))).toBe(true);
+  });
+
+  it('plans as reel plan does: a lock record under a draft, or kept by eject --replace, is no removal, and a build removes neither', async () => {
+    emulator = await startEmulator({ port: 0, renderSeconds: 1, apiKey: 'sk-watch-test' });
+    const bytes = { teaser: 'paid for', constructor: 'paid for too' };
+    const record = (letter: string, id: keyof typeof bytes, extra: Record<string, string> = {}): Record<string, unknown> => ({
+      fingerprint: letter.repeat(64),
+      mode: 'direct',
+      status: 'completed',
+      generation: 1,
+      fields: {},
+      video_id: `v-${letter}`,
+      updated_at: '2026-01-01T00:00:00.000Z',
+      output: { path: `out/${id}.mp4`, size: bytes[id].length, sha256: createHash('sha256').update(bytes[id]).digest('hex') },
+      ...extra,
+    });
+    const teaser = '  teaser:\n    draft: true\n    title: Teaser\n';
+    root = project({
+      ...smallProject(),
+      'videos/main.yaml': MAIN + teaser,
+      'reel.lock': `${JSON.stringify({ lockfileVersion: 1, assets: {}, videos: { teaser: record('a', 'teaser'), constructor: record('b', 'constructor', { ejected_to: 'welcome' }) } }, null, 2)}\n`,
+      'out/teaser.mp4': bytes.teaser,
+      'out/constructor.mp4': bytes.constructor,
+    });
+    const plan = await runCli(['plan'], root);
+    expect(plan.stdout).toMatch(/\? teaser +draft: needs/);
+    expect(plan.stdout).not.toMatch(/^- /m);
+
+    const env = { HEYGEN_API_URL: emulator.url, HEYGEN_API_KEY: 'sk-watch-test', REEL_WATCH_QUIET_MS: '100', REEL_POLL_MS: '100,100,300' };
+    const w = (running = spawnCli(['watch', '--build'], root, env));
+    const first = await w.waitFor(/plan: .*\n/);
+    expect(first).toMatch(/teaser +warning: `teaser` is a draft/);
+    expect(first).not.toMatch(/ - \S+ remove|to remove/);
+
+    // A save builds welcome; the records and files under the draft and the kept record stay.
+    const mark = w.mark();
+    writeProjectFile(root, 'videos/main.yaml', MAIN.replace('welcome to Acme.', 'welcome, draft or not.') + teaser);
+    const out = await w.waitFor(/build: done: .*\n/, mark, 20_000);
+    expect(out).toMatch(/build: welcome completed/);
+    expect(out).not.toMatch(/ - \S+ remove|to remove|removed/);
+    expect(await w.stop()).toBe(0);
+    running = undefined;
+    const lock = JSON.parse(readFileSync(join(root, 'reel.lock'), 'utf8')) as { videos: Record<string, { video_id?: string }> };
+    expect(lock.videos.teaser?.video_id).toBe('v-a');
+    expect(Object.hasOwn(lock.videos, 'constructor')).toBe(true);
+    expect(readFileSync(join(root, 'out', 'teaser.mp4'), 'utf8')).toBe('paid for');
+    expect(readFileSync(join(root, 'out', 'constructor.mp4'), 'utf8')).toBe('paid for too');
   });
 });
