@@ -18,14 +18,7 @@ function generate(root) {
   for (let f = 0; f < FILES; f += 1) {
     const dir = join(root, 'videos', `group-${String(f % 20).padStart(2, '0')}`);
     mkdirSync(dir, { recursive: true });
-    const lines = [
-      'version: 1',
-      'defaults:',
-      '  avatar: Daisy-inskirt-20220818',
-      '  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54',
-      '  aspect_ratio: "16:9"',
-      'videos:',
-    ];
+    const lines = ['version: 1', 'defaults:', '  avatar: Daisy-inskirt-20220818', '  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54', '  aspect_ratio: "16:9"', 'videos:'];
     for (let i = 0; i < PER_FILE; i += 1) {
       const id = `video-${f}-${i}`;
       lines.push(
@@ -120,18 +113,22 @@ try {
   const videos = {};
   for (const e of project.entries) {
     videos[e.id] = {
-      fingerprint: fingerprint(e), mode: e.mode, status: 'completed', generation: 1, fields: fieldDigests(e),
-      video_id: `v_${e.id}`, submitted_at: '2026-01-01T00:00:00.000Z', completed_at: '2026-01-01T00:01:00.000Z',
-      updated_at: '2026-01-01T00:01:00.000Z', duration: 6.2,
+      fingerprint: fingerprint(e),
+      mode: e.mode,
+      status: 'completed',
+      generation: 1,
+      fields: fieldDigests(e),
+      video_id: `v_${e.id}`,
+      submitted_at: '2026-01-01T00:00:00.000Z',
+      completed_at: '2026-01-01T00:01:00.000Z',
+      updated_at: '2026-01-01T00:01:00.000Z',
+      duration: 6.2,
       output: { path: `out/${e.id}.mp4`, size: 123456, sha256: 'f'.repeat(64) },
     };
   }
   writeFileSync(join(root, 'reel.lock'), serializeLock({ lockfileVersion: 1, videos, assets: {} }));
 
-  const [floor2, full, human, fill, warm] = compare(
-    [floorArgs, [cli, 'plan', '--json'], [cli, 'plan'], ['fill', cli, 'plan', '--json'], ['warm', cli, 'plan', '--json']],
-    root,
-  );
+  const [floor2, full, human, fill, warm] = compare([floorArgs, [cli, 'plan', '--json'], [cli, 'plan'], ['fill', cli, 'plan', '--json'], ['warm', cli, 'plan', '--json']], root);
   const fullDoc = JSON.parse(full.out);
   if (fullDoc.summary.unchanged !== FILES * PER_FILE) throw new Error(`plan saw ${fullDoc.summary.unchanged} unchanged`);
   if (warm.out !== full.out) throw new Error('the cached plan differs from the uncached one');
@@ -140,7 +137,13 @@ try {
   console.log(`${'reel plan --json (filling cache)'.padEnd(34)} ${fill.ms.toFixed(0).padStart(6)} ms  ${(fill.ms / floor2.ms).toFixed(2)}× floor  (first run, writes .reel/cache)`);
   report('reel plan --json (warm cache)', warm.ms, floor2.ms, 0.5);
 
-  const [node, version] = compare([['-e', '0'], [cli, '--version']], root);
+  const [node, version] = compare(
+    [
+      ['-e', '0'],
+      [cli, '--version'],
+    ],
+    root,
+  );
   console.log(`${'node -e 0'.padEnd(34)} ${node.ms.toFixed(0).padStart(6)} ms`);
   const ratio = version.ms / node.ms;
   if (ratio > 3) failed = true;

@@ -52,10 +52,7 @@ export const COMMANDS = [
   {
     name: 'validate',
     description: 'check every manifest against the schema and HeyGen limits',
-    options: [
-      json,
-      { flags: '--remote', description: 'also check avatar, voice and style ids against the account' },
-    ],
+    options: [json, { flags: '--remote', description: 'also check avatar, voice and style ids against the account' }],
   },
   {
     name: 'schema',
@@ -75,7 +72,7 @@ export const COMMANDS = [
       { flags: '--emulator', description: 'plan as `reel build --emulator` would (against what the built-in emulator rendered)' },
       { flags: '--max-videos <n>', description: 'exit 1 if more than N videos would render (with --shares: the whole build, every shard)', parse: 'int' },
       { flags: '--max-seconds <s>', description: 'exit 1 if more than S seconds of video would render', parse: 'number' },
-      { flags: '--shares <n>', description: "split the build into N shards and hand each its share of the budget (a `matrix` step output in GitHub Actions)", parse: 'int' },
+      { flags: '--shares <n>', description: 'split the build into N shards and hand each its share of the budget (a `matrix` step output in GitHub Actions)', parse: 'int' },
     ],
   },
   {
@@ -102,7 +99,11 @@ export const COMMANDS = [
       { flags: '--max-seconds <s>', description: 'refuse to start if more than S seconds of video would render', parse: 'number' },
       { flags: '--max-cost <amount>', description: 'refuse to start if the estimated cost is higher (dollars, or credits with `pricing: {unit: credits}`)', parse: 'number' },
       { flags: '--allow-removals', description: 'apply a plan that removes more than 5 videos or 20 % of reel.lock' },
-      { flags: '-c, --concurrency <n>', description: 'jobs in flight at once (default: `concurrency` in reel.config.yaml or 10, the whole account\'s limit; with --shard K/N, its share)', parse: 'int' },
+      {
+        flags: '-c, --concurrency <n>',
+        description: "jobs in flight at once (default: `concurrency` in reel.config.yaml or 10, the whole account's limit; with --shard K/N, its share)",
+        parse: 'int',
+      },
       { flags: '-o, --out <dir>', description: 'output directory (default `out`, or `out` in reel.config.yaml)' },
       { flags: '--no-download', description: 'do not download finished videos' },
       { flags: '--retry-failed', description: 'render entries that failed before again' },
@@ -240,13 +241,7 @@ type LongFlag<F extends string> = F extends `${string}--${infer Rest}` ? (Rest e
 // as a whole, never matched `no-${string}` and gave `string`, an index signature of undefined
 // that refused every positional argument of a flag-less command.)
 type OptionKey<F extends string> = F extends string ? (LongFlag<F> extends `no-${infer Name}` ? Camel<Name> : Camel<LongFlag<F>>) : never;
-type OptionValue<O extends OptionSpec> = O extends { parse: 'list' }
-  ? string[]
-  : O extends { parse: 'int' | 'number' }
-    ? number
-    : O['flags'] extends `${string}<${string}`
-      ? string
-      : boolean;
+type OptionValue<O extends OptionSpec> = O extends { parse: 'list' } ? string[] : O extends { parse: 'int' | 'number' } ? number : O['flags'] extends `${string}<${string}` ? string : boolean;
 
 type ArgsIn<S extends CommandSpec> = S extends { args: readonly (infer A extends string)[] } ? A : never;
 type ArgKey<A extends string> = A extends `${'<' | '['}${infer Name}${'>' | ']'}` ? (Name extends `${infer Many}...` ? Many : Name) : never;

@@ -11,8 +11,7 @@ import type { CommandContext } from './commands/context.js';
 import { ReelError } from './errors.js';
 import { setMaxListeners } from 'node:events';
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Loader<N extends CommandName> = () => Promise<{ run(options: CommandOptions<N>, ctx: CommandContext): Promise<number> }>;
 
@@ -115,11 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     signal: controller.signal,
   };
   const result = { code: 0 };
-  const program = new Command('reel')
-    .description('Videos as code, rendered by HeyGen.')
-    .version(version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+  const program = new Command('reel').description('Videos as code, rendered by HeyGen.').version(version, '-V, --version').showHelpAfterError('(run with --help for usage)').exitOverride();
   program.configureOutput({
     writeOut: (s) => process.stdout.write(s),
     writeErr: (s) => process.stderr.write(s),

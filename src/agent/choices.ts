@@ -75,7 +75,10 @@ function sameFile(a: string | null | undefined, b: string | null | undefined): b
 }
 
 const newestFirst = <T extends { created_at?: number | null }>(items: readonly T[]): T[] =>
-  items.map((item, i) => ({ item, i })).sort((a, b) => (b.item.created_at ?? 0) - (a.item.created_at ?? 0) || b.i - a.i).map((x) => x.item);
+  items
+    .map((item, i) => ({ item, i }))
+    .sort((a, b) => (b.item.created_at ?? 0) - (a.item.created_at ?? 0) || b.i - a.i)
+    .map((x) => x.item);
 
 interface Kind<T> {
   field: 'avatar' | 'voice';
@@ -137,11 +140,19 @@ export function findAgentChoices(input: FindInput): AgentFindings {
   const choices: AgentFindings['choices'] = {};
   const notes: string[] = [];
   const avatars: Kind<AvatarLook> = {
-    field: 'avatar', noun: 'avatar look', items: input.looks, id: (l) => l.id, metadataIds: ['avatar_id', 'look_id', 'id'],
+    field: 'avatar',
+    noun: 'avatar look',
+    items: input.looks,
+    id: (l) => l.id,
+    metadataIds: ['avatar_id', 'look_id', 'id'],
     previews: (l) => [l.preview_image_url, l.preview_video_url],
   };
   const voices: Kind<VoiceInfo> = {
-    field: 'voice', noun: 'voice', items: input.voices, id: (v) => v.voice_id, metadataIds: ['voice_id', 'id'],
+    field: 'voice',
+    noun: 'voice',
+    items: input.voices,
+    id: (v) => v.voice_id,
+    metadataIds: ['voice_id', 'id'],
     previews: (v) => [v.preview_audio_url],
   };
   const nameOf = <T extends { name: string }>(kind: Kind<T>, id: string): string | undefined => kind.items.find((i) => kind.id(i) === id)?.name;

@@ -121,7 +121,9 @@ export async function ejectAgentEntry(options: EjectOptions): Promise<EjectResul
     const hit = named.find((n) => n.id === value);
     if (!hit) {
       const close = closeMatches(value, named);
-      throw new UsageError(`${flag} ${value}: this account has no such ${field === 'avatar' ? 'avatar look' : 'voice'}${close.length > 0 ? `; did you mean ${close.join(' or ')}?` : `; \`reel ${field}s\` lists them`}`);
+      throw new UsageError(
+        `${flag} ${value}: this account has no such ${field === 'avatar' ? 'avatar look' : 'voice'}${close.length > 0 ? `; did you mean ${close.join(' or ')}?` : `; \`reel ${field}s\` lists them`}`,
+      );
     }
     choices[field] = { value, name: hit.name, source: `${flag} (given to reel eject)` };
   };
@@ -144,7 +146,15 @@ export async function ejectAgentEntry(options: EjectOptions): Promise<EjectResul
   let ejected: ReturnType<typeof ejectedManifest>;
   try {
     ejected = ejectedManifest(existing, {
-      id, newId, title: entry.title, orientation, choices, candidates: findings.candidates, from: basename(manifest), sessionId: locked.session_id, videoId: locked.video_id,
+      id,
+      newId,
+      title: entry.title,
+      orientation,
+      choices,
+      candidates: findings.candidates,
+      from: basename(manifest),
+      sessionId: locked.session_id,
+      videoId: locked.video_id,
     });
   } catch (error) {
     throw new UsageError(`cannot add ${newId} to ${relativePath(root, target)}: ${(error as Error).message}`, { cause: error });
@@ -156,7 +166,9 @@ export async function ejectAgentEntry(options: EjectOptions): Promise<EjectResul
     try {
       edited = removeEntry(original, entry.source.line);
     } catch (error) {
-      throw new UsageError(`cannot take ${id} out of ${relativePath(root, manifest)} (${(error as Error).message}); nothing was written; eject without --replace and delete the entry by hand.`, { cause: error });
+      throw new UsageError(`cannot take ${id} out of ${relativePath(root, manifest)} (${(error as Error).message}); nothing was written; eject without --replace and delete the entry by hand.`, {
+        cause: error,
+      });
     }
   } else {
     const pointer = `Pinned as ${newId} in ${relativePath(dirname(manifest), target)} by \`reel eject\`.`;

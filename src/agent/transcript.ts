@@ -106,7 +106,11 @@ export function formatReview(view: ReviewView): string {
     for (const line of view.storyboard) lines.push(`  ${line}`);
   }
   for (const r of view.resources) {
-    const meta = r.metadata ? Object.entries(r.metadata).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ') : '';
+    const meta = r.metadata
+      ? Object.entries(r.metadata)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(', ')
+      : '';
     lines.push(`  ${r.resource_type} ${r.resource_id}${meta ? ` (${meta})` : ''}${r.preview_url ? ` preview: ${r.preview_url}` : ''}`);
   }
   if (view.revisions.length > 0) {

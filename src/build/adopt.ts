@@ -43,12 +43,7 @@ export async function findVideoByTag(client: HeyGenClient, tag: string, since: n
  * one. Agent creates have no documented idempotency, so this is what stands between a lost answer
  * and a second bill.
  */
-export async function findSession(
-  client: HeyGenClient,
-  request: Readonly<Record<string, unknown>>,
-  since: number,
-  claimed: Set<string>,
-): Promise<Found<Session>> {
+export async function findSession(client: HeyGenClient, request: Readonly<Record<string, unknown>>, since: number, claimed: Set<string>): Promise<Found<Session>> {
   let token: string | undefined;
   const candidates: string[] = [];
   for (let page = 0; page < MAX_PAGES; page += 1) {

@@ -43,14 +43,7 @@ export interface SessionContext {
  * approval message; otherwise it is left awaiting review. A chat session that renders without the
  * approval is recorded as `unreviewed`. Past `deadlineAt` the entry is left unconfirmed.
  */
-export async function awaitSession(
-  o: SessionContext,
-  change: Change,
-  entry: ResolvedEntry,
-  lock: LockEntry,
-  started: number,
-  deadlineAt = Number.POSITIVE_INFINITY,
-): Promise<LockEntry | JobResult> {
+export async function awaitSession(o: SessionContext, change: Change, entry: ResolvedEntry, lock: LockEntry, started: number, deadlineAt = Number.POSITIVE_INFINITY): Promise<LockEntry | JobResult> {
   const { client, schedule, signal, store, emit } = o;
   const sessionId = lock.session_id as string;
   // A session continued for new revisions already made a video: wait for the next one.
@@ -113,7 +106,11 @@ export async function awaitSession(
         // recorded — sending it again could duplicate it — so a person decides, with `reel review`.
         store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
         return {
-          id: entry.id, action: change.action, result: 'awaiting_review', ms: Date.now() - started, sessionId,
+          id: entry.id,
+          action: change.action,
+          result: 'awaiting_review',
+          ms: Date.now() - started,
+          sessionId,
           message: `the agent did not take the last message (it may have been lost on the way; it is not sent again); see \`reel review ${entry.id}\``,
           storyboard: storyboardLines(session),
         };
@@ -141,7 +138,11 @@ export async function awaitSession(
         }
         store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
         return {
-          id: entry.id, action: change.action, result: 'awaiting_review', ms: Date.now() - started, sessionId,
+          id: entry.id,
+          action: change.action,
+          result: 'awaiting_review',
+          ms: Date.now() - started,
+          sessionId,
           message: `the agent is waiting for review; see \`reel review ${entry.id}\``,
           storyboard: storyboardLines(session),
         };
@@ -220,19 +221,17 @@ async function renderedVideo(client: HeyGenClient, session: Session, lock: LockE
  * A render not finished by its deadline: nothing is known to have failed, so the lock keeps it
  * `submitted` (the next build resumes it, never creates it again) and the result says what to do.
  */
-export function unconfirmed(
-  store: LockStore,
-  change: Change,
-  lock: LockEntry,
-  started: number,
-  what: string,
-  lastStatus: string | undefined,
-): JobResult {
+export function unconfirmed(store: LockStore, change: Change, lock: LockEntry, started: number, what: string, lastStatus: string | undefined): JobResult {
   store.set(change.id, { ...lock, status: 'submitted', updated_at: iso() });
   const minutes = Math.round(((Date.now() - started) / 60_000) * 10) / 10;
   return {
-    id: change.id, action: change.action, result: 'unknown', ms: Date.now() - started, code: 'unconfirmed',
-    videoId: lock.video_id, sessionId: lock.session_id,
+    id: change.id,
+    action: change.action,
+    result: 'unknown',
+    ms: Date.now() - started,
+    code: 'unconfirmed',
+    videoId: lock.video_id,
+    sessionId: lock.session_id,
     message:
       `HeyGen has not finished ${what} after ${minutes} min${lastStatus ? ` (last status: ${lastStatus})` : ''}; ` +
       `left unconfirmed in reel.lock — run \`reel build\` again later to resume waiting (it is never rendered again), ` +

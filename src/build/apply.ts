@@ -8,8 +8,19 @@ import { DEFAULT_AGENT_DEADLINE_MINUTES, DEFAULT_RENDER_DEADLINE_MINUTES } from 
 import type { Diagnostic } from '../manifest/types.js';
 import type { Me } from '../heygen/types.js';
 import {
-  type Change, concurrencyShare, configPlanOptions, DEFAULT_PRICING, formatCost, overBudget, pausedForReview, type Plan, plan, priceOf, productOf,
-  removalGuard, summarize,
+  type Change,
+  concurrencyShare,
+  configPlanOptions,
+  DEFAULT_PRICING,
+  formatCost,
+  overBudget,
+  pausedForReview,
+  type Plan,
+  plan,
+  priceOf,
+  productOf,
+  removalGuard,
+  summarize,
 } from '../plan/index.js';
 import { estimateOf, forApi } from '../plan/api-scope.js';
 import { apiIdentity, DEFAULT_API_URL, EMULATOR_API, recordedApi } from '../util/api.js';
@@ -159,7 +170,11 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const api = options.emulator ? EMULATOR_API : apiIdentity(apiEnv?.baseUrl ?? DEFAULT_API_URL);
   // Text-to-speech previews give exact seconds: the guards use them as the plan shows them.
   const planOptions = {
-    targets: options.targets, shard: options.shard, retryFailed: options.retryFailed, spoken: await spokenDurations(root), drafts: project.drafts,
+    targets: options.targets,
+    shard: options.shard,
+    retryFailed: options.retryFailed,
+    spoken: await spokenDurations(root),
+    drafts: project.drafts,
     ...configPlanOptions(project.config),
   };
   const makePlan = (lock: Lockfile): Plan => forApi(plan(project.entries, lock, planOptions), api);
@@ -240,14 +255,16 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     if (again) return { kind: 'over-budget', root, plan: current, reason: `reel.lock changed while waiting for it: ${again}` };
     if (grown && !(options.confirmChanged && (await options.confirmChanged(current, grown)))) {
       return {
-        kind: 'over-budget', root, plan: current,
+        kind: 'over-budget',
+        root,
+        plan: current,
         reason: `reel.lock changed while waiting for it, and the plan now ${grown}${options.confirmChanged ? '' : '; run `reel plan` and build again'}`,
       };
     }
     if (options.shard && options.concurrency === undefined && options.shard.count > 1) {
       reporter.note(
         `shard ${options.shard.index}/${options.shard.count}: ${concurrency} job${concurrency === 1 ? '' : 's'} in flight, its share of concurrency ${accountLimit} ` +
-          '(the whole account\'s limit, shared by the shards); --concurrency sets this shard\'s own',
+          "(the whole account's limit, shared by the shards); --concurrency sets this shard's own",
       );
     }
     const client = connect({ baseUrl, apiKey }, signal, {
@@ -286,7 +303,12 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     const unchanged = current.changes.filter((c) => c.action === 'unchanged').length - missing.length;
     const results = stillBilled(result.results, lockData);
     const totals: BuildTotals = {
-      results, unchanged, ms: Date.now() - started, requests, cancelled: result.cancelled, cost: buildCost(current, results, lockData),
+      results,
+      unchanged,
+      ms: Date.now() - started,
+      requests,
+      cancelled: result.cancelled,
+      cost: buildCost(current, results, lockData),
     };
     if (result.cancelled || signal.aborted) reporter.note(interruptedNote(results));
     reporter.done(totals);
@@ -400,7 +422,6 @@ function needsApi(change: Change, prune: boolean): boolean {
   return change.render || change.action === 'resume';
 }
 
-
 /** The same plan with `ids` rendered again (their earlier renders are unusable). */
 function rerender(p: Plan, again: readonly Change[]): Plan {
   const ids = new Set(again.map((c) => c.id));
@@ -463,7 +484,10 @@ function refuseForeign(p: Plan): void {
   if (foreign.length > 0) {
     throw new UsageError(
       `reel.lock holds ${foreign.length} video${foreign.length === 1 ? '' : 's'} rendered by ${recordedApi(foreign[0]?.locked?.api)} ` +
-        `(${foreign.slice(0, 3).map((c) => c.id).join(', ')}${foreign.length > 3 ? ', …' : ''}); --emulator would replace them with emulator renders. ` +
+        `(${foreign
+          .slice(0, 3)
+          .map((c) => c.id)
+          .join(', ')}${foreign.length > 3 ? ', …' : ''}); --emulator would replace them with emulator renders. ` +
         'Try the emulator in a copy of the project, or narrow the build with --target.',
     );
   }

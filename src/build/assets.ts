@@ -19,7 +19,6 @@ const MIME: Record<string, string> = {
   '.srt': 'application/x-subrip',
 };
 
-
 export interface UploadEvent {
   asset: LocalAsset;
   assetId: string;

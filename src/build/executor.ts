@@ -132,7 +132,9 @@ class Executor {
     this.sharedPrompts = promptsShared(
       // Only entries that may create (or reconcile) a session now: a sibling whose session the lock
       // holds is claimed already.
-      options.plan.changes.flatMap((c) => (c.entry?.mode === 'agent' && (c.render || (c.action === 'resume' && !c.locked?.session_id)) ? [{ prompt: c.entry.request.prompt, fingerprint: c.fingerprint ?? '' }] : [])),
+      options.plan.changes.flatMap((c) =>
+        c.entry?.mode === 'agent' && (c.render || (c.action === 'resume' && !c.locked?.session_id)) ? [{ prompt: c.entry.request.prompt, fingerprint: c.fingerprint ?? '' }] : [],
+      ),
     );
     this.slots = pLimit(Math.max(1, options.concurrency));
     this.ahead = pLimit(Math.max(1, options.concurrency) * 2);
@@ -141,10 +143,17 @@ class Executor {
       const id = this.byVideo.get(videoId);
       if (id) options.emit({ type: 'status', id, status });
     });
-    this.translationPoller = new StatusPoller(options.client, options.schedule, options.signal, (id, status) => {
-      const entryId = this.byVideo.get(id);
-      if (entryId) options.emit({ type: 'status', id: entryId, status });
-    }, Date.now, translationReads(options.client));
+    this.translationPoller = new StatusPoller(
+      options.client,
+      options.schedule,
+      options.signal,
+      (id, status) => {
+        const entryId = this.byVideo.get(id);
+        if (entryId) options.emit({ type: 'status', id: entryId, status });
+      },
+      Date.now,
+      translationReads(options.client),
+    );
     this.uploader = new AssetUploader(options.client, options.store, options.api, (u) =>
       options.emit({ type: 'upload', id: this.uploading.get(u.asset.sha256) ?? '', file: u.asset.relPath, asset_id: u.assetId, reused: u.reused }),
     );
@@ -169,13 +178,21 @@ class Executor {
 
     for (const change of skipped) {
       this.finish({
-        id: change.id, action: 'failed', result: 'skipped', ms: 0,
-        code: change.locked?.failure?.code, message: 'failed earlier; run with --retry-failed to render it again',
+        id: change.id,
+        action: 'failed',
+        result: 'skipped',
+        ms: 0,
+        code: change.locked?.failure?.code,
+        message: 'failed earlier; run with --retry-failed to render it again',
       });
     }
     for (const change of plan.changes.filter(pausedForReview)) {
       this.finish({
-        id: change.id, action: 'resume', result: 'awaiting_review', ms: 0, sessionId: change.locked?.session_id,
+        id: change.id,
+        action: 'resume',
+        result: 'awaiting_review',
+        ms: 0,
+        sessionId: change.locked?.session_id,
         message: `the agent is waiting for review; see \`reel review ${change.id}\``,
       });
     }
@@ -411,7 +428,11 @@ class Executor {
       if (!this.o.recreateUnconfirmed) {
         return this.unconfirmedSession(change, 'an earlier build may have created its agent session, and no session with its prompt is listed', started);
       }
-      emit({ type: 'warning', id: entry.id, message: 'no session with its prompt is listed; creating a new one as --recreate-unconfirmed asks (if the earlier one exists after all, both are billed)' });
+      emit({
+        type: 'warning',
+        id: entry.id,
+        message: 'no session with its prompt is listed; creating a new one as --recreate-unconfirmed asks (if the earlier one exists after all, both are billed)',
+      });
     }
     // One create per build: a lost answer is reconciled by listing, never by creating again.
     const outcome = await client.createSession(body);
@@ -450,7 +471,11 @@ class Executor {
   /** A lost agent create whose session cannot be told from a sibling entry's: nothing adopted, nothing created. */
   private ambiguousSession(change: Change, started: number): JobResult {
     return {
-      id: change.id, action: change.action, result: 'unknown', ms: Date.now() - started, code: 'unconfirmed_session',
+      id: change.id,
+      action: change.action,
+      result: 'unknown',
+      ms: Date.now() - started,
+      code: 'unconfirmed_session',
       message:
         'its create answer was lost, and another entry of this build has the same prompt with other settings (a session shows only its prompt), ' +
         'so reel cannot tell which session is whose; nothing was adopted or created again. Make the prompts differ (say, name the orientation), ' +
@@ -461,7 +486,11 @@ class Executor {
   /** An agent create that may exist: the intent stays in the lock, the next build lists again. */
   private unconfirmedSession(change: Change, why: string, started: number): JobResult {
     return {
-      id: change.id, action: change.action, result: 'unknown', ms: Date.now() - started, code: 'unconfirmed_session',
+      id: change.id,
+      action: change.action,
+      result: 'unknown',
+      ms: Date.now() - started,
+      code: 'unconfirmed_session',
       message:
         `${why}; not created again, so as not to pay twice — the next \`reel build\` lists sessions again and adopts it. ` +
         `If you are sure no session was created (check the HeyGen dashboard), run \`reel build --target ${change.id} --recreate-unconfirmed\` to create it anew`,
@@ -508,7 +537,11 @@ class Executor {
 
   private unknown(change: Change, message: string, started: number): JobResult {
     return {
-      id: change.id, action: change.action, result: 'unknown', ms: Date.now() - started, code: 'ambiguous_create',
+      id: change.id,
+      action: change.action,
+      result: 'unknown',
+      ms: Date.now() - started,
+      code: 'ambiguous_create',
       message: `${message}; could not confirm whether HeyGen created it — the next build reconciles before creating again`,
     };
   }
@@ -538,7 +571,14 @@ class Executor {
         const listed = await this.o.client.listSessionVideos(current.session_id);
         const gone = listed.kind === 'ok' ? !listed.value.some((v) => v.id === videoId) : listed.kind === 'error' && listed.status === 404;
         if (!gone) {
-          return unconfirmed(this.o.store, change, current, started, `video ${videoId} (HeyGen does not find it, but its agent session ${current.session_id} still lists it or cannot be read)`, 'not_found');
+          return unconfirmed(
+            this.o.store,
+            change,
+            current,
+            started,
+            `video ${videoId} (HeyGen does not find it, but its agent session ${current.session_id} still lists it or cannot be read)`,
+            'not_found',
+          );
         }
       }
       return this.recordFailure(change, current, 'not_found', `HeyGen no longer knows video ${videoId} (deleted?); run with --retry-failed to render it again`, started);
@@ -599,7 +639,14 @@ class Executor {
     const source = this.o.store.data.videos[sourceId];
     if (!resuming && (source?.status !== 'completed' || !source.video_id || source.fingerprint !== entry.locale?.sourceFingerprint)) {
       const why = !source ? 'has not been rendered' : source.status !== 'completed' ? `is ${source.status}` : 'is not rendered at its current version';
-      this.finish({ id: change.id, action: change.action, result: 'skipped', ms: 0, code: 'source_not_ready', message: `its source ${sourceId} ${why}; a build translates it once the source is rendered` });
+      this.finish({
+        id: change.id,
+        action: change.action,
+        result: 'skipped',
+        ms: 0,
+        code: 'source_not_ready',
+        message: `its source ${sourceId} ${why}; a build translates it once the source is rendered`,
+      });
       return;
     }
     await this.ahead(async () => {
@@ -676,9 +723,10 @@ class Executor {
     if (!url) {
       this.rollback(change);
       const why = got.kind === 'ok' ? 'it has no download URL' : got.kind === 'error' ? `${got.code}: ${got.message.replace(/\.$/, '')}` : got.message;
-      const hint = this.o.ephemeralApi && got.kind === 'error' && got.status === 404
-        ? `; it was rendered by an earlier --emulator process, which this one does not know — keep one emulator running (\`reel emulator\`) to build locales across runs`
-        : '; nothing was recorded, the next build tries again';
+      const hint =
+        this.o.ephemeralApi && got.kind === 'error' && got.status === 404
+          ? `; it was rendered by an earlier --emulator process, which this one does not know — keep one emulator running (\`reel emulator\`) to build locales across runs`
+          : '; nothing was recorded, the next build tries again';
       return { id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code: 'source_unavailable', message: `cannot read source video ${source.video_id}: ${why}${hint}` };
     }
     const request = translationBody(body, url, taggedTitle(body.title, entry.id, tag));
@@ -734,4 +782,3 @@ class Executor {
     );
   }
 }
-

@@ -44,7 +44,12 @@ export interface OutputContext {
 
 /** Download a completed video and its sidecars, and record the files in the lock. */
 export async function downloadOutputs(
-  o: OutputContext, entry: ResolvedEntry, lock: LockEntry, known: Video | undefined, action: string, started: number,
+  o: OutputContext,
+  entry: ResolvedEntry,
+  lock: LockEntry,
+  known: Video | undefined,
+  action: string,
+  started: number,
   /** Reads the job again for fresh URLs (default `GET /v3/videos/{id}`; translations read theirs). */
   refetch: () => Promise<Video> = () => fetchVideo(o.client, lock.video_id as string),
 ): Promise<JobResult> {

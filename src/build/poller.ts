@@ -137,8 +137,14 @@ export class StatusPoller {
     if (existing) {
       return new Promise((resolve, reject) => {
         const prev = { resolve: existing.resolve, reject: existing.reject };
-        existing.resolve = (t) => { prev.resolve(t); resolve(t); };
-        existing.reject = (e) => { prev.reject(e); reject(e); };
+        existing.resolve = (t) => {
+          prev.resolve(t);
+          resolve(t);
+        };
+        existing.reject = (e) => {
+          prev.reject(e);
+          reject(e);
+        };
       });
     }
     return new Promise((resolve, reject) => {

@@ -22,7 +22,13 @@ export function recordFailure(store: LockStore, change: Change, lock: LockEntry,
   delete failed.thumbnail;
   store.set(change.id, failed);
   return {
-    id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code, message,
-    videoId: lock.video_id, sessionId: lock.session_id,
+    id: change.id,
+    action: change.action,
+    result: 'failed',
+    ms: Date.now() - started,
+    code,
+    message,
+    videoId: lock.video_id,
+    sessionId: lock.session_id,
   };
 }

@@ -41,9 +41,8 @@ export function translationReads(client: HeyGenClient): JobReads {
       const got = await client.getTranslation(id);
       if (got.kind !== 'ok') return got;
       const status = normalizeTranslationStatus(got.value.status);
-      const row: StatusRow = status === 'failed'
-        ? { video_id: id, status, error: { code: 'translation_failed', message: got.value.failure_message ?? 'the translation failed' } }
-        : { video_id: id, status };
+      const row: StatusRow =
+        status === 'failed' ? { video_id: id, status, error: { code: 'translation_failed', message: got.value.failure_message ?? 'the translation failed' } } : { video_id: id, status };
       return { ...got, value: row };
     },
   };
@@ -82,7 +81,7 @@ export function asVideo(t: Translation, entry: ResolvedEntry): Video {
     status: 'completed',
     title: t.title ?? null,
     duration: t.duration ?? null,
-    video_url: (audioOnly ? t.audio_url ?? t.video_url : t.video_url ?? t.audio_url) ?? null,
+    video_url: (audioOnly ? (t.audio_url ?? t.video_url) : (t.video_url ?? t.audio_url)) ?? null,
     subtitle_url: t.srt_caption_url ?? null,
   };
 }

@@ -24,7 +24,6 @@ const FORMAT = 4;
 const KEY_FILE = 'key';
 const READ_CONCURRENCY = 32;
 
-
 type Loader = typeof import('../manifest/index.js');
 let loaderModule: Promise<Loader> | undefined;
 const loader = (): Promise<Loader> => (loaderModule ??= import('../manifest/index.js'));
@@ -69,9 +68,7 @@ function loaderCodeHash(): Promise<string> {
     // Cached fingerprints too: the fingerprint code and this module are part of the key.
     urls.push(new URL(`../plan/fingerprint${ext}`, import.meta.url), new URL(import.meta.url));
     urls.push(new URL('../../schema/manifest.schema.json', import.meta.url), new URL('../../schema/config.schema.json', import.meta.url));
-    const parts = await Promise.all(
-      urls.map(async (u) => `${u.pathname}:${sha256(await readFile(u).catch(() => new Uint8Array()))}`),
-    );
+    const parts = await Promise.all(urls.map(async (u) => `${u.pathname}:${sha256(await readFile(u).catch(() => new Uint8Array()))}`));
     return sha256(parts.join('\n'));
   })();
   return codeHash;
@@ -204,7 +201,10 @@ export async function loadProjectCached(rootArg: string, options: CachedLoadOpti
 
   const packPath = join(root, CACHE_DIR, PACK);
   // A `.reel` (or `.reel/cache`) symlinked out of the project is neither read nor written.
-  const confined = await confinedWrite(root, packPath).then(() => true, () => false);
+  const confined = await confinedWrite(root, packPath).then(
+    () => true,
+    () => false,
+  );
   if (!confined) {
     const { loadProject } = await loader();
     return loadProject(root, options.signal ? { signal: options.signal } : {});

@@ -30,7 +30,12 @@ export async function localeDiagnostics(entries: readonly ResolvedEntry[], clien
     const glossary = entry.request['brand_glossary_id'];
     if (glossaryIds && typeof glossary === 'string' && !glossaryIds.has(glossary)) {
       const at = entry.fieldSources['brand_glossary_id'] ?? entry.source;
-      out.push({ ...at, id: entry.id, severity: 'error', message: `\`glossary\`: brand glossary \`${glossary}\` does not exist in this HeyGen account (glossaries are made in the web app's Brand Kit)` });
+      out.push({
+        ...at,
+        id: entry.id,
+        severity: 'error',
+        message: `\`glossary\`: brand glossary \`${glossary}\` does not exist in this HeyGen account (glossaries are made in the web app's Brand Kit)`,
+      });
     }
   }
   return out;
@@ -63,5 +68,8 @@ export function closeLanguages(wanted: string, names: readonly string[]): string
     if (d <= max) scored.push({ name, score: d });
     else if (lower.length >= 3 && (n.includes(lower) || lower.includes(n))) scored.push({ name, score: max + 1 + Math.abs(n.length - lower.length) / 100 });
   }
-  return scored.sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1)).slice(0, 3).map((s) => s.name);
+  return scored
+    .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1))
+    .slice(0, 3)
+    .map((s) => s.name);
 }

@@ -45,7 +45,10 @@ function describe(options: CatalogOptions): string {
 function rows(kind: CatalogKind, items: ReadonlyArray<AvatarLook | VoiceInfo | StyleInfo>): string[][] {
   const show = (v: unknown): string => (v === null || v === undefined || v === '' ? '-' : Array.isArray(v) ? v.join(',') || '-' : String(v));
   if (kind === 'avatars') {
-    return [['ID', 'NAME', 'GENDER', 'TYPE', 'ORIENTATION', 'DEFAULT VOICE'], ...(items as AvatarLook[]).map((a) => [a.id, a.name, show(a.gender), a.avatar_type, show(a.preferred_orientation), show(a.default_voice_id)])];
+    return [
+      ['ID', 'NAME', 'GENDER', 'TYPE', 'ORIENTATION', 'DEFAULT VOICE'],
+      ...(items as AvatarLook[]).map((a) => [a.id, a.name, show(a.gender), a.avatar_type, show(a.preferred_orientation), show(a.default_voice_id)]),
+    ];
   }
   if (kind === 'voices') {
     return [['ID', 'NAME', 'LANGUAGE', 'GENDER', 'TYPE'], ...(items as VoiceInfo[]).map((v) => [v.voice_id, v.name, v.language, v.gender, v.type])];
@@ -57,5 +60,14 @@ function rows(kind: CatalogKind, items: ReadonlyArray<AvatarLook | VoiceInfo | S
 function table(lines: string[][]): string {
   const widths: number[] = [];
   for (const line of lines) line.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return lines.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    lines
+      .map((line) =>
+        line
+          .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

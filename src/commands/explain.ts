@@ -18,10 +18,7 @@ export async function run(options: ExplainCommandOptions, ctx: CommandContext): 
   if (!x) {
     const known = [...new Set([...entries.map((e) => e.id), ...Object.keys(lock.videos)])];
     const near = didYouMean(options.id, known);
-    ctx.stderr.write(
-      `reel: no video "${options.id}" in the manifests or reel.lock.${near ? ` Did you mean "${near}"?` : ''} ` +
-        '`reel plan --verbose` lists every id.\n',
-    );
+    ctx.stderr.write(`reel: no video "${options.id}" in the manifests or reel.lock.${near ? ` Did you mean "${near}"?` : ''} ` + '`reel plan --verbose` lists every id.\n');
     return 1;
   }
   if (options.json) ctx.stdout.write(`${JSON.stringify(explainToJson(x, ctx.cwd), null, 2)}\n`);

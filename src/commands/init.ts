@@ -48,7 +48,10 @@ export async function run(options: InitOptions, ctx: CommandContext): Promise<nu
   if (options.ci === 'github') files.push([WORKFLOW_PATH, () => readFile(WORKFLOW_TEMPLATE, 'utf8')]);
   for (const [rel, content] of files) {
     const path = join(ctx.cwd, rel);
-    const exists = await readFile(path).then(() => true, () => false);
+    const exists = await readFile(path).then(
+      () => true,
+      () => false,
+    );
     if (exists && !options.force) {
       ctx.stdout.write(`kept     ${rel} (exists; --force overwrites)\n`);
       continue;
@@ -106,7 +109,7 @@ async function gitConfigured(cwd: string): Promise<boolean> {
 function git(cwd: string, args: string[]): Promise<{ ok: boolean; stdout: string; message: string }> {
   return new Promise((done) => {
     execFile('git', args, { cwd }, (error, stdout, stderr) => {
-      done({ ok: !error, stdout: String(stdout), message: error ? (String(stderr).trim() || error.message) : '' });
+      done({ ok: !error, stdout: String(stdout), message: error ? String(stderr).trim() || error.message : '' });
     });
   });
 }

@@ -67,7 +67,9 @@ export async function run(options: L10nOptions, ctx: CommandContext): Promise<nu
   const client = connect(settings, ctx.signal);
   const seconds = source.duration ?? entry.locale.sourceSeconds ?? 0;
   if (!options.json) {
-    ctx.stderr.write(`reel: proofreading ~${Math.round(seconds)} s of ${sourceId} into ${String((entry.request['output_languages'] as unknown[])[0])} (HeyGen bills proofreads on Enterprise plans, about $${(seconds * PROOFREAD_USD_PER_SECOND).toFixed(2)})\n`);
+    ctx.stderr.write(
+      `reel: proofreading ~${Math.round(seconds)} s of ${sourceId} into ${String((entry.request['output_languages'] as unknown[])[0])} (HeyGen bills proofreads on Enterprise plans, about $${(seconds * PROOFREAD_USD_PER_SECOND).toFixed(2)})\n`,
+    );
   }
   const proofreadId = await createProofread(client, entry, source.video_id);
   const minutes = options.timeout ?? DEFAULT_PROOFREAD_TIMEOUT_MINUTES;

@@ -51,7 +51,9 @@ export async function run(options: LockOptions, ctx: CommandContext): Promise<nu
     await store.commit();
     const counts = `${result.added.length} added, ${result.updated.length} updated, ${result.removed.length} removed`;
     if (options.json) {
-      ctx.stdout.write(`${JSON.stringify({ merged: true, fragments: fragments.length, added: result.added, updated: result.updated, removed: result.removed, missing_shards: result.missingShards, duplicate_assets: result.duplicateAssets }, null, 2)}\n`);
+      ctx.stdout.write(
+        `${JSON.stringify({ merged: true, fragments: fragments.length, added: result.added, updated: result.updated, removed: result.removed, missing_shards: result.missingShards, duplicate_assets: result.duplicateAssets }, null, 2)}\n`,
+      );
     } else {
       ctx.stdout.write(`Merged ${fragments.length} lockfile${fragments.length === 1 ? '' : 's'} into ${LOCKFILE_NAME}: ${counts}.\n`);
       if (result.missingShards.length > 0) ctx.stdout.write(`No fragment for shard ${result.missingShards.join(', ')}: its videos keep the entries ${LOCKFILE_NAME} had.\n`);
@@ -70,7 +72,9 @@ export async function run(options: LockOptions, ctx: CommandContext): Promise<nu
  */
 async function runDriver(files: string[], options: LockOptions, ctx: CommandContext): Promise<number> {
   if (files.length < 3 || files.length > 4) {
-    throw new UsageError(`\`reel lock merge --driver\` takes git's %O %A %B [%P] (base, ours, theirs, path), got ${files.length} file${files.length === 1 ? '' : 's'}. Set it up with: ${GIT_CONFIG_LINE}`);
+    throw new UsageError(
+      `\`reel lock merge --driver\` takes git's %O %A %B [%P] (base, ours, theirs, path), got ${files.length} file${files.length === 1 ? '' : 's'}. Set it up with: ${GIT_CONFIG_LINE}`,
+    );
   }
   const [basePath, oursPath, theirsPath] = files.map((f) => resolve(ctx.cwd, f)) as [string, string, string];
   const label = files[3] ?? LOCKFILE_NAME;
@@ -118,7 +122,7 @@ function formatConflicts(conflicts: readonly LockConflict[], how: 'shards' | 'gi
   }
   lines.push(
     'Each video is built by exactly one shard: merge the fragments of one run (.reel/shards/reel.lock.K-of-N), all with the same N. ' +
-      'To settle a conflict, keep one file\'s version of the video (or remove the entry) and run `reel build` again.',
+      "To settle a conflict, keep one file's version of the video (or remove the entry) and run `reel build` again.",
   );
   return `${lines.join('\n')}\n`;
 }

@@ -52,9 +52,7 @@ export async function loadForPlan(
   }
   if (errors.length > 0) {
     const files = new Set(errors.map((d) => d.file)).size;
-    ctx.stderr.write(
-      `reel: ${errors.length} ${errors.length === 1 ? 'error' : 'errors'} in ${files} ${files === 1 ? 'file' : 'files'}; fix ${errors.length === 1 ? 'it' : 'them'} to see the plan.\n`,
-    );
+    ctx.stderr.write(`reel: ${errors.length} ${errors.length === 1 ? 'error' : 'errors'} in ${files} ${files === 1 ? 'file' : 'files'}; fix ${errors.length === 1 ? 'it' : 'them'} to see the plan.\n`);
     if (output === 'json') {
       ctx.stdout.write(`${JSON.stringify({ version: 1, diagnostics: diagnosticsJson(project.diagnostics, project.root) }, null, 2)}\n`);
     } else if (output === 'markdown') {
@@ -75,7 +73,10 @@ export async function run(options: PlanCommandOptions, ctx: CommandContext): Pro
 
   if (options.shares !== undefined && (!Number.isInteger(options.shares) || options.shares < 1)) throw new UsageError('--shares must be a whole number of at least 1 (the number of shards).');
   if (options.shares !== undefined && shard) throw new UsageError('--shares plans the whole build for its shards; leave out --shard.');
-  for (const [flag, value] of [['--max-videos', options.maxVideos], ['--max-seconds', options.maxSeconds]] as const) {
+  for (const [flag, value] of [
+    ['--max-videos', options.maxVideos],
+    ['--max-seconds', options.maxSeconds],
+  ] as const) {
     if (value !== undefined && value < 0) throw new UsageError(`${flag} must not be negative.`);
   }
   const output: PlanOutput = options.json ? 'json' : options.markdown ? 'markdown' : 'human';

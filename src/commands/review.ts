@@ -22,10 +22,10 @@ export async function run(options: ReviewOptions, ctx: CommandContext): Promise<
   const lock = await readLock(root);
   const locked = lock.videos[options.id];
   if (!locked) {
-    const agents = Object.entries(lock.videos).filter(([, v]) => v.session_id).map(([id]) => id);
-    throw new UsageError(
-      `reel.lock has no entry "${options.id}"; run \`reel build\` first.${agents.length > 0 ? ` Agent entries in the lock: ${agents.join(', ')}.` : ''}`,
-    );
+    const agents = Object.entries(lock.videos)
+      .filter(([, v]) => v.session_id)
+      .map(([id]) => id);
+    throw new UsageError(`reel.lock has no entry "${options.id}"; run \`reel build\` first.${agents.length > 0 ? ` Agent entries in the lock: ${agents.join(', ')}.` : ''}`);
   }
   if (!locked.session_id) {
     throw new UsageError(`${options.id} has no agent session in reel.lock (${locked.mode === 'agent' ? 'it was not created yet; run `reel build`' : 'it is a direct entry'}).`);

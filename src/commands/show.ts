@@ -51,7 +51,14 @@ export async function run(options: ShowCommandOptions, ctx: CommandContext): Pro
   }
   const out: string[] = [`${SYMBOLS[c.action]} ${x.id}: ${c.action}${c.render ? `, ${changeSeconds(c)} of video` : ''}`, `  ${x.reason}`];
   if (entry) out.push(`  defined at ${displayPath(entry.source.file, ctx.cwd)}:${entry.source.line}:${entry.source.col}`);
-  if (endpoint && request) out.push('', `  ${endpoint}`, ...JSON.stringify(request, null, 2).split('\n').map((l) => `  ${l}`));
+  if (endpoint && request)
+    out.push(
+      '',
+      `  ${endpoint}`,
+      ...JSON.stringify(request, null, 2)
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   else out.push('', '  (no manifest entry: a build removes it)');
   if (c.locked && !x.text) out.push('', '  since the last render: reel.lock kept no text of it (rendered by an older reel); `reel explain` shows the changed fields.');
   out.push(...textDiffLines(x.text));

@@ -33,8 +33,7 @@ export async function run(options: StatusOptions, ctx: CommandContext): Promise<
   const lock = await readLock(root);
   const apiEnv = await readApiEnv(root, ctx.env);
   const api = apiIdentity(apiEnv.baseUrl);
-  const otherApi = (entryApi: string | undefined): string | undefined =>
-    sameApi(entryApi, api) ? undefined : `rendered by ${recordedApi(entryApi)}, not ${api}`;
+  const otherApi = (entryApi: string | undefined): string | undefined => (sameApi(entryApi, api) ? undefined : `rendered by ${recordedApi(entryApi)}, not ${api}`);
 
   const mine = Object.values(lock.videos).filter((e) => !otherApi(e.api));
   const ids = mine.filter((e) => e.video_id && e.mode !== 'translate').map((e) => e.video_id as string);

@@ -31,14 +31,14 @@ async function banner(ctx: CommandContext, budget: WatchBudget, config: ProjectC
   }
   const unit = resolvePricing(config.pricing).unit;
   const wallet = me.value.wallet;
-  const balance = typeof wallet?.remaining_balance === 'number'
-    ? `; wallet: ${formatCost(wallet.remaining_balance, (wallet.currency === 'credits' ? 'credits' : 'usd'))} left`
-    : '';
+  const balance = typeof wallet?.remaining_balance === 'number' ? `; wallet: ${formatCost(wallet.remaining_balance, wallet.currency === 'credits' ? 'credits' : 'usd')} left` : '';
   const limits = [
     budget.maxVideos !== undefined ? `${budget.maxVideos} videos` : '',
     budget.maxSeconds !== undefined ? `${budget.maxSeconds} s of video` : '',
     budget.maxCost !== undefined ? formatCost(budget.maxCost, unit) : '',
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `reel watch --build spends on ${settings.baseUrl} as ${me.value.username}${balance}. Session budget: ${limits || 'none'}; saves render after ${quietMs(ctx.env) / 1000} s of quiet.`;
 }
 
@@ -72,12 +72,14 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
     ctx.stderr.write(formatDiagnostics([noManifestsDiagnostic(ctx.cwd, config, configFile)], ctx.cwd));
     return 2;
   }
-  const reporter: WatchReporter = ctx.stdout.isTTY
-    ? new TtyWatchReporter(ctx.stdout, ctx.cwd, useColor(ctx.stdout, ctx.env))
-    : new PlainWatchReporter(ctx.stdout, ctx.cwd);
+  const reporter: WatchReporter = ctx.stdout.isTTY ? new TtyWatchReporter(ctx.stdout, ctx.cwd, useColor(ctx.stdout, ctx.env)) : new PlainWatchReporter(ctx.stdout, ctx.cwd);
   let listener: BuildController | undefined;
   if (options.build) {
-    for (const [flag, value] of [['--max-videos', options.maxVideos], ['--max-seconds', options.maxSeconds], ['--max-cost', options.maxCost]] as const) {
+    for (const [flag, value] of [
+      ['--max-videos', options.maxVideos],
+      ['--max-seconds', options.maxSeconds],
+      ['--max-cost', options.maxCost],
+    ] as const) {
       if (value !== undefined && value < 0) throw new UsageError(`${flag} must not be negative.`);
     }
     const budget: WatchBudget = {

@@ -70,9 +70,10 @@ export async function runDoctor(client: HeyGenClient): Promise<DoctorReport> {
     id: 'video-404',
     assumption: 'GET /v3/videos/{id} answers 404 for a video that does not exist',
     answered: said(one),
-    reel: one.status === 404
-      ? 'records a video as gone only after this 404 (and, for agent entries, the session\'s)'
-      : 'never sees the proof it needs: a video missing from the bulk status stays unconfirmed until its deadline',
+    reel:
+      one.status === 404
+        ? "records a video as gone only after this 404 (and, for agent entries, the session's)"
+        : 'never sees the proof it needs: a video missing from the bulk status stays unconfirmed until its deadline',
     holds: one.status === 404,
   });
 
@@ -85,9 +86,10 @@ export async function runDoctor(client: HeyGenClient): Promise<DoctorReport> {
     id: 'bulk-status',
     assumption: 'GET /v3/videos/statuses answers, in a known status vocabulary (an unknown id: not_found)',
     answered: bulk.status === 200 ? `200: ${words.length > 0 ? words.map((w) => `"${w}"`).join(', ') : 'no rows'}` : said(bulk),
-    reel: bulk.status === 200 && known
-      ? 'polls up to 100 videos a request; confirms any not_found with GET /v3/videos/{id} before believing it'
-      : 'falls back to GET /v3/videos/{id} per video after 3 failed bulk polls in a row (more requests, same outcome); unknown words count as still rendering',
+    reel:
+      bulk.status === 200 && known
+        ? 'polls up to 100 videos a request; confirms any not_found with GET /v3/videos/{id} before believing it'
+        : 'falls back to GET /v3/videos/{id} per video after 3 failed bulk polls in a row (more requests, same outcome); unknown words count as still rendering',
     holds: bulk.status === 200 && known,
   });
 
@@ -101,15 +103,17 @@ export async function runDoctor(client: HeyGenClient): Promise<DoctorReport> {
   const matched = tag ? found.some((v) => v.id === tagged?.id) : found.length === 0;
   rows.push({
     id: 'title-filter',
-    assumption: 'GET /v3/videos?title= takes reel\'s tag characters ([ ] : -) and matches a substring of the title',
-    answered: filtered.status !== 200
-      ? said(filtered)
-      : tag
-        ? `200: ${matched ? 'found' : 'did not find'} the video titled "${String(tagged?.title)}" by its tag ${tag}`
-        : `200: ${found.length} match(es) for a tag no video has (no reel-tagged video in the account yet to test a real match)`,
-    reel: filtered.status === 200 && matched
-      ? 'before creating again after a lost answer, looks for the tagged video and adopts it'
-      : 'cannot find a lost create by its title: only the Idempotency-Key (24 h) protects against a second render',
+    assumption: "GET /v3/videos?title= takes reel's tag characters ([ ] : -) and matches a substring of the title",
+    answered:
+      filtered.status !== 200
+        ? said(filtered)
+        : tag
+          ? `200: ${matched ? 'found' : 'did not find'} the video titled "${String(tagged?.title)}" by its tag ${tag}`
+          : `200: ${found.length} match(es) for a tag no video has (no reel-tagged video in the account yet to test a real match)`,
+    reel:
+      filtered.status === 200 && matched
+        ? 'before creating again after a lost answer, looks for the tagged video and adopts it'
+        : 'cannot find a lost create by its title: only the Idempotency-Key (24 h) protects against a second render',
     holds: filtered.status === 200 && matched,
   });
   rows.push(orderRow('video-order', 'GET /v3/videos lists newest first', recent, list(recent.data)));
@@ -149,9 +153,10 @@ export async function runDoctor(client: HeyGenClient): Promise<DoctorReport> {
     id: 'direct-upload',
     assumption: 'POST /v3/assets/direct-uploads exists (a zero-byte upload is refused with 400)',
     answered: said(upload),
-    reel: upload.status === 400 || upload.status === 422
-      ? 'uploads local files over 32,000,000 bytes through direct uploads'
-      : 'a local file over 32,000,000 bytes will fail to upload: keep assets smaller or pass a URL',
+    reel:
+      upload.status === 400 || upload.status === 422
+        ? 'uploads local files over 32,000,000 bytes through direct uploads'
+        : 'a local file over 32,000,000 bytes will fail to upload: keep assets smaller or pass a URL',
     holds: upload.status === 400 || upload.status === 422,
   });
 
@@ -179,7 +184,10 @@ export async function runDoctor(client: HeyGenClient): Promise<DoctorReport> {
   });
 
   // ---- latency
-  const reads = requests.filter((r) => r.method === 'GET' && r.status > 0).map((r) => r.ms).sort((a, b) => a - b);
+  const reads = requests
+    .filter((r) => r.method === 'GET' && r.status > 0)
+    .map((r) => r.ms)
+    .sort((a, b) => a - b);
   const median = reads[Math.floor(reads.length / 2)] ?? 0;
   const slowest = reads.at(-1) ?? 0;
   rows.push({

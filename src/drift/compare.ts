@@ -85,7 +85,11 @@ export function compareDrift(inputs: DriftInputs): DriftReport {
     }
     if (entry.status === 'completed') {
       if (remote?.status === 'failed') kinds.add('failed_remotely');
-      const files: Array<[LockedFile | undefined, 'video' | 'subtitles' | 'thumbnail']> = [[entry.output, 'video'], [entry.subtitles, 'subtitles'], [entry.thumbnail, 'thumbnail']];
+      const files: Array<[LockedFile | undefined, 'video' | 'subtitles' | 'thumbnail']> = [
+        [entry.output, 'video'],
+        [entry.subtitles, 'subtitles'],
+        [entry.thumbnail, 'thumbnail'],
+      ];
       for (const [file, what] of files) {
         if (!file) continue;
         const state = inputs.local.get(file.path) ?? 'missing';

@@ -57,7 +57,10 @@ export function pickChoices(lookup: Lookup, body: Record<string, unknown>, promp
 
 /** The script the emulated agent writes: the brief, as a presenter would say it. */
 export function agentScript(prompt: string): string {
-  const clean = prompt.replace(/\[emulator:[a-z]+\]/gi, '').replace(/\s+/g, ' ').trim();
+  const clean = prompt
+    .replace(/\[emulator:[a-z]+\]/gi, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   const text = clean.length > 0 ? clean : 'Here is your video.';
   return `Hello! ${text.slice(0, 1500)}${/[.!?]$/.test(text) ? '' : '.'} Thanks for watching.`;
 }
@@ -69,7 +72,10 @@ export function choiceMessage(pick: AgentPick, exposure: AgentResources): string
 }
 
 /** The `avatar` and `voice` resources of a session (none when `hidden`), without ids when `no-ids`. */
-export function choiceResources(pick: AgentPick, exposure: AgentResources): Array<{ type: 'avatar' | 'voice'; preview_url: string | null; thumbnail_url: string | null; url: string | null; metadata: Record<string, unknown> | null }> {
+export function choiceResources(
+  pick: AgentPick,
+  exposure: AgentResources,
+): Array<{ type: 'avatar' | 'voice'; preview_url: string | null; thumbnail_url: string | null; url: string | null; metadata: Record<string, unknown> | null }> {
   if (exposure === 'hidden') return [];
   const withIds = exposure === 'ids';
   return [

@@ -89,9 +89,7 @@ export class Faults {
   }
 
   private take(method: string, path: string, accept: (kind: FaultKind) => boolean): ChosenFault | null {
-    const index = this.rules.findIndex(
-      (r) => accept(r.kind) && (!r.method || r.method === method) && path.startsWith(r.path),
-    );
+    const index = this.rules.findIndex((r) => accept(r.kind) && (!r.method || r.method === method) && path.startsWith(r.path));
     if (index < 0) return null;
     const rule = this.rules[index]!;
     rule.times -= 1;

@@ -55,12 +55,7 @@ export function limitOf(raw: string | null, fallback: number, max: number): numb
  * One page of `items` (already sorted newest first) after the cursor in `token`. Tokens are opaque
  * to clients and bound to the list they came from (`scope`), so one cannot page another list.
  */
-export function paginate<T extends Sequenced>(
-  items: T[],
-  scope: string,
-  limit: number,
-  token: string | null,
-): { page: T[]; has_more: boolean; next_token: string | null } {
+export function paginate<T extends Sequenced>(items: T[], scope: string, limit: number, token: string | null): { page: T[]; has_more: boolean; next_token: string | null } {
   let start = 0;
   if (token) {
     let cursor: Cursor | null = null;

@@ -127,25 +127,28 @@ function agentResources(value: AgentResources | undefined): AgentResources {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const faultRate = options.faultRate ?? EMULATOR_DEFAULTS.faultRate;
   if (!(faultRate >= 0 && faultRate <= 1)) throw new RangeError(`faultRate must be between 0 and 1, got ${faultRate}`);
-  const world = new World({
-    renderSeconds: positive('renderSeconds', options.renderSeconds ?? EMULATOR_DEFAULTS.renderSeconds, true),
-    concurrencyLimit: positive('concurrencyLimit', options.concurrencyLimit ?? EMULATOR_DEFAULTS.concurrencyLimit),
-    urlTtl: positive('urlTtl', options.urlTtl ?? EMULATOR_DEFAULTS.urlTtl),
-    faultRate,
-    seed: options.seed ?? EMULATOR_DEFAULTS.seed,
-    catalog: options.catalog ?? BUILTIN_CATALOG,
-    retryAfterSeconds: options.retryAfterSeconds ?? 1,
-    webhookRetryMs: options.webhookRetryMs ?? 500,
-    webhookAttempts: options.webhookAttempts ?? 4,
-    signatureHeader: options.signatureHeader ?? 'X-HeyGen-Signature',
-    remoteWebhooks: options.remoteWebhooks ?? false,
-    credits: options.credits ?? null,
-    walletUsd: options.walletUsd ?? 1000,
-    strict: options.strict ?? false,
-    translationDoneStatus: options.translationDoneStatus ?? 'completed',
-    agentResources: agentResources(options.agentResources),
-    behaviours: behaviours(options.behaviours),
-  }, options.clock);
+  const world = new World(
+    {
+      renderSeconds: positive('renderSeconds', options.renderSeconds ?? EMULATOR_DEFAULTS.renderSeconds, true),
+      concurrencyLimit: positive('concurrencyLimit', options.concurrencyLimit ?? EMULATOR_DEFAULTS.concurrencyLimit),
+      urlTtl: positive('urlTtl', options.urlTtl ?? EMULATOR_DEFAULTS.urlTtl),
+      faultRate,
+      seed: options.seed ?? EMULATOR_DEFAULTS.seed,
+      catalog: options.catalog ?? BUILTIN_CATALOG,
+      retryAfterSeconds: options.retryAfterSeconds ?? 1,
+      webhookRetryMs: options.webhookRetryMs ?? 500,
+      webhookAttempts: options.webhookAttempts ?? 4,
+      signatureHeader: options.signatureHeader ?? 'X-HeyGen-Signature',
+      remoteWebhooks: options.remoteWebhooks ?? false,
+      credits: options.credits ?? null,
+      walletUsd: options.walletUsd ?? 1000,
+      strict: options.strict ?? false,
+      translationDoneStatus: options.translationDoneStatus ?? 'completed',
+      agentResources: agentResources(options.agentResources),
+      behaviours: behaviours(options.behaviours),
+    },
+    options.clock,
+  );
   const server = new EmulatorServer(world, {
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),

@@ -198,7 +198,9 @@ function withDuration(moov: Buffer, seconds: number): Buffer {
       parts.push(moov.subarray(b.start, b.end));
       continue;
     }
-    const inner = readBoxes(moov, b.start + 8, b.end).filter((x) => x.type !== 'mehd').map((x) => moov.subarray(x.start, x.end));
+    const inner = readBoxes(moov, b.start + 8, b.end)
+      .filter((x) => x.type !== 'mehd')
+      .map((x) => moov.subarray(x.start, x.end));
     parts.push(box('mvex', box('mehd', u32(0, Math.round(seconds * timescale))), ...inner));
   }
   return box('moov', ...parts);
@@ -230,10 +232,7 @@ export const JPEG = Buffer.from(
 export const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 /** A 4×4 PNG: the bytes of the built-in demo asset used by the examples. */
-export const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAQAAAAEAQMAAACTPww9AAAAA1BMVEU6e9W09Nv6AAAAC0lEQVQI12NggAAAAAgAAS8g3TEAAAAASUVORK5CYII=',
-  'base64',
-);
+export const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAQAAAAEAQMAAACTPww9AAAAA1BMVEU6e9W09Nv6AAAAC0lEQVQI12NggAAAAAgAAS8g3TEAAAAASUVORK5CYII=', 'base64');
 
 function timestamp(seconds: number): string {
   const ms = Math.round(seconds * 1000);
@@ -251,9 +250,7 @@ export function srt(text: string, durationSeconds: number): string {
   for (let i = 0; i < words.length; i += 8) chunks.push(words.slice(i, i + 8).join(' '));
   if (chunks.length === 0) chunks.push('…');
   const step = durationSeconds / chunks.length;
-  return chunks
-    .map((chunk, i) => `${i + 1}\n${timestamp(i * step)} --> ${timestamp((i + 1) * step)}\n${chunk}\n`)
-    .join('\n');
+  return chunks.map((chunk, i) => `${i + 1}\n${timestamp(i * step)} --> ${timestamp((i + 1) * step)}\n${chunk}\n`).join('\n');
 }
 
 /** MIME type from magic bytes, for the formats HeyGen's asset upload accepts; null when unknown. */

@@ -10,19 +10,7 @@ import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from 
 import { checkRequest } from './schemas.js';
 import { sniff } from './media.js';
 import { TRANSLATION_ROUTES } from './translations.js';
-import {
-  AGENT_FILES_MAX,
-  BATCH_MAX,
-  MESSAGE_MAX,
-  PROMPT_MAX,
-  STATUS_IDS_MAX,
-  agentDuration,
-  checkAssetInput,
-  checkUrl,
-  checkVideoBody,
-  speechSeconds,
-  videoDuration,
-} from './videos.js';
+import { AGENT_FILES_MAX, BATCH_MAX, MESSAGE_MAX, PROMPT_MAX, STATUS_IDS_MAX, agentDuration, checkAssetInput, checkUrl, checkVideoBody, speechSeconds, videoDuration } from './videos.js';
 
 type Body = Record<string, unknown>;
 
@@ -287,9 +275,7 @@ const listSessions: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 20, 100);
   // Behaviour sessionListLagSeconds: a new session is not listed at once.
   const listedBefore = world.now() - world.behaviours.sessionListLagSeconds * 1000;
-  const items = [...world.sessions.values()]
-    .filter((s) => s.owner === req.owner && (world.behaviours.sessionListLagSeconds === 0 || s.createdAt <= listedBefore))
-    .sort((a, b) => b.seq - a.seq);
+  const items = [...world.sessions.values()].filter((s) => s.owner === req.owner && (world.behaviours.sessionListLagSeconds === 0 || s.createdAt <= listedBefore)).sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, 'sessions', limit, req.query.get('token'));
   return {
     status: 200,
@@ -334,9 +320,7 @@ const sessionResource: Handler = (world, req) => {
 const listStyles: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 20, 100);
   const tag = req.query.get('tag');
-  const items = [...world.styles.values()]
-    .filter((s) => !tag || (s.tags ?? []).includes(tag))
-    .map((s, i) => ({ s, seq: -i }));
+  const items = [...world.styles.values()].filter((s) => !tag || (s.tags ?? []).includes(tag)).map((s, i) => ({ s, seq: -i }));
   const { page, has_more, next_token } = paginate(items, `styles:${tag ?? ''}`, limit, req.query.get('token'));
   const data = page.map(({ s }) => ({
     style_id: s.style_id,
@@ -539,9 +523,7 @@ const listEvents: Handler = (world, req) => {
   const type = req.query.get('event_type');
   if (type && !EVENT_TYPES.some(([t]) => t === type)) throw invalid('event_type', `event_type ${type} is not a known event type`);
   const entity = req.query.get('entity_id');
-  const items = world.events
-    .filter((e) => e.owner === req.owner && (!type || e.event_type === type) && (!entity || e.entity_id === entity))
-    .sort((a, b) => b.seq - a.seq);
+  const items = world.events.filter((e) => e.owner === req.owner && (!type || e.event_type === type) && (!entity || e.entity_id === entity)).sort((a, b) => b.seq - a.seq);
   const { page, has_more, next_token } = paginate(items, `events:${type ?? ''}:${entity ?? ''}`, limit, req.query.get('token'));
   const data = page.map((e) => ({ event_id: e.event_id, event_type: e.event_type, event_data: e.event_data, created_at: e.created_at }));
   return { status: 200, body: { data, has_more, next_token } };
@@ -730,4 +712,3 @@ export function validateBody(route: Route, body: unknown, strict = false): void 
   const problem = checkRequest(`${route.method} ${route.pattern}`, body, strict);
   if (problem) throw invalid(problem.param, problem.message);
 }
-

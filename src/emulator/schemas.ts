@@ -141,12 +141,9 @@ function describe(error: ErrorObject): ParamProblem {
  * the `null` alternative of a nullable union) say less than the concrete error inside the branch.
  */
 function best(errors: ErrorObject[]): ParamProblem {
-  const useful = errors.filter(
-    (e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && !(e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null'),
-  );
+  const useful = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && !(e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null'));
   const pool = useful.length > 0 ? useful : errors;
-  const depth = (e: ErrorObject): number =>
-    e.instancePath.split('/').length + (e.keyword === 'required' || e.keyword === 'discriminator' || e.keyword === 'additionalProperties' ? 1 : 0);
+  const depth = (e: ErrorObject): number => e.instancePath.split('/').length + (e.keyword === 'required' || e.keyword === 'discriminator' || e.keyword === 'additionalProperties' ? 1 : 0);
   const chosen = pool.reduce((a, b) => (depth(b) > depth(a) ? b : a));
   return describe(chosen);
 }

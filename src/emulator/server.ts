@@ -34,10 +34,14 @@ type Stored = { state: 'in-flight' } | { state: 'done'; reply: Reply; expires: n
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 export interface ServerOptions {
@@ -279,14 +283,7 @@ export class EmulatorServer {
     return reply;
   }
 
-  private async download(
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    path: string,
-    query: string,
-    fault: ChosenFault | null,
-  ): Promise<void> {
+  private async download(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string, fault: ChosenFault | null): Promise<void> {
     const parts = path.split('/');
     if (path.startsWith('/uploads/') && method === 'PUT') return this.receiveUpload(req, res, parts[2] ?? '');
     let file: { body: Buffer; type: string } | null = null;

@@ -18,9 +18,29 @@ type Body = Record<string, unknown>;
  * exercise exact names, close matches and regional variants).
  */
 export const LANGUAGES: readonly string[] = [
-  'Arabic', 'Chinese (Mandarin, Simplified)', 'Dutch', 'English', 'English (United Kingdom)', 'English (United States)',
-  'French', 'French (Canada)', 'French (France)', 'German', 'German (Germany)', 'Hindi', 'Italian', 'Japanese', 'Korean',
-  'Polish', 'Portuguese', 'Portuguese (Brazil)', 'Spanish', 'Spanish (Mexico)', 'Spanish (Spain)', 'Swedish', 'Turkish',
+  'Arabic',
+  'Chinese (Mandarin, Simplified)',
+  'Dutch',
+  'English',
+  'English (United Kingdom)',
+  'English (United States)',
+  'French',
+  'French (Canada)',
+  'French (France)',
+  'German',
+  'German (Germany)',
+  'Hindi',
+  'Italian',
+  'Japanese',
+  'Korean',
+  'Polish',
+  'Portuguese',
+  'Portuguese (Brazil)',
+  'Spanish',
+  'Spanish (Mexico)',
+  'Spanish (Spain)',
+  'Swedish',
+  'Turkish',
 ];
 
 /** Source length assumed for a URL the emulator did not serve itself. */
@@ -147,11 +167,13 @@ export class Translations {
     const now = this.world.now();
     const total = this.world.options.renderSeconds * 1000;
     return languages.map((language) => {
-      const failure = source.text.includes(FAIL_TRIGGER) || this.world.faults.renderFails('POST', requestPath)
-        ? { code: 'translation_failed', message: 'The speech track could not be translated.' }
-        : null;
+      const failure =
+        source.text.includes(FAIL_TRIGGER) || this.world.faults.renderFails('POST', requestPath) ? { code: 'translation_failed', message: 'The speech track could not be translated.' } : null;
       const t: TranslationRecord = {
-        id: `${randomBytes(16).toString('hex')}-${language.toLowerCase().replace(/[^a-z]+/g, '').slice(0, 2)}`,
+        id: `${randomBytes(16).toString('hex')}-${language
+          .toLowerCase()
+          .replace(/[^a-z]+/g, '')
+          .slice(0, 2)}`,
         owner,
         seq: this.world.nextSeq(),
         title: typeof body.title === 'string' ? body.title : null,
@@ -281,7 +303,11 @@ export function translatedSrt(language: string, text: string, duration: number):
 
 // ---- routes --------------------------------------------------------------------------------
 
-const split = (value: string | null): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const split = (value: string | null): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const createTranslation: Handler = async (world, req) => {
   const body = await req.json();
@@ -358,14 +384,17 @@ const generateProofread: Handler = async (world, req): Promise<Reply> => {
   const body = await req.json();
   const p = world.translations.ownedProofread(req.owner, req.params.proofread_id!);
   if (world.now() < p.doneAt) throw new HttpError(409, 'resource_not_ready', 'The proofread is still processing.');
-  const [t] = world.translations.create(req.owner, { ...p.body, output_languages: [p.language], enable_caption: body.captions === true, callback_url: body.callback_url, callback_id: body.callback_id }, req.path, p.srt);
+  const [t] = world.translations.create(
+    req.owner,
+    { ...p.body, output_languages: [p.language], enable_caption: body.captions === true, callback_url: body.callback_url, callback_id: body.callback_id },
+    req.path,
+    p.srt,
+  );
   return ok({ video_translation_id: t!.id, status: 'processing' });
 };
 
 /** Glossaries are made in the web app; the API lists them (§2.22). */
-export const GLOSSARIES = [
-  { brand_glossary_id: 'bg_acme', name: 'Acme product names', created_at: '2026-01-05T10:00:00Z', updated_at: '2026-03-01T09:30:00Z' },
-];
+export const GLOSSARIES = [{ brand_glossary_id: 'bg_acme', name: 'Acme product names', created_at: '2026-01-05T10:00:00Z', updated_at: '2026-03-01T09:30:00Z' }];
 
 const listGlossaries: Handler = (_world, req) => {
   const limit = limitOf(req.query.get('limit'), 10, 100);

@@ -85,10 +85,7 @@ function checkVoiceSettings(settings: Body | undefined, voice: Voice | undefined
   const engine = obj(settings.engine_settings);
   const type = str(engine?.engine_type);
   if (type && voice?.engines && !voice.engines.includes(type)) {
-    throw invalid(
-      `${prefix}voice_settings.engine_settings.engine_type`,
-      `Voice ${voice.voice_id} does not support the ${type} engine (supported: ${voice.engines.join(', ')})`,
-    );
+    throw invalid(`${prefix}voice_settings.engine_settings.engine_type`, `Voice ${voice.voice_id} does not support the ${type} engine (supported: ${voice.engines.join(', ')})`);
   }
 }
 
@@ -260,9 +257,11 @@ export function agentDuration(prompt: string): number {
 
 /** A sentence-case title the "model" gives a session: the prompt's first words, tags removed. */
 export function sessionTitle(prompt: string): string {
-  const clean = prompt.replace(/\[emulator:[a-z]+\]/gi, '').replace(/\s+/g, ' ').trim();
+  const clean = prompt
+    .replace(/\[emulator:[a-z]+\]/gi, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   const first = clean.split(/[.!?\n]/)[0] ?? clean;
   const short = first.split(' ').slice(0, 8).join(' ');
   return short.length > 0 ? short.charAt(0).toUpperCase() + short.slice(1) : 'Untitled video';
 }
-

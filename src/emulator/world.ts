@@ -272,10 +272,13 @@ export class World {
 
   /** Runs `fn` after `ms`, unless the world is reset or closed first. */
   later(ms: number, fn: () => void): ClockTimer {
-    const timer = this.clock.setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, Math.max(0, ms));
+    const timer = this.clock.setTimeout(
+      () => {
+        this.timers.delete(timer);
+        fn();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(timer);
     return timer;
   }
@@ -341,13 +344,9 @@ export class World {
   admit(owner: string, also = 0): void {
     const limit = this.options.concurrencyLimit;
     if (this.activeJobs(owner) + also >= limit) {
-      throw new HttpError(
-        429,
-        'rate_limit_exceeded',
-        `Concurrent job limit reached (${limit}). Retry after the period indicated by the Retry-After header.`,
-        undefined,
-        { 'Retry-After': String(this.options.retryAfterSeconds) },
-      );
+      throw new HttpError(429, 'rate_limit_exceeded', `Concurrent job limit reached (${limit}). Retry after the period indicated by the Retry-After header.`, undefined, {
+        'Retry-After': String(this.options.retryAfterSeconds),
+      });
     }
   }
 
@@ -392,8 +391,7 @@ export class World {
   /** Creates a video whose clock starts now; `failure` decides its end. */
   createVideo(
     owner: string,
-    init: Omit<VideoRecord, 'id' | 'owner' | 'seq' | 'createdAt' | 'startAt' | 'doneAt' | 'deleted' | 'sessionId' | 'batchId'> &
-      Partial<Pick<VideoRecord, 'sessionId' | 'batchId'>>,
+    init: Omit<VideoRecord, 'id' | 'owner' | 'seq' | 'createdAt' | 'startAt' | 'doneAt' | 'deleted' | 'sessionId' | 'batchId'> & Partial<Pick<VideoRecord, 'sessionId' | 'batchId'>>,
     how: { reserved?: boolean } = {},
   ): VideoRecord {
     const now = this.clock.now();
@@ -573,13 +571,7 @@ export class World {
     batch.notified = true;
     const counts: Record<string, number> = { queued: 0, processing: 0, completed: 0, failed: 0 };
     for (const item of batch.items) counts[this.batchItemStatus(item)]! += 1;
-    this.emit(
-      batch.owner,
-      'batch.finished',
-      { batch_id: batch.id, status: this.batchStatus(batch), total_items: batch.items.length, counts_by_status: counts },
-      batch.id,
-      batch.callbackUrl,
-    );
+    this.emit(batch.owner, 'batch.finished', { batch_id: batch.id, status: this.batchStatus(batch), total_items: batch.items.length, counts_by_status: counts }, batch.id, batch.callbackUrl);
   }
 
   // ---- agent sessions ---------------------------------------------------------------------
@@ -620,18 +612,22 @@ export class World {
     this.sessions.set(session.id, session);
     if (this.behaviours.agentVideoAtCreate) {
       // HeyGen hands out the id at create; the video stays pending until the agent renders into it.
-      const reserved = this.createVideo(owner, {
-        title: session.title,
-        duration: agentDuration(prompt),
-        captions: false,
-        captionStyle: false,
-        outputFormat: 'mp4',
-        text: prompt,
-        callbackUrl: null,
-        callbackId: null,
-        sessionId: session.id,
-        failure: null,
-      }, { reserved: true });
+      const reserved = this.createVideo(
+        owner,
+        {
+          title: session.title,
+          duration: agentDuration(prompt),
+          captions: false,
+          captionStyle: false,
+          outputFormat: 'mp4',
+          text: prompt,
+          callbackUrl: null,
+          callbackId: null,
+          sessionId: session.id,
+          failure: null,
+        },
+        { reserved: true },
+      );
       session.reservedVideoId = reserved.id;
       session.videoId = reserved.id;
     }
@@ -729,20 +725,16 @@ export class World {
     session.progress = 40;
     const intro = request === null ? 'Here is the storyboard.' : `I revised the storyboard as you asked: "${request}".`;
     this.say(session, 'text', `${intro}${named ? ` ${named.sentence}` : ''} Reply with changes, or tell me to go ahead and render.`);
-    this.say(
-      session,
-      'resource',
-      `${request === null ? 'Storyboard draft' : `Storyboard revision ${session.revisions}`} (${scenes} scenes, ~${seconds}s)`,
-      [resource.resource_id, ...(named?.ids ?? [])],
-    );
+    this.say(session, 'resource', `${request === null ? 'Storyboard draft' : `Storyboard revision ${session.revisions}`} (${scenes} scenes, ~${seconds}s)`, [
+      resource.resource_id,
+      ...(named?.ids ?? []),
+    ]);
   }
 
   private startRendering(session: SessionRecord): void {
     const named = this.choose(session, true);
     if (named) this.say(session, named.ids.length > 0 ? 'resource' : 'text', named.sentence, named.ids.length > 0 ? named.ids : null);
-    const failure = this.faults.renderFails('POST', '/v3/video-agents') || session.prompt.includes(FAIL_TRIGGER)
-      ? { code: 'rendering_failed', message: 'Avatar rendering timed out' }
-      : null;
+    const failure = this.faults.renderFails('POST', '/v3/video-agents') || session.prompt.includes(FAIL_TRIGGER) ? { code: 'rendering_failed', message: 'Avatar rendering timed out' } : null;
     const reserved = session.reservedVideoId ? this.videos.get(session.reservedVideoId) : undefined;
     session.reservedVideoId = null;
     let video: VideoRecord;

@@ -189,11 +189,7 @@ export class HeyGenClient {
    * makes that key durable (in the lock) before it leaves, so a lost answer is resumed under it.
    * Resolves with the last outcome and the key it was answered under.
    */
-  async createVideoFresh(
-    body: Record<string, unknown>,
-    idempotencyKey: string,
-    record: (freshKey: string) => Promise<void>,
-  ): Promise<{ outcome: Outcome<CreatedVideo>; key: string }> {
+  async createVideoFresh(body: Record<string, unknown>, idempotencyKey: string, record: (freshKey: string) => Promise<void>): Promise<{ outcome: Outcome<CreatedVideo>; key: string }> {
     const first = await this.createVideo(body, idempotencyKey);
     if (!isRefusal(first)) return { outcome: first, key: idempotencyKey };
     const key = freshKey(idempotencyKey);
@@ -396,9 +392,7 @@ export class HeyGenClient {
   }
 
   /** One page of `GET /v3/voices`; HeyGen lists `public` voices unless `type: 'private'` is asked for. */
-  listVoices(
-    query: { type?: 'public' | 'private'; language?: string; gender?: string; limit?: number; token?: string } = {},
-  ): Promise<Outcome<Page<VoiceInfo>>> {
+  listVoices(query: { type?: 'public' | 'private'; language?: string; gender?: string; limit?: number; token?: string } = {}): Promise<Outcome<Page<VoiceInfo>>> {
     return this.page<VoiceInfo>({
       method: 'GET',
       path: '/v3/voices',
@@ -444,7 +438,11 @@ export class HeyGenClient {
   /** One page of `GET /v3/video-translations`. */
   listTranslations(query: { limit?: number; token?: string } = {}): Promise<Outcome<Page<Translation>>> {
     return this.page<Translation>({
-      method: 'GET', path: '/v3/video-translations', query: { limit: query.limit ?? 100, token: query.token }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
+      method: 'GET',
+      path: '/v3/video-translations',
+      query: { limit: query.limit ?? 100, token: query.token },
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
     });
   }
 
@@ -452,7 +450,11 @@ export class HeyGenClient {
   translationStatuses(ids: readonly string[]): Promise<Outcome<StatusRow[]>> {
     if (ids.length === 0 || ids.length > MAX_STATUS_IDS) throw new RangeError(`translationStatuses takes 1-${MAX_STATUS_IDS} ids, got ${ids.length}`);
     return this.call({
-      method: 'GET', path: '/v3/video-translations/statuses', query: { video_translation_ids: ids.join(',') }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
+      method: 'GET',
+      path: '/v3/video-translations/statuses',
+      query: { video_translation_ids: ids.join(',') },
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
     });
   }
 
@@ -492,14 +494,23 @@ export class HeyGenClient {
    */
   generateProofread(id: string, body: Record<string, unknown>, idempotencyKey: string): Promise<Outcome<{ video_translation_id: string; status: string }>> {
     return this.call({
-      method: 'POST', path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}/generate`, json: body, idempotencyKey, retry: 'never', timeoutMs: this.timeouts.writeMs,
+      method: 'POST',
+      path: `/v3/video-translations/proofreads/${encodeURIComponent(id)}/generate`,
+      json: body,
+      idempotencyKey,
+      retry: 'never',
+      timeoutMs: this.timeouts.writeMs,
     });
   }
 
   /** One page of `GET /v3/brand-glossaries`. */
   listGlossaries(query: { limit?: number; token?: string } = {}): Promise<Outcome<Page<BrandGlossary>>> {
     return this.page<BrandGlossary>({
-      method: 'GET', path: '/v3/brand-glossaries', query: { limit: query.limit ?? 100, token: query.token }, retry: 'idempotent', timeoutMs: this.timeouts.readMs,
+      method: 'GET',
+      path: '/v3/brand-glossaries',
+      query: { limit: query.limit ?? 100, token: query.token },
+      retry: 'idempotent',
+      timeoutMs: this.timeouts.readMs,
     });
   }
 
@@ -507,11 +518,7 @@ export class HeyGenClient {
    * One request exactly as given, never retried, for `reel doctor`: what HeyGen answered, how fast,
    * and whether it said the answer was replayed under the Idempotency-Key. Only cancellation throws.
    */
-  async probe(
-    method: 'GET' | 'POST',
-    path: string,
-    options: { query?: Record<string, string | number | undefined>; json?: unknown; idempotencyKey?: string } = {},
-  ): Promise<ProbeAnswer> {
+  async probe(method: 'GET' | 'POST', path: string, options: { query?: Record<string, string | number | undefined>; json?: unknown; idempotencyKey?: string } = {}): Promise<ProbeAnswer> {
     const kind = method === 'GET' ? 'read' : 'write';
     await this.gate.wait(kind, this.signal).catch((error: unknown) => this.cancelled(error));
     const spec: RequestSpec = {
@@ -667,7 +674,12 @@ export class HeyGenClient {
           return {
             type: 'response',
             status: response.status,
-            envelope: { error: { code: 'redirect_refused', message: `the API answered ${response.status}, redirecting to ${where}; reel follows redirects only within ${redactedOrigin(url)} and never sends the key elsewhere — set HEYGEN_API_URL to the API's address` } },
+            envelope: {
+              error: {
+                code: 'redirect_refused',
+                message: `the API answered ${response.status}, redirecting to ${where}; reel follows redirects only within ${redactedOrigin(url)} and never sends the key elsewhere — set HEYGEN_API_URL to the API's address`,
+              },
+            },
             replayed: false,
             ms: Date.now() - started,
           };
@@ -829,11 +841,7 @@ export const LOCAL_RETRY: Partial<RetryPolicy> = { maxRetries: 4, baseDelayMs: 1
  * The client every command uses: key and base URL from `settings`, Ctrl-C threaded into every
  * fetch, reel's user agent, and short retry waits when the API is on this machine.
  */
-export function connect(
-  settings: { baseUrl: string; apiKey: string },
-  signal: AbortSignal,
-  extra: Omit<Partial<ClientOptions>, 'baseUrl' | 'apiKey' | 'signal'> = {},
-): HeyGenClient {
+export function connect(settings: { baseUrl: string; apiKey: string }, signal: AbortSignal, extra: Omit<Partial<ClientOptions>, 'baseUrl' | 'apiKey' | 'signal'> = {}): HeyGenClient {
   return new HeyGenClient({
     baseUrl: settings.baseUrl,
     apiKey: settings.apiKey,

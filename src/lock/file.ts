@@ -49,8 +49,7 @@ export function parseLock(text: string, file = LOCKFILE_NAME): Lockfile {
     const at = /position (\d+)/.exec(error instanceof Error ? error.message : '');
     const where = at ? `:${lineCol(text, Number(at[1]))}` : '';
     throw new LockError(
-      `${file}${where}: not valid JSON (${error instanceof Error ? error.message : String(error)}). ` +
-        'Restore it from git (`git checkout -- reel.lock`); reel will not overwrite it.',
+      `${file}${where}: not valid JSON (${error instanceof Error ? error.message : String(error)}). ` + 'Restore it from git (`git checkout -- reel.lock`); reel will not overwrite it.',
       { cause: error },
     );
   }
@@ -60,10 +59,7 @@ export function parseLock(text: string, file = LOCKFILE_NAME): Lockfile {
     throw new LockError(`${file}: "lockfileVersion" is missing or not a whole number; this is not a reel lockfile.`);
   }
   if (version > LOCKFILE_VERSION) {
-    throw new LockError(
-      `${file} has lockfileVersion ${version}, written by a newer reel (this one reads version ${LOCKFILE_VERSION}). ` +
-        'Upgrade reel; the lockfile was left untouched.',
-    );
+    throw new LockError(`${file} has lockfileVersion ${version}, written by a newer reel (this one reads version ${LOCKFILE_VERSION}). ` + 'Upgrade reel; the lockfile was left untouched.');
   }
   if (version < 1) throw new LockError(`${file}: unknown lockfileVersion ${version}.`);
   const videos = data.videos ?? {};

@@ -82,7 +82,14 @@ export async function readFragment(path: string, name: string): Promise<LockFrag
   const raw = (JSON.parse(text) as { shard?: unknown }).shard;
   if (raw === undefined) return { file: name, lock };
   const shard = raw as Partial<Shard> | null;
-  const ok = shard !== null && typeof shard === 'object' && Number.isInteger(shard.index) && Number.isInteger(shard.count) && (shard.count as number) >= 1 && (shard.index as number) >= 1 && (shard.index as number) <= (shard.count as number);
+  const ok =
+    shard !== null &&
+    typeof shard === 'object' &&
+    Number.isInteger(shard.index) &&
+    Number.isInteger(shard.count) &&
+    (shard.count as number) >= 1 &&
+    (shard.index as number) >= 1 &&
+    (shard.index as number) <= (shard.count as number);
   if (!ok) throw new LockError(`${name}: "shard" must be {"index": K, "count": N} with 1 ≤ K ≤ N; this is not a fragment reel wrote.`);
   return { file: name, lock, shard: { index: shard.index as number, count: shard.count as number } };
 }
@@ -96,14 +103,25 @@ export async function readFragment(path: string, name: string): Promise<LockFrag
 export function mergeLocks(base: Lockfile, fragments: readonly LockFragment[]): LockMergeResult {
   const counts = new Set(fragments.flatMap((f) => (f.shard ? [f.shard.count] : [])));
   if (counts.size > 1) {
-    throw new LockError(`the fragments come from different shard counts (${[...counts].sort().map((n) => `/${n}`).join(', ')}); merge the fragments of one run, all built with the same --shard K/N`);
+    throw new LockError(
+      `the fragments come from different shard counts (${[...counts]
+        .sort()
+        .map((n) => `/${n}`)
+        .join(', ')}); merge the fragments of one run, all built with the same --shard K/N`,
+    );
   }
   const ids = new Set(Object.keys(base.videos));
   for (const { lock } of fragments) for (const id of Object.keys(lock.videos)) ids.add(id);
 
   const videos = idMap<LockEntry>();
   const result: LockMergeResult = {
-    lock: { ...base, videos, assets: idMap() }, added: [], updated: [], removed: [], conflicts: [], missingShards: [], duplicateAssets: [],
+    lock: { ...base, videos, assets: idMap() },
+    added: [],
+    updated: [],
+    removed: [],
+    conflicts: [],
+    missingShards: [],
+    duplicateAssets: [],
   };
   for (const id of [...ids].sort()) {
     const before = own(base.videos, id);

@@ -40,7 +40,12 @@ export function sentRevisionsStillHold(messagesSent: readonly string[] | undefin
  * The next message a paused chat session should get: the first revision not yet sent, then — with
  * `approved` — the approval, unless one was already sent after the last revision.
  */
-export function nextMessage(messagesSent: readonly string[] | undefined, revisions: readonly string[], approved: boolean, approvalMessage: string): { kind: 'revision' | 'approval'; text: string } | undefined {
+export function nextMessage(
+  messagesSent: readonly string[] | undefined,
+  revisions: readonly string[],
+  approved: boolean,
+  approvalMessage: string,
+): { kind: 'revision' | 'approval'; text: string } | undefined {
   const sent = messagesSent ?? [];
   const revisionsSent = new Set(sent.filter((h) => !isApproval(h)));
   for (const revision of revisions) if (!revisionsSent.has(messageHash(revision))) return { kind: 'revision', text: revision };

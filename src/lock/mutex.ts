@@ -177,9 +177,7 @@ export async function acquireMutex(root: string, options: AcquireOptions = {}): 
       throw new LockError(`${MUTEX_NAME} is a directory, not reel's write-lock file; remove it (rmdir ${MUTEX_NAME}, or move it away) and try again.`);
     }
     if (holder === 'unreadable') {
-      throw new LockError(
-        `${MUTEX_NAME} exists but cannot be read. If no reel process is running, delete it (rm ${MUTEX_NAME}) and try again.`,
-      );
+      throw new LockError(`${MUTEX_NAME} exists but cannot be read. If no reel process is running, delete it (rm ${MUTEX_NAME}) and try again.`);
     }
     if (isStale(holder)) {
       if (await removeStale(path, holder)) tookOver = holder;

@@ -144,9 +144,5 @@ export async function openLock(root: string, options: OpenLockOptions = {}): Pro
 async function removeTornWrites(root: string): Promise<void> {
   const prefix = `.${LOCKFILE_NAME}.`;
   const names = await readdir(root).catch(() => [] as string[]);
-  await Promise.all(
-    names
-      .filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'))
-      .map((name) => unlink(join(root, name)).catch(() => {})),
-  );
+  await Promise.all(names.filter((name) => name.startsWith(prefix) && name.endsWith('.tmp')).map((name) => unlink(join(root, name)).catch(() => {})));
 }

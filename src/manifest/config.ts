@@ -99,7 +99,10 @@ export async function loadConfig(root: string): Promise<{ config: ProjectConfig;
  * reel's to write.
  */
 function outDirProblem(out: string): string | undefined {
-  const parts = out.replace(/\\/g, '/').split('/').filter((p) => p !== '' && p !== '.');
+  const parts = out
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((p) => p !== '' && p !== '.');
   if (out.startsWith('/') || /^[A-Za-z]:/.test(out) || parts.includes('..')) return `\`out\` (${out}) must be a folder inside the project, relative to its root (e.g. \`out\`)`;
   if (parts.length === 0) return `\`out\` (${out}) is the project root: reel would skip every manifest in it; use a sub-folder such as \`out\``;
   const bad = parts.find((p) => ['.git', '.reel', 'node_modules'].includes(p.toLowerCase()));

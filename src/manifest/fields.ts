@@ -2,8 +2,20 @@ import type { Mode } from './types.js';
 
 /** Fields only a direct entry (POST /v3/videos) may use. */
 export const DIRECT_FIELDS = [
-  'image', 'script', 'audio', 'voice_settings', 'aspect_ratio', 'resolution', 'fit', 'remove_background',
-  'output_format', 'motion_prompt', 'expressiveness', 'background', 'captions', 'engine',
+  'image',
+  'script',
+  'audio',
+  'voice_settings',
+  'aspect_ratio',
+  'resolution',
+  'fit',
+  'remove_background',
+  'output_format',
+  'motion_prompt',
+  'expressiveness',
+  'background',
+  'captions',
+  'engine',
 ] as const;
 
 /** Fields only an agent entry (POST /v3/video-agents) may use. */

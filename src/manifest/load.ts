@@ -155,7 +155,7 @@ export function checkProject(results: FileResult[], root?: string, out = 'out'):
     for (const e of list) {
       const others = list
         .filter((o) => o !== e)
-        .map((o) => `${(root === undefined ? o.source.file : relativePath(root, o.source.file))}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
+        .map((o) => `${root === undefined ? o.source.file : relativePath(root, o.source.file)}:${o.source.line}:${o.source.col}${o.origin ? ` (row ${o.origin.row} of ${o.origin.data})` : ''}`);
       const row = e.origin ? ` (row ${e.origin.row} of ${e.origin.data})` : '';
       found.push({ ...e.source, id, severity: 'error', message: `duplicate id \`${id}\`${row}: also defined at ${others.join(', ')}; ids must be unique across the project` });
     }
@@ -169,7 +169,10 @@ export function checkProject(results: FileResult[], root?: string, out = 'out'):
  * the way): an error at each, naming the other. Default outputs (`<out>/<id>.mp4`) count too.
  */
 function outputCollisions(results: FileResult[], root: string | undefined, outDir: string): Diagnostic[] {
-  const dir = outDir.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const dir = outDir
+    .replace(/\\/g, '/')
+    .replace(/^\.\/+/, '')
+    .replace(/\/+$/, '');
   const byKey = new Map<string, ResolvedEntry[]>();
   const shown = new Map<ResolvedEntry, string>();
   for (const r of results) {
@@ -193,7 +196,12 @@ function outputCollisions(results: FileResult[], root: string | undefined, outDi
     if (list.length < 2 || list.every((e) => e.id === list[0]!.id)) continue;
     for (const e of list) {
       const others = list.filter((o) => o !== e).map((o) => `\`${o.id}\` (${where(o)})`);
-      diagnostics.push({ ...at(e), id: e.id, severity: 'error', message: `\`${e.id}\` writes ${shown.get(e)}${e.output.file ? '' : ' (its default output)'}, as does ${others.join(', ')}; give each entry its own \`output.file\`` });
+      diagnostics.push({
+        ...at(e),
+        id: e.id,
+        severity: 'error',
+        message: `\`${e.id}\` writes ${shown.get(e)}${e.output.file ? '' : ' (its default output)'}, as does ${others.join(', ')}; give each entry its own \`output.file\``,
+      });
     }
   }
   return diagnostics;

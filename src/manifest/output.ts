@@ -14,7 +14,9 @@ export function checkOutputFile(root: string, file: string, format: unknown): { 
   }
   const rel = relativePath(root, abs);
   if (!rel.toLowerCase().endsWith(`.${ext}`)) {
-    return { problem: `\`output.file\` must end in \`.${ext}\`${format === 'webm' ? ' (the entry sets `output_format: webm`)' : ''}; reel writes only video files there (e.g. \`renders/intro.${ext}\`)` };
+    return {
+      problem: `\`output.file\` must end in \`.${ext}\`${format === 'webm' ? ' (the entry sets `output_format: webm`)' : ''}; reel writes only video files there (e.g. \`renders/intro.${ext}\`)`,
+    };
   }
   const parts = rel.split('/');
   const bad = parts.find((p) => p.startsWith('.') || p.toLowerCase() === 'node_modules');

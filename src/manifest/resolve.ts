@@ -28,7 +28,14 @@ export const PROMPT_MAX = 10000;
 /** Direct-mode fields copied into the request under the same name. */
 const PASS_THROUGH = ['voice_settings', 'aspect_ratio', 'resolution', 'fit', 'remove_background', 'output_format', 'motion_prompt', 'expressiveness'] as const;
 /** Agent-mode manifest field → request field. */
-const AGENT_RENAMES: ReadonlyArray<readonly [string, string]> = [['avatar', 'avatar_id'], ['voice', 'voice_id'], ['style', 'style_id'], ['brand_kit', 'brand_kit_id'], ['orientation', 'orientation'], ['incognito', 'incognito_mode']];
+const AGENT_RENAMES: ReadonlyArray<readonly [string, string]> = [
+  ['avatar', 'avatar_id'],
+  ['voice', 'voice_id'],
+  ['style', 'style_id'],
+  ['brand_kit', 'brand_kit_id'],
+  ['orientation', 'orientation'],
+  ['incognito', 'incognito_mode'],
+];
 
 /** Object fields merged key by key with defaults; every other field is replaced whole. */
 const DEEP_MERGED = new Set(['voice_settings', 'output', 'api', 'locales']);
@@ -244,15 +251,14 @@ export class FileResolver {
   private draft(id: string, mode: Mode, f: Map<string, Field>, keyNode: Node | undefined, marker: Node | undefined): void {
     const needs = draftNeeds(mode, (k) => f.has(k));
     this.drafts.push({ id, mode, needs, source: this.pos(keyNode) });
-    const message = needs.length > 0
-      ? `\`${id}\` is a draft and is not rendered: it needs ${needs.map((n) => `\`${n}\``).join(', ')}; fill ${needs.length === 1 ? 'it' : 'them'} in, then remove \`draft: true\``
-      : `\`${id}\` is a draft and is not rendered; it looks complete: remove \`draft: true\` to render it`;
+    const message =
+      needs.length > 0
+        ? `\`${id}\` is a draft and is not rendered: it needs ${needs.map((n) => `\`${n}\``).join(', ')}; fill ${needs.length === 1 ? 'it' : 'them'} in, then remove \`draft: true\``
+        : `\`${id}\` is a draft and is not rendered; it looks complete: remove \`draft: true\` to render it`;
     this.diagnostics.push({ ...this.pos(marker), id, message, severity: 'warning' });
   }
 
-  private async expandRows(
-    id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }, allowEmpty: ReadonlySet<string>,
-  ): Promise<void> {
+  private async expandRows(id: string, mode: Mode, merged: Map<string, Field>, keyNodeArg: Node | undefined, rows: { rows: Row[]; relPath: string }, allowEmpty: ReadonlySet<string>): Promise<void> {
     const dataRel = rows.relPath;
     const reported = new Set<string>();
     const columns = (row: Row): string => Object.keys(row).join(', ') || '(none)';
@@ -329,8 +335,15 @@ export class FileResolver {
     const before = this.diagnostics.length;
     const err = (node: Node | undefined, message: string): void => this.error(node, message, id);
     if (!ID_PATTERN.test(id) || id.length > MAX_ID_LENGTH) {
-      const slug = id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, MAX_ID_LENGTH);
-      err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`);
+      const slug = id
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^[^a-z0-9]+/, '')
+        .slice(0, MAX_ID_LENGTH);
+      err(
+        keyNode,
+        `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} is not safe as a file name; use lower-case letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit${slug ? ` (e.g. \`${slug}\`)` : ''}`,
+      );
     } else if (WINDOWS_RESERVED.test(id) || id.endsWith('.')) {
       const reason = id.endsWith('.') ? 'ends with `.`, which Windows drops from file names' : `is a device name on Windows (\`${id.split('.')[0]}\`), so \`${id}.mp4\` cannot be created there`;
       err(keyNode, `id \`${id}\`${origin ? ` (row ${origin.row} of ${origin.data})` : ''} ${reason}; choose another id (e.g. \`${id.replace(/\.+$/, '')}-video\`)`);
@@ -364,7 +377,12 @@ export class FileResolver {
       if (avatar !== undefined && image !== undefined) err(node('image'), 'use either `avatar` (a look id) or `image`, not both');
       else if (image !== undefined) {
         set('type', 'image', 'image');
-        const v = ref(String(image), node('image'), (url) => ({ type: 'url', url }), (p) => (request['image'] = { type: 'asset_id', asset_id: p }));
+        const v = ref(
+          String(image),
+          node('image'),
+          (url) => ({ type: 'url', url }),
+          (p) => (request['image'] = { type: 'asset_id', asset_id: p }),
+        );
         set('image', v, 'image');
       } else if (avatar !== undefined) {
         set('type', 'avatar', 'avatar');
@@ -377,10 +395,15 @@ export class FileResolver {
       if (audio !== undefined && (script !== undefined || voice !== undefined)) {
         err(node('audio'), `use either \`script\` + \`voice\` or \`audio\`, not both; remove \`${script !== undefined ? 'script' : 'voice'}\` or \`audio\``);
       } else if (audio !== undefined) {
-        const v = ref(String(audio), node('audio'), (url) => url, (p) => {
-          delete request['audio_url'];
-          request['audio_asset_id'] = p;
-        });
+        const v = ref(
+          String(audio),
+          node('audio'),
+          (url) => url,
+          (p) => {
+            delete request['audio_url'];
+            request['audio_asset_id'] = p;
+          },
+        );
         if (typeof v === 'string') set('audio_url', v, 'audio');
         else if (v === null) set('audio_asset_id', null, 'audio');
       } else if (script === undefined) {
@@ -402,7 +425,12 @@ export class FileResolver {
         if (typeof bg['color'] === 'string') set('background', { type: 'color', value: bg['color'] }, 'background');
         else if (typeof bg['url'] === 'string') set('background', { type: 'image', url: bg['url'] }, 'background');
         else if (typeof bg['image'] === 'string') {
-          const v = ref(bg['image'], descend(this.doc, bgNode, ['image']), (url) => ({ type: 'image', url }), (p) => (request['background'] = { type: 'image', asset_id: p }));
+          const v = ref(
+            bg['image'],
+            descend(this.doc, bgNode, ['image']),
+            (url) => ({ type: 'image', url }),
+            (p) => (request['background'] = { type: 'image', asset_id: p }),
+          );
           set('background', v, 'background');
         }
       }
@@ -428,7 +456,12 @@ export class FileResolver {
       if (Array.isArray(files)) {
         const filesNode = node('files');
         const list: unknown[] = files.map((item, i) => {
-          const v = ref(String(item), descend(this.doc, filesNode, [i]), (url) => ({ type: 'url', url }), (p) => (list[i] = { type: 'asset_id', asset_id: p }));
+          const v = ref(
+            String(item),
+            descend(this.doc, filesNode, [i]),
+            (url) => ({ type: 'url', url }),
+            (p) => (list[i] = { type: 'asset_id', asset_id: p }),
+          );
           return v;
         });
         set('files', list, 'files');
@@ -515,7 +548,8 @@ export class FileResolver {
       const lid = localeId(id, key);
       const strategy = spec['strategy'] === 'rerender' ? 'rerender' : 'translate';
       const wrong = (strategy === 'translate' ? RERENDER_ONLY : TRANSLATE_ONLY).filter((k) => k in spec);
-      for (const k of wrong) fail(k, `locale \`${key}\`: \`${k}\` is for ${strategy === 'translate' ? '`strategy: rerender`' : '`strategy: translate` (the default)'} locales; remove it or change the strategy`);
+      for (const k of wrong)
+        fail(k, `locale \`${key}\`: \`${k}\` is for ${strategy === 'translate' ? '`strategy: rerender`' : '`strategy: translate` (the default)'} locales; remove it or change the strategy`);
       if (wrong.length > 0) continue;
       const title = typeof spec['title'] === 'string' ? spec['title'] : typeof source.entry.title === 'string' ? `${source.entry.title} (${key})` : undefined;
       if (strategy === 'translate') this.translateLocale(source, lid, key, spec, title, at, fail, keyPos);
@@ -524,8 +558,14 @@ export class FileResolver {
   }
 
   private translateLocale(
-    source: Pending, lid: string, key: string, spec: Json, title: string | undefined,
-    at: (field: string) => { node?: Node; pos: SourcePosition }, fail: (field: string, message: string) => void, keyPos: SourcePosition,
+    source: Pending,
+    lid: string,
+    key: string,
+    spec: Json,
+    title: string | undefined,
+    at: (field: string) => { node?: Node; pos: SourcePosition },
+    fail: (field: string, message: string) => void,
+    keyPos: SourcePosition,
   ): void {
     const language = spec['language'];
     if (typeof language !== 'string') {
@@ -540,8 +580,11 @@ export class FileResolver {
     };
     // `source` is where the source video is defined: editing it is what re-translates (`reel explain`).
     const fieldSources: Record<string, SourcePosition> = {
-      output_languages: at('language').pos, mode: at('mode').pos, enable_caption: at('captions').pos,
-      translate_audio_only: at('audio_only').pos, source: source.entry.source,
+      output_languages: at('language').pos,
+      mode: at('mode').pos,
+      enable_caption: at('captions').pos,
+      translate_audio_only: at('audio_only').pos,
+      source: source.entry.source,
     };
     if (typeof spec['speakers'] === 'number') {
       request['speaker_num'] = spec['speakers'];
@@ -572,7 +615,9 @@ export class FileResolver {
         locale.awaitingProofread = true;
         this.dependencies.add(where.path);
         this.diagnostics.push({
-          ...at('proofread').pos, id: lid, severity: 'warning',
+          ...at('proofread').pos,
+          id: lid,
+          severity: 'warning',
           message: `locale \`${key}\` waits for its reviewed subtitles: ${where.relPath} does not exist yet; run \`reel l10n pull ${lid}\` once ${source.entry.id} is rendered, correct the file and commit it (or remove \`proofread\`)`,
         });
       } else slots.push({ ref: proofread, path: where.path, relPath: where.relPath, pos: at('proofread').pos, fill: (p) => (request['srt'] = { type: 'asset_id', asset_id: p }) });
@@ -584,11 +629,23 @@ export class FileResolver {
   }
 
   private rerenderLocale(
-    source: Pending, lid: string, key: string, spec: Json, title: string | undefined, f: Map<string, Field>, keyNode: Node | undefined,
-    origin: ResolvedEntry['origin'], specNode: Node | undefined, at: (field: string) => { node?: Node; pos: SourcePosition }, fail: (field: string, message: string) => void,
+    source: Pending,
+    lid: string,
+    key: string,
+    spec: Json,
+    title: string | undefined,
+    f: Map<string, Field>,
+    keyNode: Node | undefined,
+    origin: ResolvedEntry['origin'],
+    specNode: Node | undefined,
+    at: (field: string) => { node?: Node; pos: SourcePosition },
+    fail: (field: string, message: string) => void,
   ): void {
     if (source.entry.mode !== 'direct' || typeof source.entry.request['script'] !== 'string') {
-      fail('strategy', `locale \`${key}\`: \`strategy: rerender\` renders a localized script, so its source must be a direct entry with \`script\`; use \`strategy: translate\` for ${source.entry.mode === 'agent' ? 'agent entries' : 'audio-driven entries'}`);
+      fail(
+        'strategy',
+        `locale \`${key}\`: \`strategy: rerender\` renders a localized script, so its source must be a direct entry with \`script\`; use \`strategy: translate\` for ${source.entry.mode === 'agent' ? 'agent entries' : 'audio-driven entries'}`,
+      );
       return;
     }
     if (typeof spec['script'] !== 'string' && typeof spec['catalog'] !== 'string') {
@@ -687,13 +744,20 @@ export class FileResolver {
     const outputs = this.pending.filter((p) => p.entry.output.file !== undefined);
     if (outputs.length > 0) {
       const realRoot = await realpath(this.root).catch(() => this.root);
-      await Promise.all(outputs.map(async ({ entry }) => {
-        const real = await realTarget(resolvePath(this.root, entry.output.file!)).catch(() => undefined);
-        if (real === undefined || !inside(realRoot, real)) {
-          escapes.add(entry);
-          this.diagnostics.push({ ...(entry.fieldSources['output.file'] ?? entry.source), id: entry.id, severity: 'error', message: `\`output.file\` ${entry.output.file} leads (through a symlink) outside the project; reel writes only inside it` });
-        }
-      }));
+      await Promise.all(
+        outputs.map(async ({ entry }) => {
+          const real = await realTarget(resolvePath(this.root, entry.output.file!)).catch(() => undefined);
+          if (real === undefined || !inside(realRoot, real)) {
+            escapes.add(entry);
+            this.diagnostics.push({
+              ...(entry.fieldSources['output.file'] ?? entry.source),
+              id: entry.id,
+              severity: 'error',
+              message: `\`output.file\` ${entry.output.file} leads (through a symlink) outside the project; reel writes only inside it`,
+            });
+          }
+        }),
+      );
     }
     const failed = new Set<Pending>();
     for (const pending of this.pending) {

@@ -197,7 +197,12 @@ function describe(name: SchemaName, errors: ErrorObject[], data: unknown): Schem
         problem = {
           path,
           key: false,
-          message: path.length === 0 ? (name === 'manifest' ? 'a manifest must be a mapping with `version: 1` and `videos:`' : 'the config must be a mapping of settings') : `${where} must be ${typeWord((e.params as { type: unknown }).type)}`,
+          message:
+            path.length === 0
+              ? name === 'manifest'
+                ? 'a manifest must be a mapping with `version: 1` and `videos:`'
+                : 'the config must be a mapping of settings'
+              : `${where} must be ${typeWord((e.params as { type: unknown }).type)}`,
         };
         break;
       case 'enum': {
@@ -209,7 +214,11 @@ function describe(name: SchemaName, errors: ErrorObject[], data: unknown): Schem
         break;
       }
       case 'const':
-        problem = { path, key: false, message: field === 'version' ? '`version` must be 1 (the only manifest format version)' : `${where} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
+        problem = {
+          path,
+          key: false,
+          message: field === 'version' ? '`version` must be 1 (the only manifest format version)' : `${where} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`,
+        };
         break;
       case 'minimum':
       case 'maximum': {
@@ -225,7 +234,11 @@ function describe(name: SchemaName, errors: ErrorObject[], data: unknown): Schem
       case 'maxLength': {
         const v = valueAt(data, path);
         const limit = (e.params as { limit: number }).limit;
-        problem = { path, key: false, message: `${where} is ${typeof v === 'string' ? v.length.toLocaleString('en-US') : '?'} characters; HeyGen allows at most ${limit.toLocaleString('en-US')} — shorten it` };
+        problem = {
+          path,
+          key: false,
+          message: `${where} is ${typeof v === 'string' ? v.length.toLocaleString('en-US') : '?'} characters; HeyGen allows at most ${limit.toLocaleString('en-US')} — shorten it`,
+        };
         break;
       }
       case 'maxItems': {

@@ -19,7 +19,15 @@ export type Product =
   | 'translation_precision';
 
 export const PRODUCTS: readonly Product[] = [
-  'avatar_v', 'avatar_iv', 'avatar_iv_photo', 'avatar_iii', 'avatar_iii_photo', 'video_agent', 'cinematic_avatar', 'translation', 'translation_audio_only',
+  'avatar_v',
+  'avatar_iv',
+  'avatar_iv_photo',
+  'avatar_iii',
+  'avatar_iii_photo',
+  'video_agent',
+  'cinematic_avatar',
+  'translation',
+  'translation_audio_only',
   'translation_precision',
 ];
 
@@ -86,8 +94,7 @@ export function resolvePricing(config: PricingConfig | undefined): Pricing {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const obj = (v: unknown): Record<string, unknown> | undefined =>
-  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const obj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 /**
  * The product an entry's render is billed as. Whether an `avatar` look is a photo avatar is only

@@ -8,8 +8,26 @@ export const WORDS_PER_MINUTE = 150;
 export const DEFAULT_ESTIMATE_SECONDS = 60;
 
 const NUMBER_WORDS: Record<string, number> = {
-  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  fifteen: 15, twenty: 20, thirty: 30, forty: 40, 'forty-five': 45, fifty: 50, sixty: 60, ninety: 90,
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  fifteen: 15,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  'forty-five': 45,
+  fifty: 50,
+  sixty: 60,
+  ninety: 90,
 };
 
 // "60-second", "90 s", "2 minutes", "1.5-min", "one minute", "a 30 sec clip". Bare "m" is left out on
@@ -49,7 +67,7 @@ export function estimateSeconds(entry: ResolvedEntry): number {
   if (typeof request.script !== 'string') return DEFAULT_ESTIMATE_SECONDS;
   const settings = request.voice_settings as { speed?: unknown } | null | undefined;
   const speed = typeof settings?.speed === 'number' && settings.speed > 0 ? settings.speed : 1;
-  const seconds = (countWords(request.script) / WORDS_PER_MINUTE) * 60 / speed;
+  const seconds = ((countWords(request.script) / WORDS_PER_MINUTE) * 60) / speed;
   return Math.max(1, Math.round(seconds));
 }
 

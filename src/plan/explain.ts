@@ -83,12 +83,7 @@ function reason(change: Change, fields: FieldExplanation[]): string {
  * Why `id` is in the plan: its action, the fields whose digests differ from the lock and where each
  * is written. Undefined when neither a manifest nor the lock knows the id. Pure.
  */
-export function explain(
-  id: string,
-  entries: readonly ResolvedEntry[],
-  lock: Lockfile,
-  options: Omit<PlanOptions, 'targets' | 'shard'> = {},
-): Explanation | undefined {
+export function explain(id: string, entries: readonly ResolvedEntry[], lock: Lockfile, options: Omit<PlanOptions, 'targets' | 'shard'> = {}): Explanation | undefined {
   const entry = entries.find((e) => e.id === id);
   const lockEntry = lock.videos[id];
   if (!entry && !lockEntry) return undefined;

@@ -3,14 +3,7 @@ import { nextMessage, sentRevisionsStillHold } from '../lock/messages.js';
 import type { DraftEntry, ResolvedEntry } from '../manifest/types.js';
 import { DEFAULT_PRICING, type PriceUnit, type Pricing, type PricingConfig, priceOf, productOf, resolvePricing } from './cost.js';
 import { estimateFor, estimateSeconds } from './estimate.js';
-import {
-  changedFields,
-  fieldDigests,
-  fingerprint,
-  isOutsideFingerprint,
-  isReviewField,
-  outsideDigests,
-} from './fingerprint.js';
+import { changedFields, fieldDigests, fingerprint, isOutsideFingerprint, isReviewField, outsideDigests } from './fingerprint.js';
 import { type Shard, shardOf } from '../util/shard.js';
 import { targetMatcher } from './select.js';
 import { textFields } from './text.js';
@@ -136,11 +129,29 @@ const OPEN: ReadonlySet<string> = new Set(['submitted', 'awaiting_review']);
 
 // Every Change is built here, so all of them share one shape (cheap to create and serialise).
 function change(
-  id: string, action: Action, entry: ResolvedEntry | undefined, locked: LockEntry | undefined, fp: string | undefined,
-  changed: string[], estimate: number, render: boolean, generation: number, continueSession: boolean,
+  id: string,
+  action: Action,
+  entry: ResolvedEntry | undefined,
+  locked: LockEntry | undefined,
+  fp: string | undefined,
+  changed: string[],
+  estimate: number,
+  render: boolean,
+  generation: number,
+  continueSession: boolean,
 ): Change {
   const c: Change = {
-    id, action, entry, locked, fingerprint: fp, changed, estimateSeconds: estimate, render, billed: render, estimateCost: 0, generation,
+    id,
+    action,
+    entry,
+    locked,
+    fingerprint: fp,
+    changed,
+    estimateSeconds: estimate,
+    render,
+    billed: render,
+    estimateCost: 0,
+    generation,
   };
   if (continueSession) c.continueSession = true;
   return c;
@@ -311,8 +322,18 @@ export function stoppable(change: Change): boolean {
 
 export function summarize(changes: readonly Change[], costUnit: PriceUnit = 'usd'): Summary {
   const summary: Summary = {
-    create: 0, update: 0, metadata: 0, unchanged: 0, resume: 0, failed: 0, remove: 0, estimateSeconds: 0, renders: 0, measured: 0,
-    estimateCost: 0, costUnit,
+    create: 0,
+    update: 0,
+    metadata: 0,
+    unchanged: 0,
+    resume: 0,
+    failed: 0,
+    remove: 0,
+    estimateSeconds: 0,
+    renders: 0,
+    measured: 0,
+    estimateCost: 0,
+    costUnit,
   };
   for (const change of changes) {
     summary[change.action] += 1;

@@ -29,7 +29,13 @@ export function awaitingReviewMarkdown(results: readonly JobResult[]): string[] 
   lines.push('', '**Awaiting review**', '');
   for (const r of waiting) {
     lines.push(`- \`${r.id}\`${r.sessionId ? ` (session \`${r.sessionId}\`)` : ''}`);
-    for (const text of r.storyboard ?? []) append(lines, noCommands(text).split('\n').map((l) => `  > ${l}`));
+    for (const text of r.storyboard ?? [])
+      append(
+        lines,
+        noCommands(text)
+          .split('\n')
+          .map((l) => `  > ${l}`),
+      );
     lines.push(`  ${nextStep(r.id, 'reviewing')}`);
   }
   return lines;

@@ -34,7 +34,17 @@ export class JsonBuildReporter implements BuildReporter {
       else counts[r.result] = (counts[r.result] ?? 0) + 1;
     }
     const waiting = awaitingReview(totals.results).map((r) => r.id);
-    this.line({ type: 'done', cancelled: totals.cancelled, ms: totals.ms, requests: totals.requests, unchanged: totals.unchanged, redownloaded, counts, awaiting_review: waiting, ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit } } : {}) });
+    this.line({
+      type: 'done',
+      cancelled: totals.cancelled,
+      ms: totals.ms,
+      requests: totals.requests,
+      unchanged: totals.unchanged,
+      redownloaded,
+      counts,
+      awaiting_review: waiting,
+      ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit } } : {}),
+    });
   }
 
   close(): void {}

@@ -18,8 +18,17 @@ export function formatBuildTable(totals: BuildTotals, color: boolean): string {
   if (rows.length > 0) {
     const cells = rows.map((r) => [r.id, r.action, r.result, formatDuration(r.ms), r.file ?? '']);
     const header = ['ID', 'ACTION', 'RESULT', 'DURATION', 'FILE'];
-    const widths = header.map((h, i) => maxOf(cells.map((c) => (c[i] ?? '').length), h.length));
-    const line = (c: string[]): string => c.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    const widths = header.map((h, i) =>
+      maxOf(
+        cells.map((c) => (c[i] ?? '').length),
+        h.length,
+      ),
+    );
+    const line = (c: string[]): string =>
+      c
+        .map((v, i) => v.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
     lines.push(line(header));
     for (const [i, c] of cells.entries()) {
       const r = rows[i] as JobResult;
@@ -49,7 +58,13 @@ export function reviewLines(r: JobResult): string[] {
   const lines: string[] = [];
   if (r.storyboard && r.storyboard.length > 0) {
     lines.push('Storyboard:');
-    for (const text of r.storyboard) append(lines, noCommands(text).split('\n').map((l) => `  ${l}`));
+    for (const text of r.storyboard)
+      append(
+        lines,
+        noCommands(text)
+          .split('\n')
+          .map((l) => `  ${l}`),
+      );
   }
   lines.push(`Next: ${nextStep(r.id, 'reviewing')}`);
   return lines;
@@ -71,6 +86,9 @@ export function summaryLine(totals: BuildTotals): string {
   if (redownloaded > 0) parts.push(`${redownloaded} re-downloaded`);
   if (totals.unchanged > 0) parts.push(`${totals.unchanged} unchanged`);
   const head = totals.cancelled ? 'Build interrupted' : 'Build finished';
-  const cost = totals.cost && (totals.cost.estimated > 0 || totals.cost.rendered > 0) ? `; cost ${formatCost(totals.cost.rendered, totals.cost.unit)} rendered (estimated ~${formatCost(totals.cost.estimated, totals.cost.unit)})` : '';
+  const cost =
+    totals.cost && (totals.cost.estimated > 0 || totals.cost.rendered > 0)
+      ? `; cost ${formatCost(totals.cost.rendered, totals.cost.unit)} rendered (estimated ~${formatCost(totals.cost.estimated, totals.cost.unit)})`
+      : '';
   return `${head}: ${parts.join(', ') || 'nothing to do'} in ${formatDuration(totals.ms)} (${totals.requests} API requests)${cost}.`;
 }

@@ -45,7 +45,12 @@ export function formatCostHuman(spend: Spend, cwd: string): string {
   const out = [`reel cost: ${headline(spend)} (renders recorded in reel.lock)`];
   for (const section of sections(spend, cwd)) {
     const rows = section.groups.map((g) => [section.label(g.key), String(g.renders), duration(g.seconds), formatCost(g.cost, spend.unit)]);
-    const widths = [0, 1, 2, 3].map((i) => maxOf(rows.map((r) => r[i]!.length), 0));
+    const widths = [0, 1, 2, 3].map((i) =>
+      maxOf(
+        rows.map((r) => r[i]!.length),
+        0,
+      ),
+    );
     out.push('', `${section.title}:`);
     for (const r of rows) out.push(`  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padStart(widths[1]!)}  ${r[2]!.padStart(widths[2]!)}  ${r[3]!.padStart(widths[3]!)}`);
   }
@@ -70,7 +75,10 @@ export function formatCostMarkdown(spend: Spend, cwd: string): string {
 }
 
 const groupJson = (g: SpendGroup, key: string, label: string): Record<string, unknown> => ({
-  [key]: label, renders: g.renders, seconds: Math.round(g.seconds * 10) / 10, cost: roundCost(g.cost),
+  [key]: label,
+  renders: g.renders,
+  seconds: Math.round(g.seconds * 10) / 10,
+  cost: roundCost(g.cost),
 });
 
 /** `reel cost --json`. Paths relative to `root`. */
@@ -83,8 +91,15 @@ export function formatCostJson(spend: Spend, root: string): string {
     by_month: spend.byMonth.map((g) => groupJson(g, 'month', g.key)),
     by_mode: spend.byMode.map((g) => groupJson(g, 'mode', g.key)),
     videos: spend.renders.map((r) => ({
-      id: r.id, file: r.file ? displayPath(r.file, root) : null, month: r.month, mode: r.mode, product: r.product,
-      seconds: r.seconds, cost: roundCost(r.cost), recorded: r.recorded, shared_by: r.sharedBy,
+      id: r.id,
+      file: r.file ? displayPath(r.file, root) : null,
+      month: r.month,
+      mode: r.mode,
+      product: r.product,
+      seconds: r.seconds,
+      cost: roundCost(r.cost),
+      recorded: r.recorded,
+      shared_by: r.sharedBy,
     })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

@@ -137,10 +137,7 @@ function row(r: JobResult, link: (file: string) => string): string {
 
 function fileLinker(env: NodeJS.ProcessEnv): (file: string) => string {
   const base = env.REEL_OUTPUT_URL?.trim().replace(/\/+$/, '');
-  const run =
-    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
-      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}#artifacts`
-      : undefined;
+  const run = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}#artifacts` : undefined;
   return (file) => {
     const label = `\`${cell(file)}\``;
     if (base) return `[${label}](${base}/${file.split('/').map(encodeURIComponent).join('/')})`;

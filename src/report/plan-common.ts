@@ -42,7 +42,6 @@ const PHRASES: Record<Action, string> = {
   unchanged: 'unchanged',
 };
 
-
 export function location(position: SourcePosition | undefined, from: string): string | undefined {
   return position ? `${displayPath(position.file, from)}:${position.line}` : undefined;
 }
@@ -82,15 +81,11 @@ function actionDetail(change: Change): string {
       return change.render ? `${why} (rendering again)` : `${why} (--retry-failed renders it again)`;
     }
     case 'create':
-      return change.locked && change.changed.includes('api')
-        ? `(reel.lock holds a render made by ${recordedApi(change.locked.api)}, which this API cannot use)`
-        : '';
+      return change.locked && change.changed.includes('api') ? `(reel.lock holds a render made by ${recordedApi(change.locked.api)}, which this API cannot use)` : '';
     case 'resume':
       if (change.continueSession) return '(sends the new messages into the session, which renders)';
       if (change.billed) return '(the session still has messages to send, which renders)';
-      return change.locked?.status === 'awaiting_review'
-        ? `(awaiting review, nothing is sent: \`reel review ${change.id}\`, then add a revision or \`approved: true\`)`
-        : '';
+      return change.locked?.status === 'awaiting_review' ? `(awaiting review, nothing is sent: \`reel review ${change.id}\`, then add a revision or \`approved: true\`)` : '';
     case 'update':
       if (change.newSession) return `(new agent session: ${change.newSession}${stoppable(change) ? '; the old one is stopped' : ''})`;
       if (change.continueSession && change.changed.length === 0) return '(the agent rendered before hearing the committed revisions: sends them into the session, which renders)';

@@ -41,9 +41,7 @@ export function formatExplainHuman(x: Explanation, options: { cwd: string; all?:
     const width = Math.max(...shown.map((f) => f.name.length));
     const rows = shown.map((f) => ({
       f,
-      digests:
-        (f.changed || !f.before ? `${f.before ?? '(absent)'} → ${f.after ?? '(absent)'}` : `${f.before} (same)`) +
-        (f.kind === 'render' ? '' : ` [${f.kind}]`),
+      digests: (f.changed || !f.before ? `${f.before ?? '(absent)'} → ${f.after ?? '(absent)'}` : `${f.before} (same)`) + (f.kind === 'render' ? '' : ` [${f.kind}]`),
     }));
     const digestWidth = Math.max(...rows.map((r) => r.digests.length));
     for (const { f, digests } of rows) {

@@ -13,11 +13,9 @@ export interface HumanPlanOptions {
   color?: boolean;
 }
 
-
 /** The plan for people: one line per change, unchanged entries summarised, a totals line. */
 export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
-  const paint = (action: Action, text: string): string =>
-    options.color ? `\u001b[${ACTION_COLORS[action]}m${text}\u001b[0m` : text;
+  const paint = (action: Action, text: string): string => (options.color ? `\u001b[${ACTION_COLORS[action]}m${text}\u001b[0m` : text);
   const dim = (text: string): string => (options.color ? `\u001b[2m${text}\u001b[0m` : text);
 
   const listed = p.changes.filter((c) => isListed(c, options.verbose ?? false));
@@ -31,7 +29,11 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
     fields: c.changed.join(', '),
     note: oneLine(detail(c)),
   }));
-  const width = (pick: (r: (typeof rows)[number]) => string): number => maxOf(rows.map((r) => pick(r).length), 0);
+  const width = (pick: (r: (typeof rows)[number]) => string): number =>
+    maxOf(
+      rows.map((r) => pick(r).length),
+      0,
+    );
   const wId = width((r) => r.id);
   const wAction = width((r) => r.action);
   const wEst = width((r) => r.estimate);
@@ -41,9 +43,7 @@ export function formatPlanHuman(p: Plan, options: HumanPlanOptions): string {
   const lines: string[] = [];
   for (const r of rows) {
     const extra = [r.fields, r.note].filter(Boolean).join('  ');
-    const origin = r.change.entry?.origin
-      ? dim(`  (row ${r.change.entry.origin.row} of ${displayPath(r.change.entry.origin.data, options.cwd)})`)
-      : '';
+    const origin = r.change.entry?.origin ? dim(`  (row ${r.change.entry.origin.row} of ${displayPath(r.change.entry.origin.data, options.cwd)})`) : '';
     const line = [
       paint(r.action, `${SYMBOLS[r.action]} ${r.id.padEnd(wId)}  ${r.action.padEnd(wAction)}`),
       wEst ? r.estimate.padEnd(wEst) : '',

@@ -37,7 +37,13 @@ export function cell(text: string): string {
 }
 
 /** An inline code span (ids, field names, paths): backticks and the table's `|` cannot break out of it. */
-const code = (text: string): string => (text ? `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|').replace(/\r\n?|\n/g, ' ')}\`` : '');
+const code = (text: string): string =>
+  text
+    ? `\`${text
+        .replace(/`/g, "'")
+        .replace(/\|/g, '\\|')
+        .replace(/\r\n?|\n/g, ' ')}\``
+    : '';
 const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** One table row and how many videos it stands for. */
@@ -67,7 +73,10 @@ function groupRow(changes: readonly Change[], p: Plan, cwd: string): Row {
   const seconds = changes.reduce((sum, c) => sum + (c.billed ? c.estimateSeconds : 0), 0);
   const cost = changes.reduce((sum, c) => sum + (c.billed ? c.estimateCost : 0), 0);
   const first = changes[0] as Change;
-  const examples = changes.slice(0, EXAMPLES).map((c) => code(c.id)).join(', ');
+  const examples = changes
+    .slice(0, EXAMPLES)
+    .map((c) => code(c.id))
+    .join(', ');
   const more = changes.length > EXAMPLES ? ` … ${count(changes.length - EXAMPLES)} more` : '';
   const data = first.entry?.origin ? ` from ${code(first.entry.origin.data)}` : '';
   return {
@@ -116,7 +125,10 @@ function draftSection(p: Plan, cwd: string): string[] {
 
 function unchangedSection(unchanged: readonly Change[]): string[] {
   if (unchanged.length === 0) return [];
-  const listed = unchanged.slice(0, UNCHANGED_LISTED).map((c) => code(c.id)).join(', ');
+  const listed = unchanged
+    .slice(0, UNCHANGED_LISTED)
+    .map((c) => code(c.id))
+    .join(', ');
   const more = unchanged.length > UNCHANGED_LISTED ? ` … ${count(unchanged.length - UNCHANGED_LISTED)} more` : '';
   return ['', `<details><summary>${count(unchanged.length)} unchanged</summary>`, '', `${listed}${more}`, '', '</details>'];
 }
@@ -132,7 +144,12 @@ export function formatPlanMarkdown(p: Plan, options: PlanMarkdownOptions): strin
   }
   const warnings = planWarnings(p).flatMap((w) => ['> [!WARNING]', `> ${w}`, '']);
   const head = [PLAN_MARKER, `### reel plan: ${countsPhrase(p.summary)}`, '', totals(p), '', ...warnings, ...HEADER];
-  const rows = rowsOf(p.changes.filter((c) => c.action !== 'unchanged'), p, options.cwd, options.rows !== 'full');
+  const rows = rowsOf(
+    p.changes.filter((c) => c.action !== 'unchanged'),
+    p,
+    options.cwd,
+    options.rows !== 'full',
+  );
   const tail = [...draftSection(p, options.cwd), ...unchangedSection(p.changes.filter((c) => c.action === 'unchanged'))];
 
   const size = (lines: readonly string[]): number => lines.reduce((sum, l) => sum + l.length + 1, 0);
@@ -158,7 +175,13 @@ export function formatPlanMarkdown(p: Plan, options: PlanMarkdownOptions): strin
  * last plan, so a pull request never shows a plan that no longer holds.
  */
 export function formatPlanFailureMarkdown(problems: ReadonlyArray<{ where: string; message: string }>, total: number, maxChars = COMMENT_LIMIT): string {
-  const out = [PLAN_MARKER, `### reel plan failed: ${count(total)} ${total === 1 ? 'error' : 'errors'} in the manifests`, '', 'No plan until they are fixed (they are annotated on the files too):', ''];
+  const out = [
+    PLAN_MARKER,
+    `### reel plan failed: ${count(total)} ${total === 1 ? 'error' : 'errors'} in the manifests`,
+    '',
+    'No plan until they are fixed (they are annotated on the files too):',
+    '',
+  ];
   let used = out.join('\n').length;
   let shown = 0;
   for (const p of problems) {

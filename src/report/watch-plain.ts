@@ -5,16 +5,7 @@
  */
 import type { RunReport, WatchSnapshot } from '../watch/engine.js';
 import type { WatchBuildEvent, TextSink, WatchReporter } from '../watch/reporter.js';
-import {
-  ACTION_SYMBOLS,
-  changeLocation,
-  clock,
-  describeChange,
-  describeDelta,
-  formatDiagnostic,
-  planTotals,
-  projectTotals,
-} from './watch-format.js';
+import { ACTION_SYMBOLS, changeLocation, clock, describeChange, describeDelta, formatDiagnostic, planTotals, projectTotals } from './watch-format.js';
 import { displayPath } from '../util/path.js';
 
 export class PlainWatchReporter implements WatchReporter {

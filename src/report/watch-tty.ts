@@ -6,16 +6,7 @@
 import type { Action } from '../plan/index.js';
 import type { RunReport, WatchSnapshot } from '../watch/engine.js';
 import type { WatchBuildEvent, TerminalSink, WatchReporter } from '../watch/reporter.js';
-import {
-  ACTION_SYMBOLS,
-  changeLocation,
-  clock,
-  describeChange,
-  describeDelta,
-  formatDiagnostic,
-  planTotals,
-  projectTotals,
-} from './watch-format.js';
+import { ACTION_SYMBOLS, changeLocation, clock, describeChange, describeDelta, formatDiagnostic, planTotals, projectTotals } from './watch-format.js';
 import { displayPath } from '../util/path.js';
 import { ACTION_COLORS } from './plan-common.js';
 import { append } from '../util/array.js';
@@ -131,14 +122,16 @@ export class TtyWatchReporter implements WatchReporter {
     const columns = Math.max(20, this.out.columns || 80);
     const snap = this.snapshot;
     const header = snap
-      ? `reel watch · ${projectTotals(snap)} · updated ${this.lastRun ? clock(this.lastRun.at) : '-'}` +
-        (this.lastRun ? ` in ${Math.round(this.lastRun.report.durationMs)} ms` : '')
+      ? `reel watch · ${projectTotals(snap)} · updated ${this.lastRun ? clock(this.lastRun.at) : '-'}` + (this.lastRun ? ` in ${Math.round(this.lastRun.report.durationMs)} ms` : '')
       : 'reel watch · loading…';
     const sections: Section[] = [];
     if (snap) {
       // Format only what can ever be on screen: a plan of 10,000 creates is cut to a few lines.
       const visible = snap.changes.slice(0, rows);
-      const width = Math.min(32, visible.reduce((max, c) => Math.max(max, c.id.length), 0));
+      const width = Math.min(
+        32,
+        visible.reduce((max, c) => Math.max(max, c.id.length), 0),
+      );
       sections.push({
         title: `Plan: ${planTotals(snap)}`,
         items: visible.map((c) => {

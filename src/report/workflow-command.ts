@@ -4,11 +4,7 @@ const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, 
 const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 /** One workflow command, its message and properties escaped. */
-export function workflowCommand(
-  level: 'error' | 'warning' | 'notice',
-  message: string,
-  at?: { file?: string; line?: number; col?: number; title?: string },
-): string {
+export function workflowCommand(level: 'error' | 'warning' | 'notice', message: string, at?: { file?: string; line?: number; col?: number; title?: string }): string {
   const props: string[] = [];
   if (at?.file !== undefined) props.push(`file=${escapeProperty(at.file)}`);
   if (at?.line !== undefined) props.push(`line=${at.line}`);

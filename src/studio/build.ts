@@ -17,7 +17,9 @@ export interface StudioBuildSite {
 function summary(result: ApplyBuildResult): string {
   switch (result.kind) {
     case 'applied': {
-      const counts = Object.entries(result.counts).map(([k, n]) => `${n} ${k}`).join(', ');
+      const counts = Object.entries(result.counts)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ');
       return result.interrupted ? `interrupted (${counts || 'nothing finished'}); reel.lock keeps every submission` : `done: ${counts || 'nothing to do'}`;
     }
     case 'up-to-date':

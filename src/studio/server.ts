@@ -96,7 +96,10 @@ async function insideRoot(root: string, path: string): Promise<string | undefine
 
 /** WebVTT from SRT, for the player's captions track (browsers take only WebVTT). */
 export function srtToVtt(srt: string): string {
-  const body = srt.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').replace(/(\d\d:\d\d:\d\d),(\d{3})/g, '$1.$2');
+  const body = srt
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n/g, '\n')
+    .replace(/(\d\d:\d\d:\d\d),(\d{3})/g, '$1.$2');
   return `WEBVTT\n\n${body}`;
 }
 
@@ -342,8 +345,7 @@ export class StudioServer {
       }
       case '/api/review-edit': {
         const change = this.change(typeof body.id === 'string' ? body.id : null);
-        const edit: ReviewEdit | undefined =
-          body.kind === 'approve' ? { kind: 'approve' } : body.kind === 'revise' && typeof body.text === 'string' ? { kind: 'revise', text: body.text } : undefined;
+        const edit: ReviewEdit | undefined = body.kind === 'approve' ? { kind: 'approve' } : body.kind === 'revise' && typeof body.text === 'string' ? { kind: 'revise', text: body.text } : undefined;
         if (!edit) throw new HttpFailure(400, 'kind must be "approve", or "revise" with a text');
         if (edit.kind === 'revise' && edit.text.length > 10_000) throw new HttpFailure(400, 'a revision is at most 10,000 characters');
         const entry = change.entry;
@@ -396,7 +398,7 @@ export class StudioServer {
   private async manifestFile(file: string): Promise<string> {
     const engine = this.options.engine();
     const path = await insideRoot(this.options.root, file);
-    if (!engine || !path || engine.classify(file) !== 'manifest') throw new HttpFailure(403, 'the studio only writes the project\'s manifests');
+    if (!engine || !path || engine.classify(file) !== 'manifest') throw new HttpFailure(403, "the studio only writes the project's manifests");
     return file;
   }
 }

@@ -146,11 +146,7 @@ export interface EntryView {
   agent?: { review: boolean; revisions: string[]; approved: boolean; session: boolean };
 }
 
-export function entryView(
-  root: string,
-  change: Change,
-  options: { catalog: CatalogNames; outputs: EntryOutputs; costUnit: PriceUnit; speechDuration?: number },
-): EntryView {
+export function entryView(root: string, change: Change, options: { catalog: CatalogNames; outputs: EntryOutputs; costUnit: PriceUnit; speechDuration?: number }): EntryView {
   const entry = change.entry;
   const x = explain(change.id, entry ? [entry] : [], { lockfileVersion: 1, videos: change.locked ? { [change.id]: change.locked } : {}, assets: {} });
   const view: EntryView = {

@@ -187,7 +187,12 @@ export class BuildController implements RunListener {
     try {
       const confirm = this.confirmFor();
       const result = await this.runner({
-        cwd: this.site.cwd, env: this.site.env, signal: flight.controller.signal, reporter: progress, targets: ids, ...this.remaining(),
+        cwd: this.site.cwd,
+        env: this.site.env,
+        signal: flight.controller.signal,
+        reporter: progress,
+        targets: ids,
+        ...this.remaining(),
         ...(confirm ? { confirm, confirmChanged: (plan: Plan) => confirm(plan) } : {}),
       });
       if (result.kind === 'applied') {
@@ -235,7 +240,11 @@ class BuildProgress implements BuildReporter {
 function summaryOf(result: ApplyBuildResult): string {
   switch (result.kind) {
     case 'applied':
-      return Object.entries(result.counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do';
+      return (
+        Object.entries(result.counts)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ') || 'nothing to do'
+      );
     case 'up-to-date':
       return 'nothing to do';
     case 'invalid':

@@ -28,12 +28,7 @@ export interface WatchDeps {
 
 /** The real loader, lock and plan (loaded lazily, as every command does). */
 export async function realDeps(): Promise<WatchDeps> {
-  const [manifest, lock, planner, match] = await Promise.all([
-    import('../manifest/index.js'),
-    import('../lock/index.js'),
-    import('../plan/index.js'),
-    import('./match.js'),
-  ]);
+  const [manifest, lock, planner, match] = await Promise.all([import('../manifest/index.js'), import('../lock/index.js'), import('../plan/index.js'), import('./match.js')]);
   // One matcher per config object: a config change makes a new one.
   const matchers = new WeakMap<ProjectConfig, (file: string) => boolean>();
   return {

@@ -14,7 +14,6 @@ import type { Action, Change, FileResult, Lockfile, ProjectConfig, WatchDeps } f
 import type { ChangeBatch } from './scheduler.js';
 import { append } from '../util/array.js';
 
-
 /** How many manifest files a full (re)load reads at once. */
 const LOAD_CONCURRENCY = 16;
 
@@ -74,7 +73,6 @@ interface FileState {
 }
 
 type ViewState = Map<string, { action: Action; fingerprint?: string }>;
-
 
 function hasErrors(result: FileResult): boolean {
   return result.diagnostics.some((d) => d.severity === 'error');
@@ -240,16 +238,19 @@ export class WatchEngine {
       this.forgetFile(file, affected);
       reloaded.push(file);
     }
-    const loaded = await Promise.all(
-      [...toLoad].map(async ([file, bytes]) => ({ file, bytes, result: await this.deps.loadManifestFile(this.root, this.config, file, bytes) })),
-    );
+    const loaded = await Promise.all([...toLoad].map(async ([file, bytes]) => ({ file, bytes, result: await this.deps.loadManifestFile(this.root, this.config, file, bytes) })));
     for (const { file, bytes, result } of loaded) {
       const previous = this.files.get(file);
       this.forgetFile(file, affected);
       this.remember(file, bytes, result, affected, previous);
       reloaded.push(file);
     }
-    if (toLoad.size > 0 || toDrop.length > 0) this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root, this.config.out);
+    if (toLoad.size > 0 || toDrop.length > 0)
+      this.crossDiagnostics = this.deps.checkProject(
+        [...this.files.values()].map((s) => s.latest),
+        this.root,
+        this.config.out,
+      );
 
     const delta = lockChanged ? this.replanAll() : this.diff(this.replan(affected), affected);
     if (toLoad.size > 0 || toDrop.length > 0) await this.trackDependencies();
@@ -285,7 +286,14 @@ export class WatchEngine {
       if (state.good && state.good !== state.latest) staleFiles.push(file);
     }
     diagnostics.sort(byPosition);
-    return { changes, totals: { counts, estimateSeconds, estimateCost, costUnit: resolvePricing(this.config?.pricing).unit }, diagnostics, files: this.files.size, videos, staleFiles: staleFiles.sort() };
+    return {
+      changes,
+      totals: { counts, estimateSeconds, estimateCost, costUnit: resolvePricing(this.config?.pricing).unit },
+      diagnostics,
+      files: this.files.size,
+      videos,
+      staleFiles: staleFiles.sort(),
+    };
   }
 
   /** Every planned change, unchanged ones included, sorted by id (the studio lists them all). */
@@ -357,7 +365,11 @@ export class WatchEngine {
     );
     const ignored = new Set<string>();
     for (const item of loaded) if (item) this.remember(item.file, item.bytes, item.result, ignored, undefined);
-    this.crossDiagnostics = this.deps.checkProject([...this.files.values()].map((s) => s.latest), this.root, this.config.out);
+    this.crossDiagnostics = this.deps.checkProject(
+      [...this.files.values()].map((s) => s.latest),
+      this.root,
+      this.config.out,
+    );
     await this.trackDependencies();
     return [...(configFile ? [configFile] : []), ...manifests];
   }

@@ -66,9 +66,7 @@ describe('reel eject against the emulator', () => {
     expect(VOICES.has(field(ejected, 'teaser-direct', 'voice')!)).toBe(true);
     expect(ejected).not.toContain('draft: true');
     // The original manifest only gains a comment line above the agent entry.
-    expect(await readFile(join(dir, 'videos/launch.yaml'), 'utf8')).toBe(
-      MANIFEST.replace('  teaser:\n', '  # Pinned as teaser-direct in launch.ejected.yaml by `reel eject`.\n  teaser:\n'),
-    );
+    expect(await readFile(join(dir, 'videos/launch.yaml'), 'utf8')).toBe(MANIFEST.replace('  teaser:\n', '  # Pinned as teaser-direct in launch.ejected.yaml by `reel eject`.\n  teaser:\n'));
 
     const valid = await runCli(['validate'], dir, env);
     expect(valid.stdout).toContain('3 videos in 2 files: valid (2 direct, 1 agent)');
@@ -94,13 +92,15 @@ describe('reel eject against the emulator', () => {
     expect(eject.code).toBe(0);
     expect(eject.stdout).toMatch(/avatar: \S+ \(.+\), from session resource res_avatar_\w+ \(its preview is this avatar look's\)/);
     expect(eject.stdout).toMatch(/voice: \S+ \(.+\), from session resource res_voice_\w+ \(its preview is this voice's\)/);
-    expect(eject.stdout).toContain("teaser left videos/launch.yaml; its video, files and reel.lock record are kept");
+    expect(eject.stdout).toContain('teaser left videos/launch.yaml; its video, files and reel.lock record are kept');
     const ejected = await readFile(join(dir, 'videos/launch.ejected.yaml'), 'utf8');
     expect(LOOKS.has(field(ejected, 'teaser-direct', 'avatar')!)).toBe(true);
     expect(VOICES.has(field(ejected, 'teaser-direct', 'voice')!)).toBe(true);
 
     // Only the agent entry's lines are gone; comments and the other entry stay byte for byte.
-    const without = MANIFEST.split('\n').filter((_, i) => i < 3 || i > 7).join('\n');
+    const without = MANIFEST.split('\n')
+      .filter((_, i) => i < 3 || i > 7)
+      .join('\n');
     expect(await readFile(join(dir, 'videos/launch.yaml'), 'utf8')).toBe(without);
     const lock = readLockJson(dir).videos as Record<string, { ejected_to?: string; status: string }>;
     expect(lock.teaser).toMatchObject({ status: 'completed', ejected_to: 'teaser-direct' });
@@ -118,7 +118,12 @@ describe('reel eject against the emulator', () => {
     const build = await runCli(['build', '--prune'], dir, env);
     expect(build.code).toBe(0);
     expect(creates(emu) - rendered).toBe(1);
-    expect(emu.requests().slice(before).filter((r) => r.method === 'DELETE')).toEqual([]);
+    expect(
+      emu
+        .requests()
+        .slice(before)
+        .filter((r) => r.method === 'DELETE'),
+    ).toEqual([]);
     expect((await stat(videoFile)).size).toBe(size);
     expect(readLockJson(dir).videos.teaser?.status).toBe('completed');
   });

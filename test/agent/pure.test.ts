@@ -45,16 +45,27 @@ describe('messages sent into a session', () => {
 
 function agentEntry(revisions: string[], prompt = 'A teaser.'): ResolvedEntry {
   return {
-    id: 'teaser', mode: 'agent', request: { prompt, mode: 'chat' }, assets: [],
-    agent: { review: true, revisions, approved: false }, output: {},
-    source: { file: '/p/videos/a.yaml', line: 3, col: 3 }, fieldSources: {},
+    id: 'teaser',
+    mode: 'agent',
+    request: { prompt, mode: 'chat' },
+    assets: [],
+    agent: { review: true, revisions, approved: false },
+    output: {},
+    source: { file: '/p/videos/a.yaml', line: 3, col: 3 },
+    fieldSources: {},
   };
 }
 
 function lockedFor(entry: ResolvedEntry, status: LockEntry['status'], sent: string[]): LockEntry {
   return {
-    fingerprint: fingerprint(entry), mode: 'agent', status, generation: 1, fields: fieldDigests(entry),
-    session_id: 'sess_1', messages_sent: sent, updated_at: '2026-01-01T00:00:00Z',
+    fingerprint: fingerprint(entry),
+    mode: 'agent',
+    status,
+    generation: 1,
+    fields: fieldDigests(entry),
+    session_id: 'sess_1',
+    messages_sent: sent,
+    updated_at: '2026-01-01T00:00:00Z',
   };
 }
 
@@ -104,7 +115,15 @@ describe('storyboard', () => {
 
 describe('eject', () => {
   const looks = [
-    { id: 'look-1', name: 'Daisy in skirt', avatar_type: 'studio_avatar', gender: 'female', default_voice_id: 'v-1', preview_image_url: 'https://cdn.example/daisy.jpg', preferred_orientation: 'landscape' },
+    {
+      id: 'look-1',
+      name: 'Daisy in skirt',
+      avatar_type: 'studio_avatar',
+      gender: 'female',
+      default_voice_id: 'v-1',
+      preview_image_url: 'https://cdn.example/daisy.jpg',
+      preferred_orientation: 'landscape',
+    },
     { id: 'look-2', name: 'Daisy', avatar_type: 'studio_avatar', gender: 'female', default_voice_id: 'v-2', preview_image_url: 'https://cdn.example/daisy2.jpg', preferred_orientation: 'portrait' },
     { id: 'look-3', name: 'Tyler', avatar_type: 'studio_avatar', gender: 'male', default_voice_id: 'v-3', preview_image_url: 'https://cdn.example/tyler.jpg', preferred_orientation: 'portrait' },
   ];
@@ -123,7 +142,8 @@ describe('eject', () => {
         { resource_id: 'v1', resource_type: 'voice', metadata: { voice_id: 'v-1' }, created_at: 2 },
         { resource_id: 'd1', resource_type: 'draft', metadata: { scenes: 3, script: 'Hello there.' }, created_at: 3 },
       ],
-      looks, voices,
+      looks,
+      voices,
     });
     expect(found.choices.avatar).toEqual({ value: 'look-1', name: 'Daisy in skirt', source: 'session resource a1 (metadata.avatar_id)' });
     expect(found.choices.voice?.value).toBe('v-3');
@@ -132,7 +152,7 @@ describe('eject', () => {
     expect(found.choices.script).toEqual({ value: 'Hello there.', source: 'storyboard draft resource d1 (metadata.script)' });
   });
 
-  it('without ids: matches preview URLs (query strings aside), then names in the agent\'s messages; never guesses', () => {
+  it("without ids: matches preview URLs (query strings aside), then names in the agent's messages; never guesses", () => {
     const found = findAgentChoices({
       request: {},
       messages: [
@@ -140,7 +160,8 @@ describe('eject', () => {
         { role: 'model', type: 'text', content: 'I chose the avatar "Daisy in skirt" with the voice "Paige".', created_at: 2 },
       ],
       resources: [{ resource_id: 'a1', resource_type: 'avatar', preview_url: 'https://cdn.example/tyler.jpg?sig=abc', metadata: null, created_at: 1 }],
-      looks, voices,
+      looks,
+      voices,
     });
     expect(found.choices.avatar).toMatchObject({ value: 'look-3', source: "session resource a1 (its preview is this avatar look's)" });
     // "Daisy" inside "Daisy in skirt" is not a second avatar; the user's own message names nothing.
@@ -148,13 +169,19 @@ describe('eject', () => {
     expect(found.choices.voice?.source).toMatch(/^the agent's message/);
     expect(found.choices.script).toBeUndefined();
 
-    const unknown = findAgentChoices({ request: {}, messages: [{ role: 'model', type: 'text', content: 'Daisy or Tyler?' }], resources: [{ resource_id: 'a9', resource_type: 'avatar', metadata: { avatar_id: 'gone' } }], looks, voices });
+    const unknown = findAgentChoices({
+      request: {},
+      messages: [{ role: 'model', type: 'text', content: 'Daisy or Tyler?' }],
+      resources: [{ resource_id: 'a9', resource_type: 'avatar', metadata: { avatar_id: 'gone' } }],
+      looks,
+      voices,
+    });
     expect(unknown.choices.avatar).toBeUndefined();
     expect(unknown.notes.join()).toMatch(/gone, which this account's catalog does not list/);
     expect(unknown.candidates.avatar.map((c) => c.id)).toEqual(['look-1', 'look-2', 'look-3']);
   });
 
-  it('ranks candidates by what is known: the voice\'s look first, then the orientation', () => {
+  it("ranks candidates by what is known: the voice's look first, then the orientation", () => {
     const found = findAgentChoices({ request: { orientation: 'portrait' }, messages: [], resources: [{ resource_id: 'v', resource_type: 'voice', metadata: { voice_id: 'v-3' } }], looks, voices });
     expect(found.candidates.voice).toEqual([]);
     expect(found.candidates.avatar[0]).toMatchObject({ id: 'look-3', preview: 'https://cdn.example/tyler.jpg' });
@@ -170,11 +197,24 @@ describe('eject', () => {
   });
 
   it('adds to an existing ejected file, writes an incomplete entry as a draft that validates, and refuses an id that is there', async () => {
-    const first = ejectedManifest(undefined, { id: 'a', newId: 'a-direct', choices: { voice: { value: 'v-1', name: 'Hope', source: 'x' } }, candidates: { avatar: [{ id: 'look-1', name: 'Daisy', why: '', preview: 'https://p/d.jpg' }] }, from: 'a.yaml', sessionId: 's1' });
+    const first = ejectedManifest(undefined, {
+      id: 'a',
+      newId: 'a-direct',
+      choices: { voice: { value: 'v-1', name: 'Hope', source: 'x' } },
+      candidates: { avatar: [{ id: 'look-1', name: 'Daisy', why: '', preview: 'https://p/d.jpg' }] },
+      from: 'a.yaml',
+      sessionId: 's1',
+    });
     expect(first.missing).toEqual(['avatar', 'script']);
     expect(first.text).toContain('  a-direct:\n    draft: true # needs avatar, script: fill them in, then remove this line\n    voice: v-1 # Hope\n');
     expect(first.text).toContain('look-1 (Daisy, https://p/d.jpg)');
-    const second = ejectedManifest(first.text, { id: 'b', newId: 'b-direct', choices: { avatar: { value: 'x', source: 's' }, voice: { value: 'y', source: 's' }, script: { value: 'Hi.', source: 's' } }, from: 'a.yaml', sessionId: 's2' });
+    const second = ejectedManifest(first.text, {
+      id: 'b',
+      newId: 'b-direct',
+      choices: { avatar: { value: 'x', source: 's' }, voice: { value: 'y', source: 's' }, script: { value: 'Hi.', source: 's' } },
+      from: 'a.yaml',
+      sessionId: 's2',
+    });
     expect(second.missing).toEqual([]);
     expect(second.text).toContain('  b-direct:\n    avatar: x\n    voice: y\n    script: Hi.\n');
     expect(() => ejectedManifest(second.text, { id: 'b', newId: 'b-direct', choices: {}, from: 'a.yaml', sessionId: 's2' })).toThrow(/already/);
@@ -189,7 +229,7 @@ describe('eject', () => {
     expect(loaded.diagnostics.map((d) => d.message)).toEqual([expect.stringMatching(/a-direct` is a draft and is not rendered: it needs `avatar`, `script`/)]);
   });
 
-  it('--replace cuts the entry\'s lines and nothing else; an emptied videos map stays valid', () => {
+  it("--replace cuts the entry's lines and nothing else; an emptied videos map stays valid", () => {
     const source = '# top\nversion: 1\nvideos:\n  one:\n    script: "Hi"   # keep\n\n  two:\n    mode: agent\n    prompt: >\n      Folded\n      text\n  three:\n    mode: agent\n    prompt: x # c\n';
     expect(removeEntry(source, 7)).toBe('# top\nversion: 1\nvideos:\n  one:\n    script: "Hi"   # keep\n\n  three:\n    mode: agent\n    prompt: x # c\n');
     expect(removeEntry(source, 12)).toBe('# top\nversion: 1\nvideos:\n  one:\n    script: "Hi"   # keep\n\n  two:\n    mode: agent\n    prompt: >\n      Folded\n      text\n');

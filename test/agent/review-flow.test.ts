@@ -49,7 +49,10 @@ const write = (t: Teaser): Promise<void> => writeFile(join(dir, 'videos/teaser.y
 const env = (): NodeJS.ProcessEnv => cliEnv(emulator);
 
 const posts = (pattern: RegExp): string[] =>
-  emulator.requests().filter((r) => r.method === 'POST' && pattern.test(r.path)).map((r) => r.path);
+  emulator
+    .requests()
+    .filter((r) => r.method === 'POST' && pattern.test(r.path))
+    .map((r) => r.path);
 const sessionsCreated = (): number => posts(/^\/v3\/video-agents$/).length;
 const messagesTo = (session?: string): number => posts(/^\/v3\/video-agents\/[^/]+$/).filter((p) => !session || p.endsWith(`/${session}`)).length;
 const stops = (): string[] => posts(/^\/v3\/video-agents\/[^/]+\/stop$/);
@@ -60,7 +63,10 @@ interface SessionJson {
 }
 const userMessages = async (session: string): Promise<string[]> => {
   const body = await apiGet<{ data: SessionJson }>(`${emulator.url}/v3/video-agents/${session}`);
-  return body.data.messages.filter((m) => m.role === 'user').map((m) => m.content).reverse();
+  return body.data.messages
+    .filter((m) => m.role === 'user')
+    .map((m) => m.content)
+    .reverse();
 };
 
 const start = (behaviours: Partial<Behaviours> = {}): Promise<Emulator> => startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, behaviours });
@@ -162,7 +168,13 @@ describe.each([AS_OBSERVED, NO_AGENT_VIDEO_AT_CREATE])('review flow when %s', (_
     expect(human.stdout).toMatch(/sent\s+Make the intro shorter\./);
 
     const json = await callCommand(reviewCommand, { id: 'teaser', json: true }, dir, env());
-    const view = JSON.parse(json.stdout) as { status: string; conversation: Array<{ role: string; content: string }>; storyboard: string[]; resources: Array<{ resource_type: string }>; revisions: Array<{ text: string; sent: boolean }> };
+    const view = JSON.parse(json.stdout) as {
+      status: string;
+      conversation: Array<{ role: string; content: string }>;
+      storyboard: string[];
+      resources: Array<{ resource_type: string }>;
+      revisions: Array<{ text: string; sent: boolean }>;
+    };
     expect(view.status).toBe('reviewing');
     expect(view.conversation[0]).toMatchObject({ role: 'user', content: PROMPT });
     expect(view.storyboard[0]).toContain('I revised the storyboard');
@@ -255,10 +267,12 @@ describe.each([AS_OBSERVED, NO_AGENT_VIDEO_AT_CREATE])('review flow when %s', (_
     expect(run.stdout).toMatch(/script: \d+ characters, from storyboard draft resource res_storyboard_\w+/);
 
     const original = await readFile(join(dir, 'videos/teaser.yaml'), 'utf8');
-    expect(original).toBe(manifest({ revisions: ['Make the intro much shorter.', 'End with the URL.', 'Use a warmer tone.'], approved: true }).replace(
-      '  teaser:\n',
-      '  # Pinned as teaser-direct in teaser.ejected.yaml by `reel eject`.\n  teaser:\n',
-    ));
+    expect(original).toBe(
+      manifest({ revisions: ['Make the intro much shorter.', 'End with the URL.', 'Use a warmer tone.'], approved: true }).replace(
+        '  teaser:\n',
+        '  # Pinned as teaser-direct in teaser.ejected.yaml by `reel eject`.\n  teaser:\n',
+      ),
+    );
     const ejected = await readFile(join(dir, 'videos/teaser.ejected.yaml'), 'utf8');
     expect(ejected).not.toContain('draft: true');
     expect(ejected).toContain('    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54 # Hope\n');
@@ -328,7 +342,10 @@ describe('approval text and NDJSON', () => {
     try {
       const first = await runCli(['build', '--json'], p, env());
       expect(first.code).toBe(0);
-      const events = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = first.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       const result = events.find((e) => e.type === 'result');
       expect(result).toMatchObject({ id: 'teaser', result: 'awaiting_review' });
       expect((result?.storyboard as string[])[0]).toMatch(/^Here is the storyboard\./);

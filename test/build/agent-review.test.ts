@@ -31,7 +31,10 @@ afterAll(async () => {
 });
 
 const messagesSent = (): string[] =>
-  emulator.requests().filter((r) => r.method === 'POST' && /^\/v3\/video-agents\/[^/]+$/.test(r.path)).map((r) => r.path);
+  emulator
+    .requests()
+    .filter((r) => r.method === 'POST' && /^\/v3\/video-agents\/[^/]+$/.test(r.path))
+    .map((r) => r.path);
 
 describe('agent entries with review: true', () => {
   it('sends each revision once, stops at the storyboard, and renders after approval', async () => {

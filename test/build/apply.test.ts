@@ -50,12 +50,20 @@ describe('applyBuild, in-process against the emulator', () => {
       },
     });
 
-    expect(asked.map((p) => p.changes.map((c) => [c.id, c.action]))).toEqual([[['v001', 'create'], ['v002', 'create']]]);
+    expect(asked.map((p) => p.changes.map((c) => [c.id, c.action]))).toEqual([
+      [
+        ['v001', 'create'],
+        ['v002', 'create'],
+      ],
+    ]);
     if (result.kind !== 'applied') throw new Error(`expected applied, got ${result.kind}`);
     expect(buildOutcome(result)).toBe('ok');
     expect(result.plan.changes.map((c) => c.id).sort()).toEqual(['v001', 'v002']);
     expect(result.counts).toEqual({ completed: 2 });
-    expect(result.results.map((r) => [r.id, r.action, r.result]).sort()).toEqual([['v001', 'create', 'completed'], ['v002', 'create', 'completed']]);
+    expect(result.results.map((r) => [r.id, r.action, r.result]).sort()).toEqual([
+      ['v001', 'create', 'completed'],
+      ['v002', 'create', 'completed'],
+    ]);
 
     // One create per entry, and the reporter saw each step of each job.
     const creates = emu.requests().filter((r) => r.method === 'POST' && r.path === '/v3/videos');

@@ -117,7 +117,10 @@ describe('reel build against the emulator over HTTP', () => {
     const dir = await track(project({ 'videos/a.yaml': directManifest(3, (i) => (i === 2 ? ' [emulator:fail]' : '')) }));
     const first = await runCli(['build', '--json'], dir, cliEnv(emulator));
     expect(first.code).toBe(1);
-    const events = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = first.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.at(-1)).toMatchObject({ type: 'done', counts: { completed: 2, failed: 1 } });
     expect(events.find((e) => e.type === 'result' && e.id === 'v002')).toMatchObject({ result: 'failed' });
     const lock = await readLockJson(dir);
@@ -147,7 +150,12 @@ describe('reel build against the emulator over HTTP', () => {
     const lock = await readLockJson(dir);
     expect(Object.keys(lock.videos)).toEqual(['v001']);
     expect(await readdir(join(dir, 'out'))).not.toContain('v002.mp4');
-    expect(emulator.requests().filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/v3/videos/${videoId}`]);
+    expect(
+      emulator
+        .requests()
+        .filter((r) => r.method === 'DELETE')
+        .map((r) => r.path),
+    ).toEqual([`/v3/videos/${videoId}`]);
   });
 });
 
@@ -155,9 +163,20 @@ describe('local assets', () => {
   it('uploads a file once and reuses its asset id from the lock for later renders', async () => {
     const png = await readFile(join(ROOT, 'assets/studio-bg.png'));
     const manifest = (script: string): string =>
-      ['version: 1', 'defaults:', '  avatar: Daisy-inskirt-20220818', '  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54', 'videos:',
-        '  one:', `    script: ${script}`, '    background: { image: ../assets/bg.png }',
-        '  two:', '    script: The second video shares the background.', '    background: { image: ../assets/bg.png }', ''].join('\n');
+      [
+        'version: 1',
+        'defaults:',
+        '  avatar: Daisy-inskirt-20220818',
+        '  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54',
+        'videos:',
+        '  one:',
+        `    script: ${script}`,
+        '    background: { image: ../assets/bg.png }',
+        '  two:',
+        '    script: The second video shares the background.',
+        '    background: { image: ../assets/bg.png }',
+        '',
+      ].join('\n');
     const dir = await track(project({ 'videos/a.yaml': manifest('The first video.'), 'assets/.keep': '' }));
     await writeFile(join(dir, 'assets/bg.png'), png);
     expect((await runCli(['build'], dir, cliEnv(emulator))).code).toBe(0);
@@ -179,7 +198,10 @@ describe('lock bookkeeping without renders', () => {
     expect(fromConfig.stdout).toMatch(/concurrency 1\)/);
     expect((await readdir(join(dir, 'renders'))).filter((f) => f.endsWith('.mp4')).sort()).toEqual(['v001.mp4', 'v002.mp4']);
 
-    await writeFile(join(dir, 'videos/a.yaml'), directManifest(2, () => ' Again.'));
+    await writeFile(
+      join(dir, 'videos/a.yaml'),
+      directManifest(2, () => ' Again.'),
+    );
     const fromFlags = await runCli(['build', '--yes', '--out', 'out', '--concurrency', '10'], dir, cliEnv(emulator));
     expect(fromFlags.code).toBe(0);
     expect(fromFlags.stdout).toMatch(/concurrency 10\)/);
@@ -225,8 +247,13 @@ describe('reel build --emulator next to real renders', () => {
       lockfileVersion: 1,
       videos: {
         v001: {
-          fields: {}, fingerprint: '0'.repeat(64), generation: 1, mode: 'direct', status: 'completed',
-          updated_at: '2026-01-01T00:00:00.000Z', video_id: 'real-video',
+          fields: {},
+          fingerprint: '0'.repeat(64),
+          generation: 1,
+          mode: 'direct',
+          status: 'completed',
+          updated_at: '2026-01-01T00:00:00.000Z',
+          video_id: 'real-video',
         },
       },
     };

@@ -38,9 +38,20 @@ describe('runBuild and refused creates', () => {
     const controller = new AbortController();
     try {
       await runBuild({
-        root: dir, plan: plan(loaded.entries, store.data), store, api: url, outDir: join(dir, 'out'), download: true, prune: false,
-        concurrency: 2, titleTag: true, schedule: LOCAL_SCHEDULE, signal: controller.signal, emit: (e) => events.push(e),
-        approvalMessage: 'Approved.', client: new HeyGenClient({ baseUrl: url, apiKey: 'k', retry: { maxRetries: 0, baseDelayMs: 1 } }),
+        root: dir,
+        plan: plan(loaded.entries, store.data),
+        store,
+        api: url,
+        outDir: join(dir, 'out'),
+        download: true,
+        prune: false,
+        concurrency: 2,
+        titleTag: true,
+        schedule: LOCAL_SCHEDULE,
+        signal: controller.signal,
+        emit: (e) => events.push(e),
+        approvalMessage: 'Approved.',
+        client: new HeyGenClient({ baseUrl: url, apiKey: 'k', retry: { maxRetries: 0, baseDelayMs: 1 } }),
       });
     } finally {
       await store.close();

@@ -45,17 +45,14 @@ describe('agent create answers a video_id at once (HeyGen, and the emulator by d
     expect(lock.unreviewed).toBeUndefined();
     expect(posts(emu, /^\/v3\/video-agents$/)).toHaveLength(1);
     expect(posts(emu, /^\/v3\/video-agents\/[^/]+$/)).toHaveLength(1);
-    const video = await (await fetch(`${emu.url}/v3/videos/${lock.video_id}`, { headers: { 'x-api-key': KEY } })).json() as { data: { status: string } };
+    const video = (await (await fetch(`${emu.url}/v3/videos/${lock.video_id}`, { headers: { 'x-api-key': KEY } })).json()) as { data: { status: string } };
     expect(video.data.status).toBe('completed');
   });
 });
 
 describe('chat sessions that do not wait for review', () => {
   it('a render without approval is recorded unreviewed, and the build says so', async () => {
-    const { dir, emu } = await setup(
-      { 'videos/a.yaml': agentManifest([{ id: 'chat', prompt: 'A 20-second teaser.', review: true }]) },
-      { behaviours: { chatAutoProceed: true } },
-    );
+    const { dir, emu } = await setup({ 'videos/a.yaml': agentManifest([{ id: 'chat', prompt: 'A 20-second teaser.', review: true }]) }, { behaviours: { chatAutoProceed: true } });
     const run = await runCli(['build', '--deadline', '1'], dir, cliEnv(emu));
     expect(run.code).toBe(0);
     expect(run.stdout + run.stderr).toMatch(/rendered without waiting for review/);
@@ -81,8 +78,16 @@ describe('a video HeyGen no longer finds', () => {
     if (!entry) throw new Error('no entry');
     const when = new Date(Date.now() - 10 * 60_000).toISOString();
     const locked = {
-      api: emu.url, fields: fieldDigests(entry), fingerprint: fingerprint(entry), generation: 1, mode: 'agent',
-      session_id, video_id, status: 'submitted', submitted_at: when, updated_at: when,
+      api: emu.url,
+      fields: fieldDigests(entry),
+      fingerprint: fingerprint(entry),
+      generation: 1,
+      mode: 'agent',
+      session_id,
+      video_id,
+      status: 'submitted',
+      submitted_at: when,
+      updated_at: when,
     };
     await writeFile(join(dir, 'reel.lock'), `${JSON.stringify({ assets: {}, lockfileVersion: 1, videos: { gone: locked } }, null, 2)}\n`);
 
@@ -112,7 +117,12 @@ describe('bulk statuses that lag or fail', () => {
     const run = await runCli(['build', '--deadline', '1'], dir, cliEnv(emu));
     expect(run.code).toBe(0);
     expect(creates(emu)).toBe(2);
-    expect(emu.requests().filter((r) => r.path === '/v3/videos/statuses').every((r) => r.status === 500)).toBe(true);
+    expect(
+      emu
+        .requests()
+        .filter((r) => r.path === '/v3/videos/statuses')
+        .every((r) => r.status === 500),
+    ).toBe(true);
   });
 
   it('a bulk endpoint that keeps failing with several renders in flight: parallel per-video reads, 429s and all, complete each video once', async () => {
@@ -152,10 +162,7 @@ describe('bulk statuses that lag or fail', () => {
 
 describe('an agent create whose answer is lost', () => {
   it('is never created a second time in the same build nor the next; only --recreate-unconfirmed creates anew', async () => {
-    const { dir, emu } = await setup(
-      { 'videos/a.yaml': agentManifest([{ id: 'lost', prompt: 'A 20-second teaser about lost answers.' }]) },
-      { behaviours: { sessionListLagSeconds: 3600 } },
-    );
+    const { dir, emu } = await setup({ 'videos/a.yaml': agentManifest([{ id: 'lost', prompt: 'A 20-second teaser about lost answers.' }]) }, { behaviours: { sessionListLagSeconds: 3600 } });
     emu.inject({ method: 'POST', path: '/v3/video-agents', kind: 'reset-after' });
     const first = await runCli(['build', '--deadline', '1'], dir, cliEnv(emu));
     expect(first.code).toBe(1);
@@ -174,10 +181,7 @@ describe('an agent create whose answer is lost', () => {
   });
 
   it('is adopted when the session shows up in the listing a little later', async () => {
-    const { dir, emu } = await setup(
-      { 'videos/a.yaml': agentManifest([{ id: 'late', prompt: 'A 20-second teaser listed late.' }]) },
-      { behaviours: { sessionListLagSeconds: 0.4 } },
-    );
+    const { dir, emu } = await setup({ 'videos/a.yaml': agentManifest([{ id: 'late', prompt: 'A 20-second teaser listed late.' }]) }, { behaviours: { sessionListLagSeconds: 0.4 } });
     emu.inject({ method: 'POST', path: '/v3/video-agents', kind: 'reset-after' });
     const run = await runCli(['build', '--deadline', '1'], dir, cliEnv(emu));
     expect(run.code).toBe(0);
@@ -208,15 +212,9 @@ describe('an error replayed under an Idempotency-Key', () => {
 describe('local files over 32,000,000 bytes', () => {
   it('are uploaded through direct uploads and the entry renders', async () => {
     const { dir, emu } = await setup({
-      'videos/a.yaml': [
-        'version: 1',
-        'videos:',
-        '  big:',
-        '    image: ../assets/big.png',
-        '    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54',
-        '    script: A picture worth thirty-two megabytes.',
-        '',
-      ].join('\n'),
+      'videos/a.yaml': ['version: 1', 'videos:', '  big:', '    image: ../assets/big.png', '    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54', '    script: A picture worth thirty-two megabytes.', ''].join(
+        '\n',
+      ),
     });
     const bytes = Buffer.alloc(32_000_001);
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(bytes);

@@ -12,10 +12,7 @@ import { readLockJson } from '../helpers/project.js';
 
 const { setup } = emulatorPerTest();
 
-const REVIEWED_SRT = [
-  '1', '00:00:00,000 --> 00:00:03,000', 'Acme 2.0 ist da.', '',
-  '2', '00:00:03,000 --> 00:00:06,000', 'Plane deine Woche auf der neuen Zeitleiste.', '',
-].join('\n');
+const REVIEWED_SRT = ['1', '00:00:00,000 --> 00:00:03,000', 'Acme 2.0 ist da.', '', '2', '00:00:03,000 --> 00:00:06,000', 'Plane deine Woche auf der neuen Zeitleiste.', ''].join('\n');
 
 const MANIFEST = [
   'version: 1',
@@ -132,8 +129,10 @@ describe('localization end to end', () => {
     expect(await perLanguage(emu)).toEqual({ 'German (Germany)': 3, 'French (France)': 2 });
 
     // Reformatting the manifest (comments, key order, quoting) changes nothing.
-    const reformatted = MANIFEST.replace('Acme 2.0 is here. Plan', 'Acme 2.0 is out. Plan')
-      .replace('      fr-FR:\n        language: French (France)\n        mode: precision', '      fr-FR: # dubbed\n        mode: "precision"\n        language: "French (France)"');
+    const reformatted = MANIFEST.replace('Acme 2.0 is here. Plan', 'Acme 2.0 is out. Plan').replace(
+      '      fr-FR:\n        language: French (France)\n        mode: precision',
+      '      fr-FR: # dubbed\n        mode: "precision"\n        language: "French (France)"',
+    );
     await writeFile(join(dir, 'videos/launch.yaml'), `# localized launch video\n${reformatted}`);
     expect((await runCli(['plan'], dir, cliEnv(emu))).stdout).toMatch(/^No changes\./m);
   });
@@ -182,7 +181,7 @@ describe('localization end to end', () => {
     expect(run.code).not.toBe(0);
     expect(run.stdout).toMatch(/launch\.de-de: source_not_ready: its source launch is failed/);
     expect(translationCreates(emu)).toBe(0);
-    expect((readLockJson(dir)).videos['launch.de-de']).toBeUndefined();
+    expect(readLockJson(dir).videos['launch.de-de']).toBeUndefined();
 
     await writeFile(join(dir, 'videos/launch.yaml'), FILES['videos/launch.yaml']);
     const fixed = await runCli(['build'], dir, cliEnv(emu));
@@ -190,7 +189,7 @@ describe('localization end to end', () => {
     expect(await perLanguage(emu)).toEqual({ 'German (Germany)': 1, 'French (France)': 1 });
   });
 
-  it('proofread in git: pull writes HeyGen\'s SRT, the corrected file is translated once, never again', async () => {
+  it("proofread in git: pull writes HeyGen's SRT, the corrected file is translated once, never again", async () => {
     const { 'videos/l10n/launch.de-DE.srt': _reviewed, ...rest } = FILES;
     const { dir, emu } = await setup(rest);
     const validate = await runCli(['validate'], dir, cliEnv(emu));
@@ -203,7 +202,7 @@ describe('localization end to end', () => {
 
     // The build renders everything else; the German translation waits for its reviewed file.
     expect((await runCli(['build'], dir, cliEnv(emu))).code).toBe(0);
-    expect((readLockJson(dir)).videos['launch.de-de']).toBeUndefined();
+    expect(readLockJson(dir).videos['launch.de-de']).toBeUndefined();
     expect(await perLanguage(emu)).toEqual({ 'French (France)': 1 });
 
     const pull = await runCli(['l10n', 'pull', 'launch@de-DE'], dir, cliEnv(emu));
@@ -239,7 +238,7 @@ describe('localization end to end', () => {
     expect(report.videos.map((v) => v.id)).toEqual(expect.arrayContaining(['launch.de-de', 'launch.fr-fr']));
   });
 
-  it('validate --remote checks language names against HeyGen\'s list, with close matches', async () => {
+  it("validate --remote checks language names against HeyGen's list, with close matches", async () => {
     const { dir, emu } = await setup({ ...FILES, 'videos/launch.yaml': MANIFEST.replace('language: French (France)', 'language: French (Frnace)') });
     const run = await runCli(['validate', '--remote'], dir, cliEnv(emu));
     expect(run.code).toBe(1);

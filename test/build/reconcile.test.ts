@@ -45,10 +45,18 @@ describe('reconciling a create whose answer never arrived', () => {
   it('within 24 h: resends with the same Idempotency-Key and HeyGen replays the video', async () => {
     const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(1) });
     const { fp } = await writeIntent(dir, 'v001', new Date());
-    const made = await post(emu, '/v3/videos', {
-      type: 'avatar', avatar_id: 'Daisy-inskirt-20220818', voice_id: '2d5b0e6cf36f460aa7fc47e3eee4ba54',
-      script: 'This is test video number 1.', title: `Video 1 ${titleTag(fp, 1)}`,
-    }, idempotencyKey(fp, 1));
+    const made = await post(
+      emu,
+      '/v3/videos',
+      {
+        type: 'avatar',
+        avatar_id: 'Daisy-inskirt-20220818',
+        voice_id: '2d5b0e6cf36f460aa7fc47e3eee4ba54',
+        script: 'This is test video number 1.',
+        title: `Video 1 ${titleTag(fp, 1)}`,
+      },
+      idempotencyKey(fp, 1),
+    );
     const run = await runCli(['build'], dir, cliEnv(emu));
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/v001\s+resume\s+completed/);
@@ -60,10 +68,18 @@ describe('reconciling a create whose answer never arrived', () => {
     const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(1) });
     const { fp } = await writeIntent(dir, 'v001', new Date(Date.now() - 25 * 3600 * 1000));
     // Made under a key HeyGen has forgotten: only the tag can connect it to the entry.
-    const made = await post(emu, '/v3/videos', {
-      type: 'avatar', avatar_id: 'Daisy-inskirt-20220818', voice_id: '2d5b0e6cf36f460aa7fc47e3eee4ba54',
-      script: 'This is test video number 1.', title: `Video 1 ${titleTag(fp, 1)}`,
-    }, 'some-expired-key');
+    const made = await post(
+      emu,
+      '/v3/videos',
+      {
+        type: 'avatar',
+        avatar_id: 'Daisy-inskirt-20220818',
+        voice_id: '2d5b0e6cf36f460aa7fc47e3eee4ba54',
+        script: 'This is test video number 1.',
+        title: `Video 1 ${titleTag(fp, 1)}`,
+      },
+      'some-expired-key',
+    );
     const before = creates(emu);
     const run = await runCli(['build'], dir, cliEnv(emu));
     expect(run.code).toBe(0);

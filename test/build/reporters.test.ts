@@ -46,10 +46,7 @@ describe('build reporters', () => {
     const reporter = new PlainBuildReporter(out, () => new Date('2026-01-01T10:20:30Z'));
     reporter.event({ type: 'submitted', id: 'welcome', video_id: 'v1', adopted: 'title' });
     reporter.event({ type: 'result', job: results[1] as JobResult });
-    expect(out.text).toBe(
-      '10:20:30 welcome: submitted, video v1 (found by its title tag: not created again)\n' +
-        '10:20:30 broken: failed after 1:05: rendering_failed: Avatar rendering timed out\n',
-    );
+    expect(out.text).toBe('10:20:30 welcome: submitted, video v1 (found by its title tag: not created again)\n' + '10:20:30 broken: failed after 1:05: rendering_failed: Avatar rendering timed out\n');
   });
 
   it('writes NDJSON only', () => {
@@ -58,7 +55,10 @@ describe('build reporters', () => {
     reporter.event({ type: 'rendered', id: 'welcome', video_id: 'v1', duration: 5 });
     reporter.event({ type: 'result', job: { ...(results[0] as JobResult), videoId: 'v1' } });
     reporter.done(totals);
-    const lines = out.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.type)).toEqual(['rendered', 'result', 'done']);
     expect(lines[1]).toMatchObject({ id: 'welcome', result: 'completed', file: 'out/welcome.mp4', video_id: 'v1' });
     expect(lines[1]).not.toHaveProperty('videoId');
@@ -84,8 +84,6 @@ describe('build reporters', () => {
 
   it('annotates failures for GitHub Actions and summarises the build in markdown', () => {
     const sources = new Map([['broken', { file: '/p/videos/a.yaml', line: 7, col: 3 }]]);
-    expect(formatBuildAnnotations(results, sources, '/p')).toBe(
-      '::error file=videos/a.yaml,line=7,col=3,title=reel build%3A broken::rendering_failed: Avatar rendering timed out\n',
-    );
+    expect(formatBuildAnnotations(results, sources, '/p')).toBe('::error file=videos/a.yaml,line=7,col=3,title=reel build%3A broken::rendering_failed: Avatar rendering timed out\n');
   });
 });

@@ -95,7 +95,11 @@ describe.each([AS_OBSERVED, STATUSES_LAG, SESSION_LIST_LAG])('never paying twice
     // Every direct entry's current generation is among them.
     expect(counts.size).toBeGreaterThanOrEqual(8);
     expect(await sessions(emu)).toHaveLength(
-      1 + Object.values(lock.videos).filter((v) => v.session_id).map((v) => v.generation - 1).reduce((a, b) => a + b, 0),
+      1 +
+        Object.values(lock.videos)
+          .filter((v) => v.session_id)
+          .map((v) => v.generation - 1)
+          .reduce((a, b) => a + b, 0),
     );
   });
 });

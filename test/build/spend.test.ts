@@ -36,7 +36,11 @@ describe('budgets count what HeyGen bills', () => {
     expect((await runCli(['build', '--yes'], dir, cliEnv(emu))).code).toBe(0);
     await writeFile(join(dir, 'videos/a.yaml'), agent(true));
     const sent = agentMessages(emu);
-    for (const budget of [['--max-videos', '0'], ['--max-seconds', '1'], ['--max-cost', '1']]) {
+    for (const budget of [
+      ['--max-videos', '0'],
+      ['--max-seconds', '1'],
+      ['--max-cost', '1'],
+    ]) {
       const r = await runCli(['build', '--yes', ...budget], dir, cliEnv(emu));
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/refusing to start: .*; nothing was sent/);
@@ -125,7 +129,10 @@ describe('stale plan under the write lock (hole 4)', () => {
   it('refuses in CI when the plan applied renders more than the plan checked', async () => {
     const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(3) });
     expect((await runCli(['build', '--yes'], dir, cliEnv(emu))).code).toBe(0);
-    await writeFile(join(dir, 'videos/a.yaml'), directManifest(3, (i: number) => (i === 1 ? ' Edited.' : '')));
+    await writeFile(
+      join(dir, 'videos/a.yaml'),
+      directManifest(3, (i: number) => (i === 1 ? ' Edited.' : '')),
+    );
     // Another build holds the write lock; while this one waits, that build "forgets" two entries.
     const held = JSON.stringify({ pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), token: 'other' });
     await writeFile(join(dir, 'reel.lock.pid'), held);

@@ -4,8 +4,15 @@ import type { LockEntry, Lockfile } from '../../src/lock/types.js';
 
 function entry(id: string, over: Partial<LockEntry> = {}): LockEntry {
   return {
-    fingerprint: 'a'.repeat(64), mode: 'direct', status: 'completed', generation: 1, fields: {}, video_id: `v-${id}`,
-    updated_at: '2026-01-01T00:00:00.000Z', output: { path: `out/${id}.mp4`, size: 10, sha256: 'b'.repeat(64) }, ...over,
+    fingerprint: 'a'.repeat(64),
+    mode: 'direct',
+    status: 'completed',
+    generation: 1,
+    fields: {},
+    video_id: `v-${id}`,
+    updated_at: '2026-01-01T00:00:00.000Z',
+    output: { path: `out/${id}.mp4`, size: 10, sha256: 'b'.repeat(64) },
+    ...over,
   };
 }
 
@@ -16,13 +23,12 @@ function run(videos: Record<string, LockEntry>, remote: Record<string, RemoteSta
 
 describe('compareDrift', () => {
   it('is in sync when HeyGen and the disk agree with the lock; in-flight renders are not drift', () => {
-    const r = run(
-      { a: entry('a'), b: entry('b', { status: 'submitted', output: undefined }) },
-      { 'v-a': { status: 'completed' }, 'v-b': { status: 'in_progress' } },
-      { 'out/a.mp4': 'ok' },
-    );
+    const r = run({ a: entry('a'), b: entry('b', { status: 'submitted', output: undefined }) }, { 'v-a': { status: 'completed' }, 'v-b': { status: 'in_progress' } }, { 'out/a.mp4': 'ok' });
     expect(r.drift).toBe(false);
-    expect(r.videos.map((v) => [v.id, v.kinds])).toEqual([['a', ['ok']], ['b', ['in_flight']]]);
+    expect(r.videos.map((v) => [v.id, v.kinds])).toEqual([
+      ['a', ['ok']],
+      ['b', ['in_flight']],
+    ]);
     expect(r.counts.ok).toBe(1);
     expect(r.counts.in_flight).toBe(1);
   });
@@ -38,8 +44,12 @@ describe('compareDrift', () => {
         both: entry('both'),
       },
       {
-        'v-gone': { status: 'not_found' }, 'v-lost': { status: 'completed' }, 'v-edited': { status: 'completed' },
-        'v-done': { status: 'completed' }, 'v-broke': { status: 'failed' }, 'v-both': { status: 'not_found' },
+        'v-gone': { status: 'not_found' },
+        'v-lost': { status: 'completed' },
+        'v-edited': { status: 'completed' },
+        'v-done': { status: 'completed' },
+        'v-broke': { status: 'failed' },
+        'v-both': { status: 'not_found' },
       },
       { 'out/gone.mp4': 'ok', 'out/lost.mp4': 'missing', 'out/lost.srt': 'ok', 'out/edited.mp4': 'altered', 'out/both.mp4': 'missing' },
     );
@@ -76,7 +86,11 @@ describe('compareDrift', () => {
         gone: entry('gone', { mode: 'agent', status: 'submitted', video_id: undefined, session_id: 's3', output: undefined }),
       },
     };
-    const sessions = new Map<string, RemoteState>([['s1', { status: 'in_progress' }], ['s2', { status: 'completed' }], ['s3', { status: 'not_found' }]]);
+    const sessions = new Map<string, RemoteState>([
+      ['s1', { status: 'in_progress' }],
+      ['s2', { status: 'completed' }],
+      ['s3', { status: 'not_found' }],
+    ]);
     const r = compareDrift({ lock, remote: new Map(), sessions, local: new Map(), unchecked: () => undefined });
     expect(Object.fromEntries(r.videos.map((v) => [v.id, v.kinds]))).toEqual({ asking: ['in_flight'], made: ['finished_remotely'], gone: ['deleted_remotely'] });
   });

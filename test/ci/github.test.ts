@@ -16,7 +16,11 @@ async function ghProject(files: Record<string, string>): Promise<{ cwd: string; 
   const summary = join(cwd, 'step-summary.md');
   await writeFile(summary, '');
   const env = cliEnv(shared.emulator(), {
-    GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/videos', GITHUB_RUN_ID: '77',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_STEP_SUMMARY: summary,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'acme/videos',
+    GITHUB_RUN_ID: '77',
     REEL_POLL_MS: '30,30,100',
   });
   return { cwd, env, summary };
@@ -24,9 +28,7 @@ async function ghProject(files: Record<string, string>): Promise<{ cwd: string; 
 
 describe('GitHub Actions output', () => {
   it('escapes workflow command data and properties', () => {
-    expect(workflowCommand('error', 'a%b\nc', { file: 'videos/x,y.yaml', line: 7, col: 5, title: 'a: b' })).toBe(
-      '::error file=videos/x%2Cy.yaml,line=7,col=5,title=a%3A b::a%25b%0Ac\n',
-    );
+    expect(workflowCommand('error', 'a%b\nc', { file: 'videos/x,y.yaml', line: 7, col: 5, title: 'a: b' })).toBe('::error file=videos/x%2Cy.yaml,line=7,col=5,title=a%3A b::a%25b%0Ac\n');
   });
 
   it('plan appends its table to the job summary; outside Actions nothing is written', async () => {

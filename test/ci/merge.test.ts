@@ -10,7 +10,19 @@ const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 function entry(id: string, over: Partial<LockEntry> = {}): LockEntry {
-  return { fingerprint: id.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a').slice(0, 64), mode: 'direct', status: 'completed', generation: 1, fields: {}, video_id: `v-${id}`, updated_at: '2026-01-01T00:00:00.000Z', ...over };
+  return {
+    fingerprint: id
+      .padEnd(64, '0')
+      .replace(/[^0-9a-f]/g, 'a')
+      .slice(0, 64),
+    mode: 'direct',
+    status: 'completed',
+    generation: 1,
+    fields: {},
+    video_id: `v-${id}`,
+    updated_at: '2026-01-01T00:00:00.000Z',
+    ...over,
+  };
 }
 function lock(videos: Record<string, LockEntry>, assets: Lockfile['assets'] = {}): Lockfile {
   return { lockfileVersion: 1, videos, assets };

@@ -23,12 +23,20 @@ describe('reel status', () => {
     dirs.push(cwd);
     expect((await runCli(['build', '--yes'], cwd, env())).code).toBe(0);
 
-    const statusesBefore = shared.emulator().requests().filter((r) => r.path === '/v3/videos/statuses').length;
+    const statusesBefore = shared
+      .emulator()
+      .requests()
+      .filter((r) => r.path === '/v3/videos/statuses').length;
     const clean = await runCli(['status'], cwd, env());
     expect(clean.code).toBe(0);
     expect(clean.stdout).toMatch(/4 videos in reel\.lock: 4 ok\.\nIn sync\.\n$/);
     // One bulk status request for all four videos.
-    expect(shared.emulator().requests().filter((r) => r.path === '/v3/videos/statuses').length).toBe(statusesBefore + 1);
+    expect(
+      shared
+        .emulator()
+        .requests()
+        .filter((r) => r.path === '/v3/videos/statuses').length,
+    ).toBe(statusesBefore + 1);
 
     const lock = await readLockJson(cwd);
     await rm(join(cwd, 'out/v001.mp4'));
@@ -51,11 +59,18 @@ describe('reel status', () => {
     expect(json.drift).toBe(true);
     expect(json.remote_checked).toBe(true);
     expect(Object.fromEntries(json.videos.map((v) => [v.id, v.kinds]))).toEqual({
-      v001: ['missing_local'], v002: ['altered_local'], v003: ['deleted_remotely'], v004: ['ok'],
+      v001: ['missing_local'],
+      v002: ['altered_local'],
+      v003: ['deleted_remotely'],
+      v004: ['ok'],
     });
 
     // build downloads the missing file again from the existing video: no render.
-    const posts = (): number => shared.emulator().requests().filter((r) => r.method === 'POST').length;
+    const posts = (): number =>
+      shared
+        .emulator()
+        .requests()
+        .filter((r) => r.method === 'POST').length;
     const before = posts();
     const rebuilt = await runCli(['build', '--yes'], cwd, env());
     expect(rebuilt.code).toBe(0);

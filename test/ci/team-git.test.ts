@@ -247,7 +247,10 @@ describe('a team merging on GitHub, with the workflow and the reel.lock merge dr
     // A true conflict: two developers render dave differently and both commit reel.lock.
     const devC = await clone(origin, 'dev-c');
     const devD = await clone(origin, 'dev-d');
-    for (const [dir, script] of [[devC, 'Dave from C.'], [devD, 'Dave from D.']] as const) {
+    for (const [dir, script] of [
+      [devC, 'Dave from C.'],
+      [devD, 'Dave from D.'],
+    ] as const) {
       await writeVideos(dir, { alpha: 'Alpha two.', carol: 'Carol two.', dave: script });
       const b = await reel(dir, ['build', '--yes', '--target', 'dave'], runner());
       expect(b.code, b.stderr).toBe(0);

@@ -7,9 +7,27 @@ import { COMMANDS } from '../../src/cli-options.js';
 import { ROOT } from '../helpers/project.js';
 import { actionlint } from '../helpers/actionlint.js';
 
-interface Step { name?: string; run?: string; uses?: string; if?: string; with?: Record<string, unknown> }
-interface Job { if?: string; needs?: string | string[]; 'timeout-minutes'?: number; strategy?: { matrix?: unknown }; permissions?: Record<string, string>; steps: Step[] }
-interface Workflow { on: Record<string, unknown>; concurrency: { group: string; 'cancel-in-progress': string }; env: { SHARDS: number }; jobs: Record<string, Job> }
+interface Step {
+  name?: string;
+  run?: string;
+  uses?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  if?: string;
+  needs?: string | string[];
+  'timeout-minutes'?: number;
+  strategy?: { matrix?: unknown };
+  permissions?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  concurrency: { group: string; 'cancel-in-progress': string };
+  env: { SHARDS: number };
+  jobs: Record<string, Job>;
+}
 
 const load = async (): Promise<{ text: string; wf: Workflow }> => {
   const text = await readFile(join(ROOT, 'docs/github-actions.yml'), 'utf8');

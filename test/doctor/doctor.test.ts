@@ -34,9 +34,7 @@ describe('reel doctor', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const rows = rowsOf(result.stdout);
-    expect(Object.keys(rows)).toEqual([
-      'account', 'video-404', 'bulk-status', 'title-filter', 'video-order', 'session-order', 'error-replay', 'direct-upload', 'catalog', 'latency',
-    ]);
+    expect(Object.keys(rows)).toEqual(['account', 'video-404', 'bulk-status', 'title-filter', 'video-order', 'session-order', 'error-replay', 'direct-upload', 'catalog', 'latency']);
     expect(Object.values(rows).every((r) => r.holds)).toBe(true);
     expect(rows['error-replay']?.answered).toMatch(/refused twice .*replayed under the key/);
 

@@ -64,13 +64,16 @@ describe('reel emulator (built CLI)', () => {
     const out: string[] = [];
     const sink = (into: string[]) => ({ write: (s: string) => (into.push(s), true) }) as unknown as NodeJS.WritableStream;
     const controller = new AbortController();
-    const running = run({ port: 0, renderSeconds: 0.1 }, {
-      cwd: root,
-      stdout: sink(out) as never,
-      stderr: sink([]) as never,
-      env: {},
-      signal: controller.signal,
-    });
+    const running = run(
+      { port: 0, renderSeconds: 0.1 },
+      {
+        cwd: root,
+        stdout: sink(out) as never,
+        stderr: sink([]) as never,
+        env: {},
+        signal: controller.signal,
+      },
+    );
     await until(async () => (out.length > 0 ? true : undefined));
     const url = out[0]!.trim().split(' ').at(-1)!;
     expect((await api(url, 'GET', '/v3/users/me')).status).toBe(200);

@@ -34,7 +34,9 @@ describe('contract copies', () => {
 
   it('examples/ holds every shared example, unchanged', () => {
     const dir = contract();
-    const names = readdirSync(`${dir}/examples`).filter((n) => n.endsWith('.json')).sort();
+    const names = readdirSync(`${dir}/examples`)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
     expect(readdirSync(here('./examples')).sort()).toEqual(names);
     for (const name of names) {
       expect(readFileSync(here(`./examples/${name}`), 'utf8'), name).toBe(readFileSync(`${dir}/examples/${name}`, 'utf8'));

@@ -20,10 +20,14 @@ async function call(endpoint: string, path: string, body?: unknown, headers?: Re
 }
 
 async function completed(id: string) {
-  return until(async () => {
-    const a = await api(emu.url, 'GET', `/v3/videos/${id}`);
-    return a.body.data.status === 'completed' ? a : undefined;
-  }, 5000, `video ${id} to complete`);
+  return until(
+    async () => {
+      const a = await api(emu.url, 'GET', `/v3/videos/${id}`);
+      return a.body.data.status === 'completed' ? a : undefined;
+    },
+    5000,
+    `video ${id} to complete`,
+  );
 }
 
 beforeAll(async () => {
@@ -250,10 +254,7 @@ describe('video agents', () => {
       expect(reviewing.body.data.video_id).toBe(created.body.data.video_id);
       expect((await api(emu.url, 'GET', `/v3/videos/${created.body.data.video_id}`)).body.data.status).toBe('pending');
 
-      const storyboard = await call(
-        'GET /v3/video-agents/{session_id}/resources/{resource_id}',
-        `/v3/video-agents/${id}/resources/${resource.resource_ids[0]}`,
-      );
+      const storyboard = await call('GET /v3/video-agents/{session_id}/resources/{resource_id}', `/v3/video-agents/${id}/resources/${resource.resource_ids[0]}`);
       expect(storyboard.body.data.resource_type).toBe('draft');
 
       const revise = await call('POST /v3/video-agents/{session_id}', `/v3/video-agents/${id}`, { message: 'Make the intro shorter.' });
@@ -420,7 +421,6 @@ describe('webhook endpoints and assets', () => {
   });
 });
 
-
 describe('video translation and proofreads', () => {
   async function renderedSource(script = 'Welcome to Acme. This is the tour.') {
     const created = await call('POST /v3/videos', '/v3/videos', avatarBody({ script }));
@@ -428,10 +428,14 @@ describe('video translation and proofreads', () => {
   }
 
   async function translated(id: string) {
-    return until(async () => {
-      const a = await call('GET /v3/video-translations/{video_translation_id}', `/v3/video-translations/${id}`);
-      return a.body.data.status === 'completed' || a.body.data.status === 'failed' ? a : undefined;
-    }, 5000, `translation ${id} to finish`);
+    return until(
+      async () => {
+        const a = await call('GET /v3/video-translations/{video_translation_id}', `/v3/video-translations/${id}`);
+        return a.body.data.status === 'completed' || a.body.data.status === 'failed' ? a : undefined;
+      },
+      5000,
+      `translation ${id} to finish`,
+    );
   }
 
   async function uploadSrt(text: string): Promise<string> {
@@ -459,7 +463,12 @@ describe('video translation and proofreads', () => {
     const ids = created.body.data.video_translation_ids as string[];
     expect(ids).toHaveLength(2);
     const rows = await call('GET /v3/video-translations/statuses', `/v3/video-translations/statuses?video_translation_ids=${ids.join(',')},nope`);
-    expect(rows.body.data.map((r: { status: string }) => r.status).slice(0, 2).every((s: string) => ['queued', 'processing', 'completed'].includes(s))).toBe(true);
+    expect(
+      rows.body.data
+        .map((r: { status: string }) => r.status)
+        .slice(0, 2)
+        .every((s: string) => ['queued', 'processing', 'completed'].includes(s)),
+    ).toBe(true);
     expect(rows.body.data[2]).toEqual({ video_id: 'nope', status: 'not_found' });
     const done = (await translated(ids[1]!)).body.data;
     expectShape({ data: done }, example('video-translation-get.completed.response.json'));
@@ -482,10 +491,14 @@ describe('video translation and proofreads', () => {
     const tight = await startEmulator({ renderSeconds: 0.3, concurrencyLimit: 2 });
     try {
       const v = await api(tight.url, 'POST', '/v3/videos', avatarBody());
-      const done = await until(async () => {
-        const a = await api(tight.url, 'GET', `/v3/videos/${v.body.data.video_id}`);
-        return a.body.data.status === 'completed' ? a.body.data : undefined;
-      }, 5000, 'source');
+      const done = await until(
+        async () => {
+          const a = await api(tight.url, 'GET', `/v3/videos/${v.body.data.video_id}`);
+          return a.body.data.status === 'completed' ? a.body.data : undefined;
+        },
+        5000,
+        'source',
+      );
       const body = { video: { type: 'url', url: done.video_url }, output_languages: ['German (Germany)', 'French (France)', 'Spanish (Spain)'] };
       const refused = await api(tight.url, 'POST', '/v3/video-translations', body);
       expect(refused.status).toBe(429);
@@ -502,16 +515,24 @@ describe('video translation and proofreads', () => {
     const other = await startEmulator({ renderSeconds: 0.1, translationDoneStatus: 'succeeded' });
     try {
       const v = await api(other.url, 'POST', '/v3/videos', avatarBody());
-      const done = await until(async () => {
-        const a = await api(other.url, 'GET', `/v3/videos/${v.body.data.video_id}`);
-        return a.body.data.status === 'completed' ? a.body.data : undefined;
-      }, 5000, 'source');
+      const done = await until(
+        async () => {
+          const a = await api(other.url, 'GET', `/v3/videos/${v.body.data.video_id}`);
+          return a.body.data.status === 'completed' ? a.body.data : undefined;
+        },
+        5000,
+        'source',
+      );
       const t = await api(other.url, 'POST', '/v3/video-translations', { video: { type: 'url', url: done.video_url }, output_languages: ['Japanese'] });
       const id = t.body.data.video_translation_ids[0];
-      const got = await until(async () => {
-        const a = await api(other.url, 'GET', `/v3/video-translations/${id}`);
-        return a.body.data.status !== 'pending' && a.body.data.status !== 'running' ? a.body.data : undefined;
-      }, 5000, 'translation');
+      const got = await until(
+        async () => {
+          const a = await api(other.url, 'GET', `/v3/video-translations/${id}`);
+          return a.body.data.status !== 'pending' && a.body.data.status !== 'running' ? a.body.data : undefined;
+        },
+        5000,
+        'translation',
+      );
       expect(got.status).toBe('succeeded');
       const rows = await api(other.url, 'GET', `/v3/video-translations/statuses?video_translation_ids=${id}`);
       expect(rows.body.data[0].status).toBe('completed');
@@ -523,16 +544,22 @@ describe('video translation and proofreads', () => {
   it('proofreads: processing → completed, a target-language SRT, PUT a corrected SRT, generate a translation that uses it', async () => {
     const source = await renderedSource('Press the question mark for help.');
     const created = await call('POST /v3/video-translations/proofreads', '/v3/video-translations/proofreads', {
-      video: { type: 'url', url: source.video_url }, output_languages: ['French (France)'], title: 'help [fr]',
+      video: { type: 'url', url: source.video_url },
+      output_languages: ['French (France)'],
+      title: 'help [fr]',
     });
     expect(created.body.data.status).toBe('processing');
     const id = created.body.data.proofread_ids[0] as string;
     const early = await api(emu.url, 'GET', `/v3/video-translations/proofreads/${id}/srt`);
     expect([200, 409]).toContain(early.status);
-    await until(async () => {
-      const a = await call('GET /v3/video-translations/proofreads/{proofread_id}', `/v3/video-translations/proofreads/${id}`);
-      return a.body.data.status === 'completed' ? a : undefined;
-    }, 5000, 'proofread');
+    await until(
+      async () => {
+        const a = await call('GET /v3/video-translations/proofreads/{proofread_id}', `/v3/video-translations/proofreads/${id}`);
+        return a.body.data.status === 'completed' ? a : undefined;
+      },
+      5000,
+      'proofread',
+    );
     const urls = await call('GET /v3/video-translations/proofreads/{proofread_id}/srt', `/v3/video-translations/proofreads/${id}/srt`);
     const text = await (await fetch(urls.body.data.srt_url)).text();
     expect(text).toMatch(/\[French \(France\)\] Press/);

@@ -156,7 +156,10 @@ describe('seeded random faults', () => {
   async function run(seed: number): Promise<Array<string | null>> {
     const emu = await emulator({ faultRate: 0.3, seed, renderSeconds: 0 });
     for (let i = 0; i < 40; i += 1) {
-      await fetch(`${emu.url}/v3/users/me`, { headers: { 'x-api-key': KEY } }).then((r) => r.arrayBuffer(), () => undefined);
+      await fetch(`${emu.url}/v3/users/me`, { headers: { 'x-api-key': KEY } }).then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      );
     }
     const faults = emu.requests().map((r) => r.fault ?? null);
     await emu.close();

@@ -13,13 +13,7 @@ export interface Answer {
 }
 
 /** One HTTP request to the emulator, JSON in and (when it parses) JSON out. */
-export async function api(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
+export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   const init: RequestInit = { method, headers: { 'x-api-key': KEY, ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);

@@ -84,8 +84,7 @@ describe('sessionListLagSeconds', () => {
 });
 
 describe('replayErrors', () => {
-  const refused = (emu: Emulator, key: string) =>
-    api(emu.url, 'POST', '/v3/videos', avatarBody({ avatar_id: 'no-such-look' }), { 'idempotency-key': key });
+  const refused = (emu: Emulator, key: string) => api(emu.url, 'POST', '/v3/videos', avatarBody({ avatar_id: 'no-such-look' }), { 'idempotency-key': key });
 
   it('on by default: a refusal is replayed under the same key', async () => {
     const emu = await emulator();
@@ -127,10 +126,7 @@ describe('reel emulator flags', () => {
     const out: string[] = [];
     const sink = { write: (s: string) => out.push(s) } as any;
     await expect(run({ port: 0, statusLag: -1 }, { cwd: process.cwd(), stdout: sink, stderr: sink, env: {}, signal: controller.signal })).rejects.toThrow(/--status-lag/);
-    const code = await run(
-      { port: 0, agentVideoAtCreate: false, statusesFailing: true },
-      { cwd: process.cwd(), stdout: sink, stderr: sink, env: {}, signal: controller.signal },
-    );
+    const code = await run({ port: 0, agentVideoAtCreate: false, statusesFailing: true }, { cwd: process.cwd(), stdout: sink, stderr: sink, env: {}, signal: controller.signal });
     expect(code).toBe(0);
     expect(out.join('')).toMatch(/agentVideoAtCreate=false, statusesFailing=true/);
   });

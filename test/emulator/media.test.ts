@@ -59,9 +59,7 @@ describe('media', () => {
   it('writes SRT cues of about eight words that cover the whole duration', () => {
     const text = Array.from({ length: 20 }, (_, i) => `w${i}`).join(' ');
     expect(srt(text, 9)).toBe(
-      '1\n00:00:00,000 --> 00:00:03,000\nw0 w1 w2 w3 w4 w5 w6 w7\n\n' +
-        '2\n00:00:03,000 --> 00:00:06,000\nw8 w9 w10 w11 w12 w13 w14 w15\n\n' +
-        '3\n00:00:06,000 --> 00:00:09,000\nw16 w17 w18 w19\n',
+      '1\n00:00:00,000 --> 00:00:03,000\nw0 w1 w2 w3 w4 w5 w6 w7\n\n' + '2\n00:00:03,000 --> 00:00:06,000\nw8 w9 w10 w11 w12 w13 w14 w15\n\n' + '3\n00:00:06,000 --> 00:00:09,000\nw16 w17 w18 w19\n',
     );
   });
 });

@@ -76,7 +76,10 @@ export function snapshot(dir: string): string[] {
 }
 
 export interface LockJson {
-  videos: Record<string, { status: string; video_id?: string; session_id?: string; generation: number; output?: { path: string; size: number; sha256: string }; failure?: { code: string; message: string } }>;
+  videos: Record<
+    string,
+    { status: string; video_id?: string; session_id?: string; generation: number; output?: { path: string; size: number; sha256: string }; failure?: { code: string; message: string } }
+  >;
   assets: Record<string, { asset_id: string }>;
 }
 

@@ -20,13 +20,21 @@ describe('readLock text decoding', () => {
     assets: {},
     videos: {
       intro: {
-        fingerprint: 'a'.repeat(64), mode: 'direct', status: 'completed', generation: 1, fields: {}, updated_at: '2026-01-01T00:00:00.000Z',
+        fingerprint: 'a'.repeat(64),
+        mode: 'direct',
+        status: 'completed',
+        generation: 1,
+        fields: {},
+        updated_at: '2026-01-01T00:00:00.000Z',
         output: { path, size: 1, sha256: 'b'.repeat(64) },
       },
     },
   });
 
-  it.each([['ascii', 'out/intro.mp4'], ['utf-8', 'out/café-ünïcödé-日本-😀.mp4']])('reads an %s lock back unchanged', async (_kind, path) => {
+  it.each([
+    ['ascii', 'out/intro.mp4'],
+    ['utf-8', 'out/café-ünïcödé-日本-😀.mp4'],
+  ])('reads an %s lock back unchanged', async (_kind, path) => {
     const lock = lockWith(path);
     await writeFile(join(root, 'reel.lock'), serializeLock(lock));
     const read = await readLock(root);

@@ -56,12 +56,8 @@ describe('invalid corpus (reel validate)', () => {
     const body = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<{ file: string; line: number; col: number }> };
     expect(body.valid).toBe(false);
     const loaded = await loadProject(dir);
-    expect(formatDiagnostics(loaded.diagnostics, dir).split('\n').filter(Boolean)).toEqual(
-      readFileSync(join(dir, 'expected.txt'), 'utf8').trim().split('\n'),
-    );
-    expect(body.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}`)).toEqual(
-      loaded.diagnostics.map((d) => `${d.file.slice(dir.length + 1)}:${d.line}:${d.col}`),
-    );
+    expect(formatDiagnostics(loaded.diagnostics, dir).split('\n').filter(Boolean)).toEqual(readFileSync(join(dir, 'expected.txt'), 'utf8').trim().split('\n'));
+    expect(body.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}`)).toEqual(loaded.diagnostics.map((d) => `${d.file.slice(dir.length + 1)}:${d.line}:${d.col}`));
   });
 });
 
@@ -81,9 +77,7 @@ describe('generated hostile inputs', () => {
     const r = await runCli(['validate'], root);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
-    expect(r.stdout.split('\n')[0]).toBe(
-      'videos/deep.yaml:4:76  nesting deeper than 64 levels; manifests are never this deep — check for unbalanced brackets or runaway indentation',
-    );
+    expect(r.stdout.split('\n')[0]).toBe('videos/deep.yaml:4:76  nesting deeper than 64 levels; manifests are never this deep — check for unbalanced brackets or runaway indentation');
   });
 
   it('20,000-deep unclosed brackets and block sequences are clear errors', async () => {
@@ -104,9 +98,7 @@ describe('generated hostile inputs', () => {
   it('a self-referencing alias is bounded', async () => {
     const root = make({ 'videos/a.yaml': 'version: 1\nx: &a [1, *a]\nvideos: {}\n' });
     const result = await loadProject(root);
-    expect(formatDiagnostics(result.diagnostics, root).trim()).toBe(
-      'videos/a.yaml:2:11  aliases here expand to more than 10000 values (an alias bomb?); write the values out or use `defaults`',
-    );
+    expect(formatDiagnostics(result.diagnostics, root).trim()).toBe('videos/a.yaml:2:11  aliases here expand to more than 10000 values (an alias bomb?); write the values out or use `defaults`');
   });
 
   it('an asset symlinked to outside the project is rejected', async () => {

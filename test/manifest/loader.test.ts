@@ -30,8 +30,18 @@ describe('the example library (videos/)', async () => {
   it('loads without diagnostics, sorted by id', () => {
     expect(result.diagnostics).toEqual([]);
     expect(result.entries.map((e) => e.id)).toEqual([
-      'first-steps', 'hello-ada', 'hello-grace', 'hello-linus', 'launch', 'launch-teaser', 'launch.de-de', 'launch.es-es', 'launch.fr-fr',
-      'product-tour', 'support', 'welcome',
+      'first-steps',
+      'hello-ada',
+      'hello-grace',
+      'hello-linus',
+      'launch',
+      'launch-teaser',
+      'launch.de-de',
+      'launch.es-es',
+      'launch.fr-fr',
+      'product-tour',
+      'support',
+      'welcome',
     ]);
     expect(result.files.map((f) => f.slice(ROOT.length + 1))).toEqual(['videos/agents.yaml', 'videos/localized.yaml', 'videos/onboarding.yaml', 'videos/personal.yaml']);
   });
@@ -136,7 +146,13 @@ describe('request mapping', () => {
       watermark: { image: { type: 'url', url: 'https://x.example/w.png' } },
     });
     expect(byId(r.entries, 'a').request).toEqual({
-      prompt: 'Hello.', mode: 'generate', avatar_id: 'av', voice_id: 'vo', incognito_mode: true, style_id: 'st', brand_kit_id: 'bk',
+      prompt: 'Hello.',
+      mode: 'generate',
+      avatar_id: 'av',
+      voice_id: 'vo',
+      incognito_mode: true,
+      style_id: 'st',
+      brand_kit_id: 'bk',
     });
   });
 
@@ -155,7 +171,10 @@ describe('request mapping', () => {
     expect(byId(r.entries, 'photo').request).toEqual({ type: 'image', image: { type: 'asset_id', asset_id: p }, audio_asset_id: a });
     expect(byId(r.entries, 'photo').assets.map((x) => x.relPath)).toEqual(['media/face.png', 'media/voice.mp3']);
     expect(byId(r.entries, 'remote').request).toEqual({ type: 'image', image: { type: 'url', url: 'https://cdn.example.com/face.png' }, audio_url: 'https://cdn.example.com/hi.mp3' });
-    expect(byId(r.entries, 'deck').request['files']).toEqual([{ type: 'asset_id', asset_id: p }, { type: 'url', url: 'https://cdn.example.com/deck.pdf' }]);
+    expect(byId(r.entries, 'deck').request['files']).toEqual([
+      { type: 'asset_id', asset_id: p },
+      { type: 'url', url: 'https://cdn.example.com/deck.pdf' },
+    ]);
   });
 
   it('expands each from JSON and YAML data, and records output.file', async () => {

@@ -55,15 +55,34 @@ describe('locales in the loader', () => {
     const de = byId(result.entries, 'welcome.de-de');
     expect(de.mode).toBe('translate');
     expect(de.request).toEqual({
-      output_languages: ['German (Germany)'], mode: 'speed', translate_audio_only: false, enable_caption: true, speaker_num: 2,
-      brand_glossary_id: 'bg_acme', title: 'Welcome (de-DE)', srt_role: 'output', srt: { type: 'asset_id', asset_id: de.assets[0]!.placeholder },
+      output_languages: ['German (Germany)'],
+      mode: 'speed',
+      translate_audio_only: false,
+      enable_caption: true,
+      speaker_num: 2,
+      brand_glossary_id: 'bg_acme',
+      title: 'Welcome (de-DE)',
+      srt_role: 'output',
+      srt: { type: 'asset_id', asset_id: de.assets[0]!.placeholder },
     });
-    expect(de.locale).toMatchObject({ source: 'welcome', key: 'de-DE', strategy: 'translate', proofread: 'videos/l10n/welcome.de-DE.srt', sourceFingerprint: fingerprint(byId(result.entries, 'welcome')) });
+    expect(de.locale).toMatchObject({
+      source: 'welcome',
+      key: 'de-DE',
+      strategy: 'translate',
+      proofread: 'videos/l10n/welcome.de-DE.srt',
+      sourceFingerprint: fingerprint(byId(result.entries, 'welcome')),
+    });
     expect(de.output).toEqual({});
     expect(byId(result.entries, 'welcome.fr-fr').request).toMatchObject({ mode: 'precision', translate_audio_only: true });
     const es = byId(result.entries, 'welcome.es-es');
     expect(es.mode).toBe('direct');
-    expect(es.request).toMatchObject({ type: 'avatar', avatar_id: 'Daisy-inskirt-20220818', voice_id: '6e7d2a1c9b8f4e3d8a7b6c5d4e3f2a1b', script: 'Hola a todos, bienvenidos a Acme.', title: 'Welcome (es-ES)' });
+    expect(es.request).toMatchObject({
+      type: 'avatar',
+      avatar_id: 'Daisy-inskirt-20220818',
+      voice_id: '6e7d2a1c9b8f4e3d8a7b6c5d4e3f2a1b',
+      script: 'Hola a todos, bienvenidos a Acme.',
+      title: 'Welcome (es-ES)',
+    });
     // A locale never writes over its source's `output.file`.
     expect(es.output).toEqual({});
     expect(es.fieldSources['script']).toMatchObject({ line: 24, col: 17 });
@@ -113,13 +132,15 @@ describe('locales in the loader', () => {
     });
     const result = await loadProject(root);
     const found = result.diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`);
-    expect(found).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^9:7 locale `de-DE` needs `language:`, the HeyGen language name/),
-      expect.stringMatching(/^10:42 locale `fr-FR`: `script` is for `strategy: rerender` locales/),
-      expect.stringMatching(/^11:52 locale `es-ES`: `mode` is for `strategy: translate` \(the default\) locales/),
-      expect.stringMatching(/^12:26 locale `it-IT` \(`strategy: rerender`\) needs a native `voice`/),
-      expect.stringMatching(/^17:26 locale `es-ES`: `strategy: rerender` renders a localized script, so its source must be a direct entry/),
-    ]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^9:7 locale `de-DE` needs `language:`, the HeyGen language name/),
+        expect.stringMatching(/^10:42 locale `fr-FR`: `script` is for `strategy: rerender` locales/),
+        expect.stringMatching(/^11:52 locale `es-ES`: `mode` is for `strategy: translate` \(the default\) locales/),
+        expect.stringMatching(/^12:26 locale `it-IT` \(`strategy: rerender`\) needs a native `voice`/),
+        expect.stringMatching(/^17:26 locale `es-ES`: `strategy: rerender` renders a localized script, so its source must be a direct entry/),
+      ]),
+    );
     expect(result.diagnostics.every((d) => d.severity === 'error')).toBe(true);
   });
 
@@ -162,7 +183,10 @@ describe('the fingerprint cascade', () => {
     const srt = await load({ ...base, 'videos/l10n/welcome.de-DE.srt': SRT.replace('Hallo', 'Hallo ihr') });
     const changed = before.filter((e) => fingerprint(e) !== fingerprint(byId(srt, e.id))).map((e) => e.id);
     expect(changed).toEqual(['welcome.de-de']);
-    const reformatted = await load({ ...base, 'videos/a.yaml': `# comment\n${manifest(LOCALES.replace('        language: German (Germany)\n        captions: true', '        captions: true\n        language: "German (Germany)"'))}` });
+    const reformatted = await load({
+      ...base,
+      'videos/a.yaml': `# comment\n${manifest(LOCALES.replace('        language: German (Germany)\n        captions: true', '        captions: true\n        language: "German (Germany)"'))}`,
+    });
     expect(reformatted.map(fingerprint)).toEqual(before.map(fingerprint));
   });
 

@@ -16,8 +16,14 @@ const entry: ResolvedEntry = {
 
 function locked(api?: string): LockEntry {
   return {
-    fingerprint: fingerprint(entry), mode: 'direct', status: 'completed', generation: 1, fields: fieldDigests(entry),
-    updated_at: '2026-01-01T00:00:00Z', video_id: 'v1', ...(api ? { api } : {}),
+    fingerprint: fingerprint(entry),
+    mode: 'direct',
+    status: 'completed',
+    generation: 1,
+    fields: fieldDigests(entry),
+    updated_at: '2026-01-01T00:00:00Z',
+    video_id: 'v1',
+    ...(api ? { api } : {}),
   };
 }
 

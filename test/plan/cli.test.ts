@@ -100,8 +100,7 @@ describe('reel plan', () => {
 
   it('narrows with --target (repeatable, globs) and --shard', async () => {
     const root = await examples();
-    const ids = async (t: string[]): Promise<string[]> =>
-      (JSON.parse((await reel(root, 'plan', '--json', ...t)).stdout) as { changes: { id: string }[] }).changes.map((c) => c.id);
+    const ids = async (t: string[]): Promise<string[]> => (JSON.parse((await reel(root, 'plan', '--json', ...t)).stdout) as { changes: { id: string }[] }).changes.map((c) => c.id);
     expect(await ids(['--target', 'hello-*', '--target', 'welcome'])).toEqual(['hello-ada', 'hello-grace', 'hello-linus', 'welcome']);
     const all = await ids([]);
     const shards = [...(await ids(['--shard', '1/2'])), ...(await ids(['--shard', '2/2']))].sort();

@@ -10,9 +10,13 @@ const scriptAt = { file: '/p/videos/a.yaml', line: 6, col: 13 };
 describe('explain', () => {
   it('names the changed fields, their old and new digests and where they are written', () => {
     const before = direct('a', { voice_id: 'v1', title: 'Old' });
-    const after = direct('a', { voice_id: 'v2', title: 'Old', script: 'New words.' }, {
-      fieldSources: { voice_id: defaults, script: scriptAt },
-    });
+    const after = direct(
+      'a',
+      { voice_id: 'v2', title: 'Old', script: 'New words.' },
+      {
+        fieldSources: { voice_id: defaults, script: scriptAt },
+      },
+    );
     const x = explain('a', [after], lockOf(['a', locked(before, { generation: 2, video_id: 'vid1' })]));
     expect(x?.change.action).toBe('update');
     expect(x?.fingerprint).toEqual({ before: fingerprint(before), after: fingerprint(after) });
@@ -52,8 +56,6 @@ describe('explain', () => {
   it('explains a failed entry with its failure', () => {
     const e = direct('a');
     const x = explain('a', [e], lockOf(['a', locked(e, { status: 'failed', failure: { code: 'E1', message: 'bad look' } })]));
-    expect(x?.reason).toBe(
-      'Failed earlier (E1: bad look); a build leaves it alone unless run with --retry-failed, or the entry is edited.',
-    );
+    expect(x?.reason).toBe('Failed earlier (E1: bad look); a build leaves it alone unless run with --retry-failed, or the entry is edited.');
   });
 });

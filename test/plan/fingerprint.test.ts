@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FINGERPRINT_VERSION,
-  fieldDigests,
-  fingerprint,
-  fingerprintPayload,
-  shortFingerprint,
-} from '../../src/plan/fingerprint.js';
+import { FINGERPRINT_VERSION, fieldDigests, fingerprint, fingerprintPayload, shortFingerprint } from '../../src/plan/fingerprint.js';
 import { canonicalJson } from '../../src/util/canonical.js';
 import { sha256 } from '../../src/util/hash.js';
 import { assetPlaceholder } from '../../src/util/placeholder.js';
@@ -58,9 +52,13 @@ describe('fingerprint', () => {
 
   it('changes when the bytes of a local file change (through the placeholder), not its path', () => {
     const withBg = (hash: string, relPath: string) =>
-      direct('a', { background: { type: 'image', asset_id: assetPlaceholder(hash) } }, {
-        assets: [{ placeholder: assetPlaceholder(hash), path: `/p/${relPath}`, relPath, sha256: hash, size: 10, source: { file: '/p/v.yaml', line: 1, col: 1 } }],
-      });
+      direct(
+        'a',
+        { background: { type: 'image', asset_id: assetPlaceholder(hash) } },
+        {
+          assets: [{ placeholder: assetPlaceholder(hash), path: `/p/${relPath}`, relPath, sha256: hash, size: 10, source: { file: '/p/v.yaml', line: 1, col: 1 } }],
+        },
+      );
     const one = '1'.repeat(64);
     const two = '2'.repeat(64);
     expect(fingerprint(withBg(one, 'assets/bg.png'))).toBe(fingerprint(withBg(one, 'assets/moved/bg.png')));

@@ -118,8 +118,7 @@ videos:
     const root = await project({ 'videos/a.yaml': BASE });
     await lockAll(root);
     await writeFiles(root, {
-      'videos/a.yaml': BASE.replace('title: Welcome', 'title: Welcome aboard\n    callback_url: https://hooks.example.com/reel')
-        .replace('Press the question mark', 'Press the ? key'),
+      'videos/a.yaml': BASE.replace('title: Welcome', 'title: Welcome aboard\n    callback_url: https://hooks.example.com/reel').replace('Press the question mark', 'Press the ? key'),
     });
     const p = plan(await entriesOf(root), await readLock(root));
     expect(p.changes.map((c) => [c.id, c.action, c.changed])).toEqual([
@@ -172,15 +171,8 @@ videos:
     await lockAll(root);
     // Reordered rows and an extra unused column: nothing to render again.
     await writeFiles(root, { 'data/leads.csv': 'name,slug,unused\nBob,bob,1\nAnn,ann,2\n' });
-    expect(plan(await entriesOf(root), await readLock(root)).changes.map((c) => `${c.id}:${c.action}`)).toEqual([
-      'hello-ann:unchanged',
-      'hello-bob:unchanged',
-    ]);
+    expect(plan(await entriesOf(root), await readLock(root)).changes.map((c) => `${c.id}:${c.action}`)).toEqual(['hello-ann:unchanged', 'hello-bob:unchanged']);
     await writeFiles(root, { 'data/leads.csv': 'slug,name\nann,Annie\ncid,Cid\n' });
-    expect(plan(await entriesOf(root), await readLock(root)).changes.map((c) => `${c.id}:${c.action}`)).toEqual([
-      'hello-ann:update',
-      'hello-bob:remove',
-      'hello-cid:create',
-    ]);
+    expect(plan(await entriesOf(root), await readLock(root)).changes.map((c) => `${c.id}:${c.action}`)).toEqual(['hello-ann:update', 'hello-bob:remove', 'hello-cid:create']);
   });
 });

@@ -41,9 +41,7 @@ describe('plan', () => {
     const before = direct('a', { title: 'Old' });
     const after = direct('a', { title: 'New', callback_url: 'https://example.com/hook' }, { output: { file: 'dist/a.mp4' } });
     const p = plan([after], lockOf(['a', locked(before)]));
-    expect(p.changes).toMatchObject([
-      { action: 'metadata', changed: ['callback_url', 'output.file', 'title'], render: false, estimateSeconds: 0 },
-    ]);
+    expect(p.changes).toMatchObject([{ action: 'metadata', changed: ['callback_url', 'output.file', 'title'], render: false, estimateSeconds: 0 }]);
     expect(hasChanges(p)).toBe(true);
   });
 
@@ -83,9 +81,7 @@ describe('plan', () => {
   it('removes lock ids that no manifest has any more', () => {
     const gone = direct('gone');
     const p = plan([], lockOf(['gone', locked(gone, { generation: 2 })]));
-    expect(p.changes).toMatchObject([
-      { id: 'gone', action: 'remove', fingerprint: fingerprint(gone), render: false, generation: 2 },
-    ]);
+    expect(p.changes).toMatchObject([{ id: 'gone', action: 'remove', fingerprint: fingerprint(gone), render: false, generation: 2 }]);
     expect(p.changes[0]?.entry).toBeUndefined();
     expect(p.summary.remove).toBe(1);
   });
@@ -132,12 +128,7 @@ describe('plan', () => {
     const entries = [direct('intro'), direct('hello-ann'), direct('hello-bob'), direct('outro')];
     const lock = lockOf(['hello-old', locked(direct('hello-old'))]);
     const p = plan(entries, lock, { targets: ['hello-*', 'outro'] });
-    expect(p.changes.map((c) => `${c.id}:${c.action}`)).toEqual([
-      'hello-ann:create',
-      'hello-bob:create',
-      'hello-old:remove',
-      'outro:create',
-    ]);
+    expect(p.changes.map((c) => `${c.id}:${c.action}`)).toEqual(['hello-ann:create', 'hello-bob:create', 'hello-old:remove', 'outro:create']);
     expect(plan(entries, lock, { targets: ['hello-?ob'] }).changes.map((c) => c.id)).toEqual(['hello-bob']);
     expect(plan(entries, lock, { targets: ['hello.ann'] }).changes).toEqual([]);
   });

@@ -39,9 +39,7 @@ describe('human plan', () => {
     expect(lines.find((l) => l.includes('gone'))).toMatch(/^ {2}- gone\s+remove\s+reel\.lock$/);
     expect(text).not.toMatch(/^ {2}= same/m);
     expect(text).toContain('= 1 unchanged (--verbose lists them)');
-    expect(lines.at(-2)).toBe(
-      '1 to create, 1 to update, 1 metadata only, 1 to resume, 1 failed, 1 to remove, 1 unchanged; ~80 s of video to render (2 videos), estimated ~$5.34.',
-    );
+    expect(lines.at(-2)).toBe('1 to create, 1 to update, 1 metadata only, 1 to resume, 1 failed, 1 to remove, 1 unchanged; ~80 s of video to render (2 videos), estimated ~$5.34.');
     expect(text).not.toContain('\u001b[');
   });
 
@@ -65,9 +63,7 @@ describe('json plan', () => {
       summary: Record<string, number>;
     };
     expect(doc.version).toBe(1);
-    expect(doc.changes.map((c) => `${c.id}:${c.action}`)).toEqual([
-      'broken:failed', 'changed:update', 'fresh:create', 'gone:remove', 'pending:resume', 'retitled:metadata', 'same:unchanged',
-    ]);
+    expect(doc.changes.map((c) => `${c.id}:${c.action}`)).toEqual(['broken:failed', 'changed:update', 'fresh:create', 'gone:remove', 'pending:resume', 'retitled:metadata', 'same:unchanged']);
     expect(doc.changes.find((c) => c.id === 'fresh')).toMatchObject({ file: 'videos/new.yaml', line: 12, estimate_seconds: 60 });
     expect(doc.changes.find((c) => c.id === 'gone')).toMatchObject({ file: null, line: null, fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(doc.summary).toMatchObject({ create: 1, update: 1, unchanged: 1, remove: 1, estimate_seconds: 80, renders: 2 });
@@ -85,10 +81,7 @@ describe('markdown plan', () => {
 
   it('escapes table-breaking characters', () => {
     const broken = direct('b');
-    const md = formatPlanMarkdown(
-      plan([broken], lockOf(['b', locked(broken, { status: 'failed', failure: { code: 'X', message: 'a | b' } })]), { retryFailed: true }),
-      { cwd: '/p' },
-    );
+    const md = formatPlanMarkdown(plan([broken], lockOf(['b', locked(broken, { status: 'failed', failure: { code: 'X', message: 'a | b' } })]), { retryFailed: true }), { cwd: '/p' });
     expect(md).toContain('a &#124; b');
   });
 

@@ -38,16 +38,7 @@ async function planJson(dir: string, args: string[] = []): Promise<PlanDoc> {
 }
 
 const agent = (approved: boolean): string =>
-  [
-    'version: 1',
-    'videos:',
-    '  teaser:',
-    '    mode: agent',
-    '    prompt: A 20-second teaser announcing Acme 2.0.',
-    '    review: true',
-    ...(approved ? ['    approved: true'] : []),
-    '',
-  ].join('\n');
+  ['version: 1', 'videos:', '  teaser:', '    mode: agent', '    prompt: A 20-second teaser announcing Acme 2.0.', '    review: true', ...(approved ? ['    approved: true'] : []), ''].join('\n');
 
 describe('cost in dollars', () => {
   it('prices every change and the total with HeyGen pay-as-you-go rates, in every plan format', async () => {
@@ -191,7 +182,9 @@ describe('an empty CSV cell is an error, not "Hi !" (hole 8)', () => {
     for (const command of ['validate', 'plan']) {
       const r = await runCli([command], dir, cliEnv(emulator));
       expect(r.code).toBe(1);
-      expect(r.stdout + r.stderr).toMatch(/videos\/a\.yaml:7:13\s+hello-\{\{ row\.slug \}\}\s+`script`: row 2 of data\/people\.csv leaves `name` \(column 2\), `note` \(column 3\) empty; .*allow_empty/);
+      expect(r.stdout + r.stderr).toMatch(
+        /videos\/a\.yaml:7:13\s+hello-\{\{ row\.slug \}\}\s+`script`: row 2 of data\/people\.csv leaves `name` \(column 2\), `note` \(column 3\) empty; .*allow_empty/,
+      );
     }
     const build = await runCli(['build', '--yes'], dir, cliEnv(emulator));
     expect(build.code).toBe(1);
@@ -223,8 +216,12 @@ describe('reel cost', () => {
     const r = await runCli(['cost', '--json'], dir, cliEnv(emulator));
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as {
-      unit: string; total: { renders: number; cost: number }; by_file: Array<{ file: string; renders: number }>;
-      by_mode: Array<{ mode: string }>; by_month: Array<{ month: string }>; videos: Array<{ id: string; shared_by: string[]; seconds: number; cost: number }>;
+      unit: string;
+      total: { renders: number; cost: number };
+      by_file: Array<{ file: string; renders: number }>;
+      by_mode: Array<{ mode: string }>;
+      by_month: Array<{ month: string }>;
+      videos: Array<{ id: string; shared_by: string[]; seconds: number; cost: number }>;
     };
     expect(doc.unit).toBe('usd');
     expect(doc.total.renders).toBe(3);

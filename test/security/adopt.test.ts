@@ -42,7 +42,9 @@ describe('adopting agent sessions', () => {
   });
 
   it('entries with different prompts whose creates are lost each adopt their own session', async () => {
-    const { dir, emu } = await emulators.setup({ 'videos/a.yaml': twoOrientations.replace('prompt: A 20-second product tour.\n    orientation: portrait', 'prompt: A 20-second product tour, vertical.\n    orientation: portrait') });
+    const { dir, emu } = await emulators.setup({
+      'videos/a.yaml': twoOrientations.replace('prompt: A 20-second product tour.\n    orientation: portrait', 'prompt: A 20-second product tour, vertical.\n    orientation: portrait'),
+    });
     emu.inject({ method: 'POST', path: '/v3/video-agents', kind: 'reset-after', times: 2 });
     const run = await runCli(['build'], dir, cliEnv(emu));
     expect(run.stderr).toBe('');

@@ -155,7 +155,10 @@ describe('YAML content reel refuses', () => {
     expect(r.diagnostics).toEqual([expect.objectContaining({ line: 7, col: 16, message: expect.stringMatching(/NUL byte/) })]);
   });
 
-  it.each([['{ __proto__: { watermark: true } }', 8, 12], ['{ watermark: { __proto__: 1 } }', 8, 25]])('api: %s is an error, not dropped', async (api, line, col) => {
+  it.each([
+    ['{ __proto__: { watermark: true } }', 8, 12],
+    ['{ watermark: { __proto__: 1 } }', 8, 25],
+  ])('api: %s is an error, not dropped', async (api, line, col) => {
     const root = make({ 'videos/a.yaml': `${HEADER}  a:\n    script: Hi.\n    api: ${api}\n` });
     const r = await validate(root);
     expect(r.diagnostics).toEqual([expect.objectContaining({ line, col, id: 'a', message: expect.stringMatching(/`__proto__` cannot be sent/) })]);
@@ -167,7 +170,10 @@ describe('prototype names through build, plan and lock merge', () => {
     const root = make({ 'videos/a.yaml': `${HEADER}  constructor:\n    script: Hi.\n  valueof:\n    script: Yo.\n` });
     const first = await runCli(['plan', '--emulator', '--json'], root);
     const plan = JSON.parse(first.stdout) as { changes: Array<{ id: string; action: string; generation: number }> };
-    expect(plan.changes.map((c) => [c.id, c.action, c.generation])).toEqual([['constructor', 'create', 1], ['valueof', 'create', 1]]);
+    expect(plan.changes.map((c) => [c.id, c.action, c.generation])).toEqual([
+      ['constructor', 'create', 1],
+      ['valueof', 'create', 1],
+    ]);
     const built = await runCli(['build', '--emulator'], root);
     expect(built.stderr).toBe('');
     expect(built.code).toBe(0);

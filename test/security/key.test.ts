@@ -112,7 +112,14 @@ describe('which API the key may go to', () => {
       expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
     }
     // status asks HeyGen only about videos in the lock.
-    await writeFile(join(d, 'reel.lock'), JSON.stringify({ lockfileVersion: 1, assets: {}, videos: { v001: { fingerprint: 'a'.repeat(64), mode: 'direct', status: 'completed', generation: 1, fields: {}, video_id: 'vid1', api: other.url, updated_at: '2026-01-01T00:00:00.000Z' } } }));
+    await writeFile(
+      join(d, 'reel.lock'),
+      JSON.stringify({
+        lockfileVersion: 1,
+        assets: {},
+        videos: { v001: { fingerprint: 'a'.repeat(64), mode: 'direct', status: 'completed', generation: 1, fields: {}, video_id: 'vid1', api: other.url, updated_at: '2026-01-01T00:00:00.000Z' } },
+      }),
+    );
     const status = await runCli(['status'], d, cliEnv(undefined, { HEYGEN_API_KEY: KEY }));
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('HEYGEN_API_URL comes from the project');

@@ -54,7 +54,7 @@ describe('inputs that must not change what reel does', () => {
     const fingerprints: string[][] = [];
     for (const eol of ['\n', '\r\n']) {
       const root = make({ 'videos/a.yaml': manifest, 'data/rows.csv': `slug,text${eol}ann,"Hello${eol}there"${eol}` });
-      const plan = JSON.parse(((await runCli(['plan', '--json'], root))).stdout) as { changes: Array<{ id: string; fingerprint: string }> };
+      const plan = JSON.parse((await runCli(['plan', '--json'], root)).stdout) as { changes: Array<{ id: string; fingerprint: string }> };
       fingerprints.push(plan.changes.map((c) => `${c.id} ${c.fingerprint}`));
     }
     expect(fingerprints[1]).toEqual(fingerprints[0]);
@@ -85,7 +85,16 @@ describe('manifest text cannot inject output', () => {
     const root = make({ 'videos/a.yaml': `${HEADER}  a:\n    script: Hi.\n` });
     const plan = JSON.parse((await runCli(['plan', '--json'], root)).stdout) as { changes: Array<{ fingerprint: string }> };
     const message = 'bad <img src=x onerror=alert(1)> [click](https://evil.example) @acme/admins\n## owned';
-    writeFileSync(join(root, 'reel.lock'), JSON.stringify({ lockfileVersion: 1, assets: {}, videos: { a: { fingerprint: plan.changes[0]!.fingerprint, mode: 'direct', status: 'failed', generation: 1, fields: {}, updated_at: '2026-01-01T00:00:00.000Z', failure: { code: 'x', message } } } }));
+    writeFileSync(
+      join(root, 'reel.lock'),
+      JSON.stringify({
+        lockfileVersion: 1,
+        assets: {},
+        videos: {
+          a: { fingerprint: plan.changes[0]!.fingerprint, mode: 'direct', status: 'failed', generation: 1, fields: {}, updated_at: '2026-01-01T00:00:00.000Z', failure: { code: 'x', message } },
+        },
+      }),
+    );
     const md = (await runCli(['plan', '--markdown'], root)).stdout;
     expect(md).toContain('&#60;img src=x onerror=alert(1)&#62;');
     for (const raw of ['<img', '[click]', '@acme', '\n## owned']) expect(md).not.toContain(raw);

@@ -8,8 +8,7 @@ import { project, removedAfterAll } from '../helpers/project.js';
 
 /** Where reel writes: never outside the project, and its cache never makes plan and build disagree. */
 const dirs = removedAfterAll();
-const MANIFEST = (script: string): string =>
-  `version: 1\ndefaults:\n  avatar: Daisy-inskirt-20220818\n  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\nvideos:\n  b:\n    script: ${script}\n`;
+const MANIFEST = (script: string): string => `version: 1\ndefaults:\n  avatar: Daisy-inskirt-20220818\n  voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\nvideos:\n  b:\n    script: ${script}\n`;
 
 describe('.reel/cache', () => {
   it('a tampered cache cannot make plan show fewer renders than build makes', async () => {
@@ -30,7 +29,10 @@ describe('.reel/cache', () => {
     expect(changes.filter((c) => c.action !== 'unchanged').map((c) => [c.id, c.action])).toEqual([['b', 'update']]);
     const build = await runCli(['build', '--emulator', '--json'], dir, env);
     expect(build.code).toBe(0);
-    const results = build.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: string; action?: string; result?: string });
+    const results = build.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; id?: string; action?: string; result?: string });
     expect(results.filter((e) => e.type === 'result').map((e) => [e.id, e.action, e.result])).toEqual([['b', 'update', 'completed']]);
   });
 

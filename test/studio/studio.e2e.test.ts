@@ -18,10 +18,7 @@ const shot = (name: string): string => (process.env.REEL_UPDATE_SCREENSHOTS === 
 declare const document: any;
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const DIRECT = `# Onboarding videos. Keep this comment.
 version: 1
@@ -98,11 +95,7 @@ async function stopStudio(s: Studio | undefined): Promise<void> {
 
 /** The overview's row for an id once its action cell reads `action`. */
 async function rowAction(page: Page, id: string, action: string): Promise<void> {
-  await page.waitForFunction(
-    ([i, a]) => document.querySelector(`tr[data-id="${i}"] td.action`)?.textContent?.startsWith(a) === true,
-    [id, action] as const,
-    { timeout: 45_000 },
-  );
+  await page.waitForFunction(([i, a]) => document.querySelector(`tr[data-id="${i}"] td.action`)?.textContent?.startsWith(a) === true, [id, action] as const, { timeout: 45_000 });
 }
 
 describe('reel studio in a browser', () => {

@@ -23,7 +23,6 @@ afterEach(async () => {
   root = undefined;
 });
 
-
 async function fingerprintOf(dir: string, id: string): Promise<string> {
   const { entries } = await loadProject(dir);
   return fingerprint(entries.find((e) => e.id === id)!);

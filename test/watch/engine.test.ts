@@ -84,13 +84,7 @@ describe('WatchEngine', () => {
     rmSync(join(dir, 'videos/people.yaml'));
     await engine.apply(batch([join(dir, 'videos/main.yaml')], [join(dir, 'videos/more.yaml')], [join(dir, 'videos/people.yaml')]));
     expect(view(engine)).toEqual(await coldPlan(dir));
-    expect(view(engine).map(([id, action]) => `${action} ${id}`)).toEqual([
-      'update backdrop',
-      'remove hello-ada',
-      'remove hello-bob',
-      'create more',
-      'update welcome',
-    ]);
+    expect(view(engine).map(([id, action]) => `${action} ${id}`)).toEqual(['update backdrop', 'remove hello-ada', 'remove hello-bob', 'create more', 'update welcome']);
   });
 
   it('keeps the last good state of a broken file, and never shows entries of a file that was never valid', async () => {
@@ -114,7 +108,12 @@ describe('WatchEngine', () => {
     writeProjectFile(dir, 'videos/zz-dup.yaml', 'version: 1\nvideos:\n  welcome:\n    avatar: Daisy-inskirt-20220818\n    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n    script: Another welcome.\n');
     await engine.apply(batch([], [dup]));
     let snap = engine.snapshot();
-    expect(snap.diagnostics.filter((d) => /duplicate id/.test(d.message)).map((d) => d.file).sort()).toEqual([join(dir, 'videos/main.yaml'), dup]);
+    expect(
+      snap.diagnostics
+        .filter((d) => /duplicate id/.test(d.message))
+        .map((d) => d.file)
+        .sort(),
+    ).toEqual([join(dir, 'videos/main.yaml'), dup]);
     expect(snap.changes.filter((c) => c.id === 'welcome')).toHaveLength(1);
     expect(snap.changes.find((c) => c.id === 'welcome')?.entry?.source.file).toBe(join(dir, 'videos/main.yaml'));
 

@@ -64,9 +64,7 @@ describe('RunScheduler', () => {
     scheduler.push('removed', '/gone.yaml');
     await vi.advanceTimersByTimeAsync(10);
     await scheduler.idle();
-    expect(batches.map(sorted)).toEqual([
-      { added: ['/new.yaml'], changed: ['/saved-by-rename.yaml'], removed: ['/gone.yaml'] },
-    ]);
+    expect(batches.map(sorted)).toEqual([{ added: ['/new.yaml'], changed: ['/saved-by-rename.yaml'], removed: ['/gone.yaml'] }]);
     await scheduler.close();
   });
 

@@ -30,7 +30,10 @@ function terminal(columns: number, rows: number): { stream: { write(s: string): 
 /** The last frame drawn: what follows the last cursor-home, with the clear-line codes removed. */
 function lastFrame(text: string): string[] {
   const frame = text.slice(text.lastIndexOf('\u001b[H') + 3);
-  return frame.replace(/\u001b\[J$/, '').split('\n').map((line) => line.replace(/\u001b\[K$/, ''));
+  return frame
+    .replace(/\u001b\[J$/, '')
+    .split('\n')
+    .map((line) => line.replace(/\u001b\[K$/, ''));
 }
 
 async function bigProject(videos: number, broken = false): Promise<WatchEngine> {

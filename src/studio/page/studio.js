@@ -3,8 +3,7 @@
 
 const token = new URLSearchParams(location.search).get('token') ?? '';
 const $ = (sel) => document.querySelector(sel);
-const esc = (value) =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 const SYMBOLS = { create: '+', update: '~', metadata: '*', unchanged: '=', resume: '>', failed: '!', remove: '-' };
 const ORDER = ['create', 'update', 'metadata', 'resume', 'failed', 'remove', 'unchanged'];
@@ -190,7 +189,7 @@ function groupNote(list) {
 function groupsOf(entries) {
   const groups = new Map();
   for (const e of entries) {
-    const key = ui.group === 'template' ? (e.template ? `each: ${e.template}` : e.file ?? 'reel.lock (removed)') : e.file ?? 'reel.lock (removed)';
+    const key = ui.group === 'template' ? (e.template ? `each: ${e.template}` : (e.file ?? 'reel.lock (removed)')) : (e.file ?? 'reel.lock (removed)');
     let list = groups.get(key);
     if (!list) groups.set(key, (list = []));
     list.push(e);
@@ -372,10 +371,14 @@ function castHtml(e) {
   const cards = [];
   if (e.avatar) {
     const img = e.avatar.preview_image_url ? `<img alt="" src="${esc(e.avatar.preview_image_url)}">` : '<div class="ph">avatar</div>';
-    cards.push(`<div class="card">${img}<div><b>${esc(e.avatar.name ?? 'Unknown avatar')}</b><code>${esc(e.avatar.id)}</code>${e.avatar.type ? `<span class="muted">${esc(e.avatar.type)}</span>` : ''}</div></div>`);
+    cards.push(
+      `<div class="card">${img}<div><b>${esc(e.avatar.name ?? 'Unknown avatar')}</b><code>${esc(e.avatar.id)}</code>${e.avatar.type ? `<span class="muted">${esc(e.avatar.type)}</span>` : ''}</div></div>`,
+    );
   }
   if (e.voice) {
-    cards.push(`<div class="card"><div class="ph">voice</div><div><b>${esc(e.voice.name ?? 'Unknown voice')}</b><code>${esc(e.voice.id)}</code>${e.voice.language ? `<span class="muted">${esc(e.voice.language)} · ${esc(e.voice.gender ?? '')}</span>` : ''}</div></div>`);
+    cards.push(
+      `<div class="card"><div class="ph">voice</div><div><b>${esc(e.voice.name ?? 'Unknown voice')}</b><code>${esc(e.voice.id)}</code>${e.voice.language ? `<span class="muted">${esc(e.voice.language)} · ${esc(e.voice.gender ?? '')}</span>` : ''}</div></div>`,
+    );
   }
   return cards.length ? `<section class="panel cast">${cards.join('')}</section>` : '';
 }
@@ -389,7 +392,10 @@ function diffHtml(e) {
     return `<section class="panel"><h2>Since the last render</h2><p class="muted">${e.changed.length ? `No words changed; changed: ${esc(e.changed.join(', '))}.` : 'Nothing changed.'}</p></section>`;
   }
   const fields = e.diff
-    .map((d) => `<h3>${esc(d.field)}</h3><p class="diff">${d.parts.map((p) => (p.op === 'same' ? esc(p.text) : `<${p.op === 'add' ? 'ins' : 'del'}>${esc(p.text)}</${p.op === 'add' ? 'ins' : 'del'}>`)).join('')}</p>`)
+    .map(
+      (d) =>
+        `<h3>${esc(d.field)}</h3><p class="diff">${d.parts.map((p) => (p.op === 'same' ? esc(p.text) : `<${p.op === 'add' ? 'ins' : 'del'}>${esc(p.text)}</${p.op === 'add' ? 'ins' : 'del'}>`)).join('')}</p>`,
+    )
     .join('');
   return `<section class="panel" id="diff"><h2>Since the last render</h2>${fields}</section>`;
 }
@@ -456,15 +462,14 @@ $('#build').addEventListener('click', () => {
   const s = ui.state;
   const t = s.totals;
   const list = s.entries.filter((e) => e.billed || e.sharedWith !== undefined);
-  const where = s.api === 'emulator'
-    ? ` on the built-in emulator — free (on HeyGen, estimated ${cost(t.cost)})`
-    : ` on ${esc(s.api)} — estimated <b class="cost">${cost(t.cost)}</b>`;
+  const where = s.api === 'emulator' ? ` on the built-in emulator — free (on HeyGen, estimated ${cost(t.cost)})` : ` on ${esc(s.api)} — estimated <b class="cost">${cost(t.cost)}</b>`;
   const item = (e) =>
-    e.sharedWith !== undefined
-      ? `<span class="muted">same render as ${esc(e.sharedWith)}, billed once</span>`
-      : `<span class="muted">${seconds(e.seconds, e.measured)} · ${cost(e.cost)}</span>`;
+    e.sharedWith !== undefined ? `<span class="muted">same render as ${esc(e.sharedWith)}, billed once</span>` : `<span class="muted">${seconds(e.seconds, e.measured)} · ${cost(e.cost)}</span>`;
   $('#confirm-body').innerHTML = `<p>This renders <b>${t.renders} ${t.renders === 1 ? 'video' : 'videos'}</b>, <b>${seconds(t.seconds)}</b> of video${where}.</p>
-    <ul class="confirm-list">${list.slice(0, 12).map((e) => `<li><span class="chip a-${e.action}">${SYMBOLS[e.action]} ${e.action}</span> ${esc(e.id)} ${item(e)}</li>`).join('')}${list.length > 12 ? `<li class="muted">and ${list.length - 12} more</li>` : ''}</ul>`;
+    <ul class="confirm-list">${list
+      .slice(0, 12)
+      .map((e) => `<li><span class="chip a-${e.action}">${SYMBOLS[e.action]} ${e.action}</span> ${esc(e.id)} ${item(e)}</li>`)
+      .join('')}${list.length > 12 ? `<li class="muted">and ${list.length - 12} more</li>` : ''}</ul>`;
   $('#confirm').dataset.renders = String(s.totals.renders);
   $('#confirm').dataset.seconds = String(s.totals.seconds);
   $('#confirm').showModal();
