@@ -2,9 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { annotateOriginal, ejectedId, ejectedManifest, ejectedPath, removeEntry } from '../../src/agent/eject.js';
 import { findAgentChoices } from '../../src/agent/choices.js';
 import { loadProject } from '../../src/manifest/index.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { approvalHash, messageHash, nextMessage, sentRevisionsStillHold } from '../../src/lock/messages.js';
 import { latestAgentTurn, storyboardLines } from '../../src/agent/transcript.js';
 import type { LockEntry } from '../../src/lock/types.js';
@@ -12,6 +9,9 @@ import type { ResolvedEntry } from '../../src/manifest/types.js';
 import { plan } from '../../src/plan/index.js';
 import { fieldDigests, fingerprint } from '../../src/plan/fingerprint.js';
 import { emptyLock } from '../../src/lock/types.js';
+import { project, removedAfterAll } from '../helpers/project.js';
+
+const temp = removedAfterAll();
 
 const APPROVAL = 'Approved. Please render the video.';
 
@@ -219,9 +219,8 @@ describe('eject', () => {
     expect(second.text).toContain('  b-direct:\n    avatar: x\n    voice: y\n    script: Hi.\n');
     expect(() => ejectedManifest(second.text, { id: 'b', newId: 'b-direct', choices: {}, from: 'a.yaml', sessionId: 's2' })).toThrow(/already/);
 
-    const root = mkdtempSync(join(tmpdir(), 'reel-eject-'));
-    writeFileSync(join(root, 'reel.config.yaml'), 'manifests: ["*.ejected.yaml"]\n');
-    writeFileSync(join(root, 'a.ejected.yaml'), second.text);
+    const root = project({ 'reel.config.yaml': 'manifests: ["*.ejected.yaml"]\n', 'a.ejected.yaml': second.text });
+    temp.push(root);
     const loaded = await loadProject(root);
     expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(loaded.entries.map((e) => e.id)).toEqual(['b-direct']);
