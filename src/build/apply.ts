@@ -308,7 +308,8 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
       ms: Date.now() - started,
       requests,
       cancelled: result.cancelled,
-      cost: buildCost(current, results, lockData),
+      // The emulator's renders are priced at HeyGen's rates, so the summary can say what they would cost.
+      cost: { ...buildCost(current, results, lockData), ...(api === EMULATOR_API ? { free: true } : {}) },
     };
     if (result.cancelled || signal.aborted) reporter.note(interruptedNote(results));
     reporter.done(totals);

@@ -13,7 +13,7 @@ export interface BuildTotals {
    * Cost of the build, in `unit`: `estimated` is the plan's, `rendered` what the renders completed by
    * this build cost by their real duration (a video shared by several entries counted once).
    */
-  cost?: { estimated: number; rendered: number; unit: 'usd' | 'credits' };
+  cost?: { estimated: number; rendered: number; unit: 'usd' | 'credits' /** Built against an emulator: the figures are HeyGen's prices, nothing was paid. */; free?: boolean };
 }
 
 /**

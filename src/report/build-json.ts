@@ -43,7 +43,7 @@ export class JsonBuildReporter implements BuildReporter {
       redownloaded,
       counts,
       awaiting_review: waiting,
-      ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit } } : {}),
+      ...(totals.cost ? { cost: { estimated: roundCost(totals.cost.estimated), rendered: roundCost(totals.cost.rendered), unit: totals.cost.unit, ...(totals.cost.free ? { free: true } : {}) } } : {}),
     });
   }
 

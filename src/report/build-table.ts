@@ -88,7 +88,9 @@ export function summaryLine(totals: BuildTotals): string {
   const head = totals.cancelled ? 'Build interrupted' : 'Build finished';
   const cost =
     totals.cost && (totals.cost.estimated > 0 || totals.cost.rendered > 0)
-      ? `; cost ${formatCost(totals.cost.rendered, totals.cost.unit)} rendered (estimated ~${formatCost(totals.cost.estimated, totals.cost.unit)})`
+      ? totals.cost.free
+        ? `; free on the emulator (on HeyGen: ${formatCost(totals.cost.rendered, totals.cost.unit)} rendered, estimated ~${formatCost(totals.cost.estimated, totals.cost.unit)})`
+        : `; cost ${formatCost(totals.cost.rendered, totals.cost.unit)} rendered (estimated ~${formatCost(totals.cost.estimated, totals.cost.unit)})`
       : '';
   return `${head}: ${parts.join(', ') || 'nothing to do'} in ${formatDuration(totals.ms)} (${totals.requests} API requests)${cost}.`;
 }

@@ -231,6 +231,8 @@ describe('reel build --emulator', () => {
     const first = await runCli(['build', '--emulator'], dir, cliEnv(undefined));
     expect(first.code).toBe(0);
     expect((await readdir(join(dir, 'out'))).filter((f) => f.endsWith('.mp4')).length).toBe(11);
+    // Priced at HeyGen's rates, but nothing was paid: the summary says so instead of "cost $…".
+    expect(first.stdout).toMatch(/; free on the emulator \(on HeyGen: \$\d+\.\d\d rendered, estimated ~\$\d+\.\d\d\)\.$/m);
     const lock = await readLockJson(dir);
     expect(Object.values(lock.videos).every((v) => (v as { api?: string }).api === 'emulator')).toBe(true);
     const second = await runCli(['build', '--emulator'], dir, cliEnv(undefined));
