@@ -38,8 +38,10 @@ describe('large inputs', () => {
     let stdout = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    // Once the CLI is up and busy (it prints nothing until done), ask it to stop.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Once the CLI is up and busy (it prints nothing until done), ask it to stop. Loading 150,000
+    // rows takes about 2 s on a quiet machine (longer under load), so 600 ms lands inside it; at
+    // 1.5 s a fast machine had already finished and printed its result.
+    await new Promise((resolve) => setTimeout(resolve, 600));
     child.kill('SIGTERM');
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
     // Either the signal came before reel listened for it (the default action ends the process), or
