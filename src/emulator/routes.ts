@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Look } from './catalog.js';
 import type { BatchRecord, EndpointRecord, SessionRecord, World } from './world.js';
-import { newId } from './world.js';
+import { newId } from './ids.js';
 import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from './http.js';
 import { checkRequest } from './schemas.js';
 import { sniff } from './media.js';

@@ -9,7 +9,8 @@ import { mp4, srt } from './media.js';
 import type { Handler, Route } from './routes.js';
 import { FAIL_TRIGGER } from './videos.js';
 import { isSrt } from '../util/srt.js';
-import { newId, type Failure, type World } from './world.js';
+import { newId } from './ids.js';
+import type { Failure, World } from './world.js';
 
 type Body = Record<string, unknown>;
 

@@ -9,6 +9,7 @@ import { type Clock, type ClockTimer, systemClock } from './clock.js';
 import { Faults } from './faults.js';
 import { HttpError } from './http.js';
 import { GIF, JPEG, PNG, mp4, srt } from './media.js';
+import { newId } from './ids.js';
 import { Translations } from './translations.js';
 import { ASK_TRIGGER, FAIL_TRIGGER, agentDuration, sessionTitle, spokenText, videoDuration, type Lookup } from './videos.js';
 import { isLocalUrl } from '../util/env.js';
@@ -185,10 +186,6 @@ export const DEMO_ASSET_ID = 'ast_5d1c0b9e8a7f4e21';
 export const APPROVAL = /\b(approve[ds]?|go ahead|render it|looks good|lgtm)\b/i;
 
 const TERMINAL = new Set(['completed', 'failed']);
-
-export function newId(prefix: string, bytes = 8): string {
-  return `${prefix}${randomBytes(bytes).toString('hex')}`;
-}
 
 const unix = (ms: number): number => Math.floor(ms / 1000);
 
