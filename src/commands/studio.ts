@@ -124,6 +124,9 @@ export async function run(given: StudioCommandOptions, ctx: CommandContext): Pro
         },
         close: async () => {},
       },
+      onReady: (_engine, touched) => {
+        server.touched = touched;
+      },
       signal: ctx.signal,
     });
   } finally {

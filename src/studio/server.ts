@@ -107,6 +107,8 @@ export class StudioServer {
   readonly token: string;
   /** The open-in-editor command (`editor:` in reel.config.yaml, else REEL_EDITOR). */
   editor: string | undefined;
+  /** Tells the watch session a manifest changed (set once it is ready); the studio's own edits call it. */
+  touched: ((path: string) => void) | undefined;
   private server: Server | undefined;
   private port = 0;
   private version = 0;
@@ -354,7 +356,11 @@ export class StudioServer {
         const file = await this.manifestFile(entry.source.file);
         const source = await readFile(file, 'utf8');
         const next = applyReviewEdit(source, entry.id, edit);
-        if (next !== source) await writeFileAtomic(file, next);
+        if (next !== source) {
+          await writeFileAtomic(file, next);
+          // Re-plan now rather than wait for the watcher to notice the rename (it may coalesce or miss it).
+          this.touched?.(file);
+        }
         return this.json(res, 200, { ok: true, changed: next !== source });
       }
       case '/api/open': {

@@ -26,8 +26,12 @@ export interface WatchSessionOptions {
   listener?: RunListener;
   /** Aborting it ends the session. */
   signal: AbortSignal;
-  /** Called once the first plan is shown and the watcher is ready (tests and benchmarks). */
-  onReady?: (engine: WatchEngine) => void;
+  /**
+   * Called once the first plan is shown and the watcher is ready. `touched(path)` tells the session
+   * a file changed, as a file event would: a front end that writes a manifest itself (the studio)
+   * re-plans without depending on the file watcher noticing its atomic rename.
+   */
+  onReady?: (engine: WatchEngine, touched: (path: string) => void) => void;
 }
 
 function message(error: unknown): string {
@@ -89,7 +93,7 @@ export async function runWatchSession(options: WatchSessionOptions): Promise<voi
       options.listener?.onRun(report, snapshot, engine);
     });
     await startup;
-    options.onReady?.(engine);
+    options.onReady?.(engine, (path) => scheduler.push('changed', path));
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
     await scheduler.close();
