@@ -5,7 +5,7 @@
  *       `reel <args>` in this process: src/main.ts, the function the binary runs, with the same
  *       argument parsing, messages and exit codes, writing to buffers; no TTY. No process start-up,
  *       so a suite of hundreds of runs stays fast. `timeoutMs` aborts it (as Ctrl-C would).
- *   runProcess(args, cwd?, env?, { input, timeoutMs }?) → the same result from the built binary
+ *   runProcess(args, cwd?, env?, { input, timeoutMs, nodeOptions }?) → the same result from the built binary
  *       (dist/cli.js) in a real process: for what only a process has (its exit, signals, Node's
  *       warnings on stderr, the built files).
  *   spawnCli(args, cwd?, env?)                         → CliProcess (child, done, stdout(), mark(),
@@ -87,9 +87,18 @@ export interface CliProcess {
   stop(): Promise<number | null>;
 }
 
+export interface ProcessOptions {
+  /** Written to stdin, which is then closed. */
+  input?: string;
+  /** SIGKILL after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Options for node itself, before the script: `--stack-size=200`. */
+  nodeOptions?: string[];
+}
+
 /** Start `node dist/cli.js …` in `cwd` (default: the temp dir) with testEnv(env). */
-export function spawnCli(args: string[], cwd: string = tmpdir(), env: Env = {}, options: { input?: string; timeoutMs?: number } = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: testEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], cwd: string = tmpdir(), env: Env = {}, options: ProcessOptions = {}): CliProcess {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), CLI, ...args], { cwd, env: testEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
@@ -138,7 +147,7 @@ export function spawnCli(args: string[], cwd: string = tmpdir(), env: Env = {}, 
 }
 
 /** Run the built `reel` binary to completion: a real process, testEnv(env), `input` on stdin. */
-export function runProcess(args: string[], cwd?: string, env: Env = {}, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runProcess(args: string[], cwd?: string, env: Env = {}, options: ProcessOptions = {}): Promise<CliResult> {
   return spawnCli(args, cwd, env, options).done;
 }
 
