@@ -199,12 +199,20 @@ export class EmulatorServer {
     return this.finish(res, reply, fault, record);
   }
 
-  private finish(res: ServerResponse, reply: Reply, fault: ChosenFault | null, record: RequestRecord): void {
+  private async finish(res: ServerResponse, reply: Reply, fault: ChosenFault | null, record: RequestRecord): Promise<void> {
     if (fault?.kind === 'reset-after') {
       // The work is done (the video exists and counts) but the client never hears of it.
       record.status = 0;
       res.socket?.destroy();
       return;
+    }
+    if (fault?.kind === 'slow-after') {
+      // The work is done; the answer is on its way (the client may be gone when it arrives).
+      await sleep(fault.delayMs, this.closing.signal);
+      if (res.destroyed) {
+        record.status = 0;
+        return;
+      }
     }
     this.send(res, reply);
   }
