@@ -5,7 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Emulator, ManualClock } from '../../src/emulator/index.js';
+import { type Emulator, ManualClock, startEmulator } from '../../src/emulator/index.js';
+import { HeyGenClient } from '../../src/heygen/client.js';
 import { cliEnv, KEY, runCli, spawnCli, waitFor } from '../helpers/cli.js';
 import { allVideos, apiGet, countByTag, creates, emulatorPerTest, whileTicking } from '../helpers/emulator.js';
 import { directManifest, readLockJson } from '../helpers/project.js';
@@ -93,7 +94,7 @@ describe.each(CLOCKS)("HeyGen's clock %s", (_name, behaviours, time) => {
     const made = (await sessionIds(emu)).find((id) => id !== decoy.data.session_id);
     await checkIntent(dir, heygenNow(clock), time);
 
-    const resumed = await whileTicking(clock, () => runCli(['build'], dir, cliEnv(emu, ENV)));
+    const resumed = await whileTicking(clock, () => runCli(['build'], dir, cliEnv(emu, ENV)), 25);
     expect(resumed.stderr).toMatch(/^(reel: took over.*\n)?$/);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/found among recent agent sessions/);
@@ -113,10 +114,49 @@ describe.each(CLOCKS)("HeyGen's clock %s", (_name, behaviours, time) => {
     });
     clock.advance(24.5 * HOUR_MS);
 
-    const resumed = await whileTicking(clock, () => runCli(['build'], dir, cliEnv(emu, ENV)));
+    const resumed = await whileTicking(clock, () => runCli(['build'], dir, cliEnv(emu, ENV)), 25);
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
     expect(readLockJson(dir).videos.v001?.status).toBe('completed');
     expect([...countByTag(await allVideos(emu)).values()]).toEqual([1]);
+  });
+});
+
+describe("the emulator's skewed clock, and what the client learns from it", () => {
+  it('stamps created_at and the Date header with HeyGen\'s time, and the client reads HeyGen\'s time from it', async () => {
+    const clock = new ManualClock(Date.parse('2026-06-01T12:00:00.000Z'));
+    const { emu } = await setup({}, { clock, behaviours: { clockSkewSeconds: -5400 } });
+    const answer = await fetch(`${emu.url}/v3/video-agents`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: PROMPT }) });
+    expect(answer.headers.get('date')).toBe('Mon, 01 Jun 2026 10:30:00 GMT');
+    expect(((await answer.json()) as { data: { created_at: number } }).data.created_at).toBe(Date.parse('2026-06-01T10:30:00Z') / 1000);
+
+    const client = new HeyGenClient({ baseUrl: emu.url, apiKey: KEY });
+    expect(client.clock.now()).toBeUndefined();
+    expect((await client.me()).kind).toBe('ok');
+    expect(Math.abs((client.clock.now() as number) - Date.parse('2026-06-01T10:30:00Z'))).toBeLessThan(60_000);
+  });
+
+  it('answers without a Date header when told, and the client then does not claim to know HeyGen\'s time', async () => {
+    const { emu } = await setup({}, { behaviours: { dateHeader: false } });
+    const answer = await fetch(`${emu.url}/v3/users/me`, { headers: { 'x-api-key': KEY } });
+    expect(answer.headers.has('date')).toBe(false);
+    await answer.body?.cancel();
+    const client = new HeyGenClient({ baseUrl: emu.url, apiKey: KEY });
+    expect((await client.me()).kind).toBe('ok');
+    expect(client.clock.now()).toBeUndefined();
+  });
+
+  it('`reel emulator --clock-skew -3600 --no-date-header` plays that HeyGen', async () => {
+    const cli = spawnCli(['emulator', '--port', '0', '--clock-skew', '-3600', '--no-date-header'], undefined, {});
+    try {
+      const url = /listening on (\S+)/.exec(await cli.waitFor(/listening on \S+\n/))?.[1] as string;
+      const answer = await fetch(`${url}/v3/video-agents`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: PROMPT }) });
+      expect(answer.headers.has('date')).toBe(false);
+      const created = ((await answer.json()) as { data: { created_at: number } }).data.created_at;
+      expect(Math.abs(created - (Date.now() / 1000 - 3600))).toBeLessThan(60);
+      await waitFor(() => /clockSkewSeconds=-3600, dateHeader=false/.test(cli.stderr()));
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
   });
 });
