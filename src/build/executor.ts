@@ -313,7 +313,7 @@ class Executor {
       this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id, session_id: locked.session_id });
       const outcome = change.continueSession
         ? await this.await(change, entry, locked, Date.now(), false, started)
-        : await this.await(change, entry, locked, Date.parse(locked.submitted_at ?? '') || started, false, started);
+        : await this.await(change, entry, locked, this.submittedHere(locked, started), false, started);
       if (this.o.ephemeralApi && 'result' in outcome && outcome.code === 'not_found') {
         // The emulator that rendered it is gone with its process: render again from scratch.
         this.o.emit({ type: 'warning', id: entry.id, message: 'unknown to this emulator (it ran in an earlier process); rendering again' });
@@ -392,6 +392,18 @@ class Executor {
     const now = this.o.client.clock.now();
     if (submitted === undefined || now === undefined) return true;
     return now - submitted > REPLAY_WINDOW_MS;
+  }
+
+  /**
+   * When a resumed job was submitted, on this machine's clock (the poller counts a video's youth
+   * from it): HeyGen's time since `submitted_at_heygen` when both ends are known, since the lock
+   * may come from a machine whose clock was hours off; else the lock's `submitted_at`.
+   */
+  private submittedHere(lock: LockEntry, fallback: number): number {
+    const submitted = heygenMs(lock.submitted_at_heygen);
+    const now = this.o.client.clock.now();
+    if (submitted !== undefined && now !== undefined) return Date.now() - (now - submitted);
+    return Date.parse(lock.submitted_at ?? '') || fallback;
   }
 
   /** The id that scopes keys and title tags when renders are not shared, else undefined. */
@@ -696,7 +708,7 @@ class Executor {
             }
             lock = submitted;
           }
-          const outcome = await this.awaitTranslation(change, entry, lock, resuming ? Date.parse(lock.submitted_at ?? '') || started : Date.now(), !resuming, started);
+          const outcome = await this.awaitTranslation(change, entry, lock, resuming ? this.submittedHere(lock, started) : Date.now(), !resuming, started);
           if ('result' in outcome) slotJob = outcome;
           else translated = outcome;
         } catch (error) {

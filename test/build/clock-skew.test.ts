@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Emulator, ManualClock, startEmulator } from '../../src/emulator/index.js';
+import { type Emulator, ManualClock } from '../../src/emulator/index.js';
 import { HeyGenClient } from '../../src/heygen/client.js';
 import { cliEnv, KEY, runCli, spawnCli, waitFor } from '../helpers/cli.js';
 import { allVideos, apiGet, countByTag, creates, emulatorPerTest, whileTicking } from '../helpers/emulator.js';
@@ -122,8 +122,33 @@ describe.each(CLOCKS)("HeyGen's clock %s", (_name, behaviours, time) => {
   });
 });
 
+describe('a resumed render counts its age by HeyGen\'s clock', () => {
+  it('a video HeyGen no longer knows is recorded gone, though the lock was written by a clock two hours fast', async () => {
+    const clock = new ManualClock();
+    const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(1) }, { clock, behaviours: { clockSkewSeconds: -3600 } });
+    // The emulator's clock stands still, so the render is still going when the build is killed.
+    const build = spawnCli(['build'], dir, cliEnv(emu, ENV));
+    await waitFor(async () => /"video_id"/.test(await readFile(join(dir, 'reel.lock'), 'utf8').catch(() => '')));
+    build.child.kill('SIGKILL');
+    await build.done;
+    const videoId = readLockJson(dir).videos.v001?.video_id as string;
+    await (await fetch(`${emu.url}/v3/videos/${videoId}`, { method: 'DELETE', headers: { 'x-api-key': KEY } })).body?.cancel();
+    // Ten minutes later by HeyGen's clock; the lock's own time says the submit is two hours ahead.
+    clock.advance(10 * 60_000);
+    await editLock(dir, (entry) => {
+      entry.submitted_at = new Date(Date.now() + 2 * HOUR_MS).toISOString();
+    });
+
+    // By the lock's time the video is not five minutes old, and would be "still starting" until the
+    // deadline; by HeyGen's it is ten minutes old, and its 404 is believed.
+    const resumed = await runCli(['build', '--deadline', '0.1'], dir, cliEnv(emu, ENV));
+    expect(resumed.code).toBe(1);
+    expect(readLockJson(dir).videos.v001).toMatchObject({ status: 'failed', failure: { code: 'not_found' } });
+  });
+});
+
 describe("the emulator's skewed clock, and what the client learns from it", () => {
-  it('stamps created_at and the Date header with HeyGen\'s time, and the client reads HeyGen\'s time from it', async () => {
+  it("stamps created_at and the Date header with HeyGen's time, and the client reads HeyGen's time from it", async () => {
     const clock = new ManualClock(Date.parse('2026-06-01T12:00:00.000Z'));
     const { emu } = await setup({}, { clock, behaviours: { clockSkewSeconds: -5400 } });
     const answer = await fetch(`${emu.url}/v3/video-agents`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: PROMPT }) });
@@ -136,7 +161,7 @@ describe("the emulator's skewed clock, and what the client learns from it", () =
     expect(Math.abs((client.clock.now() as number) - Date.parse('2026-06-01T10:30:00Z'))).toBeLessThan(60_000);
   });
 
-  it('answers without a Date header when told, and the client then does not claim to know HeyGen\'s time', async () => {
+  it("answers without a Date header when told, and the client then does not claim to know HeyGen's time", async () => {
     const { emu } = await setup({}, { behaviours: { dateHeader: false } });
     const answer = await fetch(`${emu.url}/v3/users/me`, { headers: { 'x-api-key': KEY } });
     expect(answer.headers.has('date')).toBe(false);
