@@ -122,7 +122,7 @@ describe.each(CLOCKS)("HeyGen's clock %s", (_name, behaviours, time) => {
   });
 });
 
-describe('a resumed render counts its age by HeyGen\'s clock', () => {
+describe("a resumed render counts its age by HeyGen's clock", () => {
   it('a video HeyGen no longer knows is recorded gone, though the lock was written by a clock two hours fast', async () => {
     const clock = new ManualClock();
     const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(1) }, { clock, behaviours: { clockSkewSeconds: -3600 } });
