@@ -1,16 +1,22 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // CLI and emulator tests spawn processes and bind ports; two cores is the budget.
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 4,
     // One module graph per worker instead of one per file: importing src/ again for each of ~50
     // files cost a third of the suite's CPU time. Tests keep no module-level state between files
     // (environment stubs and fake timers are restored after each test).
     isolate: false,
+    projects: [
+      // `npm test`: reel itself, through its CLI (in-process and as a process), its emulator and a browser.
+      { extends: true, test: { name: 'reel', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/install/**'] } },
+      // `npm run test:install`: reel as a team gets it — a fresh clone's `npm ci` and quick start, `npm pack`, the
+      // tarball installed into a new project. Mostly npm's and tsc's time (about 35 s of CPU); CI runs it after `npm test`.
+      { extends: true, test: { name: 'install', include: ['test/install/**/*.test.ts'] } },
+    ],
   },
 });
