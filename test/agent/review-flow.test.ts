@@ -69,7 +69,7 @@ const userMessages = async (session: string): Promise<string[]> => {
     .reverse();
 };
 
-const start = (behaviours: Partial<Behaviours> = {}): Promise<Emulator> => startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, behaviours });
+const start = (behaviours: Partial<Behaviours> = {}): Promise<Emulator> => startEmulator({ port: 0, renderSeconds: 0.1, apiKey: KEY, behaviours });
 
 beforeAll(async () => {
   emulator = await start();

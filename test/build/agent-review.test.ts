@@ -22,7 +22,7 @@ const manifest = (approved: boolean, revisions: string[]): string =>
   ].join('\n');
 
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY });
+  emulator = await startEmulator({ port: 0, renderSeconds: 0.1, apiKey: KEY });
   dir = await project({ 'videos/a.yaml': manifest(false, ['Make the intro shorter.']) });
 });
 afterAll(async () => {

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 async function setup(files: Record<string, string>, options: { renderSeconds?: number; walletUsd?: number } = {}): Promise<{ dir: string; emu: Emulator }> {
-  const emu = await startEmulator({ port: 0, renderSeconds: options.renderSeconds ?? 0.2, apiKey: KEY, ...(options.walletUsd !== undefined ? { walletUsd: options.walletUsd } : {}) });
+  const emu = await startEmulator({ port: 0, renderSeconds: options.renderSeconds ?? 0.1, apiKey: KEY, ...(options.walletUsd !== undefined ? { walletUsd: options.walletUsd } : {}) });
   const dir = await project(files);
   cleanup.push(async () => {
     await emu.close();

@@ -29,7 +29,7 @@ beforeAll(async () => {
   // `npx reel …` and `npx --no reel …` as the workflow and the merge driver write them.
   await writeFile(join(bin, 'npx'), `#!/bin/sh\n[ "$1" = "--no" ] && shift\n[ "$1" = "reel" ] && shift\nexec "${process.execPath}" "${CLI}" "$@"\n`);
   await chmod(join(bin, 'npx'), 0o755);
-  emu = await startEmulator({ port: 0, renderSeconds: 0.2, apiKey: KEY });
+  emu = await startEmulator({ port: 0, renderSeconds: 0.1, apiKey: KEY });
 });
 afterAll(async () => {
   await emu?.close();

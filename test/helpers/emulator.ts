@@ -69,7 +69,7 @@ export function emulatorPerTest(): {
   afterAll(() => Promise.all(started.map((e) => e.close())));
   return {
     setup: async (files, options = {}) => {
-      const emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, ...options });
+      const emulator = await startEmulator({ port: 0, renderSeconds: 0.1, apiKey: KEY, ...options });
       started.push(emulator);
       last = emulator;
       const dir = project(files);

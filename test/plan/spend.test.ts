@@ -12,7 +12,7 @@ let emulator: Emulator;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, renderSeconds: 0.2, apiKey: KEY });
+  emulator = await startEmulator({ port: 0, renderSeconds: 0.1, apiKey: KEY });
 });
 afterAll(async () => {
   await emulator.close();

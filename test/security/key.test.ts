@@ -81,7 +81,7 @@ describe('redirects', () => {
   });
 
   it('a redirect within the API origin is followed, and the build completes', async () => {
-    emulator ??= await startEmulator({ port: 0, renderSeconds: 0.2, apiKey: KEY });
+    emulator ??= await startEmulator({ port: 0, renderSeconds: 0.1, apiKey: KEY });
     const target = emulator.url;
     // Every API path moves under /moved/ (308 keeps the method and body); /moved/… is proxied to the emulator.
     const api = await tiny(async (req, body, self): Promise<Answer> => {
