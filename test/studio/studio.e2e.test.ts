@@ -98,14 +98,21 @@ async function rowAction(page: Page, id: string, action: string): Promise<void> 
   await page.waitForFunction(([i, a]) => document.querySelector(`tr[data-id="${i}"] td.action`)?.textContent?.startsWith(a) === true, [id, action] as const);
 }
 
+// One browser for the file; each describe has its own project and studio.
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
 describe('reel studio in a browser', () => {
   const dirs = removedAfterAll();
-  let browser: Browser;
   let studio: Studio | undefined;
   let dir: string;
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     dir = await project({
       'videos/onboarding.yaml': DIRECT,
       'videos/agents.yaml': AGENT,
@@ -118,7 +125,6 @@ describe('reel studio in a browser', () => {
 
   afterAll(async () => {
     await stopStudio(studio);
-    await browser?.close();
   });
 
   it('shows the plan, builds after confirmation, follows saves, diffs, plays, listens and reviews', async () => {
@@ -285,19 +291,17 @@ describe('reel studio in a browser', () => {
 
 describe('reel studio builds only what the page confirmed', () => {
   const dirs = removedAfterAll();
-  let browser: Browser;
   let studio: Studio | undefined;
   let dir: string;
 
   beforeAll(async () => {
-    [browser, dir] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }), project({ 'videos/a.yaml': directManifest(3) })]);
+    dir = await project({ 'videos/a.yaml': directManifest(3) });
     dirs.push(dir);
     studio = await startStudio(dir);
   }, 60_000);
 
   afterAll(async () => {
     await stopStudio(studio);
-    await browser?.close();
   });
 
   /** Click Build, check the dialog, confirm; resolves with the build's outcome. */
