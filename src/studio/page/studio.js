@@ -364,18 +364,20 @@ document.addEventListener('click', async (event) => {
   if (event.target.id !== 'listen') return;
   const e = ui.entry;
   const button = event.target;
+  // The elements of this page: a live update may replace them while the preview is made.
+  const msg = $('#listen-msg');
+  const audio = $('#audio');
   button.disabled = true;
-  $('#listen-msg').textContent = 'Synthesising…';
+  msg.textContent = 'Synthesising…';
   try {
     const out = await api('/api/listen', { id: e.id });
-    const audio = $('#audio');
     audio.hidden = false;
     audio.src = `${out.url}&token=${encodeURIComponent(token)}`;
-    $('#listen-msg').textContent = `${out.duration} s${out.cached ? ' (from the cache, nothing paid)' : ''}`;
-    await audio.play().catch(() => {});
+    msg.textContent = `${out.duration} s${out.cached ? ' (from the cache, nothing paid)' : ''}`;
+    if (audio.isConnected) await audio.play().catch(() => {});
   } catch (error) {
-    $('#listen-msg').textContent = error.message;
-    $('#listen-msg').className = 'bad';
+    msg.textContent = error.message;
+    msg.className = 'bad';
   } finally {
     button.disabled = false;
   }
@@ -458,12 +460,13 @@ document.addEventListener('click', async (event) => {
   const id = event.target.id;
   if (id !== 'revise' && id !== 'approve') return;
   const e = ui.entry;
-  const body = id === 'approve' ? { id: e.id, kind: 'approve' } : { id: e.id, kind: 'revise', text: $('#revision').value };
+  const box = $('#revision');
+  const body = id === 'approve' ? { id: e.id, kind: 'approve' } : { id: e.id, kind: 'revise', text: box.value };
   event.target.disabled = true;
   try {
     await api('/api/review-edit', body);
     toast(id === 'approve' ? `approved: true written to ${e.file}` : `Revision added to ${e.file}`);
-    if (id === 'revise') $('#revision').value = '';
+    if (id === 'revise') box.value = '';
   } catch (error) {
     toast(error.message, true);
   } finally {
