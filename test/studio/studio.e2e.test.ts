@@ -59,6 +59,7 @@ videos:
 `;
 
 interface Studio {
+  dir: string;
   child: ChildProcess;
   url: string;
   origin: string;
@@ -68,7 +69,7 @@ interface Studio {
 async function startStudio(dir: string): Promise<Studio> {
   const child = spawn(process.execPath, [CLI, 'studio', '--emulator', '--port', '0'], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', REEL_POLL_MS: '50,50,200' },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', REEL_POLL_MS: '20,20,100' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -83,7 +84,7 @@ async function startStudio(dir: string): Promise<Studio> {
     child.on('exit', (code) => reject(new Error(`reel studio exited ${code}: ${out}${err}`)));
   });
   const parsed = new URL(url);
-  return { child, url, origin: parsed.origin, token: parsed.searchParams.get('token')! };
+  return { dir, child, url, origin: parsed.origin, token: parsed.searchParams.get('token')! };
 }
 
 async function stopStudio(s: Studio | undefined): Promise<void> {
@@ -98,33 +99,32 @@ async function rowAction(page: Page, id: string, action: string): Promise<void> 
   await page.waitForFunction(([i, a]) => document.querySelector(`tr[data-id="${i}"] td.action`)?.textContent?.startsWith(a) === true, [id, action] as const);
 }
 
-// One browser for the file; each describe has its own project and studio.
+// One browser for the file; each describe has its own project and studio, all started at once.
+const dirs = removedAfterAll();
 let browser: Browser;
+const studios: Record<'examples' | 'guarded', Studio | undefined> = { examples: undefined, guarded: undefined };
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const examples = project({
+    'videos/onboarding.yaml': DIRECT,
+    'videos/agents.yaml': AGENT,
+    'videos/leads.yaml': LEADS,
+    'data/leads.csv': 'slug,name,company\nada,Ada,Analytical Engines\ngrace,Grace,Compilers Inc\n',
+  });
+  const guarded = project({ 'videos/a.yaml': directManifest(3) });
+  dirs.push(examples, guarded);
+  [browser, studios.examples, studios.guarded] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }), startStudio(examples), startStudio(guarded)]);
 }, 60_000);
 afterAll(async () => {
+  await Promise.all([stopStudio(studios.examples), stopStudio(studios.guarded)]);
   await browser?.close();
 });
 
 describe('reel studio in a browser', () => {
-  const dirs = removedAfterAll();
   let studio: Studio | undefined;
   let dir: string;
-
-  beforeAll(async () => {
-    dir = await project({
-      'videos/onboarding.yaml': DIRECT,
-      'videos/agents.yaml': AGENT,
-      'videos/leads.yaml': LEADS,
-      'data/leads.csv': 'slug,name,company\nada,Ada,Analytical Engines\ngrace,Grace,Compilers Inc\n',
-    });
-    dirs.push(dir);
-    studio = await startStudio(dir);
-  }, 60_000);
-
-  afterAll(async () => {
-    await stopStudio(studio);
+  beforeAll(() => {
+    studio = studios.examples;
+    dir = studio!.dir;
   });
 
   it('shows the plan, builds after confirmation, follows saves, diffs, plays, listens and reviews', async () => {
@@ -290,18 +290,11 @@ describe('reel studio in a browser', () => {
 });
 
 describe('reel studio builds only what the page confirmed', () => {
-  const dirs = removedAfterAll();
   let studio: Studio | undefined;
   let dir: string;
-
-  beforeAll(async () => {
-    dir = await project({ 'videos/a.yaml': directManifest(3) });
-    dirs.push(dir);
-    studio = await startStudio(dir);
-  }, 60_000);
-
-  afterAll(async () => {
-    await stopStudio(studio);
+  beforeAll(() => {
+    studio = studios.guarded;
+    dir = studio!.dir;
   });
 
   /** Click Build, check the dialog, confirm; resolves with the build's outcome. */
