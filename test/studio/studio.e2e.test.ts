@@ -282,7 +282,10 @@ describe('reel studio in a browser', () => {
   it('formats costs with the compiled src/plan/cost.ts, not a copy of its own', async () => {
     const served = await fetch(`${studio!.origin}/cost.js`);
     expect(served.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await served.text()).toBe(await readFile(join(ROOT, 'dist/plan/cost.js'), 'utf8'));
+    const module = await served.text();
+    expect(module).toBe(await readFile(join(ROOT, 'dist/plan/cost.js'), 'utf8'));
+    // The browser loads it on its own: src/plan/cost.ts must keep to type-only imports.
+    expect(module).not.toMatch(/^\s*(import|export .* from)\s/m);
     const page = await readFile(join(ROOT, 'src/studio/page/studio.js'), 'utf8');
     expect(page).toContain("import { formatCost } from '/cost.js';");
     expect(page).not.toMatch(/function formatCost|formatCost\s*=/);
