@@ -203,6 +203,8 @@ export const COMMANDS = [
       { flags: '--session-list-lag <s>', description: 'GET /v3/video-agents leaves out sessions younger than S seconds', parse: 'number', default: DEFAULT_BEHAVIOURS.sessionListLagSeconds },
       { flags: '--no-replay-errors', description: 'do not replay 4xx answers under an Idempotency-Key (only successes)' },
       { flags: '--chat-auto-proceed', description: 'chat sessions render without waiting for approval' },
+      { flags: '--clock-skew <s>', description: "run HeyGen's clock S seconds ahead of this machine's (negative: behind)", parse: 'number', default: DEFAULT_BEHAVIOURS.clockSkewSeconds },
+      { flags: '--no-date-header', description: 'answer without a Date header (the contract does not promise one)' },
     ],
   },
   {

@@ -1,19 +1,37 @@
 import type { HeyGenClient, Outcome } from '../heygen/client.js';
 import type { Session, Video } from '../heygen/types.js';
 
-/** Seconds of clock difference between this machine and HeyGen that adoption tolerates. */
+/**
+ * Seconds by which a listed `created_at` may precede the submit's time by HeyGen's clock and still
+ * be the create's: the `Date` header reel reads HeyGen's time from has whole seconds, the answer
+ * took a while to travel, and the host stamping `created_at` may not be the one stamping `Date`.
+ * Never this machine's clock against HeyGen's: that difference can be hours (see heygen/clock.ts).
+ */
 export const CLOCK_SLACK_SECONDS = 300;
 /** Pages of a listing reel reads before giving up on finding a lost create. */
 const MAX_PAGES = 50;
+/** Sessions read one by one when the search has no time bound (see findSession). */
+const UNBOUNDED_SESSION_READS = 100;
 
 export type Found<T> = { kind: 'found'; value: T } | { kind: 'none' } | { kind: 'error'; message: string };
 
 /**
- * Look for a video whose title carries `tag`, created no earlier than `since` (Unix seconds, minus
- * clock slack). Reads `GET /v3/videos?title=` page by page (newest first) until the listing is
- * older than that. Among several matches the oldest wins: it is the one HeyGen billed first.
+ * When to search a listing from: `since` is the submit's time by HeyGen's clock (Unix seconds), or
+ * undefined when it is not known — HeyGen's answers carried no `Date` header, or the lock predates
+ * `submitted_at_heygen`. Then there is no time bound at all: this machine's clock says nothing
+ * about HeyGen's `created_at`, and a bound from it could stop the search before the create's own
+ * item (one more bill) or reach back to someone else's (the wrong video).
  */
-export async function findVideoByTag(client: HeyGenClient, tag: string, since: number): Promise<Found<Video>> {
+export type Since = number | undefined;
+
+/**
+ * Look for a video whose title carries `tag`, created no earlier than `since` (HeyGen's Unix
+ * seconds, minus the slack; no bound when undefined). Reads `GET /v3/videos?title=` page by page
+ * (newest first) until the listing is older than that. Among several matches the oldest wins: it is
+ * the one HeyGen billed first. The tag names one render (fingerprint and generation), so without a
+ * bound the search only reads further back.
+ */
+export async function findVideoByTag(client: HeyGenClient, tag: string, since: Since): Promise<Found<Video>> {
   const matches: Video[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page += 1) {
@@ -22,7 +40,7 @@ export async function findVideoByTag(client: HeyGenClient, tag: string, since: n
     let older = false;
     for (const video of outcome.value.items) {
       const created = video.created_at ?? Number.POSITIVE_INFINITY;
-      if (created < since - CLOCK_SLACK_SECONDS) {
+      if (since !== undefined && created < since - CLOCK_SLACK_SECONDS) {
         older = true;
         continue;
       }
@@ -37,13 +55,15 @@ export async function findVideoByTag(client: HeyGenClient, tag: string, since: n
 }
 
 /**
- * Look for an agent session created since `since` (Unix seconds, minus clock slack) that `request`
- * made, and which no other lock entry owns, and claim it: the session is added to `claimed` before
- * this returns, with no await in between, so two jobs reconciling at once never adopt the same
- * one. Agent creates have no documented idempotency, so this is what stands between a lost answer
- * and a second bill.
+ * Look for an agent session that `request` made since `since` (HeyGen's Unix seconds, minus the
+ * slack), and which no other lock entry owns, and claim it: the session is added to `claimed`
+ * before this returns, with no await in between, so two jobs reconciling at once never adopt the
+ * same one. Agent creates have no documented idempotency, so this is what stands between a lost
+ * answer and a second bill. Among several matches since the submit the oldest wins (HeyGen billed
+ * it first). Without a bound (`since` undefined) see findNewestSession.
  */
-export async function findSession(client: HeyGenClient, request: Readonly<Record<string, unknown>>, since: number, claimed: Set<string>): Promise<Found<Session>> {
+export async function findSession(client: HeyGenClient, request: Readonly<Record<string, unknown>>, since: Since, claimed: Set<string>): Promise<Found<Session>> {
+  if (since === undefined) return findNewestSession(client, request, claimed);
   let token: string | undefined;
   const candidates: string[] = [];
   for (let page = 0; page < MAX_PAGES; page += 1) {
@@ -72,6 +92,42 @@ export async function findSession(client: HeyGenClient, request: Readonly<Record
   if (!mine) return { kind: 'none' };
   claimed.add(mine.session_id);
   return { kind: 'found', value: mine };
+}
+
+/**
+ * findSession when HeyGen's time of the submit is unknown: the newest unclaimed session whose
+ * prompt matches, read newest first and at most UNBOUNDED_SESSION_READS of them. Without a bound,
+ * the oldest match could be any earlier session of the same prompt (an entry removed and added
+ * again, another branch's build), while the newest is the last one made with it — the lost create,
+ * unless someone made another since. Past the reads it gives up ('none': the entry is left
+ * unconfirmed, never created again), so an account with thousands of sessions costs a bounded
+ * number of requests.
+ */
+async function findNewestSession(client: HeyGenClient, request: Readonly<Record<string, unknown>>, claimed: Set<string>): Promise<Found<Session>> {
+  let token: string | undefined;
+  let reads = 0;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const listed = await client.listSessions({ limit: 100, token });
+    if (listed.kind !== 'ok') return { kind: 'error', message: describe(listed) };
+    for (const s of listed.value.items) {
+      if (claimed.has(s.session_id)) continue;
+      if (reads >= UNBOUNDED_SESSION_READS) return { kind: 'none' };
+      reads += 1;
+      const outcome = await client.getSession(s.session_id);
+      if (outcome.kind !== 'ok') {
+        if (outcome.kind === 'error' && outcome.status === 404) continue;
+        return { kind: 'error', message: describe(outcome) };
+      }
+      // Claimed before any await, as in findSession.
+      if (sessionMatches(outcome.value, request) && !claimed.has(s.session_id)) {
+        claimed.add(s.session_id);
+        return { kind: 'found', value: outcome.value };
+      }
+    }
+    if (!listed.value.hasMore || !listed.value.nextToken) break;
+    token = listed.value.nextToken;
+  }
+  return { kind: 'none' };
 }
 
 /** Request fields a session might echo besides its prompt (none are documented to; compared when present). */

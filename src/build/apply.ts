@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError, CancelledError, ConfigError, type SourcePosition, UsageError } from '../errors.js';
 import { connect } from '../heygen/client.js';
 import { RateGate } from '../heygen/gate.js';
+import { HeyGenClock } from '../heygen/clock.js';
 import { type LockStore, type Lockfile, openLock, readLock } from '../lock/index.js';
 import { loadProject } from '../manifest/index.js';
 import { DEFAULT_AGENT_DEADLINE_MINUTES, DEFAULT_RENDER_DEADLINE_MINUTES } from '../manifest/config.js';
@@ -210,6 +211,8 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
   const confirmed = current;
 
   // From here on reel talks to an API: settle which one before taking the write lock.
+  // One reading of HeyGen's clock for the run: the preflight's answer tells it before any intent.
+  const heygenClock = new HeyGenClock();
   let emulator: { url: string; close(): Promise<void> } | undefined;
   let baseUrl: string;
   let apiKey: string;
@@ -226,7 +229,7 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     if (settings.notice) reporter.note(settings.notice);
     baseUrl = settings.baseUrl;
     apiKey = settings.apiKey;
-    const me = await preflight(settings, signal);
+    const me = await preflight(settings, signal, heygenClock);
     const short = options.skipWalletCheck ? undefined : walletShortfall(me, current);
     if (short) return { kind: 'over-budget', root, plan: current, reason: short };
   } else {
@@ -269,6 +272,7 @@ export async function applyBuild(options: ApplyBuildOptions): Promise<ApplyBuild
     }
     const client = connect({ baseUrl, apiKey }, signal, {
       gate: new RateGate(),
+      clock: heygenClock,
       onRequest: () => {
         requests += 1;
       },
@@ -387,8 +391,8 @@ function stillBilled(results: readonly JobResult[], lock: Lockfile | undefined):
  * One `GET /v3/users/me` before anything is written: a wrong key or an unreachable API is reported
  * once, clearly, instead of as a failure of every job.
  */
-async function preflight(settings: ApiSettings, signal: AbortSignal): Promise<Me> {
-  const client = connect(settings, signal);
+async function preflight(settings: ApiSettings, signal: AbortSignal, clock: HeyGenClock): Promise<Me> {
+  const client = connect(settings, signal, { clock });
   const me = await client.me();
   if (me.kind === 'ok') return me.value;
   if (me.kind === 'error' && (me.status === 401 || me.status === 403)) {

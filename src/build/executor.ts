@@ -5,7 +5,7 @@ import type { Session, Video } from '../heygen/types.js';
 import type { LockEntry, LockStore } from '../lock/index.js';
 import type { ResolvedEntry } from '../manifest/types.js';
 import { type Change, fieldDigests, pausedForReview, type Plan, textFields, withCurrentFields } from '../plan/index.js';
-import { findSession, findVideoByTag, type Found, promptsShared } from './adopt.js';
+import { findSession, findVideoByTag, type Found, promptsShared, type Since } from './adopt.js';
 import { awaitSession, stopOldSession, unconfirmed } from './agent-session.js';
 import { AssetUploader, substitutePlaceholders } from './assets.js';
 import { TransferError, UrlExpiredError } from './download.js';
@@ -27,7 +27,7 @@ import { asVideo, fetchTranslationAsVideo, findTranslationByTag, translationBody
 export const DEFAULT_CONCURRENCY = 10;
 /** Downloads run outside the render slots (the file host is not HeyGen's job queue). */
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
-/** After this long, HeyGen no longer replays an Idempotency-Key (24 h, with a margin). */
+/** After this long by HeyGen's clock, HeyGen no longer replays an Idempotency-Key (24 h, with a margin). */
 const REPLAY_WINDOW_MS = 23 * 3600 * 1000;
 /** Refusals that concern the account, not the request: 401 key, 402 credit, 403 permission. */
 const ACCOUNT_STATUSES: ReadonlySet<number> = new Set([401, 402, 403]);
@@ -313,7 +313,7 @@ class Executor {
       this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id, session_id: locked.session_id });
       const outcome = change.continueSession
         ? await this.await(change, entry, locked, Date.now(), false, started)
-        : await this.await(change, entry, locked, Date.parse(locked.submitted_at ?? '') || started, false, started);
+        : await this.await(change, entry, locked, this.submittedHere(locked, started), false, started);
       if (this.o.ephemeralApi && 'result' in outcome && outcome.code === 'not_found') {
         // The emulator that rendered it is gone with its process: render again from scratch.
         this.o.emit({ type: 'warning', id: entry.id, message: 'unknown to this emulator (it ran in an earlier process); rendering again' });
@@ -367,6 +367,10 @@ class Executor {
       submitted_at: previous?.submitted_at ?? now,
       api: this.o.api,
     };
+    // HeyGen's time of the same instant. A resumed intent keeps what its first submit recorded, or
+    // nothing: HeyGen's time now is later than that submit and would hide the create from a search.
+    const heygenAt = previous?.submitted_at !== undefined ? previous.submitted_at_heygen : heygenIso(this.o.client);
+    if (heygenAt !== undefined) out.submitted_at_heygen = heygenAt;
     const text = textFields(entry);
     if (Object.keys(text).length > 0) out.text = text;
     if (entry.mode !== 'agent') out.idempotency_key = key;
@@ -374,6 +378,32 @@ class Executor {
     // HeyGen answers the same key with the same video: the lock says whose render this is.
     if (change.sharedWith !== undefined) out.shared_with = change.sharedWith;
     return out;
+  }
+
+  /**
+   * Whether HeyGen may no longer replay the Idempotency-Key of `previous`: 24 h (less a margin)
+   * have passed by HeyGen's clock since its submit. When either end is unknown (no `Date` header,
+   * a lock from before `submitted_at_heygen`), it may have: the local clocks of the machine that
+   * submitted and of this one can be hours apart, a search by title tag costs one request, and a
+   * lapsed key trusted would cost a second render.
+   */
+  private mayBePastReplayWindow(previous: LockEntry): boolean {
+    const submitted = heygenMs(previous.submitted_at_heygen);
+    const now = this.o.client.clock.now();
+    if (submitted === undefined || now === undefined) return true;
+    return now - submitted > REPLAY_WINDOW_MS;
+  }
+
+  /**
+   * When a resumed job was submitted, on this machine's clock (the poller counts a video's youth
+   * from it): HeyGen's time since `submitted_at_heygen` when both ends are known, since the lock
+   * may come from a machine whose clock was hours off; else the lock's `submitted_at`.
+   */
+  private submittedHere(lock: LockEntry, fallback: number): number {
+    const submitted = heygenMs(lock.submitted_at_heygen);
+    const now = this.o.client.clock.now();
+    if (submitted !== undefined && now !== undefined) return Date.now() - (now - submitted);
+    return Date.parse(lock.submitted_at ?? '') || fallback;
   }
 
   /** The id that scopes keys and title tags when renders are not shared, else undefined. */
@@ -385,14 +415,14 @@ class Executor {
     const { store, emit, client } = this.o;
     const { body, lock: intent } = prepared ?? (await this.prepare(change, entry, previous));
     let lock = intent;
-    const since = Math.floor(Date.parse(lock.submitted_at ?? iso()) / 1000);
+    const since = heygenSince(lock);
     emit({ type: 'submit', id: entry.id, mode: entry.mode });
 
     if (entry.mode === 'direct') {
       const tag = this.o.titleTag ? titleTag(lock.fingerprint, lock.generation, this.scope(entry.id)) : undefined;
       const request = { ...body, title: taggedTitle(body.title, entry.id, tag) };
       // Past HeyGen's replay window the key no longer protects us; the title tag still does.
-      if (previous && tag && Date.now() - Date.parse(previous.submitted_at ?? '') > REPLAY_WINDOW_MS) {
+      if (previous && tag && this.mayBePastReplayWindow(previous)) {
         const found = await findVideoByTag(client, tag, since);
         if (found.kind === 'found') return this.adoptVideo(entry.id, lock, found.value.id, 'title');
       }
@@ -456,7 +486,7 @@ class Executor {
    * Lists sessions for a lost create, and again after a pause or two when nothing matches: HeyGen
    * does not promise that a new session is listed at once.
    */
-  private async findSessionPatiently(request: Record<string, unknown>, since: number, claimed: Set<string>): Promise<Found<Session> | { kind: 'ambiguous' }> {
+  private async findSessionPatiently(request: Record<string, unknown>, since: Since, claimed: Set<string>): Promise<Found<Session> | { kind: 'ambiguous' }> {
     const { schedule, signal, client } = this.o;
     // Two requests of this build with one prompt look alike in a session listing: never guess.
     if (this.sharedPrompts.has(String(request.prompt))) return { kind: 'ambiguous' };
@@ -678,7 +708,7 @@ class Executor {
             }
             lock = submitted;
           }
-          const outcome = await this.awaitTranslation(change, entry, lock, resuming ? Date.parse(lock.submitted_at ?? '') || started : Date.now(), !resuming, started);
+          const outcome = await this.awaitTranslation(change, entry, lock, resuming ? this.submittedHere(lock, started) : Date.now(), !resuming, started);
           if ('result' in outcome) slotJob = outcome;
           else translated = outcome;
         } catch (error) {
@@ -713,7 +743,7 @@ class Executor {
     const language = String((entry.request['output_languages'] as unknown[] | undefined)?.[0] ?? '');
     const previous = change.action === 'resume' ? change.locked : undefined;
     // Past HeyGen's replay window the key no longer protects us; the title tag still does.
-    if (previous && tag && Date.now() - Date.parse(previous.submitted_at ?? '') > REPLAY_WINDOW_MS) {
+    if (previous && tag && this.mayBePastReplayWindow(previous)) {
       const found = await findTranslationByTag(client, tag, language);
       if (found) return this.adoptVideo(entry.id, lock, found.id, 'title');
     }
@@ -781,4 +811,21 @@ class Executor {
       }),
     );
   }
+}
+
+/** HeyGen's time now as the lock records it, or undefined while HeyGen has not told it. */
+function heygenIso(client: HeyGenClient): string | undefined {
+  const now = client.clock.now();
+  return now === undefined ? undefined : new Date(now).toISOString();
+}
+
+function heygenMs(recorded: string | undefined): number | undefined {
+  const ms = recorded === undefined ? Number.NaN : Date.parse(recorded);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Where a search for the lock's lost create starts: HeyGen's Unix seconds of its submit, if known. */
+function heygenSince(lock: LockEntry): Since {
+  const ms = heygenMs(lock.submitted_at_heygen);
+  return ms === undefined ? undefined : Math.floor(ms / 1000);
 }

@@ -115,13 +115,13 @@ async function explain(result: ApplyBuildResult, options: BuildOptions, ctx: Com
 function shouldConfirm(options: BuildOptions, ctx: CommandContext): boolean {
   if (options.yes || options.json || options.emulator) return false;
   if (isCI(ctx.env)) return false;
-  return process.stdin.isTTY === true && ctx.stdout.isTTY === true;
+  return ctx.stdin.isTTY === true && ctx.stdout.isTTY === true;
 }
 
 async function confirm(plan: Plan, ctx: CommandContext, why?: string): Promise<boolean> {
   if (why) ctx.stdout.write(`${why}\n`);
   ctx.stdout.write(formatPlanHuman(plan, { cwd: ctx.cwd, color: color(ctx) }));
-  const rl = createInterface({ input: process.stdin, output: ctx.stdout });
+  const rl = createInterface({ input: ctx.stdin, output: ctx.stdout });
   try {
     const answer = await rl.question('Proceed? [y/N] ', { signal: ctx.signal });
     return /^y(es)?$/i.test(answer.trim());

@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /**
  * What a command needs from the outside world. The CLI passes the real process streams; tests pass
@@ -7,6 +7,8 @@ import type { Writable } from 'node:stream';
 export interface CommandContext {
   /** Working directory: the project root unless a command is told otherwise. */
   cwd: string;
+  /** Where a prompt reads its answer; a prompt is shown only when this and stdout are terminals. */
+  stdin: Readable & { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;

@@ -5,6 +5,7 @@ import { readLock } from '../lock/file.js';
 import { resolvePricing } from '../plan/cost.js';
 import { formatCostHuman, formatCostJson, formatCostMarkdown } from '../report/cost.js';
 import type { CommandContext } from './context.js';
+import { whenAll } from '../util/promise.js';
 
 export interface CostOptions {
   json?: boolean;
@@ -17,7 +18,7 @@ export interface CostOptions {
  */
 export async function run(options: CostOptions, ctx: CommandContext): Promise<number> {
   if (options.json && options.markdown) throw new UsageError('--json and --markdown cannot be used together; pick one.');
-  const [project, lock] = await Promise.all([loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }), readLock(ctx.cwd)]);
+  const [project, lock] = await whenAll([loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }), readLock(ctx.cwd)]);
   // Manifest problems only cost the grouping by file: spend is read from the lock.
   const spend = spendOf(lock, project.entries, resolvePricing(project.config.pricing));
   if (options.json) ctx.stdout.write(formatCostJson(spend, ctx.cwd));

@@ -15,7 +15,7 @@ type EjectCommandOptions = CommandOptions<'eject'>;
  * a terminal picks from the likeliest candidates. What stays unknown makes the entry a draft.
  */
 export async function run(options: EjectCommandOptions, ctx: CommandContext): Promise<number> {
-  const interactive = process.stdin.isTTY === true && ctx.stdout.isTTY === true && !isCI(ctx.env);
+  const interactive = ctx.stdin.isTTY === true && ctx.stdout.isTTY === true && !isCI(ctx.env);
   const result = await ejectAgentEntry({
     cwd: ctx.cwd,
     env: ctx.env,
@@ -25,7 +25,7 @@ export async function run(options: EjectCommandOptions, ctx: CommandContext): Pr
     ...(options.voice !== undefined ? { voice: options.voice } : {}),
     replace: options.replace === true,
     notice: (line: string) => ctx.stderr.write(`reel: ${line}\n`),
-    ...(interactive ? { pick: (field: 'avatar' | 'voice', list: readonly Candidate[]) => pickCandidate(field, list, process.stdin, ctx.stdout, ctx.signal) } : {}),
+    ...(interactive ? { pick: (field: 'avatar' | 'voice', list: readonly Candidate[]) => pickCandidate(field, list, ctx.stdin, ctx.stdout, ctx.signal) } : {}),
   });
   ctx.stdout.write(describe(result));
   return 0;

@@ -24,6 +24,7 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
   check(options.faultRate >= 0 && options.faultRate <= 1, '--fault-rate must be between 0 and 1');
   check(options.statusLag >= 0, '--status-lag must not be negative');
   check(options.sessionListLag >= 0, '--session-list-lag must not be negative');
+  check(Number.isFinite(options.clockSkew), '--clock-skew must be a number of seconds');
   check(options.apiKey === undefined || options.apiKey.trim() !== '', '--api-key must not be empty');
   const agentResources = options.agentResources as AgentResources;
   check(AGENT_RESOURCES.includes(agentResources), `--agent-resources must be one of ${AGENT_RESOURCES.join(', ')}, got ${options.agentResources}`);
@@ -54,6 +55,8 @@ export async function run(given: EmulatorCommandOptions, ctx: CommandContext): P
       sessionListLagSeconds: options.sessionListLag,
       replayErrors: options.replayErrors !== false,
       chatAutoProceed: options.chatAutoProceed === true,
+      clockSkewSeconds: options.clockSkew,
+      dateHeader: options.dateHeader !== false,
     },
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(catalog ? { catalog } : {}),

@@ -21,6 +21,7 @@ import { diagnosticsJson, formatDiagnostics, formatGithubAnnotations } from '../
 import { inGithubActions, useColor } from '../util/terminal.js';
 import type { CommandOptions } from '../cli-options.js';
 import type { CommandContext } from './context.js';
+import { whenAll } from '../util/promise.js';
 
 type PlanCommandOptions = CommandOptions<'plan'>;
 
@@ -35,7 +36,7 @@ export async function loadForPlan(
   ctx: CommandContext,
   output: PlanOutput,
 ): Promise<{ entries: ResolvedEntry[]; drafts: DraftEntry[]; lock: Lockfile; spoken: Map<string, number>; config: ProjectConfig } | { exitCode: number }> {
-  const [project, lock, writer, spoken] = await Promise.all([
+  const [project, lock, writer, spoken] = await whenAll([
     loadProjectCached(ctx.cwd, { signal: ctx.signal, cache: ctx.env.REEL_CACHE !== '0' }),
     readLock(ctx.cwd),
     currentHolder(ctx.cwd),

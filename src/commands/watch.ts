@@ -43,7 +43,7 @@ async function banner(ctx: CommandContext, budget: WatchBudget, config: ProjectC
 }
 
 async function ask(ctx: CommandContext, question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: ctx.stdout });
+  const rl = createInterface({ input: ctx.stdin, output: ctx.stdout });
   try {
     return /^y(es)?$/i.test((await rl.question(question, { signal: ctx.signal })).trim());
   } catch {
@@ -89,7 +89,7 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
     };
     // Spending starts here: name the API and the account it is billed to, and the limits.
     ctx.stderr.write(`${await banner(ctx, budget, config)}\n`);
-    const tty = process.stdin.isTTY === true && ctx.stdout.isTTY === true && !isCI(ctx.env);
+    const tty = ctx.stdin.isTTY === true && ctx.stdout.isTTY === true && !isCI(ctx.env);
     listener = new BuildController(ctx, reporter, undefined, quietMs(ctx.env), budget, tty ? (_plan, question) => ask(ctx, question) : undefined);
   } else if (options.maxVideos !== undefined || options.maxSeconds !== undefined || options.maxCost !== undefined) {
     throw new UsageError('--max-videos, --max-seconds and --max-cost limit what `reel watch --build` renders; add --build.');

@@ -30,6 +30,18 @@ export interface Behaviours {
    * proceeds on confirmations", API.md §2.8); revisions after a render also render at once. Default false.
    */
   chatAutoProceed: boolean;
+  /**
+   * Seconds HeyGen's clock is ahead of this machine's (negative: behind). Every time the emulator
+   * shows — `created_at`, `completed_at`, the `Date` header, URL expiry — reads the skewed clock;
+   * durations (render times, the 24 h replay window) are unchanged. A laptop without NTP, a CI
+   * runner with a bad clock or a VM after suspend sees HeyGen this way. Default 0.
+   */
+  clockSkewSeconds: number;
+  /**
+   * Answers carry a `Date` header (HTTP-date, whole seconds) from the emulator's clock. The
+   * contract does not promise one, so reel must be safe without it. Default true.
+   */
+  dateHeader: boolean;
 }
 
 export const DEFAULT_BEHAVIOURS: Behaviours = {
@@ -39,13 +51,16 @@ export const DEFAULT_BEHAVIOURS: Behaviours = {
   sessionListLagSeconds: 0,
   replayErrors: true,
   chatAutoProceed: false,
+  clockSkewSeconds: 0,
+  dateHeader: true,
 };
 
-/** Validated behaviours with defaults filled in; throws RangeError on a negative lag. */
+/** Validated behaviours with defaults filled in; throws RangeError on a negative lag or a skew that is not a number. */
 export function behaviours(given: Partial<Behaviours> = {}): Behaviours {
   const out = { ...DEFAULT_BEHAVIOURS, ...given };
   for (const key of ['statusLagSeconds', 'sessionListLagSeconds'] as const) {
     if (!Number.isFinite(out[key]) || out[key] < 0) throw new RangeError(`${key} must be a non-negative number, got ${out[key]}`);
   }
+  if (!Number.isFinite(out.clockSkewSeconds)) throw new RangeError(`clockSkewSeconds must be a number of seconds, got ${out.clockSkewSeconds}`);
   return out;
 }

@@ -78,3 +78,16 @@ export class ManualClock implements Clock {
     this.time = until;
   }
 }
+
+/**
+ * `clock` as a HeyGen whose clock is `offsetMs` off sees it: `now()` is shifted, timers are not
+ * (they wait durations, and a skewed clock runs at the same rate).
+ */
+export function skewed(clock: Clock, offsetMs: number): Clock {
+  if (offsetMs === 0) return clock;
+  return {
+    now: () => clock.now() + offsetMs,
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (timer) => clock.clearTimeout(timer),
+  };
+}

@@ -13,6 +13,8 @@ export type FaultKind =
   | 'reset'
   | 'reset-after'
   | 'slow'
+  /** Handle fully (the job IS created), then hold the answer: a create whose answer is on its way when the client dies. */
+  | 'slow-after'
   | 'truncate'
   /** A download answered 200 with an HTML page (a captive portal, a CDN error page). */
   | 'html-200'
@@ -27,11 +29,11 @@ export interface FaultRule {
   kind: FaultKind;
   /** How many matching requests (or created videos, for render-fail) it hits; default 1. */
   times?: number;
-  /** For 'slow': how long the answer is held; default 1000 ms. */
+  /** For 'slow' and 'slow-after': how long the answer is held; default 1000 ms. */
   delayMs?: number;
 }
 
-export const FAULT_KINDS: readonly FaultKind[] = ['http-500', 'http-502', 'http-503', 'http-429', 'reset', 'reset-after', 'slow', 'truncate', 'html-200', 'render-fail'];
+export const FAULT_KINDS: readonly FaultKind[] = ['http-500', 'http-502', 'http-503', 'http-429', 'reset', 'reset-after', 'slow', 'slow-after', 'truncate', 'html-200', 'render-fail'];
 
 /** mulberry32: tiny, fast, and good enough to spread faults evenly. Returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {

@@ -102,6 +102,8 @@ export class EmulatorServer {
 
   private send(res: ServerResponse, reply: Reply): void {
     this.noteStatus(res, reply.status);
+    // Stamped when the answer leaves (a slow answer was held after the request arrived).
+    if (this.world.behaviours.dateHeader) res.setHeader('date', new Date(this.world.now()).toUTCString());
     const body = JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       'content-type': 'application/json',
@@ -116,6 +118,9 @@ export class EmulatorServer {
     const arrived = this.world.now();
     this.requestCounter += 1;
     res.setHeader('x-request-id', `req_${arrived.toString(36)}_${this.requestCounter.toString(36)}`);
+    // node:http would stamp the machine's time; HeyGen's Date is HeyGen's clock (or absent).
+    res.sendDate = false;
+    if (this.world.behaviours.dateHeader) res.setHeader('date', new Date(arrived).toUTCString());
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const path = q < 0 ? raw : raw.slice(0, q);
@@ -194,12 +199,20 @@ export class EmulatorServer {
     return this.finish(res, reply, fault, record);
   }
 
-  private finish(res: ServerResponse, reply: Reply, fault: ChosenFault | null, record: RequestRecord): void {
+  private async finish(res: ServerResponse, reply: Reply, fault: ChosenFault | null, record: RequestRecord): Promise<void> {
     if (fault?.kind === 'reset-after') {
       // The work is done (the video exists and counts) but the client never hears of it.
       record.status = 0;
       res.socket?.destroy();
       return;
+    }
+    if (fault?.kind === 'slow-after') {
+      // The work is done; the answer is on its way (the client may be gone when it arrives).
+      await sleep(fault.delayMs, this.closing.signal);
+      if (res.destroyed) {
+        record.status = 0;
+        return;
+      }
     }
     this.send(res, reply);
   }

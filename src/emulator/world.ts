@@ -5,7 +5,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Catalog, Look, Style, Voice } from './catalog.js';
-import { type Clock, type ClockTimer, systemClock } from './clock.js';
+import { type Clock, type ClockTimer, skewed, systemClock } from './clock.js';
 import { Faults } from './faults.js';
 import { HttpError } from './http.js';
 import { GIF, JPEG, PNG, mp4, srt } from './media.js';
@@ -226,10 +226,14 @@ export class World {
     return this.options.behaviours ?? DEFAULT_BEHAVIOURS;
   }
 
+  /** The emulator's sense of time: the clock given, moved by the `clockSkewSeconds` behaviour. */
+  private readonly clock: Clock;
+
   constructor(
     readonly options: WorldOptions,
-    private readonly clock: Clock = systemClock,
+    clock: Clock = systemClock,
   ) {
+    this.clock = skewed(clock, this.behaviours.clockSkewSeconds * 1000);
     this.faults = new Faults(options.faultRate, options.seed);
     for (const look of options.catalog.looks) this.looks.set(look.id, look);
     for (const voice of options.catalog.voices) this.voices.set(voice.voice_id, voice);

@@ -1,4 +1,5 @@
 import { CancelledError } from '../errors.js';
+import { HeyGenClock } from './clock.js';
 import { RateGate, sleep } from './gate.js';
 import { isLocalUrl } from '../util/env.js';
 import { linkedSignal } from '../util/signal.js';
@@ -78,6 +79,8 @@ export interface ClientOptions {
   onRequest?: (info: RequestInfo) => void;
   userAgent?: string;
   random?: () => number;
+  /** Learns HeyGen's time from every answer; pass one to share it with another client of the run. */
+  clock?: HeyGenClock;
 }
 
 /** API.md §9: HeyGen's own CLI retries twice, 1 s × 2^n with jitter, Retry-After clamped to 30 s. */
@@ -140,6 +143,8 @@ export interface ProbeAnswer {
 export class HeyGenClient {
   readonly baseUrl: string;
   readonly gate: RateGate;
+  /** HeyGen's time, from the `Date` header of its answers (undefined while none said). */
+  readonly clock: HeyGenClock;
   private readonly apiKey: string;
   private readonly fetchImpl: typeof fetch;
   private readonly signal: AbortSignal | undefined;
@@ -160,6 +165,7 @@ export class HeyGenClient {
     this.onRequest = options.onRequest;
     this.userAgent = options.userAgent ?? 'reel';
     this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? new HeyGenClock();
   }
 
   /** `GET /v3/users/me`: the auth smoke test. */
@@ -687,6 +693,7 @@ export class HeyGenClient {
         url = target;
         response = await this.fetchImpl(url, { method: spec.method, headers, body, signal, redirect: 'manual' });
       }
+      this.clock.observe(response.headers.get('date'));
       const text = await response.text();
       const requestId = response.headers.get('x-request-id') ?? undefined;
       this.onRequest?.({ method: spec.method, path: spec.path, status: response.status, ms: Date.now() - started });

@@ -43,6 +43,14 @@ export interface LockEntry {
   awaiting_answer?: string;
   /** ISO timestamps. */
   submitted_at?: string;
+  /**
+   * The instant of `submitted_at` by HeyGen's clock (learned from the `Date` header of its
+   * answers), ISO. A lost create is searched for from it, and the Idempotency-Key's 24 h are counted
+   * from it, whatever this machine's clock says (or the clock of the machine that wrote the lock).
+   * Absent when HeyGen's answers gave no time, and in locks written before it existed: reel then
+   * searches without a time bound and never trusts the key's replay window.
+   */
+  submitted_at_heygen?: string;
   completed_at?: string;
   updated_at: string;
   /** Seconds of rendered video, as HeyGen reports it. */

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { ShardShare } from '../../src/plan/budget.js';
 import { GIT_DRIVER_COMMAND, GIT_DRIVER_NAME } from '../../src/commands/lock.js';
-import { CLI, KEY } from '../helpers/cli.js';
+import { CLI, KEY, runCli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/project.js';
 
 /**
@@ -71,7 +71,11 @@ async function ok(cmd: string, args: string[], cwd: string, e?: NodeJS.ProcessEn
   return r.stdout;
 }
 const git = (cwd: string, ...args: string[]): Promise<string> => ok('git', args, cwd);
-const reel = (cwd: string, args: string[], e: NodeJS.ProcessEnv): Promise<Out> => run(process.execPath, [CLI, ...args], cwd, e);
+/** reel as a job step runs it (in-process: the same code and output); git and bash run the built CLI through `npx`. */
+const reel = async (cwd: string, args: string[], e: NodeJS.ProcessEnv): Promise<Out> => {
+  const r = await runCli(args, cwd, e);
+  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
+};
 
 /** One manifest file per video (as teams keep them), so that two changes to two videos merge cleanly. */
 async function writeVideos(dir: string, scripts: Record<string, string>): Promise<void> {

@@ -1,5 +1,6 @@
 // `reel emulator` as a user runs it: the built CLI, a free port, curl-like requests with the
 // bodies from examples/, and a clean exit on SIGTERM.
+import { Readable } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -68,6 +69,7 @@ describe('reel emulator (built CLI)', () => {
       { port: 0, renderSeconds: 0.1 },
       {
         cwd: root,
+        stdin: Readable.from([]),
         stdout: sink(out) as never,
         stderr: sink([]) as never,
         env: {},

@@ -1,5 +1,6 @@
 // The switches that make the emulator behave as the live HeyGen API may (API.md §2.6–2.8, §6):
 // each default, and each flipped.
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { api, avatarBody, sleep, until } from './helpers.js';
@@ -125,8 +126,11 @@ describe('reel emulator flags', () => {
     controller.abort();
     const out: string[] = [];
     const sink = { write: (s: string) => out.push(s) } as any;
-    await expect(run({ port: 0, statusLag: -1 }, { cwd: process.cwd(), stdout: sink, stderr: sink, env: {}, signal: controller.signal })).rejects.toThrow(/--status-lag/);
-    const code = await run({ port: 0, agentVideoAtCreate: false, statusesFailing: true }, { cwd: process.cwd(), stdout: sink, stderr: sink, env: {}, signal: controller.signal });
+    await expect(run({ port: 0, statusLag: -1 }, { cwd: process.cwd(), stdin: Readable.from([]), stdout: sink, stderr: sink, env: {}, signal: controller.signal })).rejects.toThrow(/--status-lag/);
+    const code = await run(
+      { port: 0, agentVideoAtCreate: false, statusesFailing: true },
+      { cwd: process.cwd(), stdin: Readable.from([]), stdout: sink, stderr: sink, env: {}, signal: controller.signal },
+    );
     expect(code).toBe(0);
     expect(out.join('')).toMatch(/agentVideoAtCreate=false, statusesFailing=true/);
   });

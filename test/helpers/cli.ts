@@ -2,31 +2,31 @@
  * The test harness: the one way tests run reel. (Projects: ./project.ts; emulators: ./emulator.ts.)
  *
  *   runCli(args, cwd?, env?, { input, timeoutMs }?)   → Promise<{ code, signal, stdout, stderr }>
- *       the built binary (dist/cli.js) as a user runs it: a real process, no TTY, NO_COLOR=1.
+ *       `reel <args>` in this process: src/main.ts, the function the binary runs, with the same
+ *       argument parsing, messages and exit codes, writing to buffers; no TTY. No process start-up,
+ *       so a suite of hundreds of runs stays fast. `timeoutMs` aborts it (as Ctrl-C would).
+ *   runProcess(args, cwd?, env?, { input, timeoutMs, nodeOptions }?) → the same result from the built binary
+ *       (dist/cli.js) in a real process: for what only a process has (its exit, signals, Node's
+ *       warnings on stderr, the built files).
  *   spawnCli(args, cwd?, env?)                         → CliProcess (child, done, stdout(), mark(),
- *       waitFor(pattern, from?), stop()) for long runs: `watch`, a build killed mid-flight.
+ *       waitFor(pattern, from?), stop()) for long runs in a real process: `watch`, a build killed
+ *       mid-flight.
  *   callCommand(run, options, cwd, env?)               → Promise<{ code, stdout, stderr }>
- *       a command's exported `run(options, ctx)` in this process, with buffers for stdout/stderr.
- *       Use it where only the output is under test: no process start-up, no argv parsing.
+ *       one command's exported `run(options, ctx)`, its flags already parsed.
  *
- * Environment: a child (and a command called in-process) sees only ALLOWED variables from this
- * process (PATH, HOME, temp dirs, locale), then NO_COLOR=1, then `env` as given by the test. A
- * developer's HEYGEN_*, GITHUB_*, CI, NO_COLOR/FORCE_COLOR or REEL_* never reach the code under test:
- * a test that needs one passes it. `emulatorEnv(emulator)` gives the two HEYGEN_* variables for an
- * emulator; `undefined` in `env` removes a variable.
- *
- * Migrating from the old helpers: build/helpers `runCli(args, dir, cliEnv(emu, extra))` keeps its
- * shape (cliEnv now only adds the emulator and `extra`); manifest/helpers `runCli` is now async and
- * returns `code` instead of `status`; watch/helpers `startWatch(root, args, env)` is
- * `spawnCli(['watch', ...args], root, env)`; helpers/cli `runCli(args, { cwd, env, input })` is
- * `runCli(args, cwd, env, { input })`.
+ * Environment: reel (in a child or in-process) sees only ALLOWED variables from this process (PATH,
+ * HOME, temp dirs, locale), then NO_COLOR=1, then `env` as given by the test. A developer's HEYGEN_*,
+ * GITHUB_*, CI, NO_COLOR/FORCE_COLOR or REEL_* never reach the code under test: a test that needs
+ * one passes it. `emulatorEnv(emulator)` gives the two HEYGEN_* variables for an emulator;
+ * `undefined` in `env` removes a variable.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type { CommandContext } from '../../src/commands/context.js';
+import { main } from '../../src/main.js';
 import { ROOT } from './project.js';
 
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -87,9 +87,18 @@ export interface CliProcess {
   stop(): Promise<number | null>;
 }
 
+export interface ProcessOptions {
+  /** Written to stdin, which is then closed. */
+  input?: string;
+  /** SIGKILL after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Options for node itself, before the script: `--stack-size=200`. */
+  nodeOptions?: string[];
+}
+
 /** Start `node dist/cli.js …` in `cwd` (default: the temp dir) with testEnv(env). */
-export function spawnCli(args: string[], cwd: string = tmpdir(), env: Env = {}, options: { input?: string; timeoutMs?: number } = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: testEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], cwd: string = tmpdir(), env: Env = {}, options: ProcessOptions = {}): CliProcess {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), CLI, ...args], { cwd, env: testEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
@@ -138,8 +147,29 @@ export function spawnCli(args: string[], cwd: string = tmpdir(), env: Env = {}, 
 }
 
 /** Run the built `reel` binary to completion: a real process, testEnv(env), `input` on stdin. */
-export function runCli(args: string[], cwd?: string, env: Env = {}, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runProcess(args: string[], cwd?: string, env: Env = {}, options: ProcessOptions = {}): Promise<CliResult> {
   return spawnCli(args, cwd, env, options).done;
+}
+
+/**
+ * Run `reel <args>` in this process (src/main.ts) to completion, with testEnv(env), `input` on
+ * stdin and buffered output. After `timeoutMs` its signal is aborted, as Ctrl-C would.
+ */
+export async function runCli(args: string[], cwd: string = tmpdir(), env: Env = {}, options: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const stdout = new Buffered();
+  const stderr = new Buffered();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 60_000);
+  try {
+    const code = await main(args, { cwd, stdin: stdinOf(options.input), stdout, stderr, env: testEnv(env), signal: controller.signal });
+    return { code, signal: null, stdout: stdout.text, stderr: stderr.text };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function stdinOf(input = ''): Readable & { isTTY?: boolean } {
+  return Readable.from([input]);
 }
 
 class Buffered extends Writable {
@@ -164,7 +194,7 @@ export async function callCommand<Options>(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Buffered();
   const stderr = new Buffered();
-  const code = await run(options, { cwd, stdout, stderr, env: testEnv(env), signal });
+  const code = await run(options, { cwd, stdin: stdinOf(), stdout, stderr, env: testEnv(env), signal });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

@@ -1,5 +1,5 @@
 /** Emulators for CLI tests, and what tests read back from them over the API. */
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type Emulator, type EmulatorOptions, type ManualClock, startEmulator } from '../../src/emulator/index.js';
 import { KEY } from './cli.js';
 import { type Files, project, removedAfterAll } from './project.js';
@@ -54,27 +54,29 @@ export function creates(emulator: Emulator, path = '/v3/videos'): number {
 }
 
 /**
- * A fresh emulator for each test (closed after it): `setup(files, options)` starts it and makes a
- * temp project; `current()` is the running one.
+ * A fresh emulator for each test: `setup(files, options)` starts it and makes a temp project. Safe
+ * in concurrent tests (each test's emulator is its own; all close after the file, since vitest
+ * cannot tell which concurrent test a global hook belongs to); `current()` is the one started last,
+ * for files whose tests run one at a time.
  */
 export function emulatorPerTest(): {
   setup: (files: Files, options?: EmulatorOptions) => Promise<{ dir: string; emu: Emulator }>;
   current: () => Emulator | undefined;
 } {
   const dirs = removedAfterAll();
-  let emulator: Emulator | undefined;
-  afterEach(async () => {
-    await emulator?.close();
-    emulator = undefined;
-  });
+  const started: Emulator[] = [];
+  let last: Emulator | undefined;
+  afterAll(() => Promise.all(started.map((e) => e.close())));
   return {
     setup: async (files, options = {}) => {
-      emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, ...options });
+      const emulator = await startEmulator({ port: 0, renderSeconds: 0.3, apiKey: KEY, ...options });
+      started.push(emulator);
+      last = emulator;
       const dir = project(files);
       dirs.push(dir);
       return { dir, emu: emulator };
     },
-    current: () => emulator,
+    current: () => last,
   };
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run as plan } from '../../src/commands/plan.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { ALLOWED, callCommand, cliEnv, KEY, requireBuild, runCli, testEnv } from './cli.js';
+import { ALLOWED, callCommand, cliEnv, KEY, requireBuild, runCli, runProcess, testEnv } from './cli.js';
 import { directManifest, project, removedAfterAll } from './project.js';
 import { lockAll } from '../plan/project.js';
 
@@ -82,5 +82,30 @@ describe('test harness environment', () => {
       expect(existsSync(own)).toBe(true);
       expect(existsSync(summary())).toBe(false);
     });
+  });
+});
+
+describe('runCli (in-process) and runProcess (the built binary)', () => {
+  // Most tests run reel in-process; this is what makes that stand for the binary a user runs.
+  const cases: Array<[string, string[]]> = [
+    ['the version', ['--version']],
+    ['help for a command', ['plan', '--help']],
+    ['an unknown option (exit 2)', ['plan', '--no-such-flag']],
+    ['an invalid manifest (exit 1, file:line:col)', ['validate', 'broken/broken.yaml']],
+    ['a plan', ['plan']],
+    ['a plan as JSON', ['plan', '--json']],
+    ['a build without a key (a clear refusal)', ['build', '--yes']],
+  ];
+  it.each(cases)('give the same exit code, stdout and stderr for %s', async (_name, args) => {
+    const dir = project({
+      'videos/a.yaml': directManifest(2),
+      'broken/broken.yaml': 'version: 1\nvideos:\n  x:\n    avatar: Daisy-inskirt-20220818\n    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n    scrpt: typo\n',
+    });
+    dirs.push(dir);
+    const inProcess = await runCli(args, dir);
+    const binary = await runProcess(args, dir);
+    expect(binary.signal).toBeNull();
+    expect({ code: inProcess.code, stdout: inProcess.stdout, stderr: inProcess.stderr }).toEqual({ code: binary.code, stdout: binary.stdout, stderr: binary.stderr });
+    expect(inProcess.stdout + inProcess.stderr).not.toBe('');
   });
 });
