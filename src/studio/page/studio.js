@@ -510,7 +510,7 @@ function removalsHtml(c) {
     .slice(0, 12)
     .map(
       (r) =>
-        `<li><span class="chip a-remove">${SYMBOLS.remove} remove</span> ${esc(r.id)} <span class="muted">${r.files.length ? `deletes ${r.files.map(esc).join(', ')}` : 'no local files'}${r.videoId ? `; video ${esc(r.videoId)} stays on HeyGen` : ''}</span></li>`,
+        `<li><span class="chip a-remove">${SYMBOLS.remove} remove</span> ${esc(r.id)} <span class="muted">${r.files.length ? `deletes ${r.files.map(esc).join(', ')}` : 'no local files'}${r.videoId ? `; video ${esc(r.videoId)} is not deleted remotely` : ''}</span></li>`,
     )
     .join('');
   const guard = c.removalGuard
