@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accountKey, CatalogSource, cachedCatalogNames } from '../catalog/catalog.js';
+import { EMULATOR_RENDER_SECONDS } from '../build/apply.js';
 import { UsageError } from '../errors.js';
 import { connect, type HeyGenClient } from '../heygen/client.js';
 import { spokenDurations } from '../speech/cache.js';
@@ -17,9 +18,6 @@ import { runWatchSession } from '../watch/session.js';
 import type { CommandContext } from './context.js';
 
 type StudioCommandOptions = CommandOptions<'studio'>;
-
-/** Render time of the in-process emulator behind `--emulator` (as `reel build --emulator`). */
-const EMULATOR_RENDER_SECONDS = 1;
 
 function openBrowser(url: string): void {
   const bin = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
@@ -48,6 +46,7 @@ export async function run(given: StudioCommandOptions, ctx: CommandContext): Pro
   if (options.emulator) {
     apiKey = `reel-emulator-${randomBytes(12).toString('hex')}`;
     const { startEmulator } = await import('../emulator/index.js');
+    // The same render time as `reel build --emulator`.
     emulator = await startEmulator({ port: 0, renderSeconds: EMULATOR_RENDER_SECONDS, apiKey });
     baseUrl = emulator.url;
     api = EMULATOR_API;

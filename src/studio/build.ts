@@ -1,6 +1,7 @@
 import { type ApplyBuildOptions, type ApplyBuildResult, applyBuild, buildOutcome } from '../build/apply.js';
 import { describeEvent } from '../build/describe.js';
 import type { BuildReporter } from '../build/reporter.js';
+import { confirmationOf } from './confirm.js';
 import type { StudioBuild } from './server.js';
 
 export interface StudioBuildSite {
@@ -66,8 +67,10 @@ export function studioBuild(site: StudioBuildSite, run: (options: ApplyBuildOpti
           env: site.env,
           signal: site.signal,
           reporter,
-          // The same guards as `reel build`; what the person confirmed must be what is sent.
-          confirm: async (plan) => plan.summary.renders === confirmed.renders && plan.summary.estimateSeconds === confirmed.seconds,
+          // The same guards as `reel build`; what the person confirmed (what it bills, at what price,
+          // what it removes) must be what is sent. Removals beyond the guard only on their explicit allow.
+          confirm: async (plan) => confirmationOf(plan).digest === confirmed.digest,
+          ...(confirmed.allowRemovals ? { allowRemovals: true } : {}),
           ...(site.targets ? { targets: site.targets } : {}),
           ...(site.emulator ? { emulator: site.emulator } : {}),
         });

@@ -28,15 +28,19 @@ import { cachedSpeech, spokenDurations, synthesize } from '../speech/cache.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { sameApi } from '../util/api.js';
 import type { WatchEngine } from '../watch/engine.js';
+import { confirmationOf } from './confirm.js';
 import { applyReviewEdit, EditRefused, type ReviewEdit } from './edit.js';
 import { type CatalogNames, entryView, type Overview, overviewEntry, problemsOf, totalsOf } from './view.js';
 
 /** Where the page's files are (copied next to the compiled server by `npm run build`). */
 const PAGE_DIR = new URL('./page/', import.meta.url);
-const PAGE_FILES: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/studio.js': { file: 'studio.js', type: 'text/javascript; charset=utf-8' },
-  '/studio.css': { file: 'studio.css', type: 'text/css; charset=utf-8' },
+const PAGE_FILES: Record<string, { file: URL; type: string }> = {
+  '/': { file: new URL('index.html', PAGE_DIR), type: 'text/html; charset=utf-8' },
+  '/studio.js': { file: new URL('studio.js', PAGE_DIR), type: 'text/javascript; charset=utf-8' },
+  '/studio.css': { file: new URL('studio.css', PAGE_DIR), type: 'text/css; charset=utf-8' },
+  // The page formats costs with reel's own compiled module (no runtime imports), so the page and
+  // `reel plan` cannot disagree on how a cost reads.
+  '/cost.js': { file: new URL('../plan/cost.js', import.meta.url), type: 'text/javascript; charset=utf-8' },
 };
 
 /** Largest JSON body a POST may carry. */
@@ -47,8 +51,11 @@ export interface StudioBuild {
   /** Whether the page may start builds (off unless allowed by a flag, or with --emulator). */
   allowed: boolean;
   running(): boolean;
-  /** Start a build of what the plan shows; progress goes to `emit`. Rejects what cannot start. */
-  start(emit: (event: Record<string, unknown>) => void, confirm: { renders: number; seconds: number }): Promise<void>;
+  /**
+   * Start a build of the plan the page confirmed (`digest`, see confirm.ts); progress goes to
+   * `emit`. `allowRemovals` is the person's explicit allow (`reel build --allow-removals`).
+   */
+  start(emit: (event: Record<string, unknown>) => void, confirm: { digest: string; allowRemovals: boolean }): Promise<void>;
 }
 
 export interface StudioOptions {
@@ -173,6 +180,7 @@ export class StudioServer {
       build: { allowed: this.options.build?.allowed ?? false, running: this.options.build?.running() ?? false },
       listen: this.options.client ? { available: true } : { available: false, reason: this.options.noClientReason ?? 'no API key' },
       totals: totalsOf(planned),
+      confirm: confirmationOf(planned),
       problems: problemsOf(root, snapshot.diagnostics),
       staleFiles: snapshot.staleFiles.map((f) => relativePath(root, f)),
       entries: planned.changes.map((c) => overviewEntry(root, c)),
@@ -204,8 +212,8 @@ export class StudioServer {
     return this.post(url.pathname, body, res);
   }
 
-  private async sendPage(res: ServerResponse, page: { file: string; type: string }): Promise<void> {
-    const body = await readFile(new URL(page.file, PAGE_DIR));
+  private async sendPage(res: ServerResponse, page: { file: URL; type: string }): Promise<void> {
+    const body = await readFile(page.file);
     res.writeHead(200, {
       'content-type': page.type,
       'content-length': body.length,
@@ -377,12 +385,15 @@ export class StudioServer {
         const build = this.options.build;
         if (!build?.allowed) throw new HttpFailure(403, 'building from the page is off: start reel studio with --allow-build (or --emulator)');
         if (build.running()) throw new HttpFailure(409, 'a build is already running');
-        const confirm = body.confirm as { renders?: unknown; seconds?: unknown } | undefined;
-        if (!confirm || typeof confirm.renders !== 'number' || typeof confirm.seconds !== 'number') throw new HttpFailure(400, 'confirm the plan: { confirm: { renders, seconds } }');
+        const confirm = body.confirm as { digest?: unknown } | undefined;
+        if (typeof confirm?.digest !== 'string') throw new HttpFailure(400, 'confirm the plan: { confirm: { digest } } as /api/state gives it');
+        const allowRemovals = body.allowRemovals === true;
         const view = this.overview();
-        // The page confirmed a plan; if the plan changed since, it must look again.
-        if (!view || view.totals.renders !== confirm.renders || view.totals.seconds !== confirm.seconds) {
-          throw new HttpFailure(409, 'the plan changed since you looked: check it and confirm again');
+        // The page confirmed a plan (what it bills, at what price, what it removes); if the plan
+        // changed since, it must look again. The build checks once more on the plan it applies.
+        if (!view || view.confirm.digest !== confirm.digest) throw new HttpFailure(409, 'the plan changed since you looked: check it and confirm again');
+        if (view.confirm.removalGuard && !allowRemovals) {
+          throw new HttpFailure(409, `${view.confirm.removalGuard}: allow these removals explicitly to apply them (as reel build --allow-removals)`);
         }
         this.lastBuildEvents = [];
         const emit = (event: Record<string, unknown>): void => {
@@ -390,7 +401,7 @@ export class StudioServer {
           this.lastBuildEvents.push(event);
           this.broadcast('build', event);
         };
-        void build.start(emit, { renders: confirm.renders, seconds: confirm.seconds }).catch((error: unknown) => {
+        void build.start(emit, { digest: confirm.digest, allowRemovals }).catch((error: unknown) => {
           emit({ kind: 'done', ok: false, summary: error instanceof Error ? error.message : String(error) });
         });
         return this.json(res, 202, { started: true });

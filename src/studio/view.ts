@@ -8,6 +8,7 @@ import type { AvatarLook, VoiceInfo } from '../heygen/types.js';
 import type { LockEntry } from '../lock/types.js';
 import type { Diagnostic, Mode } from '../manifest/types.js';
 import { explain } from '../plan/explain.js';
+import type { Confirmation } from './confirm.js';
 import type { PriceUnit } from '../plan/cost.js';
 import type { Action, Change, Plan } from '../plan/plan.js';
 import { speechKey, speechRequest } from '../plan/speech.js';
@@ -61,6 +62,8 @@ export interface Overview {
   build: { allowed: boolean; running: boolean };
   listen: { available: boolean; reason?: string };
   totals: { counts: Record<Action, number>; renders: number; seconds: number; measured: number; cost: number; costUnit: PriceUnit };
+  /** What the Build button asks the person to confirm, and what the server checks it against. */
+  confirm: Confirmation;
   problems: Problem[];
   staleFiles: string[];
   entries: OverviewEntry[];

@@ -1,6 +1,9 @@
 // reel studio's page: plain ES module, no dependencies, no network beyond this server.
 // Everything from the server is escaped before it becomes HTML.
 
+// reel's own cost formatting (src/plan/cost.ts, compiled), served by the studio: one implementation.
+import { formatCost } from '/cost.js';
+
 const token = new URLSearchParams(location.search).get('token') ?? '';
 const $ = (sel) => document.querySelector(sel);
 const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -18,19 +21,16 @@ function seconds(n, measured) {
   return n % 60 ? `~${m} min ${n % 60} s` : `~${m} min`;
 }
 
-// As src/plan/cost.ts formatCost: "$1.23" ("<$0.01" below a cent) or "12.5 credits".
-function formatCost(amount, unit) {
-  if (unit === 'credits') {
-    const rounded = amount >= 100 ? Math.round(amount) : Math.round(amount * 10) / 10;
-    return `${rounded} credit${rounded === 1 ? '' : 's'}`;
-  }
-  if (amount > 0 && amount < 0.005) return '<$0.01';
-  return `$${amount.toFixed(2)}`;
-}
-
 /** An estimated cost in the plan's unit, as `reel plan` prints it: "~$0.80". */
 function cost(amount) {
   return `~${formatCost(amount, ui.state.totals.costUnit)}`;
+}
+
+// Requests in flight, on the body as data-busy: the page is settled when it reads 0.
+let busy = 0;
+function setBusy(delta) {
+  busy += delta;
+  document.body.dataset.busy = String(busy);
 }
 
 async function api(path, body) {
@@ -40,10 +40,15 @@ async function api(path, body) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(data.error ?? `HTTP ${res.status}`), { data, status: res.status });
-  return data;
+  setBusy(1);
+  try {
+    const res = await fetch(path, init);
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw Object.assign(new Error(data.error ?? `HTTP ${res.status}`), { data, status: res.status });
+    return data;
+  } finally {
+    setBusy(-1);
+  }
 }
 
 function toast(text, bad = false) {
@@ -111,17 +116,23 @@ window.addEventListener('hashchange', () => {
   window.scrollTo(0, 0);
 });
 
+// Every render bumps this; an entry page whose data arrives after a newer render (the person went
+// back to the overview, or a later update re-rendered) is dropped instead of replacing the page.
+let renderSeq = 0;
+
 function render() {
   const s = ui.state;
   if (!s) return;
+  const seq = ++renderSeq;
   $('#project').textContent = s.project;
   $('#api').textContent = s.api === 'emulator' ? 'emulator · free' : s.api;
   $('#api').className = `badge ${s.api === 'emulator' ? 'emu' : 'live-api'}`;
   $('#build').hidden = !s.build.allowed;
-  $('#build').disabled = s.build.running || s.totals.renders === 0;
-  $('#build').textContent = s.build.running ? 'Building…' : s.totals.renders ? `Build ${s.totals.renders}…` : 'Nothing to build';
+  const removals = s.confirm.removals.length;
+  $('#build').disabled = s.build.running || (s.totals.renders === 0 && removals === 0);
+  $('#build').textContent = s.build.running ? 'Building…' : s.totals.renders ? `Build ${s.totals.renders}…` : removals ? `Remove ${removals}…` : 'Nothing to build';
   const r = route();
-  if (r.page === 'entry') renderEntry(r.id);
+  if (r.page === 'entry') renderEntry(r.id, seq);
   else renderOverview();
 }
 
@@ -274,14 +285,17 @@ document.addEventListener('click', async (event) => {
 
 // ---------- entry page ----------
 
-async function renderEntry(id) {
+async function renderEntry(id, seq) {
   const main = $('#main');
+  let entry;
   try {
-    ui.entry = await api(`/api/entry?id=${encodeURIComponent(id)}`);
+    entry = await api(`/api/entry?id=${encodeURIComponent(id)}`);
   } catch (error) {
-    main.innerHTML = `<p><a href="#/">← All videos</a></p><p class="empty">${esc(error.message)}</p>`;
+    if (seq === renderSeq) main.innerHTML = `<p><a href="#/">← All videos</a></p><p class="empty">${esc(error.message)}</p>`;
     return;
   }
+  if (seq !== renderSeq) return;
+  ui.entry = entry;
   const e = ui.entry;
   // Keep a playing video playing across live updates: only re-render when something shown changed.
   const key = JSON.stringify(e);
@@ -350,18 +364,20 @@ document.addEventListener('click', async (event) => {
   if (event.target.id !== 'listen') return;
   const e = ui.entry;
   const button = event.target;
+  // The elements of this page: a live update may replace them while the preview is made.
+  const msg = $('#listen-msg');
+  const audio = $('#audio');
   button.disabled = true;
-  $('#listen-msg').textContent = 'Synthesising…';
+  msg.textContent = 'Synthesising…';
   try {
     const out = await api('/api/listen', { id: e.id });
-    const audio = $('#audio');
     audio.hidden = false;
     audio.src = `${out.url}&token=${encodeURIComponent(token)}`;
-    $('#listen-msg').textContent = `${out.duration} s${out.cached ? ' (from the cache, nothing paid)' : ''}`;
-    await audio.play().catch(() => {});
+    msg.textContent = `${out.duration} s${out.cached ? ' (from the cache, nothing paid)' : ''}`;
+    if (audio.isConnected) await audio.play().catch(() => {});
   } catch (error) {
-    $('#listen-msg').textContent = error.message;
-    $('#listen-msg').className = 'bad';
+    msg.textContent = error.message;
+    msg.className = 'bad';
   } finally {
     button.disabled = false;
   }
@@ -403,6 +419,7 @@ function diffHtml(e) {
 // ---------- storyboard review ----------
 
 async function loadReview(e) {
+  // Written even if the page moved on meanwhile: a panel no longer in the page is simply not seen.
   const panel = $('#review');
   if (!e.agent?.session) {
     panel.innerHTML = `<h2>Storyboard review</h2><p class="muted">No agent session yet: build the entry${e.agent?.review ? ' and it stops at the storyboard for review' : ''}.</p>${e.agent?.review ? actionsHtml(e) : ''}`;
@@ -443,12 +460,13 @@ document.addEventListener('click', async (event) => {
   const id = event.target.id;
   if (id !== 'revise' && id !== 'approve') return;
   const e = ui.entry;
-  const body = id === 'approve' ? { id: e.id, kind: 'approve' } : { id: e.id, kind: 'revise', text: $('#revision').value };
+  const box = $('#revision');
+  const body = id === 'approve' ? { id: e.id, kind: 'approve' } : { id: e.id, kind: 'revise', text: box.value };
   event.target.disabled = true;
   try {
     await api('/api/review-edit', body);
     toast(id === 'approve' ? `approved: true written to ${e.file}` : `Revision added to ${e.file}`);
-    if (id === 'revise') $('#revision').value = '';
+    if (id === 'revise') box.value = '';
   } catch (error) {
     toast(error.message, true);
   } finally {
@@ -461,25 +479,54 @@ document.addEventListener('click', async (event) => {
 $('#build').addEventListener('click', () => {
   const s = ui.state;
   const t = s.totals;
+  const c = s.confirm;
   const list = s.entries.filter((e) => e.billed || e.sharedWith !== undefined);
   const where = s.api === 'emulator' ? ` on the built-in emulator — free (on HeyGen, estimated ${cost(t.cost)})` : ` on ${esc(s.api)} — estimated <b class="cost">${cost(t.cost)}</b>`;
   const item = (e) =>
     e.sharedWith !== undefined ? `<span class="muted">same render as ${esc(e.sharedWith)}, billed once</span>` : `<span class="muted">${seconds(e.seconds, e.measured)} · ${cost(e.cost)}</span>`;
-  $('#confirm-body').innerHTML = `<p>This renders <b>${t.renders} ${t.renders === 1 ? 'video' : 'videos'}</b>, <b>${seconds(t.seconds)}</b> of video${where}.</p>
+  const renders = t.renders
+    ? `<p>This renders <b>${t.renders} ${t.renders === 1 ? 'video' : 'videos'}</b>, <b>${seconds(t.seconds)}</b> of video${where}.</p>
     <ul class="confirm-list">${list
       .slice(0, 12)
       .map((e) => `<li><span class="chip a-${e.action}">${SYMBOLS[e.action]} ${e.action}</span> ${esc(e.id)} ${item(e)}</li>`)
-      .join('')}${list.length > 12 ? `<li class="muted">and ${list.length - 12} more</li>` : ''}</ul>`;
-  $('#confirm').dataset.renders = String(s.totals.renders);
-  $('#confirm').dataset.seconds = String(s.totals.seconds);
+      .join('')}${list.length > 12 ? `<li class="muted">and ${list.length - 12} more</li>` : ''}</ul>`
+    : '<p>This renders nothing.</p>';
+  $('#confirm-body').innerHTML = renders + removalsHtml(c);
+  const allow = $('#allow-removals');
+  $('#confirm-go').disabled = Boolean(allow);
+  allow?.addEventListener('change', () => ($('#confirm-go').disabled = !allow.checked));
+  $('#confirm').dataset.digest = c.digest;
+  // Escape closes the dialog without a return value, which would leave the last one ("go") in place.
+  $('#confirm').returnValue = '';
   $('#confirm').showModal();
 });
+
+// Removals and what they do (as `reel build` applies them; the studio never deletes on HeyGen).
+// Past the removal guard, Render waits for an explicit allow, as `reel build --allow-removals`.
+function removalsHtml(c) {
+  if (!c.removals.length) return '';
+  const n = c.removals.length;
+  const items = c.removals
+    .slice(0, 12)
+    .map(
+      (r) =>
+        `<li><span class="chip a-remove">${SYMBOLS.remove} remove</span> ${esc(r.id)} <span class="muted">${r.files.length ? `deletes ${r.files.map(esc).join(', ')}` : 'no local files'}${r.videoId ? `; video ${esc(r.videoId)} is not deleted remotely` : ''}</span></li>`,
+    )
+    .join('');
+  const guard = c.removalGuard
+    ? `<p class="bad warning">${esc(c.removalGuard)}. If manifests were moved or renamed, fix <code>manifests</code> in reel.config.yaml instead.</p>
+      <label class="allow"><input type="checkbox" id="allow-removals"> Allow ${n === 1 ? 'this removal' : `these ${n} removals`} (as <code>reel build --allow-removals</code>)</label>`
+    : '';
+  return `<div id="confirm-removals"><p>It removes <b>${n} ${n === 1 ? 'video' : 'videos'}</b> no manifest has any more: reel.lock forgets ${n === 1 ? 'it' : 'them'} and ${n === 1 ? 'its' : 'their'} local files are deleted. ${n === 1 ? 'It is' : 'They are'} rendered (and paid for) again if ${n === 1 ? 'it comes' : 'they come'} back.</p>
+    <ul class="confirm-list">${items}${n > 12 ? `<li class="muted">and ${n - 12} more</li>` : ''}</ul>${guard}</div>`;
+}
 
 $('#confirm').addEventListener('close', async () => {
   const dialog = $('#confirm');
   if (dialog.returnValue !== 'go') return;
+  const allow = $('#allow-removals');
   try {
-    await api('/api/build', { confirm: { renders: Number(dialog.dataset.renders), seconds: Number(dialog.dataset.seconds) } });
+    await api('/api/build', { confirm: { digest: dialog.dataset.digest }, ...(allow?.checked ? { allowRemovals: true } : {}) });
     showProgress();
   } catch (error) {
     toast(error.message, true);
