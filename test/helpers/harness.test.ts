@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run as plan } from '../../src/commands/plan.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { ALLOWED, callCommand, cliEnv, KEY, requireBuild, runCli, runProcess, testEnv } from './cli.js';
+import { ALLOWED, callCommand, cliEnv, KEY, requireBuild, runCli, runProcess, TEST_POLL_MS, testEnv } from './cli.js';
 import { directManifest, project, removedAfterAll } from './project.js';
 import { lockAll } from '../plan/project.js';
 
@@ -35,10 +35,11 @@ afterEach(() => {
 });
 
 describe('test harness environment', () => {
-  it('passes on only the allow-listed variables, NO_COLOR=1 and what the test gives', () => {
+  it('passes on only the allow-listed variables, NO_COLOR=1, the test poll schedule and what the test gives', () => {
     const env = testEnv({ REEL_CATALOG_TTL: '0', HOME: undefined });
-    for (const name of Object.keys(env)) expect([...ALLOWED, 'NO_COLOR', 'REEL_CATALOG_TTL']).toContain(name);
-    expect(env).toMatchObject({ NO_COLOR: '1', REEL_CATALOG_TTL: '0' });
+    for (const name of Object.keys(env)) expect([...ALLOWED, 'NO_COLOR', 'REEL_POLL_MS', 'REEL_CATALOG_TTL']).toContain(name);
+    expect(env).toMatchObject({ NO_COLOR: '1', REEL_POLL_MS: TEST_POLL_MS, REEL_CATALOG_TTL: '0' });
+    expect(testEnv({ REEL_POLL_MS: undefined })).not.toHaveProperty('REEL_POLL_MS');
     expect(env).not.toHaveProperty('HOME');
     expect(env.PATH).toBe(process.env.PATH);
   });

@@ -67,7 +67,7 @@ describe('installing reel', () => {
     const plan = await sh('npx', ['reel', 'plan'], app);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain('+ welcome');
-    const lint = actionlint(app);
+    const lint = await actionlint(app);
     expect(lint.ok, lint.output).toBe(true);
   }, 600_000);
 });
