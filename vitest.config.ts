@@ -11,6 +11,8 @@ export default defineConfig({
     // files cost a third of the suite's CPU time. Tests keep no module-level state between files
     // (environment stubs and fake timers are restored after each test).
     isolate: false,
+    // Concurrent suites (describe.concurrent) are tests that mostly wait on renders: more at once.
+    maxConcurrency: 10,
     projects: [
       // `npm test`: reel itself, through its CLI (in-process and as a process), its emulator and a browser.
       { extends: true, test: { name: 'reel', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/install/**'] } },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import type { ShardShare } from '../../src/plan/budget.js';
-import { cliEnv, runCli, spawnCli } from '../helpers/cli.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
 import { creates, emulatorPerTest } from '../helpers/emulator.js';
 import { directManifest } from '../helpers/project.js';
 
@@ -22,9 +22,9 @@ async function checkout(from: string): Promise<string> {
 describe.concurrent('side by side', () => {
   describe('shards share HeyGen’s limit and the budget', () => {
     it('the plan job refuses a build over the global budget, else hands each shard its share; 3 shards at once see no 429s', async () => {
-      const { dir, emu: e } = await emu.setup({ 'videos/a.yaml': directManifest(30) }, { concurrencyLimit: 10, renderSeconds: 1 });
+      const { dir, emu: e } = await emu.setup({ 'videos/a.yaml': directManifest(30) }, { concurrencyLimit: 10, renderSeconds: 0.5 });
       const out = join(dir, 'github-output');
-      const env = cliEnv(e, { REEL_POLL_MS: '50,50,200', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: out });
+      const env = cliEnv(e, { GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: out });
       await writeFile(out, '');
 
       // 30 renders over 3 shards: the whole build is what counts, not 30/3 per shard.
@@ -42,10 +42,10 @@ describe.concurrent('side by side', () => {
       expect(shares.map((s) => `${s.shard}/${s.of}`)).toEqual(['1/3', '2/3', '3/3']);
       expect(shares.reduce((sum, s) => sum + s.max_videos, 0)).toBe(30);
 
-      // The matrix jobs, at once, each from its own checkout, each with its share as its budget.
+      // The matrix jobs, at once (in this process, as separate runs), each from its own checkout, each with its share as its budget.
       const jobs = await Promise.all(shares.map(async () => checkout(dir)));
       const runs = await Promise.all(
-        shares.map((s, i) => spawnCli(['build', '--yes', '--shard', `${s.shard}/${s.of}`, '--max-videos', String(s.max_videos), '--max-seconds', String(s.max_seconds)], jobs[i] as string, env).done),
+        shares.map((s, i) => runCli(['build', '--yes', '--shard', `${s.shard}/${s.of}`, '--max-videos', String(s.max_videos), '--max-seconds', String(s.max_seconds)], jobs[i] as string, env)),
       );
       for (const r of runs) {
         expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -58,7 +58,7 @@ describe.concurrent('side by side', () => {
       // Without the share (each shard taking the whole limit) the same build meets a 429 storm.
       e.reset();
       const greedy = await Promise.all(shares.map(async () => checkout(dir)));
-      const greedyRuns = await Promise.all(shares.map((s, i) => spawnCli(['build', '--yes', '--shard', `${s.shard}/${s.of}`, '--concurrency', '10'], greedy[i] as string, env).done));
+      const greedyRuns = await Promise.all(shares.map((s, i) => runCli(['build', '--yes', '--shard', `${s.shard}/${s.of}`, '--concurrency', '10'], greedy[i] as string, env)));
       for (const r of greedyRuns) expect(r.code, r.stderr).toBe(0);
       expect(tooMany(e)).toBeGreaterThan(0);
       await Promise.all(greedy.map((j) => rm(j, { recursive: true, force: true })));
