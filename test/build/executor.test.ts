@@ -20,6 +20,7 @@ describe('runBuild and refused creates', () => {
   let server: Server | undefined;
   let dir: string | undefined;
   afterEach(async () => {
+    server?.closeAllConnections(); // kept alive by fetch: close() alone would wait them out
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -90,6 +90,7 @@ describe('.env', () => {
 describe('HeyGenClient against a scripted server', () => {
   let server: Server | undefined;
   afterEach(async () => {
+    server?.closeAllConnections(); // kept alive by fetch: close() alone would wait them out
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     server = undefined;
   });

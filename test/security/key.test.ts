@@ -52,7 +52,16 @@ async function tiny(handle: (req: IncomingMessage, body: string, self: string) =
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   self = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const t: Tiny = { url: self, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const t: Tiny = {
+    url: self,
+    seen,
+    close: () =>
+      new Promise((resolve) => {
+        // reel's fetch keeps connections alive; close() alone would wait for them to time out.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
   servers.push(t);
   return t;
 }

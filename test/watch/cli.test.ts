@@ -178,6 +178,7 @@ describe('reel watch (plain output)', () => {
 describe('reel watch without --build', () => {
   let server: Server | undefined;
   afterEach(async () => {
+    server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server = undefined;
   });
