@@ -6,11 +6,14 @@ export default defineConfig({
     hookTimeout: 30_000,
     // CLI and emulator tests spawn processes and bind ports; two cores is the budget.
     pool: 'forks',
-    maxWorkers: 4,
+    maxWorkers: 3,
     // One module graph per worker instead of one per file: importing src/ again for each of ~50
     // files cost a third of the suite's CPU time. Tests keep no module-level state between files
     // (environment stubs and fake timers are restored after each test).
     isolate: false,
+    // Transformed modules are kept in node_modules/.experimental-vitest-cache between runs (keyed by
+    // content): a second run skips most of the TypeScript transform.
+    experimental: { fsModuleCache: true },
     // Concurrent suites (describe.concurrent) are tests that mostly wait on renders: more at once.
     maxConcurrency: 10,
     projects: [
