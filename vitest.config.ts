@@ -3,6 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    // Every temp folder of a run goes under one, removed after it (test/helpers/global-setup.ts).
+    globalSetup: ['test/helpers/global-setup.ts'],
     hookTimeout: 30_000,
     // CLI and emulator tests spawn processes and bind ports; two cores is the budget.
     pool: 'forks',
