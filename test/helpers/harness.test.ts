@@ -110,3 +110,26 @@ describe('runCli (in-process) and runProcess (the built binary)', () => {
     expect(inProcess.stdout + inProcess.stderr).not.toBe('');
   });
 });
+
+describe('the binary exits once its work is done', () => {
+  // In-process runs cannot see a timer or socket left open (the binary would then never exit):
+  // these commands, which talk to HeyGen, run as processes, and must end on their own.
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, renderSeconds: 0.1, apiKey: KEY });
+  });
+  afterAll(() => emulator.close());
+
+  it('build, status, cost, doctor and avatars each exit on their own', async () => {
+    const dir = project({ 'videos/a.yaml': directManifest(2) });
+    dirs.push(dir);
+    for (const args of [['build', '--yes'], ['status'], ['cost'], ['doctor'], ['avatars']]) {
+      const r = await runProcess(args, dir, cliEnv(emulator), { timeoutMs: 20_000 });
+      expect({ args, signal: r.signal, code: r.code }, r.stderr).toEqual({ args, signal: null, code: 0 });
+    }
+    const offline = project({ 'videos/a.yaml': directManifest(2) });
+    dirs.push(offline);
+    const built = await runProcess(['build', '--emulator'], offline, {}, { timeoutMs: 20_000 });
+    expect({ signal: built.signal, code: built.code }).toEqual({ signal: null, code: 0 });
+  });
+});
