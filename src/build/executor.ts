@@ -251,54 +251,62 @@ class Executor {
 
   private renderJob(change: Change): Promise<void> {
     const started = Date.now();
-    let slotJob: JobResult | undefined;
-    let rendered: Rendered | undefined;
-    return this.ahead(async () => {
-      // Uploads and the durable intent happen while the job waits for a slot, so that when a slot
-      // frees the create leaves at once instead of after an fsync.
-      let prepared: Prepared | undefined;
-      const entry = change.entry;
-      const continues = change.continueSession === true && change.locked?.session_id !== undefined;
-      const fresh = !continues && (change.render || !(change.locked?.video_id || change.locked?.session_id));
-      if (entry && fresh && !this.o.signal.aborted) {
-        try {
-          prepared = await this.prepare(change, entry, change.action === 'resume' ? change.locked : undefined);
-        } catch (error) {
-          slotJob = this.failure(change.id, change.action, started, error);
-          return;
-        }
-      }
-      await this.slots(async () => {
-        if (this.o.signal.aborted) {
-          if (prepared) this.rollback(change);
-          slotJob = { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
-          return;
-        }
-        try {
-          const outcome = await this.render(change, started, prepared);
-          if ('result' in outcome) slotJob = outcome;
-          else rendered = outcome;
-        } catch (error) {
-          slotJob = this.failure(change.id, change.action, started, error);
-        }
-      });
-    }).then(async () => {
-      if (slotJob) {
-        this.finish(slotJob);
+    const entry = change.entry;
+    const continues = change.continueSession === true && change.locked?.session_id !== undefined;
+    const fresh = !continues && (change.render || !(change.locked?.video_id || change.locked?.session_id));
+    return this.preparedInSlot(change, started, fresh ? entry : undefined, (prepared) => this.render(change, started, prepared)).then(async (outcome) => {
+      if ('result' in outcome) {
+        this.finish(outcome);
         return;
       }
-      if (!rendered || !change.entry) return;
-      const done = rendered;
-      const entry = change.entry;
+      if (!entry) return;
       await this.guard(change.id, change.action, started, () =>
         this.downloads(async () => {
-          const described = await this.describeCompleted(entry, done.lock);
+          const described = await this.describeCompleted(entry, outcome.lock);
           if (!this.o.download) {
-            return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: done.lock.video_id };
+            return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: outcome.lock.video_id };
           }
           return downloadOutputs(this.o, entry, described.lock, described.video, change.action, started);
         }),
       );
+    });
+  }
+
+  /**
+   * One job's turn in the render slots: `entry`'s uploads and durable intent are prepared while the
+   * job waits (so that when a slot frees the create leaves at once instead of after an fsync), then
+   * `send` runs once the job holds a slot. The order is about money: nothing reaches HeyGen before
+   * the slot (the slots are HeyGen's concurrent job limit), and a build aborted while the job waited
+   * gives the lock its previous entry back, so no intent is left recorded for a create that never
+   * left. Without `entry` (a resume of what HeyGen already has) nothing is prepared. Returns the
+   * job's result when it ended here — failed, cancelled or nothing more to do — else what `send` made.
+   */
+  private preparedInSlot<T extends object>(
+    change: Change,
+    started: number,
+    entry: ResolvedEntry | undefined,
+    send: (prepared: Prepared | undefined) => Promise<T | JobResult>,
+  ): Promise<T | JobResult> {
+    return this.ahead(async () => {
+      let prepared: Prepared | undefined;
+      if (entry && !this.o.signal.aborted) {
+        try {
+          prepared = await this.prepare(change, entry, change.action === 'resume' ? change.locked : undefined);
+        } catch (error) {
+          return this.failure(change.id, change.action, started, error);
+        }
+      }
+      return this.slots(async (): Promise<T | JobResult> => {
+        if (this.o.signal.aborted) {
+          if (prepared) this.rollback(change);
+          return { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
+        }
+        try {
+          return await send(prepared);
+        } catch (error) {
+          return this.failure(change.id, change.action, started, error);
+        }
+      });
     });
   }
 
@@ -662,8 +670,6 @@ class Executor {
     const entry = change.entry as ResolvedEntry;
     const sourceId = entry.locale?.source ?? '';
     await this.jobs.get(sourceId);
-    let slotJob: JobResult | undefined;
-    let translated: LockEntry | undefined;
     const locked = change.locked;
     const resuming = change.action === 'resume' && locked?.video_id !== undefined;
     const source = this.o.store.data.videos[sourceId];
@@ -679,48 +685,23 @@ class Executor {
       });
       return;
     }
-    await this.ahead(async () => {
-      let prepared: Prepared | undefined;
-      if (!resuming && !this.o.signal.aborted) {
-        try {
-          prepared = await this.prepare(change, entry, change.action === 'resume' ? locked : undefined);
-        } catch (error) {
-          slotJob = this.failure(change.id, change.action, started, error);
-          return;
-        }
+    const outcome = await this.preparedInSlot(change, started, resuming ? undefined : entry, async (prepared) => {
+      let lock: LockEntry;
+      if (resuming && locked) {
+        this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id });
+        lock = locked;
+      } else {
+        const submitted = await this.submitTranslation(change, entry, source as LockEntry, prepared as Prepared, started);
+        if ('result' in submitted) return submitted;
+        lock = submitted;
       }
-      await this.slots(async () => {
-        if (this.o.signal.aborted) {
-          if (prepared) this.rollback(change);
-          slotJob = { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
-          return;
-        }
-        try {
-          let lock: LockEntry;
-          if (resuming && locked) {
-            this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id });
-            lock = locked;
-          } else {
-            const submitted = await this.submitTranslation(change, entry, source as LockEntry, prepared as Prepared, started);
-            if ('result' in submitted) {
-              slotJob = submitted;
-              return;
-            }
-            lock = submitted;
-          }
-          const outcome = await this.awaitTranslation(change, entry, lock, resuming ? this.submittedHere(lock, started) : Date.now(), !resuming, started);
-          if ('result' in outcome) slotJob = outcome;
-          else translated = outcome;
-        } catch (error) {
-          slotJob = this.failure(change.id, change.action, started, error);
-        }
-      });
+      return this.awaitTranslation(change, entry, lock, resuming ? this.submittedHere(lock, started) : Date.now(), !resuming, started);
     });
-    if (slotJob || !translated) {
-      if (slotJob) this.finish(slotJob);
+    if ('result' in outcome) {
+      this.finish(outcome);
       return;
     }
-    const done = translated;
+    const done = outcome;
     await this.guard(change.id, change.action, started, () =>
       this.downloads(async () => {
         const got = await this.o.client.getTranslation(done.video_id as string);
