@@ -8,7 +8,7 @@ import type { ResolvedEntry } from '../manifest/types.js';
 import { type Change, fieldDigests, stoppable, textFields } from '../plan/index.js';
 import type { Emit, JobResult } from './events.js';
 import { pause, type PollSchedule } from './poller.js';
-import { iso, recordFailure } from './records.js';
+import { iso, recordFailure, unknownResult } from './records.js';
 import { sameApi } from '../util/api.js';
 import { sha256 } from '../util/hash.js';
 
@@ -224,19 +224,15 @@ async function renderedVideo(client: HeyGenClient, session: Session, lock: LockE
 export function unconfirmed(store: LockStore, change: Change, lock: LockEntry, started: number, what: string, lastStatus: string | undefined): JobResult {
   store.set(change.id, { ...lock, status: 'submitted', updated_at: iso() });
   const minutes = Math.round(((Date.now() - started) / 60_000) * 10) / 10;
-  return {
-    id: change.id,
-    action: change.action,
-    result: 'unknown',
-    ms: Date.now() - started,
-    code: 'unconfirmed',
-    videoId: lock.video_id,
-    sessionId: lock.session_id,
-    message:
-      `HeyGen has not finished ${what} after ${minutes} min${lastStatus ? ` (last status: ${lastStatus})` : ''}; ` +
+  return unknownResult(
+    change,
+    started,
+    'unconfirmed',
+    `HeyGen has not finished ${what} after ${minutes} min${lastStatus ? ` (last status: ${lastStatus})` : ''}; ` +
       `left unconfirmed in reel.lock — run \`reel build\` again later to resume waiting (it is never rendered again), ` +
       `or give it longer with --deadline (render_deadline_minutes / agent_deadline_minutes)`,
-  };
+    lock,
+  );
 }
 
 function lastModelMessage(session: Session, type: 'text' | 'error'): string | undefined {

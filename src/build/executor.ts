@@ -14,7 +14,7 @@ import { idempotencyKey, taggedTitle, titleTag } from './identity.js';
 import { DEFAULT_PRICING, type Pricing, priceOf, productOf, roundCost } from '../plan/cost.js';
 import { downloadOutputs, findMissingOutputs, removeOutputs } from './outputs.js';
 import { pause, type PollSchedule, StatusPoller } from './poller.js';
-import { iso, isoFromUnix, recordFailure } from './records.js';
+import { iso, isoFromUnix, recordFailure, unknownResult } from './records.js';
 import { asVideo, fetchTranslationAsVideo, findTranslationByTag, translationBody, translationReads } from './translation.js';
 
 /**
@@ -508,31 +508,25 @@ class Executor {
 
   /** A lost agent create whose session cannot be told from a sibling entry's: nothing adopted, nothing created. */
   private ambiguousSession(change: Change, started: number): JobResult {
-    return {
-      id: change.id,
-      action: change.action,
-      result: 'unknown',
-      ms: Date.now() - started,
-      code: 'unconfirmed_session',
-      message:
-        'its create answer was lost, and another entry of this build has the same prompt with other settings (a session shows only its prompt), ' +
+    return unknownResult(
+      change,
+      started,
+      'unconfirmed_session',
+      'its create answer was lost, and another entry of this build has the same prompt with other settings (a session shows only its prompt), ' +
         'so reel cannot tell which session is whose; nothing was adopted or created again. Make the prompts differ (say, name the orientation), ' +
         `or check the sessions in HeyGen and run \`reel build --target ${change.id} --recreate-unconfirmed\``,
-    };
+    );
   }
 
   /** An agent create that may exist: the intent stays in the lock, the next build lists again. */
   private unconfirmedSession(change: Change, why: string, started: number): JobResult {
-    return {
-      id: change.id,
-      action: change.action,
-      result: 'unknown',
-      ms: Date.now() - started,
-      code: 'unconfirmed_session',
-      message:
-        `${why}; not created again, so as not to pay twice — the next \`reel build\` lists sessions again and adopts it. ` +
+    return unknownResult(
+      change,
+      started,
+      'unconfirmed_session',
+      `${why}; not created again, so as not to pay twice — the next \`reel build\` lists sessions again and adopts it. ` +
         `If you are sure no session was created (check the HeyGen dashboard), run \`reel build --target ${change.id} --recreate-unconfirmed\` to create it anew`,
-    };
+    );
   }
 
   private async adoptVideo(id: string, lock: LockEntry, videoId: string, adopted?: 'title'): Promise<LockEntry> {
@@ -573,15 +567,9 @@ class Executor {
     return this.recordFailure(change, lock, outcome.code, message, started);
   }
 
+  /** A direct create whose answers were all lost and whose tagged video is not listed. */
   private unknown(change: Change, message: string, started: number): JobResult {
-    return {
-      id: change.id,
-      action: change.action,
-      result: 'unknown',
-      ms: Date.now() - started,
-      code: 'ambiguous_create',
-      message: `${message}; could not confirm whether HeyGen created it — the next build reconciles before creating again`,
-    };
+    return unknownResult(change, started, 'ambiguous_create', `${message}; could not confirm whether HeyGen created it — the next build reconciles before creating again`);
   }
 
   /** Wait for a submitted job to finish rendering. */

@@ -32,3 +32,20 @@ export function recordFailure(store: LockStore, change: Change, lock: LockEntry,
     sessionId: lock.session_id,
   };
 }
+
+/**
+ * A job whose render may exist but is not confirmed (a lost create answer, a deadline): nothing is
+ * recorded as failed, the lock keeps its intent or submission, and the next build reconciles or
+ * resumes it instead of creating again. `lock` adds the ids known so far.
+ */
+export function unknownResult(change: Change, started: number, code: string, message: string, lock?: LockEntry): JobResult {
+  return {
+    id: change.id,
+    action: change.action,
+    result: 'unknown',
+    ms: Date.now() - started,
+    code,
+    ...(lock ? { videoId: lock.video_id, sessionId: lock.session_id } : {}),
+    message,
+  };
+}
