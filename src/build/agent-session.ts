@@ -104,16 +104,14 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
       if (unmoved >= MESSAGE_STALL_POLLS) {
         // The session never saw the message (an ambiguous send that did not arrive). Its hash stays
         // recorded — sending it again could duplicate it — so a person decides, with `reel review`.
-        store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
-        return {
-          id: entry.id,
-          action: change.action,
-          result: 'awaiting_review',
-          ms: Date.now() - started,
-          sessionId,
-          message: `the agent did not take the last message (it may have been lost on the way; it is not sent again); see \`reel review ${entry.id}\``,
-          storyboard: storyboardLines(session),
-        };
+        return leftForReview(
+          store,
+          change,
+          current,
+          session,
+          started,
+          `the agent did not take the last message (it may have been lost on the way; it is not sent again); see \`reel review ${entry.id}\``,
+        );
       }
       if (paused && answered) {
         if (entry.request.mode !== 'chat') {
@@ -136,16 +134,7 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
           store.set(entry.id, next);
           return next;
         }
-        store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
-        return {
-          id: entry.id,
-          action: change.action,
-          result: 'awaiting_review',
-          ms: Date.now() - started,
-          sessionId,
-          message: `the agent is waiting for review; see \`reel review ${entry.id}\``,
-          storyboard: storyboardLines(session),
-        };
+        return leftForReview(store, change, current, session, started, `the agent is waiting for review; see \`reel review ${entry.id}\``);
       }
     } else if (outcome.kind === 'error' && outcome.status === 404) {
       return recordFailure(store, change, current, 'not_found', `HeyGen no longer knows agent session ${sessionId}`, started);
@@ -159,6 +148,23 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
     const ms = checks === 1 ? schedule.firstMs : Math.min(schedule.maxMs * 2, schedule.minMs * schedule.factor ** (checks - 2));
     await pause(ms, signal);
   }
+}
+
+/**
+ * A chat session paused for a person: the lock says so (the next build does not wait on it), and the
+ * result carries the agent's storyboard for the summary.
+ */
+function leftForReview(store: LockStore, change: Change, lock: LockEntry, session: Session, started: number, message: string): JobResult {
+  store.set(change.id, { ...lock, status: 'awaiting_review', updated_at: iso() });
+  return {
+    id: change.id,
+    action: change.action,
+    result: 'awaiting_review',
+    ms: Date.now() - started,
+    sessionId: lock.session_id,
+    message,
+    storyboard: storyboardLines(session),
+  };
 }
 
 /**
