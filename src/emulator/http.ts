@@ -75,3 +75,12 @@ export function paginate<T extends Sequenced>(items: T[], scope: string, limit: 
   const next_token = has_more && last ? Buffer.from(JSON.stringify({ s: scope, a: last.seq } satisfies Cursor)).toString('base64url') : null;
   return { page, has_more, next_token };
 }
+
+/**
+ * A list endpoint's answer (API.md §7): the page of `items` that `token` points at, each item shown
+ * by `show`, with the cursor to the next page. Every listing answers in this one envelope.
+ */
+export function listReply<T extends Sequenced>(items: T[], scope: string, limit: number, token: string | null, show: (item: T) => unknown): Reply {
+  const { page, has_more, next_token } = paginate(items, scope, limit, token);
+  return { status: 200, body: { data: page.map(show), has_more, next_token } };
+}

@@ -4,7 +4,7 @@
  * "video" is a real MP4 and its captions a real SRT whose text is marked with the target language.
  */
 import { randomBytes } from 'node:crypto';
-import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from './http.js';
+import { HttpError, type Reply, invalid, limitOf, listReply, notFound, ok } from './http.js';
 import { mp4, srt } from './media.js';
 import type { Handler, Route } from './routes.js';
 import { FAIL_TRIGGER } from './videos.js';
@@ -325,9 +325,8 @@ const getTranslation: Handler = (world, req) => {
 const listTranslations: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 10, 100);
   const items = [...world.translations.records.values()].filter((t) => t.owner === req.owner && !t.deleted).sort((a, b) => b.seq - a.seq);
-  const { page, has_more, next_token } = paginate(items, 'video-translations', limit, req.query.get('token'));
   const now = world.now();
-  return { status: 200, body: { data: page.map((t) => world.translations.json(t, now)), has_more, next_token } };
+  return listReply(items, 'video-translations', limit, req.query.get('token'), (t) => world.translations.json(t, now));
 };
 
 const deleteTranslation: Handler = (world, req) => {
@@ -400,8 +399,7 @@ export const GLOSSARIES = [{ brand_glossary_id: 'bg_acme', name: 'Acme product n
 const listGlossaries: Handler = (_world, req) => {
   const limit = limitOf(req.query.get('limit'), 10, 100);
   const items = GLOSSARIES.map((g, i) => ({ ...g, seq: GLOSSARIES.length - i }));
-  const { page, has_more, next_token } = paginate(items, 'brand-glossaries', limit, req.query.get('token'));
-  return { status: 200, body: { data: page.map(({ seq: _seq, ...g }) => g), has_more, next_token } };
+  return listReply(items, 'brand-glossaries', limit, req.query.get('token'), ({ seq: _seq, ...g }) => g);
 };
 
 export const TRANSLATION_ROUTES: Route[] = [
