@@ -8,7 +8,7 @@ import type { ResolvedEntry } from '../manifest/types.js';
 import { type Change, fieldDigests, stoppable, textFields } from '../plan/index.js';
 import type { Emit, JobResult } from './events.js';
 import { pause, type PollSchedule } from './poller.js';
-import { iso, recordFailure, unknownResult } from './records.js';
+import { iso, jobResult, recordFailure, unknownResult } from './records.js';
 import { sameApi } from '../util/api.js';
 import { sha256 } from '../util/hash.js';
 
@@ -156,15 +156,7 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
  */
 function leftForReview(store: LockStore, change: Change, lock: LockEntry, session: Session, started: number, message: string): JobResult {
   store.set(change.id, { ...lock, status: 'awaiting_review', updated_at: iso() });
-  return {
-    id: change.id,
-    action: change.action,
-    result: 'awaiting_review',
-    ms: Date.now() - started,
-    sessionId: lock.session_id,
-    message,
-    storyboard: storyboardLines(session),
-  };
+  return jobResult(change, started, 'awaiting_review', { sessionId: lock.session_id, message, storyboard: storyboardLines(session) });
 }
 
 /**

@@ -14,7 +14,7 @@ import { idempotencyKey, taggedTitle, titleTag } from './identity.js';
 import { DEFAULT_PRICING, type Pricing, priceOf, productOf, roundCost } from '../plan/cost.js';
 import { downloadOutputs, findMissingOutputs, removeOutputs } from './outputs.js';
 import { pause, type PollSchedule, StatusPoller } from './poller.js';
-import { iso, isoFromUnix, recordFailure, unknownResult } from './records.js';
+import { iso, isoFromUnix, jobResult, recordFailure, unknownResult } from './records.js';
 import { asVideo, fetchTranslationAsVideo, findTranslationByTag, translationBody, translationReads } from './translation.js';
 
 /**
@@ -264,7 +264,7 @@ class Executor {
         this.downloads(async () => {
           const described = await this.describeCompleted(entry, outcome.lock);
           if (!this.o.download) {
-            return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: outcome.lock.video_id };
+            return jobResult(change, started, 'completed', { videoId: outcome.lock.video_id });
           }
           return downloadOutputs(this.o, entry, described.lock, described.video, change.action, started);
         }),
@@ -562,7 +562,7 @@ class Executor {
     const message = outcome.param ? `${outcome.message} (${outcome.param})` : outcome.message;
     if (ACCOUNT_STATUSES.has(outcome.status) || outcome.code === 'rate_limit_exceeded' || outcome.code === 'quota_exceeded') {
       this.rollback(change);
-      return { id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code: outcome.code, message: `${message}; nothing was recorded, the next build tries again` };
+      return jobResult(change, started, 'failed', { code: outcome.code, message: `${message}; nothing was recorded, the next build tries again` });
     }
     return this.recordFailure(change, lock, outcome.code, message, started);
   }
@@ -697,7 +697,7 @@ class Executor {
         if (got.kind === 'ok' && typeof got.value.duration === 'number') next.duration = got.value.duration;
         this.o.store.set(entry.id, next);
         this.o.emit({ type: 'rendered', id: entry.id, video_id: done.video_id as string, ...(next.duration !== undefined ? { duration: next.duration } : {}) });
-        if (!this.o.download) return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: done.video_id };
+        if (!this.o.download) return jobResult(change, started, 'completed', { videoId: done.video_id });
         const known = got.kind === 'ok' ? asVideo(got.value, entry) : undefined;
         return downloadOutputs(this.o, entry, next, known, change.action, started, () => fetchTranslationAsVideo(this.o.client, next, entry));
       }),
@@ -726,7 +726,7 @@ class Executor {
         this.o.ephemeralApi && got.kind === 'error' && got.status === 404
           ? `; it was rendered by an earlier --emulator process, which this one does not know — keep one emulator running (\`reel emulator\`) to build locales across runs`
           : '; nothing was recorded, the next build tries again';
-      return { id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code: 'source_unavailable', message: `cannot read source video ${source.video_id}: ${why}${hint}` };
+      return jobResult(change, started, 'failed', { code: 'source_unavailable', message: `cannot read source video ${source.video_id}: ${why}${hint}` });
     }
     const request = translationBody(body, url, taggedTitle(body.title, entry.id, tag));
     for (let attempt = 1; ; attempt += 1) {
