@@ -42,6 +42,14 @@ interface Cursor {
   a: number;
 }
 
+/** The ids of a comma-separated query value (`video_ids=a,b`), blanks dropped. */
+export function idList(value: string | null): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** Reads `limit` from a query string value, within the endpoint's bounds (API.md §7). */
 export function limitOf(raw: string | null, fallback: number, max: number): number {
   if (raw === null || raw === '') return fallback;

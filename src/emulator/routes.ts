@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Look } from './catalog.js';
 import type { BatchRecord, EndpointRecord, SessionRecord, World } from './world.js';
 import { newId } from './ids.js';
-import { HttpError, type Reply, invalid, limitOf, listReply, notFound, ok, paginate } from './http.js';
+import { HttpError, type Reply, idList, invalid, limitOf, listReply, notFound, ok, paginate } from './http.js';
 import { checkRequest } from './schemas.js';
 import { sniff } from './media.js';
 import { TRANSLATION_ROUTES } from './translations.js';
@@ -176,13 +176,8 @@ const getBatch: Handler = (world, req) => {
 const statuses: Handler = (world, req) => {
   // Behaviour statusesFailing: the endpoint is new and keeps failing (API.md §2.6).
   if (world.behaviours.statusesFailing) throw new HttpError(500, 'internal_error', 'An internal error occurred. Please retry.');
-  const split = (name: string): string[] =>
-    (req.query.get(name) ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  const videoIds = split('video_ids');
-  const batchIds = split('batch_ids');
+  const videoIds = idList(req.query.get('video_ids'));
+  const batchIds = idList(req.query.get('batch_ids'));
   if (videoIds.length + batchIds.length === 0) throw invalid('video_ids', 'video_ids or batch_ids is required');
   if (videoIds.length + batchIds.length > STATUS_IDS_MAX) {
     throw invalid('video_ids', `at most ${STATUS_IDS_MAX} ids per request (video_ids and batch_ids together)`);

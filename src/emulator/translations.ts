@@ -4,7 +4,7 @@
  * "video" is a real MP4 and its captions a real SRT whose text is marked with the target language.
  */
 import { randomBytes } from 'node:crypto';
-import { HttpError, type Reply, invalid, limitOf, listReply, notFound, ok } from './http.js';
+import { HttpError, type Reply, idList, invalid, limitOf, listReply, notFound, ok } from './http.js';
 import { mp4, srt } from './media.js';
 import type { Handler, Route } from './routes.js';
 import { FAIL_TRIGGER } from './videos.js';
@@ -304,12 +304,6 @@ export function translatedSrt(language: string, text: string, duration: number):
 
 // ---- routes --------------------------------------------------------------------------------
 
-const split = (value: string | null): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
 const createTranslation: Handler = async (world, req) => {
   const body = await req.json();
   const created = world.translations.create(req.owner, body, req.path);
@@ -337,8 +331,8 @@ const deleteTranslation: Handler = (world, req) => {
 };
 
 const translationStatuses: Handler = (world, req) => {
-  const ids = split(req.query.get('video_translation_ids'));
-  const batches = split(req.query.get('batch_ids'));
+  const ids = idList(req.query.get('video_translation_ids'));
+  const batches = idList(req.query.get('batch_ids'));
   if (ids.length + batches.length === 0) throw invalid('video_translation_ids', 'video_translation_ids or batch_ids is required');
   if (ids.length + batches.length > 100) throw invalid('video_translation_ids', 'at most 100 ids per request');
   const now = world.now();
