@@ -214,6 +214,11 @@ function named(name: string | undefined): { name?: string } {
   return name ? { name } : {};
 }
 
+/** The candidates worth showing: the highest scores first, ties in the account's order, at most MAX_CANDIDATES. */
+function best<T extends { i: number; score: number }>(scored: T[]): T[] {
+  return scored.sort((a, b) => b.score - a.score || a.i - b.i).slice(0, MAX_CANDIDATES);
+}
+
 /** Looks ranked by how well they fit what is known: the voice's look, the orientation, the gender. */
 export function avatarCandidates(looks: readonly AvatarLook[], known: { orientation?: string | undefined; voice?: VoiceInfo | undefined }): Candidate[] {
   const scored = looks
@@ -235,10 +240,7 @@ export function avatarCandidates(looks: readonly AvatarLook[], known: { orientat
       }
       return { l, i, score, why };
     });
-  return scored
-    .sort((a, b) => b.score - a.score || a.i - b.i)
-    .slice(0, MAX_CANDIDATES)
-    .map(({ l, why }) => ({ id: l.id, name: l.name, why: why.join('; ') || 'in the account', ...(l.preview_image_url ? { preview: l.preview_image_url } : {}) }));
+  return best(scored).map(({ l, why }) => ({ id: l.id, name: l.name, why: why.join('; ') || 'in the account', ...(l.preview_image_url ? { preview: l.preview_image_url } : {}) }));
 }
 
 /** Voices ranked by how well they fit the look: its default voice first, then its gender. */
@@ -256,8 +258,5 @@ export function voiceCandidates(voices: readonly VoiceInfo[], known: { look?: Av
     }
     return { v, i, score, why };
   });
-  return scored
-    .sort((a, b) => b.score - a.score || a.i - b.i)
-    .slice(0, MAX_CANDIDATES)
-    .map(({ v, why }) => ({ id: v.voice_id, name: v.name, why: [v.language, ...why].filter(Boolean).join('; '), ...(v.preview_audio_url ? { preview: v.preview_audio_url } : {}) }));
+  return best(scored).map(({ v, why }) => ({ id: v.voice_id, name: v.name, why: [v.language, ...why].filter(Boolean).join('; '), ...(v.preview_audio_url ? { preview: v.preview_audio_url } : {}) }));
 }

@@ -8,7 +8,7 @@ import type { ResolvedEntry } from '../manifest/types.js';
 import { type Change, fieldDigests, stoppable, textFields } from '../plan/index.js';
 import type { Emit, JobResult } from './events.js';
 import { pause, type PollSchedule } from './poller.js';
-import { iso, recordFailure } from './records.js';
+import { iso, jobResult, recordFailure, unknownResult } from './records.js';
 import { sameApi } from '../util/api.js';
 import { sha256 } from '../util/hash.js';
 
@@ -104,16 +104,14 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
       if (unmoved >= MESSAGE_STALL_POLLS) {
         // The session never saw the message (an ambiguous send that did not arrive). Its hash stays
         // recorded — sending it again could duplicate it — so a person decides, with `reel review`.
-        store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
-        return {
-          id: entry.id,
-          action: change.action,
-          result: 'awaiting_review',
-          ms: Date.now() - started,
-          sessionId,
-          message: `the agent did not take the last message (it may have been lost on the way; it is not sent again); see \`reel review ${entry.id}\``,
-          storyboard: storyboardLines(session),
-        };
+        return leftForReview(
+          store,
+          change,
+          current,
+          session,
+          started,
+          `the agent did not take the last message (it may have been lost on the way; it is not sent again); see \`reel review ${entry.id}\``,
+        );
       }
       if (paused && answered) {
         if (entry.request.mode !== 'chat') {
@@ -136,16 +134,7 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
           store.set(entry.id, next);
           return next;
         }
-        store.set(entry.id, { ...current, status: 'awaiting_review', updated_at: iso() });
-        return {
-          id: entry.id,
-          action: change.action,
-          result: 'awaiting_review',
-          ms: Date.now() - started,
-          sessionId,
-          message: `the agent is waiting for review; see \`reel review ${entry.id}\``,
-          storyboard: storyboardLines(session),
-        };
+        return leftForReview(store, change, current, session, started, `the agent is waiting for review; see \`reel review ${entry.id}\``);
       }
     } else if (outcome.kind === 'error' && outcome.status === 404) {
       return recordFailure(store, change, current, 'not_found', `HeyGen no longer knows agent session ${sessionId}`, started);
@@ -159,6 +148,15 @@ export async function awaitSession(o: SessionContext, change: Change, entry: Res
     const ms = checks === 1 ? schedule.firstMs : Math.min(schedule.maxMs * 2, schedule.minMs * schedule.factor ** (checks - 2));
     await pause(ms, signal);
   }
+}
+
+/**
+ * A chat session paused for a person: the lock says so (the next build does not wait on it), and the
+ * result carries the agent's storyboard for the summary.
+ */
+function leftForReview(store: LockStore, change: Change, lock: LockEntry, session: Session, started: number, message: string): JobResult {
+  store.set(change.id, { ...lock, status: 'awaiting_review', updated_at: iso() });
+  return jobResult(change, started, 'awaiting_review', { sessionId: lock.session_id, message, storyboard: storyboardLines(session) });
 }
 
 /**
@@ -224,19 +222,15 @@ async function renderedVideo(client: HeyGenClient, session: Session, lock: LockE
 export function unconfirmed(store: LockStore, change: Change, lock: LockEntry, started: number, what: string, lastStatus: string | undefined): JobResult {
   store.set(change.id, { ...lock, status: 'submitted', updated_at: iso() });
   const minutes = Math.round(((Date.now() - started) / 60_000) * 10) / 10;
-  return {
-    id: change.id,
-    action: change.action,
-    result: 'unknown',
-    ms: Date.now() - started,
-    code: 'unconfirmed',
-    videoId: lock.video_id,
-    sessionId: lock.session_id,
-    message:
-      `HeyGen has not finished ${what} after ${minutes} min${lastStatus ? ` (last status: ${lastStatus})` : ''}; ` +
+  return unknownResult(
+    change,
+    started,
+    'unconfirmed',
+    `HeyGen has not finished ${what} after ${minutes} min${lastStatus ? ` (last status: ${lastStatus})` : ''}; ` +
       `left unconfirmed in reel.lock — run \`reel build\` again later to resume waiting (it is never rendered again), ` +
       `or give it longer with --deadline (render_deadline_minutes / agent_deadline_minutes)`,
-  };
+    lock,
+  );
 }
 
 function lastModelMessage(session: Session, type: 'text' | 'error'): string | undefined {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from '../util/path.js';
+import { renameInto } from '../util/atomic.js';
 import { CancelledError } from '../errors.js';
 import { linkedSignal } from '../util/signal.js';
 
@@ -99,11 +100,6 @@ async function download(url: string, dest: string, signal: AbortSignal, linked: 
     throw new TransferError(`download failed: ${(error as Error).message}`, { cause: error });
   }
   await handle.close();
-  try {
-    await rename(tmp, dest);
-  } catch (error) {
-    await unlink(tmp).catch(() => {});
-    throw error;
-  }
+  await renameInto(tmp, dest);
   return { size, sha256: hash.digest('hex') };
 }

@@ -14,7 +14,7 @@ import { idempotencyKey, taggedTitle, titleTag } from './identity.js';
 import { DEFAULT_PRICING, type Pricing, priceOf, productOf, roundCost } from '../plan/cost.js';
 import { downloadOutputs, findMissingOutputs, removeOutputs } from './outputs.js';
 import { pause, type PollSchedule, StatusPoller } from './poller.js';
-import { iso, isoFromUnix, recordFailure } from './records.js';
+import { iso, isoFromUnix, jobResult, recordFailure, unknownResult } from './records.js';
 import { asVideo, fetchTranslationAsVideo, findTranslationByTag, translationBody, translationReads } from './translation.js';
 
 /**
@@ -251,54 +251,62 @@ class Executor {
 
   private renderJob(change: Change): Promise<void> {
     const started = Date.now();
-    let slotJob: JobResult | undefined;
-    let rendered: Rendered | undefined;
-    return this.ahead(async () => {
-      // Uploads and the durable intent happen while the job waits for a slot, so that when a slot
-      // frees the create leaves at once instead of after an fsync.
-      let prepared: Prepared | undefined;
-      const entry = change.entry;
-      const continues = change.continueSession === true && change.locked?.session_id !== undefined;
-      const fresh = !continues && (change.render || !(change.locked?.video_id || change.locked?.session_id));
-      if (entry && fresh && !this.o.signal.aborted) {
-        try {
-          prepared = await this.prepare(change, entry, change.action === 'resume' ? change.locked : undefined);
-        } catch (error) {
-          slotJob = this.failure(change.id, change.action, started, error);
-          return;
-        }
-      }
-      await this.slots(async () => {
-        if (this.o.signal.aborted) {
-          if (prepared) this.rollback(change);
-          slotJob = { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
-          return;
-        }
-        try {
-          const outcome = await this.render(change, started, prepared);
-          if ('result' in outcome) slotJob = outcome;
-          else rendered = outcome;
-        } catch (error) {
-          slotJob = this.failure(change.id, change.action, started, error);
-        }
-      });
-    }).then(async () => {
-      if (slotJob) {
-        this.finish(slotJob);
+    const entry = change.entry;
+    const continues = change.continueSession === true && change.locked?.session_id !== undefined;
+    const fresh = !continues && (change.render || !(change.locked?.video_id || change.locked?.session_id));
+    return this.preparedInSlot(change, started, fresh ? entry : undefined, (prepared) => this.render(change, started, prepared)).then(async (outcome) => {
+      if ('result' in outcome) {
+        this.finish(outcome);
         return;
       }
-      if (!rendered || !change.entry) return;
-      const done = rendered;
-      const entry = change.entry;
+      if (!entry) return;
       await this.guard(change.id, change.action, started, () =>
         this.downloads(async () => {
-          const described = await this.describeCompleted(entry, done.lock);
+          const described = await this.describeCompleted(entry, outcome.lock);
           if (!this.o.download) {
-            return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: done.lock.video_id };
+            return jobResult(change, started, 'completed', { videoId: outcome.lock.video_id });
           }
           return downloadOutputs(this.o, entry, described.lock, described.video, change.action, started);
         }),
       );
+    });
+  }
+
+  /**
+   * One job's turn in the render slots: `entry`'s uploads and durable intent are prepared while the
+   * job waits (so that when a slot frees the create leaves at once instead of after an fsync), then
+   * `send` runs once the job holds a slot. The order is about money: nothing reaches HeyGen before
+   * the slot (the slots are HeyGen's concurrent job limit), and a build aborted while the job waited
+   * gives the lock its previous entry back, so no intent is left recorded for a create that never
+   * left. Without `entry` (a resume of what HeyGen already has) nothing is prepared. Returns the
+   * job's result when it ended here — failed, cancelled or nothing more to do — else what `send` made.
+   */
+  private preparedInSlot<T extends object>(
+    change: Change,
+    started: number,
+    entry: ResolvedEntry | undefined,
+    send: (prepared: Prepared | undefined) => Promise<T | JobResult>,
+  ): Promise<T | JobResult> {
+    return this.ahead(async () => {
+      let prepared: Prepared | undefined;
+      if (entry && !this.o.signal.aborted) {
+        try {
+          prepared = await this.prepare(change, entry, change.action === 'resume' ? change.locked : undefined);
+        } catch (error) {
+          return this.failure(change.id, change.action, started, error);
+        }
+      }
+      return this.slots(async (): Promise<T | JobResult> => {
+        if (this.o.signal.aborted) {
+          if (prepared) this.rollback(change);
+          return { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
+        }
+        try {
+          return await send(prepared);
+        } catch (error) {
+          return this.failure(change.id, change.action, started, error);
+        }
+      });
     });
   }
 
@@ -500,31 +508,25 @@ class Executor {
 
   /** A lost agent create whose session cannot be told from a sibling entry's: nothing adopted, nothing created. */
   private ambiguousSession(change: Change, started: number): JobResult {
-    return {
-      id: change.id,
-      action: change.action,
-      result: 'unknown',
-      ms: Date.now() - started,
-      code: 'unconfirmed_session',
-      message:
-        'its create answer was lost, and another entry of this build has the same prompt with other settings (a session shows only its prompt), ' +
+    return unknownResult(
+      change,
+      started,
+      'unconfirmed_session',
+      'its create answer was lost, and another entry of this build has the same prompt with other settings (a session shows only its prompt), ' +
         'so reel cannot tell which session is whose; nothing was adopted or created again. Make the prompts differ (say, name the orientation), ' +
         `or check the sessions in HeyGen and run \`reel build --target ${change.id} --recreate-unconfirmed\``,
-    };
+    );
   }
 
   /** An agent create that may exist: the intent stays in the lock, the next build lists again. */
   private unconfirmedSession(change: Change, why: string, started: number): JobResult {
-    return {
-      id: change.id,
-      action: change.action,
-      result: 'unknown',
-      ms: Date.now() - started,
-      code: 'unconfirmed_session',
-      message:
-        `${why}; not created again, so as not to pay twice — the next \`reel build\` lists sessions again and adopts it. ` +
+    return unknownResult(
+      change,
+      started,
+      'unconfirmed_session',
+      `${why}; not created again, so as not to pay twice — the next \`reel build\` lists sessions again and adopts it. ` +
         `If you are sure no session was created (check the HeyGen dashboard), run \`reel build --target ${change.id} --recreate-unconfirmed\` to create it anew`,
-    };
+    );
   }
 
   private async adoptVideo(id: string, lock: LockEntry, videoId: string, adopted?: 'title'): Promise<LockEntry> {
@@ -560,20 +562,14 @@ class Executor {
     const message = outcome.param ? `${outcome.message} (${outcome.param})` : outcome.message;
     if (ACCOUNT_STATUSES.has(outcome.status) || outcome.code === 'rate_limit_exceeded' || outcome.code === 'quota_exceeded') {
       this.rollback(change);
-      return { id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code: outcome.code, message: `${message}; nothing was recorded, the next build tries again` };
+      return jobResult(change, started, 'failed', { code: outcome.code, message: `${message}; nothing was recorded, the next build tries again` });
     }
     return this.recordFailure(change, lock, outcome.code, message, started);
   }
 
+  /** A direct create whose answers were all lost and whose tagged video is not listed. */
   private unknown(change: Change, message: string, started: number): JobResult {
-    return {
-      id: change.id,
-      action: change.action,
-      result: 'unknown',
-      ms: Date.now() - started,
-      code: 'ambiguous_create',
-      message: `${message}; could not confirm whether HeyGen created it — the next build reconciles before creating again`,
-    };
+    return unknownResult(change, started, 'ambiguous_create', `${message}; could not confirm whether HeyGen created it — the next build reconciles before creating again`);
   }
 
   /** Wait for a submitted job to finish rendering. */
@@ -662,8 +658,6 @@ class Executor {
     const entry = change.entry as ResolvedEntry;
     const sourceId = entry.locale?.source ?? '';
     await this.jobs.get(sourceId);
-    let slotJob: JobResult | undefined;
-    let translated: LockEntry | undefined;
     const locked = change.locked;
     const resuming = change.action === 'resume' && locked?.video_id !== undefined;
     const source = this.o.store.data.videos[sourceId];
@@ -679,48 +673,23 @@ class Executor {
       });
       return;
     }
-    await this.ahead(async () => {
-      let prepared: Prepared | undefined;
-      if (!resuming && !this.o.signal.aborted) {
-        try {
-          prepared = await this.prepare(change, entry, change.action === 'resume' ? locked : undefined);
-        } catch (error) {
-          slotJob = this.failure(change.id, change.action, started, error);
-          return;
-        }
+    const outcome = await this.preparedInSlot(change, started, resuming ? undefined : entry, async (prepared) => {
+      let lock: LockEntry;
+      if (resuming && locked) {
+        this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id });
+        lock = locked;
+      } else {
+        const submitted = await this.submitTranslation(change, entry, source as LockEntry, prepared as Prepared, started);
+        if ('result' in submitted) return submitted;
+        lock = submitted;
       }
-      await this.slots(async () => {
-        if (this.o.signal.aborted) {
-          if (prepared) this.rollback(change);
-          slotJob = { id: change.id, action: change.action, result: 'cancelled', ms: 0 };
-          return;
-        }
-        try {
-          let lock: LockEntry;
-          if (resuming && locked) {
-            this.o.emit({ type: 'resume', id: change.id, video_id: locked.video_id });
-            lock = locked;
-          } else {
-            const submitted = await this.submitTranslation(change, entry, source as LockEntry, prepared as Prepared, started);
-            if ('result' in submitted) {
-              slotJob = submitted;
-              return;
-            }
-            lock = submitted;
-          }
-          const outcome = await this.awaitTranslation(change, entry, lock, resuming ? this.submittedHere(lock, started) : Date.now(), !resuming, started);
-          if ('result' in outcome) slotJob = outcome;
-          else translated = outcome;
-        } catch (error) {
-          slotJob = this.failure(change.id, change.action, started, error);
-        }
-      });
+      return this.awaitTranslation(change, entry, lock, resuming ? this.submittedHere(lock, started) : Date.now(), !resuming, started);
     });
-    if (slotJob || !translated) {
-      if (slotJob) this.finish(slotJob);
+    if ('result' in outcome) {
+      this.finish(outcome);
       return;
     }
-    const done = translated;
+    const done = outcome;
     await this.guard(change.id, change.action, started, () =>
       this.downloads(async () => {
         const got = await this.o.client.getTranslation(done.video_id as string);
@@ -728,7 +697,7 @@ class Executor {
         if (got.kind === 'ok' && typeof got.value.duration === 'number') next.duration = got.value.duration;
         this.o.store.set(entry.id, next);
         this.o.emit({ type: 'rendered', id: entry.id, video_id: done.video_id as string, ...(next.duration !== undefined ? { duration: next.duration } : {}) });
-        if (!this.o.download) return { id: change.id, action: change.action, result: 'completed', ms: Date.now() - started, videoId: done.video_id };
+        if (!this.o.download) return jobResult(change, started, 'completed', { videoId: done.video_id });
         const known = got.kind === 'ok' ? asVideo(got.value, entry) : undefined;
         return downloadOutputs(this.o, entry, next, known, change.action, started, () => fetchTranslationAsVideo(this.o.client, next, entry));
       }),
@@ -757,7 +726,7 @@ class Executor {
         this.o.ephemeralApi && got.kind === 'error' && got.status === 404
           ? `; it was rendered by an earlier --emulator process, which this one does not know — keep one emulator running (\`reel emulator\`) to build locales across runs`
           : '; nothing was recorded, the next build tries again';
-      return { id: change.id, action: change.action, result: 'failed', ms: Date.now() - started, code: 'source_unavailable', message: `cannot read source video ${source.video_id}: ${why}${hint}` };
+      return jobResult(change, started, 'failed', { code: 'source_unavailable', message: `cannot read source video ${source.video_id}: ${why}${hint}` });
     }
     const request = translationBody(body, url, taggedTitle(body.title, entry.id, tag));
     for (let attempt = 1; ; attempt += 1) {

@@ -42,6 +42,14 @@ interface Cursor {
   a: number;
 }
 
+/** The ids of a comma-separated query value (`video_ids=a,b`), blanks dropped. */
+export function idList(value: string | null): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** Reads `limit` from a query string value, within the endpoint's bounds (API.md §7). */
 export function limitOf(raw: string | null, fallback: number, max: number): number {
   if (raw === null || raw === '') return fallback;
@@ -74,4 +82,13 @@ export function paginate<T extends Sequenced>(items: T[], scope: string, limit: 
   const last = page[page.length - 1];
   const next_token = has_more && last ? Buffer.from(JSON.stringify({ s: scope, a: last.seq } satisfies Cursor)).toString('base64url') : null;
   return { page, has_more, next_token };
+}
+
+/**
+ * A list endpoint's answer (API.md §7): the page of `items` that `token` points at, each item shown
+ * by `show`, with the cursor to the next page. Every listing answers in this one envelope.
+ */
+export function listReply<T extends Sequenced>(items: T[], scope: string, limit: number, token: string | null, show: (item: T) => unknown): Reply {
+  const { page, has_more, next_token } = paginate(items, scope, limit, token);
+  return { status: 200, body: { data: page.map(show), has_more, next_token } };
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Look } from './catalog.js';
 import type { BatchRecord, EndpointRecord, SessionRecord, World } from './world.js';
 import { newId } from './ids.js';
-import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from './http.js';
+import { HttpError, type Reply, idList, invalid, limitOf, listReply, notFound, ok, paginate } from './http.js';
 import { checkRequest } from './schemas.js';
 import { sniff } from './media.js';
 import { TRANSLATION_ROUTES } from './translations.js';
@@ -101,9 +101,8 @@ const listVideos: Handler = (world, req) => {
     .filter((v) => !needle || (v.title ?? '').toLowerCase().includes(needle))
     .filter(() => !folder)
     .sort((a, b) => b.seq - a.seq);
-  const { page, has_more, next_token } = paginate(items, `videos:${title ?? ''}:${folder ?? ''}`, limit, req.query.get('token'));
   const now = world.now();
-  return { status: 200, body: { data: page.map((v) => world.videoJson(v, now)), has_more, next_token } };
+  return listReply(items, `videos:${title ?? ''}:${folder ?? ''}`, limit, req.query.get('token'), (v) => world.videoJson(v, now));
 };
 
 const deleteVideo: Handler = (world, req) => {
@@ -177,13 +176,8 @@ const getBatch: Handler = (world, req) => {
 const statuses: Handler = (world, req) => {
   // Behaviour statusesFailing: the endpoint is new and keeps failing (API.md §2.6).
   if (world.behaviours.statusesFailing) throw new HttpError(500, 'internal_error', 'An internal error occurred. Please retry.');
-  const split = (name: string): string[] =>
-    (req.query.get(name) ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  const videoIds = split('video_ids');
-  const batchIds = split('batch_ids');
+  const videoIds = idList(req.query.get('video_ids'));
+  const batchIds = idList(req.query.get('batch_ids'));
   if (videoIds.length + batchIds.length === 0) throw invalid('video_ids', 'video_ids or batch_ids is required');
   if (videoIds.length + batchIds.length > STATUS_IDS_MAX) {
     throw invalid('video_ids', `at most ${STATUS_IDS_MAX} ids per request (video_ids and batch_ids together)`);
@@ -276,11 +270,7 @@ const listSessions: Handler = (world, req) => {
   // Behaviour sessionListLagSeconds: a new session is not listed at once.
   const listedBefore = world.now() - world.behaviours.sessionListLagSeconds * 1000;
   const items = [...world.sessions.values()].filter((s) => s.owner === req.owner && (world.behaviours.sessionListLagSeconds === 0 || s.createdAt <= listedBefore)).sort((a, b) => b.seq - a.seq);
-  const { page, has_more, next_token } = paginate(items, 'sessions', limit, req.query.get('token'));
-  return {
-    status: 200,
-    body: { data: page.map((s) => ({ session_id: s.id, created_at: Math.floor(s.createdAt / 1000), title: s.title })), has_more, next_token },
-  };
+  return listReply(items, 'sessions', limit, req.query.get('token'), (s) => ({ session_id: s.id, created_at: Math.floor(s.createdAt / 1000), title: s.title }));
 };
 
 const sessionVideos: Handler = (world, req) => {
@@ -321,8 +311,7 @@ const listStyles: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 20, 100);
   const tag = req.query.get('tag');
   const items = [...world.styles.values()].filter((s) => !tag || (s.tags ?? []).includes(tag)).map((s, i) => ({ s, seq: -i }));
-  const { page, has_more, next_token } = paginate(items, `styles:${tag ?? ''}`, limit, req.query.get('token'));
-  const data = page.map(({ s }) => ({
+  return listReply(items, `styles:${tag ?? ''}`, limit, req.query.get('token'), ({ s }) => ({
     style_id: s.style_id,
     name: s.name,
     aspect_ratio: s.aspect_ratio ?? null,
@@ -330,7 +319,6 @@ const listStyles: Handler = (world, req) => {
     thumbnail_url: s.thumbnail_url ?? null,
     tags: s.tags ?? [],
   }));
-  return { status: 200, body: { data, has_more, next_token } };
 };
 
 function lookJson(look: Look): Body {
@@ -363,8 +351,7 @@ const listLooks: Handler = (world, req) => {
     .filter((l) => !type || l.avatar_type === type)
     .filter((l) => !ownership || (ownership === 'private') === (l.avatar_type === 'digital_twin'))
     .map((l, i) => ({ l, seq: -i }));
-  const { page, has_more, next_token } = paginate(items, `looks:${group ?? ''}:${type ?? ''}:${ownership ?? ''}`, limit, req.query.get('token'));
-  return { status: 200, body: { data: page.map(({ l }) => lookJson(l)), has_more, next_token } };
+  return listReply(items, `looks:${group ?? ''}:${type ?? ''}:${ownership ?? ''}`, limit, req.query.get('token'), ({ l }) => lookJson(l));
 };
 
 const getLook: Handler = (world, req) => {
@@ -386,8 +373,7 @@ const listVoices: Handler = (world, req) => {
     .filter((v) => !language || v.language.toLowerCase() === language)
     .filter((v) => !gender || v.gender.toLowerCase() === gender)
     .map((v, i) => ({ v, seq: -i }));
-  const { page, has_more, next_token } = paginate(items, `voices:${type}:${engine ?? ''}:${language ?? ''}:${gender ?? ''}`, limit, req.query.get('token'));
-  const data = page.map(({ v }) => ({
+  return listReply(items, `voices:${type}:${engine ?? ''}:${language ?? ''}:${gender ?? ''}`, limit, req.query.get('token'), ({ v }) => ({
     voice_id: v.voice_id,
     name: v.name,
     language: v.language,
@@ -397,7 +383,6 @@ const listVoices: Handler = (world, req) => {
     support_locale: v.support_locale,
     preview_audio_url: v.preview_audio_url ?? null,
   }));
-  return { status: 200, body: { data, has_more, next_token } };
 };
 
 /**
@@ -486,8 +471,7 @@ const createEndpoint: Handler = async (world, req) => {
 const listEndpoints: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 10, 100);
   const items = [...world.endpoints.values()].filter((e) => e.owner === req.owner).sort((a, b) => b.seq - a.seq);
-  const { page, has_more, next_token } = paginate(items, 'endpoints', limit, req.query.get('token'));
-  return { status: 200, body: { data: page.map((e) => endpointJson(e, false)), has_more, next_token } };
+  return listReply(items, 'endpoints', limit, req.query.get('token'), (e) => endpointJson(e, false));
 };
 
 const patchEndpoint: Handler = async (world, req) => {
@@ -524,9 +508,12 @@ const listEvents: Handler = (world, req) => {
   if (type && !EVENT_TYPES.some(([t]) => t === type)) throw invalid('event_type', `event_type ${type} is not a known event type`);
   const entity = req.query.get('entity_id');
   const items = world.events.filter((e) => e.owner === req.owner && (!type || e.event_type === type) && (!entity || e.entity_id === entity)).sort((a, b) => b.seq - a.seq);
-  const { page, has_more, next_token } = paginate(items, `events:${type ?? ''}:${entity ?? ''}`, limit, req.query.get('token'));
-  const data = page.map((e) => ({ event_id: e.event_id, event_type: e.event_type, event_data: e.event_data, created_at: e.created_at }));
-  return { status: 200, body: { data, has_more, next_token } };
+  return listReply(items, `events:${type ?? ''}:${entity ?? ''}`, limit, req.query.get('token'), (e) => ({
+    event_id: e.event_id,
+    event_type: e.event_type,
+    event_data: e.event_data,
+    created_at: e.created_at,
+  }));
 };
 
 // ---- assets ---------------------------------------------------------------------------------

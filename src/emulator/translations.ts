@@ -4,7 +4,7 @@
  * "video" is a real MP4 and its captions a real SRT whose text is marked with the target language.
  */
 import { randomBytes } from 'node:crypto';
-import { HttpError, type Reply, invalid, limitOf, notFound, ok, paginate } from './http.js';
+import { HttpError, type Reply, idList, invalid, limitOf, listReply, notFound, ok } from './http.js';
 import { mp4, srt } from './media.js';
 import type { Handler, Route } from './routes.js';
 import { FAIL_TRIGGER } from './videos.js';
@@ -304,12 +304,6 @@ export function translatedSrt(language: string, text: string, duration: number):
 
 // ---- routes --------------------------------------------------------------------------------
 
-const split = (value: string | null): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
 const createTranslation: Handler = async (world, req) => {
   const body = await req.json();
   const created = world.translations.create(req.owner, body, req.path);
@@ -325,9 +319,8 @@ const getTranslation: Handler = (world, req) => {
 const listTranslations: Handler = (world, req) => {
   const limit = limitOf(req.query.get('limit'), 10, 100);
   const items = [...world.translations.records.values()].filter((t) => t.owner === req.owner && !t.deleted).sort((a, b) => b.seq - a.seq);
-  const { page, has_more, next_token } = paginate(items, 'video-translations', limit, req.query.get('token'));
   const now = world.now();
-  return { status: 200, body: { data: page.map((t) => world.translations.json(t, now)), has_more, next_token } };
+  return listReply(items, 'video-translations', limit, req.query.get('token'), (t) => world.translations.json(t, now));
 };
 
 const deleteTranslation: Handler = (world, req) => {
@@ -338,8 +331,8 @@ const deleteTranslation: Handler = (world, req) => {
 };
 
 const translationStatuses: Handler = (world, req) => {
-  const ids = split(req.query.get('video_translation_ids'));
-  const batches = split(req.query.get('batch_ids'));
+  const ids = idList(req.query.get('video_translation_ids'));
+  const batches = idList(req.query.get('batch_ids'));
   if (ids.length + batches.length === 0) throw invalid('video_translation_ids', 'video_translation_ids or batch_ids is required');
   if (ids.length + batches.length > 100) throw invalid('video_translation_ids', 'at most 100 ids per request');
   const now = world.now();
@@ -400,8 +393,7 @@ export const GLOSSARIES = [{ brand_glossary_id: 'bg_acme', name: 'Acme product n
 const listGlossaries: Handler = (_world, req) => {
   const limit = limitOf(req.query.get('limit'), 10, 100);
   const items = GLOSSARIES.map((g, i) => ({ ...g, seq: GLOSSARIES.length - i }));
-  const { page, has_more, next_token } = paginate(items, 'brand-glossaries', limit, req.query.get('token'));
-  return { status: 200, body: { data: page.map(({ seq: _seq, ...g }) => g), has_more, next_token } };
+  return listReply(items, 'brand-glossaries', limit, req.query.get('token'), ({ seq: _seq, ...g }) => g);
 };
 
 export const TRANSLATION_ROUTES: Route[] = [

@@ -673,34 +673,10 @@ export class World {
     const exposure = this.options.agentResources ?? 'ids';
     const now = unix(this.clock.now());
     const ids: string[] = [];
-    for (const r of choiceResources(pick, exposure)) {
-      const resource: Resource = {
-        resource_id: newId(`res_${r.type}_`, 4),
-        resource_type: r.type,
-        source_type: 'generated',
-        url: r.url,
-        preview_url: r.preview_url,
-        thumbnail_url: r.thumbnail_url,
-        metadata: r.metadata,
-        created_at: now,
-      };
-      session.resources.set(resource.resource_id, resource);
-      ids.push(resource.resource_id);
-    }
+    for (const r of choiceResources(pick, exposure)) ids.push(addResource(session, `res_${r.type}_`, r, now));
     if (draft) {
       // Generate mode approves its own storyboard: it is still a session resource.
-      const resource: Resource = {
-        resource_id: newId('res_storyboard_', 4),
-        resource_type: 'draft',
-        source_type: 'generated',
-        url: null,
-        preview_url: null,
-        thumbnail_url: null,
-        metadata: { duration_seconds: agentDuration(session.prompt), ...(exposure === 'hidden' ? {} : { script: pick.script }) },
-        created_at: now,
-      };
-      session.resources.set(resource.resource_id, resource);
-      ids.push(resource.resource_id);
+      ids.push(addStoryboard(session, { duration_seconds: agentDuration(session.prompt), ...(exposure === 'hidden' ? {} : { script: pick.script }) }, now));
     }
     return { ids, sentence: choiceMessage(pick, exposure) };
   }
@@ -711,25 +687,12 @@ export class World {
     const script = session.pick && exposure !== 'hidden' ? { script: session.pick.script } : {};
     const seconds = agentDuration(session.prompt);
     const scenes = Math.max(3, Math.min(12, Math.round(seconds / 10)));
-    const resource: Resource = {
-      resource_id: newId('res_storyboard_', 4),
-      resource_type: 'draft',
-      source_type: 'generated',
-      url: null,
-      preview_url: null,
-      thumbnail_url: null,
-      metadata: { scenes, duration_seconds: seconds, revision: session.revisions, ...script },
-      created_at: unix(this.clock.now()),
-    };
-    session.resources.set(resource.resource_id, resource);
+    const resourceId = addStoryboard(session, { scenes, duration_seconds: seconds, revision: session.revisions, ...script }, unix(this.clock.now()));
     session.status = 'reviewing';
     session.progress = 40;
     const intro = request === null ? 'Here is the storyboard.' : `I revised the storyboard as you asked: "${request}".`;
     this.say(session, 'text', `${intro}${named ? ` ${named.sentence}` : ''} Reply with changes, or tell me to go ahead and render.`);
-    this.say(session, 'resource', `${request === null ? 'Storyboard draft' : `Storyboard revision ${session.revisions}`} (${scenes} scenes, ~${seconds}s)`, [
-      resource.resource_id,
-      ...(named?.ids ?? []),
-    ]);
+    this.say(session, 'resource', `${request === null ? 'Storyboard draft' : `Storyboard revision ${session.revisions}`} (${scenes} scenes, ~${seconds}s)`, [resourceId, ...(named?.ids ?? [])]);
   }
 
   private startRendering(session: SessionRecord): void {
@@ -895,4 +858,30 @@ export class World {
     };
     void attempt(1);
   }
+}
+
+/** Lists a resource the agent generated in its session; returns its id, for the message that shows it. */
+function addResource(
+  session: SessionRecord,
+  idPrefix: string,
+  r: { type: string; url: string | null; preview_url: string | null; thumbnail_url: string | null; metadata: Record<string, unknown> | null },
+  createdAt: number,
+): string {
+  const resource: Resource = {
+    resource_id: newId(idPrefix, 4),
+    resource_type: r.type,
+    source_type: 'generated',
+    url: r.url,
+    preview_url: r.preview_url,
+    thumbnail_url: r.thumbnail_url,
+    metadata: r.metadata,
+    created_at: createdAt,
+  };
+  session.resources.set(resource.resource_id, resource);
+  return resource.resource_id;
+}
+
+/** A storyboard is a `draft` resource with no URLs: what it holds is in its metadata. */
+function addStoryboard(session: SessionRecord, metadata: Record<string, unknown>, createdAt: number): string {
+  return addResource(session, 'res_storyboard_', { type: 'draft', url: null, preview_url: null, thumbnail_url: null, metadata }, createdAt);
 }

@@ -1,6 +1,16 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from './path.js';
 
+/** Move a finished temporary file over `dest`; if the rename fails, the temporary file goes too. */
+export async function renameInto(tmp: string, dest: string): Promise<void> {
+  try {
+    await rename(tmp, dest);
+  } catch (error) {
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
+}
+
 /**
  * Replace `path` with `data` so that a reader, or a crash at any instant, sees either the old
  * bytes or the new ones: write a temporary sibling, fsync it, rename it over the target, fsync
@@ -19,12 +29,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw error;
   }
   await handle.close();
-  try {
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => {});
-    throw error;
-  }
+  await renameInto(tmp, path);
   const dirHandle = await open(dir, 'r').catch(() => undefined);
   if (dirHandle) {
     await dirHandle.sync().catch(() => {});

@@ -72,3 +72,70 @@ describe('runBuild and refused creates', () => {
     expect(lock).toEqual({});
   });
 });
+
+/**
+ * A job waits for a render slot with its intent already durable (prepared while waiting); a build
+ * aborted before the slot frees must give that intent back, since its create never left.
+ */
+describe('runBuild aborted while jobs wait for a slot', () => {
+  let server: Server | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('leaves the lock without the intent of a prepared job whose create never left', async () => {
+    const creates: string[] = [];
+    // Creates are held unanswered: the first job keeps the only slot until the build is aborted.
+    server = createServer((req, res) => {
+      if (req.method === 'POST' && req.url === '/v3/videos') {
+        creates.push(req.headers['idempotency-key'] as string);
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'not_found', message: 'no' } }));
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+    dir = await project({ 'videos/a.yaml': directManifest(3) });
+    const loaded = await loadProject(dir);
+    const store = await openLock(dir);
+    const events: BuildEvent[] = [];
+    const controller = new AbortController();
+    try {
+      const build = runBuild({
+        root: dir,
+        plan: plan(loaded.entries, store.data),
+        store,
+        api: url,
+        outDir: join(dir, 'out'),
+        download: false,
+        prune: false,
+        concurrency: 1,
+        titleTag: true,
+        schedule: LOCAL_SCHEDULE,
+        signal: controller.signal,
+        emit: (e) => events.push(e),
+        approvalMessage: 'Approved.',
+        client: new HeyGenClient({ baseUrl: url, apiKey: 'k', signal: controller.signal, retry: { maxRetries: 0, baseDelayMs: 1 } }),
+      });
+      // One job in the slot with its create sent; the next prepared (intent in the lock) and waiting.
+      while (creates.length === 0 || store.data.videos.v002 === undefined) await new Promise((r) => setTimeout(r, 5));
+      controller.abort();
+      const result = await build;
+      expect(result.cancelled).toBe(true);
+    } finally {
+      await store.close();
+    }
+    expect(creates).toHaveLength(1);
+    // The job whose create left keeps its intent (HeyGen may have it); the others leave no trace.
+    expect(Object.keys(store.data.videos)).toEqual(['v001']);
+    const results = events.flatMap((e) => (e.type === 'result' ? [e.job] : []));
+    expect(results.filter((j) => j.id !== 'v001').map((j) => [j.id, j.result])).toEqual([
+      ['v002', 'cancelled'],
+      ['v003', 'cancelled'],
+    ]);
+  });
+});

@@ -483,6 +483,18 @@ describe('video translation and proofreads', () => {
     expect(again.body.data.video_translation_ids).toEqual(ids);
     const list = await call('GET /v3/video-translations', '/v3/video-translations?limit=100');
     expect(list.body.data.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining(ids));
+    // One at a time, the cursor walks the same list in the same order.
+    const paged: string[] = [];
+    let token: string | null = null;
+    do {
+      const page = await call('GET /v3/video-translations', `/v3/video-translations?limit=1${token ? `&token=${encodeURIComponent(token)}` : ''}`);
+      expect(page.body.data).toHaveLength(1);
+      paged.push(page.body.data[0].id);
+      token = page.body.next_token;
+      expect(page.body.has_more).toBe(token !== null);
+    } while (token);
+    expect(paged).toEqual(list.body.data.map((t: { id: string }) => t.id));
+    expect((await api(emu.url, 'GET', '/v3/video-translations?token=garbage')).body.error.param).toBe('token');
     await call('DELETE /v3/video-translations/{video_translation_id}', `/v3/video-translations/${ids[0]}`);
     expect((await api(emu.url, 'GET', `/v3/video-translations/${ids[0]}`)).status).toBe(404);
   });
