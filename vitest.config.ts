@@ -5,6 +5,7 @@ export default defineConfig({
     testTimeout: 30_000,
     // Every temp folder of a run goes under one, removed after it (test/helpers/global-setup.ts).
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/tmpdir.ts'],
     hookTimeout: 30_000,
     // CLI and emulator tests spawn processes and bind ports; two cores is the budget.
     pool: 'forks',
