@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { ManualClock, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { fingerprint } from '../../src/plan/index.js';
@@ -10,29 +10,29 @@ import { type CliProcess, runCli, spawnCli } from '../helpers/cli.js';
 import { project, removeProject, writeProjectFile } from '../helpers/project.js';
 import { creates, whileTicking } from '../helpers/emulator.js';
 
-let emulator: Emulator | undefined;
-let running: CliProcess | undefined;
-let root: string | undefined;
-
-afterEach(async () => {
-  await running?.stop();
-  await emulator?.close();
-  if (root) removeProject(root);
-  running = undefined;
-  emulator = undefined;
-  root = undefined;
-});
+/** What a test starts, stopped and removed when it finishes (the tests run side by side). */
+function started(onTestFinished: TestContext['onTestFinished']): { emulator?: Emulator; running?: CliProcess; root?: string } {
+  const run: { emulator?: Emulator; running?: CliProcess; root?: string } = {};
+  onTestFinished(async () => {
+    await run.running?.stop();
+    await run.emulator?.close();
+    if (run.root) removeProject(run.root);
+  });
+  return run;
+}
 
 async function fingerprintOf(dir: string, id: string): Promise<string> {
   const { entries } = await loadProject(dir);
   return fingerprint(entries.find((e) => e.id === id)!);
 }
 
-describe('reel watch --build (against the emulator)', () => {
-  it('renders what is saved, once, and does not wait for a render a newer save made stale', async () => {
-    emulator = await startEmulator({ port: 0, renderSeconds: 1.5, apiKey: 'sk-watch-test' });
-    root = project(smallProject());
-    const w = (running = spawnCli(['watch', '--build'], root, {
+// Each test has its own emulator, project and watch process, and mostly waits: they run side by side.
+describe.concurrent('reel watch --build (against the emulator)', () => {
+  it('renders what is saved, once, and does not wait for a render a newer save made stale', async ({ onTestFinished }) => {
+    const run = started(onTestFinished);
+    const emulator = (run.emulator = await startEmulator({ port: 0, renderSeconds: 1.5, apiKey: 'sk-watch-test' }));
+    const root = (run.root = project(smallProject()));
+    const w = (run.running = spawnCli(['watch', '--build'], root, {
       HEYGEN_API_URL: emulator.url,
       HEYGEN_API_KEY: 'sk-watch-test',
       REEL_WATCH_QUIET_MS: '200',
@@ -80,19 +80,20 @@ describe('reel watch --build (against the emulator)', () => {
     expect(creates(emulator)).toBe(3);
   });
 
-  it('Ctrl-C during a render leaves it in the lock, and reel build resumes it without a second create', async () => {
+  it('Ctrl-C during a render leaves it in the lock, and reel build resumes it without a second create', async ({ onTestFinished }) => {
+    const run = started(onTestFinished);
     // The emulator's clock stands still while watch runs, so the render is surely still going at Ctrl-C.
     const clock = new ManualClock();
-    emulator = await startEmulator({ port: 0, renderSeconds: 2, apiKey: 'sk-watch-test', clock });
-    root = project(smallProject());
+    const emulator = (run.emulator = await startEmulator({ port: 0, renderSeconds: 2, apiKey: 'sk-watch-test', clock }));
+    const root = (run.root = project(smallProject()));
     const env = { HEYGEN_API_URL: emulator.url, HEYGEN_API_KEY: 'sk-watch-test', REEL_WATCH_QUIET_MS: '100', REEL_POLL_MS: '100,100,300' };
-    const w = (running = spawnCli(['watch', '--build'], root, env));
+    const w = (run.running = spawnCli(['watch', '--build'], root, env));
     await w.waitFor(/plan: .*\n/);
     const mark = w.mark();
     writeProjectFile(root, 'videos/main.yaml', MAIN.replace('welcome to Acme.', 'welcome, and goodbye.'));
     await w.waitFor(/build: welcome submitted/, mark, 20_000);
     expect(await w.stop()).toBe(0);
-    running = undefined;
+    run.running = undefined;
     const lock = JSON.parse(readFileSync(join(root, 'reel.lock'), 'utf8')) as { videos: Record<string, { status: string }> };
     expect(lock.videos.welcome?.status).toBe('submitted');
     expect(creates(emulator)).toBe(1);
@@ -103,8 +104,9 @@ describe('reel watch --build (against the emulator)', () => {
     expect(existsSync(join(root, 'out', 'welcome.mp4'))).toBe(true);
   });
 
-  it('plans as reel plan does: a lock record under a draft, or kept by eject --replace, is no removal, and a build removes neither', async () => {
-    emulator = await startEmulator({ port: 0, renderSeconds: 1, apiKey: 'sk-watch-test' });
+  it('plans as reel plan does: a lock record under a draft, or kept by eject --replace, is no removal, and a build removes neither', async ({ onTestFinished }) => {
+    const run = started(onTestFinished);
+    const emulator = (run.emulator = await startEmulator({ port: 0, renderSeconds: 1, apiKey: 'sk-watch-test' }));
     const bytes = { teaser: 'paid for', constructor: 'paid for too' };
     const record = (letter: string, id: keyof typeof bytes, extra: Record<string, string> = {}): Record<string, unknown> => ({
       fingerprint: letter.repeat(64),
@@ -118,19 +120,19 @@ describe('reel watch --build (against the emulator)', () => {
       ...extra,
     });
     const teaser = '  teaser:\n    draft: true\n    title: Teaser\n';
-    root = project({
+    const root = (run.root = project({
       ...smallProject(),
       'videos/main.yaml': MAIN + teaser,
       'reel.lock': `${JSON.stringify({ lockfileVersion: 1, assets: {}, videos: { teaser: record('a', 'teaser'), constructor: record('b', 'constructor', { ejected_to: 'welcome' }) } }, null, 2)}\n`,
       'out/teaser.mp4': bytes.teaser,
       'out/constructor.mp4': bytes.constructor,
-    });
+    }));
     const plan = await runCli(['plan'], root);
     expect(plan.stdout).toMatch(/\? teaser +draft: needs/);
     expect(plan.stdout).not.toMatch(/^- /m);
 
     const env = { HEYGEN_API_URL: emulator.url, HEYGEN_API_KEY: 'sk-watch-test', REEL_WATCH_QUIET_MS: '100', REEL_POLL_MS: '100,100,300' };
-    const w = (running = spawnCli(['watch', '--build'], root, env));
+    const w = (run.running = spawnCli(['watch', '--build'], root, env));
     const first = await w.waitFor(/plan: .*\n/);
     expect(first).toMatch(/teaser +warning: `teaser` is a draft/);
     expect(first).not.toMatch(/ - \S+ remove|to remove/);
@@ -142,7 +144,7 @@ describe('reel watch --build (against the emulator)', () => {
     expect(out).toMatch(/build: welcome completed/);
     expect(out).not.toMatch(/ - \S+ remove|to remove|removed/);
     expect(await w.stop()).toBe(0);
-    running = undefined;
+    run.running = undefined;
     const lock = JSON.parse(readFileSync(join(root, 'reel.lock'), 'utf8')) as { videos: Record<string, { video_id?: string }> };
     expect(lock.videos.teaser?.video_id).toBe('v-a');
     expect(Object.hasOwn(lock.videos, 'constructor')).toBe(true);
