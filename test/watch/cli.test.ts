@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { MAIN, PEOPLE_CSV, smallProject } from './fixtures.js';
 import { completedLock } from '../plan/project.js';
 import { CLI, type CliProcess, requireBuild, spawnCli, testEnv } from '../helpers/cli.js';
@@ -23,10 +23,22 @@ afterEach(async () => {
 
 beforeAll(requireBuild);
 
-describe('reel watch (plain output)', () => {
-  it('shows the first plan, then every save as one delta and a totals line', async () => {
-    root = project(smallProject());
-    const w = (running = spawnCli(['watch'], root));
+/** What a concurrent test starts, stopped and removed when it finishes. */
+function started(onTestFinished: TestContext['onTestFinished']): { running?: CliProcess; root?: string } {
+  const run: { running?: CliProcess; root?: string } = {};
+  onTestFinished(async () => {
+    await run.running?.stop();
+    if (run.root) removeProject(run.root);
+  });
+  return run;
+}
+
+// Each test has its own project and watch process: they run side by side.
+describe.concurrent('reel watch (plain output)', () => {
+  it('shows the first plan, then every save as one delta and a totals line', async ({ onTestFinished }) => {
+    const test = started(onTestFinished);
+    const root = (test.root = project(smallProject()));
+    const w = (test.running = spawnCli(['watch'], root));
     const first = await w.waitFor(/plan: .*\n/);
     expect(first).toMatch(/watching 2 files, 4 videos/);
     expect(first).toMatch(/\+ welcome create ~\d+ s ~\$\d+\.\d\d {2}videos\/main\.yaml:6/);
@@ -88,9 +100,10 @@ describe('reel watch (plain output)', () => {
     expect(await w.stop()).toBe(0);
   });
 
-  it('shows a YAML error with path:line:col, keeps the last good state, and recovers when fixed', async () => {
-    root = project(smallProject());
-    const w = (running = spawnCli(['watch'], root));
+  it('shows a YAML error with path:line:col, keeps the last good state, and recovers when fixed', async ({ onTestFinished }) => {
+    const test = started(onTestFinished);
+    const root = (test.root = project(smallProject()));
+    const w = (test.running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\n/);
 
     let mark = w.mark();
@@ -123,9 +136,10 @@ describe('reel watch (plain output)', () => {
     expect(run).toMatch(/plan: 4 to create, .*\(2 files, 4 videos\)\n/);
   });
 
-  it('skips a save that leaves the bytes as they were', async () => {
-    root = project(smallProject());
-    const w = (running = spawnCli(['watch'], root));
+  it('skips a save that leaves the bytes as they were', async ({ onTestFinished }) => {
+    const test = started(onTestFinished);
+    const root = (test.root = project(smallProject()));
+    const w = (test.running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\n/);
     const mark = w.mark();
     writeProjectFile(root, 'videos/main.yaml', MAIN); // same bytes, new mtime
@@ -139,9 +153,10 @@ describe('reel watch (plain output)', () => {
     expect(after).not.toMatch(/welcome|support|hello-/);
   });
 
-  it('reloads everything when reel.config.yaml changes', async () => {
-    root = project(smallProject());
-    const w = (running = spawnCli(['watch'], root));
+  it('reloads everything when reel.config.yaml changes', async ({ onTestFinished }) => {
+    const test = started(onTestFinished);
+    const root = (test.root = project(smallProject()));
+    const w = (test.running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\(2 files, 4 videos\)\n/);
     const mark = w.mark();
     writeProjectFile(root, 'reel.config.yaml', 'manifests:\n  - videos/main.yaml\n');
@@ -151,12 +166,13 @@ describe('reel watch (plain output)', () => {
     expect(run).toMatch(/\(1 file, 2 videos\)/);
   });
 
-  it('picks up a data file created later, in a folder that did not exist', async () => {
-    root = project({
+  it('picks up a data file created later, in a folder that did not exist', async ({ onTestFinished }) => {
+    const test = started(onTestFinished);
+    const root = (test.root = project({
       'videos/later.yaml':
         'version: 1\nvideos:\n  hi-{{ row.slug }}:\n    each: ../data/deep/later.csv\n    avatar: Daisy-inskirt-20220818\n    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n    script: Hello {{ row.slug }}.\n',
-    });
-    const w = (running = spawnCli(['watch'], root));
+    }));
+    const w = (test.running = spawnCli(['watch'], root));
     const first = await w.waitFor(/plan: .*\n/);
     expect(first).toMatch(/^videos\/later\.yaml:4:11 {2}.*not found/m);
     const mark = w.mark();
@@ -166,9 +182,10 @@ describe('reel watch (plain output)', () => {
     expect(run).toMatch(/no problems/);
   });
 
-  it('narrows the view with --target', async () => {
-    root = project(smallProject());
-    const w = (running = spawnCli(['watch', '--target', 'hello-*'], root));
+  it('narrows the view with --target', async ({ onTestFinished }) => {
+    const test = started(onTestFinished);
+    const root = (test.root = project(smallProject()));
+    const w = (test.running = spawnCli(['watch', '--target', 'hello-*'], root));
     const first = await w.waitFor(/plan: .*\n/);
     expect(first).toMatch(/plan: 2 to create/);
     expect(first).not.toMatch(/welcome/);
