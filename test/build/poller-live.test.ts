@@ -1,13 +1,13 @@
 // The status poller against the emulator's live-API behaviours: a bulk read model that does not
 // know young ids, a bulk endpoint that keeps failing, and a render that never ends (API.md §2.6).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { HeyGenClient, LOCAL_RETRY } from '../../src/heygen/client.js';
 import { FALLBACK_READ_CONCURRENCY, LOCAL_SCHEDULE, StatusPoller, YOUNG_MS } from '../../src/build/poller.js';
 
 const KEY = 'poller-key';
 const open: Emulator[] = [];
-afterEach(async () => {
+afterAll(async () => {
   await Promise.all(open.splice(0).map((e) => e.close()));
 });
 
@@ -24,7 +24,8 @@ async function setup(options: EmulatorOptions = {}) {
   return { emu, client, poller, create };
 }
 
-describe('StatusPoller on the live API', () => {
+// Each test has its own emulator and mostly waits: they run side by side.
+describe.concurrent('StatusPoller on the live API', () => {
   it('a young video the bulk endpoint calls not_found is still starting, and completes', async () => {
     const { poller, create } = await setup({ behaviours: { statusLagSeconds: 3600 } });
     const id = await create();
