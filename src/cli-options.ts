@@ -1,8 +1,8 @@
 /**
  * Every command and flag of reel, declared once. From this table come the commander program
- * (src/cli.ts), the README's command reference (`npm run docs`), each command's options type
+ * (src/main.ts), the README's command reference (`npm run docs`), each command's options type
  * (`CommandOptions<'plan'>`) and the defaults (`withDefaults`), so a renamed flag is one edit here
- * that the compiler then checks in every command. src/cli.ts maps each name to its module.
+ * that the compiler then checks in every command. src/main.ts maps each name to its module.
  */
 import { EMULATOR_DEFAULTS, EMULATOR_PORT } from './emulator/defaults.js';
 import { DEFAULT_BEHAVIOURS } from './emulator/behaviours.js';

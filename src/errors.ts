@@ -1,6 +1,6 @@
 /**
  * The small set of errors reel throws on purpose. Each carries a stable `code`; only the CLI layer
- * (src/cli.ts) turns them into messages and exit codes. Anything else that escapes is a bug and is
+ * (src/main.ts) turns them into messages and exit codes. Anything else that escapes is a bug and is
  * reported as an internal error.
  */
 
