@@ -20,6 +20,18 @@ async function post(emu: Emulator, path: string, body: unknown, key?: string): P
   return ((await res.json()) as { data: Record<string, unknown> }).data;
 }
 
+/** v001 of `directManifest(1)` as its lost create made it on HeyGen, under `key`. */
+function madeOnHeyGen(emu: Emulator, fp: string, key: string): Promise<Record<string, unknown>> {
+  const request = {
+    type: 'avatar',
+    avatar_id: 'Daisy-inskirt-20220818',
+    voice_id: '2d5b0e6cf36f460aa7fc47e3eee4ba54',
+    script: 'This is test video number 1.',
+    title: `Video 1 ${titleTag(fp, 1)}`,
+  };
+  return post(emu, '/v3/videos', request, key);
+}
+
 /** A lock as a run killed right after its create left would have written it. */
 async function writeIntent(emu: Emulator, dir: string, id: string, submittedAt: Date): Promise<{ fp: string }> {
   const loaded = await loadProject(dir);
@@ -47,18 +59,7 @@ describe.concurrent('side by side', () => {
     it('within 24 h: resends with the same Idempotency-Key and HeyGen replays the video', async () => {
       const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(1) });
       const { fp } = await writeIntent(emu, dir, 'v001', new Date());
-      const made = await post(
-        emu,
-        '/v3/videos',
-        {
-          type: 'avatar',
-          avatar_id: 'Daisy-inskirt-20220818',
-          voice_id: '2d5b0e6cf36f460aa7fc47e3eee4ba54',
-          script: 'This is test video number 1.',
-          title: `Video 1 ${titleTag(fp, 1)}`,
-        },
-        idempotencyKey(fp, 1),
-      );
+      const made = await madeOnHeyGen(emu, fp, idempotencyKey(fp, 1));
       const run = await runCli(['build'], dir, cliEnv(emu));
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/v001\s+resume\s+completed/);
@@ -70,18 +71,7 @@ describe.concurrent('side by side', () => {
       const { dir, emu } = await setup({ 'videos/a.yaml': directManifest(1) });
       const { fp } = await writeIntent(emu, dir, 'v001', new Date(Date.now() - 25 * 3600 * 1000));
       // Made under a key HeyGen has forgotten: only the tag can connect it to the entry.
-      const made = await post(
-        emu,
-        '/v3/videos',
-        {
-          type: 'avatar',
-          avatar_id: 'Daisy-inskirt-20220818',
-          voice_id: '2d5b0e6cf36f460aa7fc47e3eee4ba54',
-          script: 'This is test video number 1.',
-          title: `Video 1 ${titleTag(fp, 1)}`,
-        },
-        'some-expired-key',
-      );
+      const made = await madeOnHeyGen(emu, fp, 'some-expired-key');
       const before = creates(emu);
       const run = await runCli(['build'], dir, cliEnv(emu));
       expect(run.code).toBe(0);
