@@ -1,8 +1,8 @@
 /** Emulators for CLI tests, and what tests read back from them over the API. */
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, type TestContext } from 'vitest';
 import { type Emulator, type EmulatorOptions, type ManualClock, startEmulator } from '../../src/emulator/index.js';
-import { KEY } from './cli.js';
-import { type Files, project, removedAfterAll } from './project.js';
+import { type CliProcess, KEY } from './cli.js';
+import { type Files, project, removeProject, removedAfterAll } from './project.js';
 
 export interface ListedVideo {
   id: string;
@@ -112,4 +112,26 @@ export async function whileTicking<T>(clock: ManualClock, during: () => Promise<
   } finally {
     clearInterval(ticking);
   }
+}
+
+/** What a concurrent test starts: set each as it starts, and all are stopped and removed when the test finishes. */
+export interface TestOwned {
+  emulator?: Emulator;
+  running?: CliProcess;
+  root?: string;
+}
+
+/**
+ * A test's own emulator, process and project, released when that test finishes. For concurrent
+ * tests, which cannot share module-level variables and an afterEach: pass the test context's
+ * `onTestFinished` (vitest cannot tell concurrent tests apart in the global one).
+ */
+export function ownedByTest(onTestFinished: TestContext['onTestFinished']): TestOwned {
+  const owned: TestOwned = {};
+  onTestFinished(async () => {
+    await owned.running?.stop();
+    await owned.emulator?.close();
+    if (owned.root) removeProject(owned.root);
+  });
+  return owned;
 }

@@ -1,25 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, type TestContext } from 'vitest';
-import { ManualClock, startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { ManualClock, startEmulator } from '../../src/emulator/index.js';
 import { loadProject } from '../../src/manifest/index.js';
 import { fingerprint } from '../../src/plan/index.js';
 import { MAIN, smallProject } from './fixtures.js';
-import { type CliProcess, runCli, spawnCli } from '../helpers/cli.js';
-import { project, removeProject, writeProjectFile } from '../helpers/project.js';
-import { creates, whileTicking } from '../helpers/emulator.js';
-
-/** What a test starts, stopped and removed when it finishes (the tests run side by side). */
-function started(onTestFinished: TestContext['onTestFinished']): { emulator?: Emulator; running?: CliProcess; root?: string } {
-  const run: { emulator?: Emulator; running?: CliProcess; root?: string } = {};
-  onTestFinished(async () => {
-    await run.running?.stop();
-    await run.emulator?.close();
-    if (run.root) removeProject(run.root);
-  });
-  return run;
-}
+import { runCli, spawnCli } from '../helpers/cli.js';
+import { project, writeProjectFile } from '../helpers/project.js';
+import { creates, ownedByTest, whileTicking } from '../helpers/emulator.js';
 
 async function fingerprintOf(dir: string, id: string): Promise<string> {
   const { entries } = await loadProject(dir);
@@ -29,7 +18,7 @@ async function fingerprintOf(dir: string, id: string): Promise<string> {
 // Each test has its own emulator, project and watch process, and mostly waits: they run side by side.
 describe.concurrent('reel watch --build (against the emulator)', () => {
   it('renders what is saved, once, and does not wait for a render a newer save made stale', async ({ onTestFinished }) => {
-    const run = started(onTestFinished);
+    const run = ownedByTest(onTestFinished);
     const emulator = (run.emulator = await startEmulator({ port: 0, renderSeconds: 1.5, apiKey: 'sk-watch-test' }));
     const root = (run.root = project(smallProject()));
     const w = (run.running = spawnCli(['watch', '--build'], root, {
@@ -81,7 +70,7 @@ describe.concurrent('reel watch --build (against the emulator)', () => {
   });
 
   it('Ctrl-C during a render leaves it in the lock, and reel build resumes it without a second create', async ({ onTestFinished }) => {
-    const run = started(onTestFinished);
+    const run = ownedByTest(onTestFinished);
     // The emulator's clock stands still while watch runs, so the render is surely still going at Ctrl-C.
     const clock = new ManualClock();
     const emulator = (run.emulator = await startEmulator({ port: 0, renderSeconds: 2, apiKey: 'sk-watch-test', clock }));
@@ -105,7 +94,7 @@ describe.concurrent('reel watch --build (against the emulator)', () => {
   });
 
   it('plans as reel plan does: a lock record under a draft, or kept by eject --replace, is no removal, and a build removes neither', async ({ onTestFinished }) => {
-    const run = started(onTestFinished);
+    const run = ownedByTest(onTestFinished);
     const emulator = (run.emulator = await startEmulator({ port: 0, renderSeconds: 1, apiKey: 'sk-watch-test' }));
     const bytes = { teaser: 'paid for', constructor: 'paid for too' };
     const record = (letter: string, id: keyof typeof bytes, extra: Record<string, string> = {}): Record<string, unknown> => ({

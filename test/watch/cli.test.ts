@@ -3,11 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN, PEOPLE_CSV, smallProject } from './fixtures.js';
 import { completedLock } from '../plan/project.js';
 import { CLI, type CliProcess, requireBuild, spawnCli, testEnv } from '../helpers/cli.js';
 import { project, removeProject, writeProjectFile } from '../helpers/project.js';
+import { ownedByTest } from '../helpers/emulator.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,20 +24,10 @@ afterEach(async () => {
 
 beforeAll(requireBuild);
 
-/** What a concurrent test starts, stopped and removed when it finishes. */
-function started(onTestFinished: TestContext['onTestFinished']): { running?: CliProcess; root?: string } {
-  const run: { running?: CliProcess; root?: string } = {};
-  onTestFinished(async () => {
-    await run.running?.stop();
-    if (run.root) removeProject(run.root);
-  });
-  return run;
-}
-
 // Each test has its own project and watch process: they run side by side.
 describe.concurrent('reel watch (plain output)', () => {
   it('shows the first plan, then every save as one delta and a totals line', async ({ onTestFinished }) => {
-    const test = started(onTestFinished);
+    const test = ownedByTest(onTestFinished);
     const root = (test.root = project(smallProject()));
     const w = (test.running = spawnCli(['watch'], root));
     const first = await w.waitFor(/plan: .*\n/);
@@ -101,7 +92,7 @@ describe.concurrent('reel watch (plain output)', () => {
   });
 
   it('shows a YAML error with path:line:col, keeps the last good state, and recovers when fixed', async ({ onTestFinished }) => {
-    const test = started(onTestFinished);
+    const test = ownedByTest(onTestFinished);
     const root = (test.root = project(smallProject()));
     const w = (test.running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\n/);
@@ -137,7 +128,7 @@ describe.concurrent('reel watch (plain output)', () => {
   });
 
   it('skips a save that leaves the bytes as they were', async ({ onTestFinished }) => {
-    const test = started(onTestFinished);
+    const test = ownedByTest(onTestFinished);
     const root = (test.root = project(smallProject()));
     const w = (test.running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\n/);
@@ -154,7 +145,7 @@ describe.concurrent('reel watch (plain output)', () => {
   });
 
   it('reloads everything when reel.config.yaml changes', async ({ onTestFinished }) => {
-    const test = started(onTestFinished);
+    const test = ownedByTest(onTestFinished);
     const root = (test.root = project(smallProject()));
     const w = (test.running = spawnCli(['watch'], root));
     await w.waitFor(/plan: .*\(2 files, 4 videos\)\n/);
@@ -167,7 +158,7 @@ describe.concurrent('reel watch (plain output)', () => {
   });
 
   it('picks up a data file created later, in a folder that did not exist', async ({ onTestFinished }) => {
-    const test = started(onTestFinished);
+    const test = ownedByTest(onTestFinished);
     const root = (test.root = project({
       'videos/later.yaml':
         'version: 1\nvideos:\n  hi-{{ row.slug }}:\n    each: ../data/deep/later.csv\n    avatar: Daisy-inskirt-20220818\n    voice: 2d5b0e6cf36f460aa7fc47e3eee4ba54\n    script: Hello {{ row.slug }}.\n',
@@ -183,7 +174,7 @@ describe.concurrent('reel watch (plain output)', () => {
   });
 
   it('narrows the view with --target', async ({ onTestFinished }) => {
-    const test = started(onTestFinished);
+    const test = ownedByTest(onTestFinished);
     const root = (test.root = project(smallProject()));
     const w = (test.running = spawnCli(['watch', '--target', 'hello-*'], root));
     const first = await w.waitFor(/plan: .*\n/);
