@@ -1,19 +1,17 @@
 // The status poller against the emulator's live-API behaviours: a bulk read model that does not
 // know young ids, a bulk endpoint that keeps failing, and a render that never ends (API.md §2.6).
-import { afterAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorOptions } from '../../src/emulator/index.js';
 import { HeyGenClient, LOCAL_RETRY } from '../../src/heygen/client.js';
 import { FALLBACK_READ_CONCURRENCY, LOCAL_SCHEDULE, StatusPoller, YOUNG_MS } from '../../src/build/poller.js';
+import { emulators } from '../helpers/emulator.js';
 
 const KEY = 'poller-key';
-const open: Emulator[] = [];
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
+// Closed after the file: the tests run side by side.
+const start = emulators({ renderSeconds: 0.3 }, 'file');
 
 async function setup(options: EmulatorOptions = {}) {
-  const emu = await startEmulator({ renderSeconds: 0.3, ...options });
-  open.push(emu);
+  const emu = await start(options);
   const client = new HeyGenClient({ baseUrl: emu.url, apiKey: KEY, retry: { ...LOCAL_RETRY, maxRetries: 0 } });
   const poller = new StatusPoller(client, LOCAL_SCHEDULE, new AbortController().signal);
   const create = async (script = 'Hello there.'): Promise<string> => {

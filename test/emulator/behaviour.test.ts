@@ -3,19 +3,12 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/emulator/index.js';
 import { api, avatarBody, example, expectShape, sleep, until } from './helpers.js';
+import { emulators } from '../helpers/emulator.js';
 
-const open: Emulator[] = [];
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const emu = await startEmulator({ renderSeconds: 0.2, ...options });
-  open.push(emu);
-  return emu;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
+const emulator = emulators({ renderSeconds: 0.2 });
 
 describe('auth', () => {
   it('needs a key: any non-empty one by default, exactly --api-key when set, Bearer too', async () => {

@@ -1,18 +1,11 @@
 // Every fault kind, injected deterministically, and the seeded random faults.
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../../src/emulator/index.js';
 import { KEY, api, avatarBody, until } from './helpers.js';
+import { emulators } from '../helpers/emulator.js';
 
-const open: Emulator[] = [];
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const emu = await startEmulator({ renderSeconds: 0.2, ...options });
-  open.push(emu);
-  return emu;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
+const emulator = emulators({ renderSeconds: 0.2 });
 
 async function completedVideo(emu: Emulator): Promise<any> {
   const created = await api(emu.url, 'POST', '/v3/videos', avatarBody());

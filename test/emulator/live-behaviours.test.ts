@@ -1,19 +1,12 @@
 // The switches that make the emulator behave as the live HeyGen API may (API.md §2.6–2.8, §6):
 // each default, and each flipped.
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../../src/emulator/index.js';
 import { api, avatarBody, sleep, until } from './helpers.js';
+import { emulators } from '../helpers/emulator.js';
 
-const open: Emulator[] = [];
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const emu = await startEmulator({ renderSeconds: 0.2, ...options });
-  open.push(emu);
-  return emu;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
+const emulator = emulators({ renderSeconds: 0.2 });
 
 const session = async (emu: Emulator, id: string): Promise<any> => (await api(emu.url, 'GET', `/v3/video-agents/${id}`)).body.data;
 

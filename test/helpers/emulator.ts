@@ -1,5 +1,5 @@
 /** Emulators for CLI tests, and what tests read back from them over the API. */
-import { afterAll, beforeAll, beforeEach, type TestContext } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, type TestContext } from 'vitest';
 import { type Emulator, type EmulatorOptions, type ManualClock, startEmulator } from '../../src/emulator/index.js';
 import { type CliProcess, KEY } from './cli.js';
 import { type Files, project, removeProject, removedAfterAll } from './project.js';
@@ -51,6 +51,25 @@ export function countByTag(videos: ListedVideo[]): Map<string, number> {
 
 export function creates(emulator: Emulator, path = '/v3/videos'): number {
   return emulator.requests().filter((r) => r.method === 'POST' && r.path === path).length;
+}
+
+/**
+ * `start(options)` for a test file that starts emulators itself: `defaults` under `options`, each
+ * closed after the test that started it, or after the file with `closeAfter: 'file'` (concurrent
+ * tests, which one afterEach cannot tell apart).
+ */
+export function emulators(defaults: EmulatorOptions = {}, closeAfter: 'test' | 'file' = 'test'): (options?: EmulatorOptions) => Promise<Emulator> {
+  const open: Emulator[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(open.splice(0).map((e) => e.close()));
+  };
+  if (closeAfter === 'test') afterEach(close);
+  else afterAll(close);
+  return async (options = {}) => {
+    const emu = await startEmulator({ ...defaults, ...options });
+    open.push(emu);
+    return emu;
+  };
 }
 
 /**

@@ -1,20 +1,17 @@
 // The client against the emulator's live-API behaviours: a refusal replayed under an
 // Idempotency-Key (API.md §6) and assets over POST /v3/assets' limit (§2.17).
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator, EmulatorOptions } from '../../src/emulator/index.js';
 import { freshKey, HeyGenClient, isRefusal, LOCAL_RETRY, MAX_MULTIPART_ASSET_BYTES } from '../../src/heygen/client.js';
 import { sha256 } from '../../src/util/hash.js';
+import { emulators } from '../helpers/emulator.js';
 
 const KEY = 'live-client-key';
-const open: Emulator[] = [];
+const start = emulators({ renderSeconds: 0.2 });
 async function emulator(options: EmulatorOptions = {}): Promise<{ emu: Emulator; client: HeyGenClient }> {
-  const emu = await startEmulator({ renderSeconds: 0.2, ...options });
-  open.push(emu);
+  const emu = await start(options);
   return { emu, client: new HeyGenClient({ baseUrl: emu.url, apiKey: KEY, retry: LOCAL_RETRY }) };
 }
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
 
 /** 150 words: a 60-second video, 60 credits in the emulator. */
 const body = {
